@@ -1,0 +1,1 @@
+"""The ``hotline`` command: run the stack, migrate, mint development tokens."""

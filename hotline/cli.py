@@ -1,0 +1,177 @@
+"""``hotline``: run and operate the suite.
+
+``hotline run`` is what ``make run`` calls: the embedded PostgreSQL (unless DATABASE_URL is
+set), every migration, then the three services, until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from shared.auth import UNIT_ROLES, Role, mint_token
+from shared.db import SERVICES
+from shared.settings import get_settings
+
+app = typer.Typer(
+    help="12345 hotline work-order suite", no_args_is_help=True, pretty_exceptions_enable=False
+)
+
+PORTS = {"intake": 8001, "dispatch": 8002, "sla": 8003}
+DEMO_UNITS = {Role.UNIT: "demo-unit", Role.SUB_UNIT: "demo-sub-unit"}
+
+
+def service_command(service: str, *, host: str, port: int) -> list[str]:
+    """The argv that starts one service; docker-compose and the tests use the same."""
+    return ["hotline", "serve", service, "--host", host, "--port", str(port)]
+
+
+@app.command()
+def serve(
+    service: Annotated[str, typer.Argument(help="intake, dispatch or sla")],
+    host: str = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="default: 8001/8002/8003")] = None,
+) -> None:
+    """Serve one service (its schema must be migrated: `hotline migrate`)."""
+    import uvicorn
+
+    if service not in SERVICES:
+        raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
+    uvicorn.run(
+        f"{service}.app:build_app",
+        factory=True,
+        host=host,
+        port=port or PORTS[service],
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def migrate(
+    services: Annotated[list[str] | None, typer.Argument(help="default: all three")] = None,
+) -> None:
+    """Apply every migration of the given services' schemas."""
+    from shared.migrations import upgrade
+
+    url = get_settings().database_url
+    if not url:
+        typer.echo("DATABASE_URL is not set", err=True)
+        raise typer.Exit(2)
+    for service in services or SERVICES:
+        upgrade(service, url)
+        typer.echo(f"{service}: migrated to head")
+
+
+@app.command("dev-token")
+def dev_token(
+    role: Annotated[Role, typer.Argument(help="the token's role")],
+    unit: Annotated[str | None, typer.Option(help="unit id (unit and sub_unit roles)")] = None,
+    subject: Annotated[str | None, typer.Option(help="who the token names")] = None,
+) -> None:
+    """Print a bearer token for a development stack (refused in production)."""
+    settings = get_settings()
+    if settings.is_production:
+        typer.echo("dev-token is refused: HOTLINE_ENV=production", err=True)
+        raise typer.Exit(2)
+    if role in UNIT_ROLES and not unit:
+        raise typer.BadParameter(f"a {role.value} token needs --unit")
+    typer.echo(
+        mint_token(settings, role=role, subject=subject or f"dev-{role.value}", unit_id=unit)
+    )
+
+
+@app.command()
+def run(
+    host: str = "127.0.0.1",
+    data_dir: Annotated[Path, typer.Option(help="embedded PostgreSQL lives here")] = Path(".data"),
+) -> None:
+    """Start everything for development: database, migrations, the three services."""
+    from shared import embedded_pg
+    from shared.migrations import upgrade
+
+    signal.signal(signal.SIGTERM, _interrupt)  # a supervisor's stop is a Ctrl-C
+    settings = get_settings()
+    server = None
+    url = settings.database_url
+    if url:
+        typer.echo("database: DATABASE_URL (no embedded PostgreSQL)")
+    else:
+        server, url = embedded_pg.start(data_dir.resolve() / "pg", database="hotline")
+        typer.echo(f"database: embedded PostgreSQL in {data_dir / 'pg'}")
+    for service in SERVICES:
+        upgrade(service, url)
+    typer.echo("migrations: at head")
+
+    env = {**os.environ, "DATABASE_URL": url}
+    env.update({f"HOTLINE_{s.upper()}_URL": f"http://{host}:{p}" for s, p in PORTS.items()})
+    children = {
+        service: subprocess.Popen(
+            [sys.executable, "-m", *service_command(service, host=host, port=port)],
+            env=env,
+        )
+        for service, port in PORTS.items()
+    }
+    try:
+        _wait_ready(children, host)
+        _print_welcome(host)
+        while all(child.poll() is None for child in children.values()):
+            time.sleep(0.5)
+        typer.echo("a service stopped; stopping the others", err=True)
+    except KeyboardInterrupt:
+        typer.echo("\nstopping…")
+    finally:
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children.values():
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if server is not None:
+            server.cleanup()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _wait_ready(children: dict[str, subprocess.Popen[bytes]], host: str) -> None:
+    deadline = time.monotonic() + 60
+    waiting = dict(PORTS)
+    while waiting:
+        for service, port in list(waiting.items()):
+            if children[service].poll() is not None:
+                raise SystemExit(f"{service} exited before it was ready")
+            try:
+                if httpx.get(f"http://{host}:{port}/readyz", timeout=1).status_code == 200:
+                    del waiting[service]
+            except httpx.TransportError:
+                pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"not ready after 60 s: {', '.join(waiting)}")
+        time.sleep(0.2)
+
+
+def _print_welcome(host: str) -> None:
+    settings = get_settings()
+    typer.echo("\nThe 12345 hotline suite is running (Ctrl-C stops it):")
+    for service, port in PORTS.items():
+        typer.echo(f"  {service:<9} http://{host}:{port}   docs: http://{host}:{port}/docs")
+    typer.echo("\nDevelopment tokens (Authorization: Bearer …):")
+    for role in Role:
+        token = mint_token(
+            settings, role=role, subject=f"dev-{role.value}", unit_id=DEMO_UNITS.get(role)
+        )
+        typer.echo(f"  {role.value:<10} {token}")
+    typer.echo("")

@@ -1,0 +1,1 @@
+"""Dispatch: unit directory, routing, the ticket workflow, unit polling."""

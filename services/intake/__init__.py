@@ -1,0 +1,1 @@
+"""Intake: calls, classification, the knowledge base, callers' personal data."""

@@ -1,0 +1,1 @@
+"""SLA: the working-day calendar, every clock, breaches, supervision, dashboards, KPIs."""

@@ -1,0 +1,12 @@
+"""The sla service's app (served with `hotline serve sla`)."""
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from shared.service import create_app
+
+
+def build_app(**overrides: Any) -> FastAPI:
+    """The sla app; tests pass an engine or a clock through ``overrides``."""
+    return create_app(service="sla", **overrides)

@@ -1,0 +1,1 @@
+"""What all three hotline services share: settings, database, auth, errors, time, logs, events."""

@@ -1,0 +1,104 @@
+"""The one way a service calls another: timeouts, safe retries, the service token.
+
+Transport failures and 5xx become :class:`PeerUnavailable`; a 4xx refusal becomes
+:class:`PeerRefused` carrying the peer's rule code. Inject ``transport`` (for example an
+``httpx.MockTransport``) to test a caller without a running peer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from shared.auth import Role, mint_token
+from shared.errors import PeerRefused, PeerUnavailable
+from shared.settings import Settings
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+class ServiceTokens:
+    """A service's own bearer token, minted from the shared secret and renewed before expiry."""
+
+    def __init__(self, settings: Settings, *, service: str) -> None:
+        self._settings = settings
+        self._service = service
+        self._token = ""
+        self._renew_at = 0.0
+
+    def __call__(self) -> str:
+        if time.monotonic() >= self._renew_at:
+            self._token = mint_token(self._settings, role=Role.SERVICE, subject=self._service)
+            self._renew_at = time.monotonic() + self._settings.jwt_ttl_seconds / 2
+        return self._token
+
+
+class ServiceClient:
+    """Calls one peer service. Retries only what is safe to repeat."""
+
+    def __init__(
+        self,
+        *,
+        peer: str,
+        base_url: str,
+        token: Callable[[], str],
+        timeout_seconds: float = 5.0,
+        retries: int = 2,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.peer = peer
+        self._token = token
+        self._retries = retries
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 2.0)),
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send a request; retry idempotent ones (or those with an Idempotency-Key)."""
+        headers = {**(headers or {}), "Authorization": f"Bearer {self._token()}"}
+        repeatable = method.upper() in IDEMPOTENT_METHODS or "Idempotency-Key" in headers
+        attempts = 1 + (self._retries if repeatable else 0)
+        problem = ""
+        for attempt in range(attempts):
+            if attempt:
+                await asyncio.sleep(min(0.2 * 2**attempt, 2.0))
+            try:
+                response = await self._http.request(
+                    method, path, json=json, params=params, headers=headers
+                )
+            except httpx.TransportError as exc:
+                problem = f"{self.peer} unreachable: {type(exc).__name__}"
+                continue
+            if response.status_code >= 500:
+                problem = f"{self.peer} failed with {response.status_code}"
+                continue
+            if response.status_code >= 400:
+                code, message = _error_of(response)
+                raise PeerRefused(response.status_code, code, f"{self.peer}: {message}")
+            return response
+        raise PeerUnavailable(problem)
+
+
+def _error_of(response: httpx.Response) -> tuple[str, str]:
+    try:
+        error = response.json()["error"]
+        return str(error["code"]), str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        return "http_error", f"HTTP {response.status_code}"

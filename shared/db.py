@@ -1,0 +1,80 @@
+"""Engine, sessions and schema metadata on asyncpg.
+
+One PostgreSQL database, one schema per service. The request's session commits on success
+and rolls back on error; service functions may ``flush()`` but never ``commit()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import MetaData
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+# Predictable constraint names, so that Alembic migrations can name what they drop.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SERVICES = ("intake", "dispatch", "sla")
+
+
+def schema_metadata(schema: str) -> MetaData:
+    """Metadata for one service's schema with the suite's naming convention."""
+    return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+def async_url(database_url: str) -> URL:
+    """Turn any ``postgresql://`` URL into the asyncpg dialect's URL."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        raise ValueError(f"only PostgreSQL is supported, not {url.get_backend_name()!r}")
+    return url.set(drivername="postgresql+asyncpg")
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    """The same database as a plain DSN for raw asyncpg connections (LISTEN/NOTIFY)."""
+    return (
+        async_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+
+
+def make_engine(
+    database_url: str, *, pool_size: int = 10, application_name: str = "hotline"
+) -> AsyncEngine:
+    """An async engine; connections are checked before use so a restarted database heals."""
+    return create_async_engine(
+        async_url(database_url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"application_name": application_name}},
+    )
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def session_scope(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One unit of work: commit if the block succeeds, roll back if it raises."""
+    async with sessions() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise

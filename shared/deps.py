@@ -1,0 +1,33 @@
+"""Typed dependencies every endpoint uses (``SessionDep``, ``ClockDep``, ``SettingsDep``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.clock import Clock
+from shared.db import session_scope
+from shared.settings import Settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: committed when the endpoint returns, rolled back if it raises."""
+    async with session_scope(request.app.state.sessions) as session:
+        yield session
+
+
+def get_clock(request: Request) -> Clock:
+    return request.app.state.clock
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+# scope="function": commit before the response is sent, so a 2xx means the change is durable.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

@@ -1,0 +1,130 @@
+"""One error hierarchy for the suite, mapped to HTTP in one place.
+
+Every error answers ``{"error": {"code", "message"}}``. Workflow refusals are
+:class:`RuleViolation` (409) and carry the rule's name as their code.
+"""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
+
+
+class DomainError(Exception):
+    """Base of every error the suite answers on purpose."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class BadInput(DomainError):
+    """Input that is well-formed JSON but makes no sense (a date outside its year, …)."""
+
+    status_code = 422
+    code = "bad_input"
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class RuleViolation(DomainError):
+    """A rule of the Measures forbids the action; ``code`` names the rule."""
+
+    status_code = 409
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message, code=code)
+
+
+class PeerUnavailable(DomainError):
+    """Another service could not be reached or failed; the work is delayed, not lost."""
+
+    status_code = 503
+    code = "peer_unavailable"
+
+
+class PeerRefused(DomainError):
+    """Another service answered with a refusal; its code and status are passed on."""
+
+    def __init__(self, status_code: int, code: str, message: str) -> None:
+        super().__init__(message, code=code)
+        self.status_code = status_code
+
+
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    """The one error shape of every service."""
+    return {"error": {"code": code, "message": message}}
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "too_many_requests",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every exception to the one error shape; unexpected ones become a logged 500."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            error_body("invalid_request", _validation_message(exc)), status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "http_error")
+        return JSONResponse(
+            error_body(code, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", error_type=type(exc).__name__)
+        return JSONResponse(error_body("internal", "internal error"), status_code=500)

@@ -1,0 +1,120 @@
+"""Structured JSON logs with request ids, and redaction of callers' personal data (Art 25).
+
+Redaction happens in the logging pipeline itself, so no log line — ours, uvicorn's or a
+library's — can carry a caller's name, phone number or address, whatever the call site did.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+
+REDACTED = "[redacted]"
+
+# Keys whose values are personal data wherever they appear in an event.
+PERSONAL_KEYS = frozenset(
+    {
+        "name",
+        "caller_name",
+        "phone",
+        "caller_phone",
+        "mobile",
+        "telephone",
+        "address",
+        "caller_address",
+        "contact",
+        "id_card",
+        "id_number",
+        "email",
+    }
+)
+
+_PATTERNS = [
+    # Mainland mobile numbers, optionally with +86 and separators.
+    re.compile(r"(?<!\d)(?:\+?86[-\s]?)?1[3-9]\d[-\s]?\d{4}[-\s]?\d{4}(?!\d)"),
+    # Landlines such as 020-12345678 or (020)12345678.
+    re.compile(r"(?<!\d)\(?0\d{2,3}\)?[-\s]?\d{7,8}(?!\d)"),
+    # Resident identity card numbers.
+    re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)"),
+    re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
+]
+# Query-string parameters that name a person or a place of residence.
+_QUERY_PARAM = re.compile(
+    r"((?:^|[?&])(?:" + "|".join(sorted(PERSONAL_KEYS)) + r")=)[^&\s]*", re.IGNORECASE
+)
+
+
+def redact_text(text: str) -> str:
+    """Mask phone numbers, identity numbers, e-mail addresses and personal query parameters."""
+    text = _QUERY_PARAM.sub(lambda m: m.group(1) + REDACTED, text)
+    for pattern in _PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    return text
+
+
+def redact(value: Any, key: str | None = None) -> Any:
+    """Redact a log value recursively: personal keys wholesale, strings by pattern."""
+    if key is not None and key.lower() in PERSONAL_KEYS and value not in (None, ""):
+        return REDACTED
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+def _redaction_processor(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    return {k: redact(v, k) for k, v in event_dict.items()}
+
+
+def configure_logging(*, service: str, level: str = "INFO") -> None:
+    """Send every log record, structlog's and the standard library's, out as redacted JSON."""
+
+    def add_service(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        event_dict.setdefault("service", service)
+        event_dict.pop("color_message", None)  # uvicorn's duplicate of the message
+        return event_dict
+
+    shared_processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        add_service,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        _redaction_processor,
+    ]
+    structlog.configure(
+        processors=[*shared_processors, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            *shared_processors[:-1],
+            structlog.stdlib.ExtraAdder(),
+            _redaction_processor,
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+    )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # uvicorn's access log prints raw query strings; our middleware logs a redacted line.
+    logging.getLogger("uvicorn.access").disabled = True
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True

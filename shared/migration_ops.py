@@ -1,0 +1,93 @@
+"""Schema pieces every service's migrations create, frozen by version.
+
+A migration calls a ``*_v1`` function; a later change to these tables is a new function
+and a new migration, never an edit of ``v1`` (that would rewrite history).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+
+def notify_channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel on which a schema's outbox announces new events."""
+    return f"{schema}_outbox"
+
+
+def create_outbox_v1(schema: str) -> None:
+    """Outbox and inbox tables of a service, and the trigger that wakes its relay."""
+    op.create_table(
+        "outbox",
+        sa.Column("seq", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("event_id", sa.Uuid, nullable=False),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column("destination", sa.Text, nullable=False),
+        sa.Column("ordering_key", sa.Text, nullable=True),
+        sa.Column("payload", postgresql.JSONB, nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column(
+            "next_attempt_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.func.now(),
+        ),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text, nullable=True),
+        sa.UniqueConstraint("event_id", "destination", name="uq_outbox_event_id_destination"),
+        schema=schema,
+    )
+    # The relay reads only undelivered rows: keep those indexes small.
+    op.create_index(
+        "ix_outbox_pending_next_attempt_at",
+        "outbox",
+        ["next_attempt_at"],
+        schema=schema,
+        postgresql_where=sa.text("delivered_at IS NULL"),
+    )
+    op.create_index(
+        "ix_outbox_pending_ordering_key_seq",
+        "outbox",
+        ["ordering_key", "seq"],
+        schema=schema,
+        postgresql_where=sa.text("delivered_at IS NULL"),
+    )
+    op.create_table(
+        "inbox",
+        sa.Column("event_id", sa.Uuid, primary_key=True),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column(
+            "received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+        schema=schema,
+    )
+    channel = notify_channel(schema)
+    op.execute(
+        f"""
+        CREATE FUNCTION {schema}.notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('{channel}', '');
+            RETURN NULL;
+        END $$;
+        """
+    )
+    op.execute(
+        f"""
+        CREATE TRIGGER outbox_notify AFTER INSERT ON {schema}.outbox
+        FOR EACH STATEMENT EXECUTE FUNCTION {schema}.notify_outbox();
+        """
+    )
+
+
+def drop_outbox_v1(schema: str) -> None:
+    """Undo :func:`create_outbox_v1`."""
+    op.execute(f"DROP TRIGGER IF EXISTS outbox_notify ON {schema}.outbox")
+    op.execute(f"DROP FUNCTION IF EXISTS {schema}.notify_outbox()")
+    op.drop_table("inbox", schema=schema)
+    op.drop_table("outbox", schema=schema)

@@ -1,0 +1,356 @@
+"""The transactional outbox, its relay, and the receiving inbox.
+
+A state change and the event announcing it are written in one transaction
+(:meth:`Outbox.add`). The relay delivers undelivered events by HTTP POST, oldest first and
+in order per ordering key, retrying with exponential back-off forever: an event is never
+dropped. Several relays may run on one outbox (``FOR UPDATE SKIP LOCKED``). The receiver
+records each event id in its inbox in the same transaction as the event's effect, so a
+redelivery has no second effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    Table,
+    Text,
+    Uuid,
+    and_,
+    exists,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.clients.base import ServiceClient
+from shared.db import schema_metadata, session_scope
+from shared.errors import DomainError
+from shared.events import Event, EventEnvelope
+from shared.migration_ops import notify_channel
+
+log = structlog.get_logger(__name__)
+
+# An event still undelivered after this many attempts counts as failed in the metrics.
+FAILED_AFTER_ATTEMPTS = 5
+
+EventHandler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
+
+
+class Outbox:
+    """One service's outbox and inbox tables (created by its migrations)."""
+
+    def __init__(self, schema: str) -> None:
+        self.schema = schema
+        metadata = schema_metadata(schema)
+        self.outbox = Table(
+            "outbox",
+            metadata,
+            Column("seq", BigInteger, primary_key=True),
+            Column("event_id", Uuid, nullable=False),
+            Column("event_type", Text, nullable=False),
+            Column("destination", Text, nullable=False),
+            Column("ordering_key", Text),
+            Column("payload", JSONB, nullable=False),
+            Column("occurred_at", DateTime(timezone=True), nullable=False),
+            Column("created_at", DateTime(timezone=True)),
+            Column("attempts", Integer, nullable=False),
+            Column("next_attempt_at", DateTime(timezone=True)),
+            Column("delivered_at", DateTime(timezone=True)),
+            Column("last_error", Text),
+        )
+        self.inbox = Table(
+            "inbox",
+            metadata,
+            Column("event_id", Uuid, primary_key=True),
+            Column("event_type", Text, nullable=False),
+            Column("source", Text, nullable=False),
+            Column("received_at", DateTime(timezone=True)),
+        )
+
+    async def add(
+        self,
+        session: AsyncSession,
+        event: Event,
+        *,
+        to: str,
+        now: datetime,
+        ordering_key: str | None = None,
+    ) -> EventEnvelope:
+        """Write an event for ``to`` in the caller's transaction; relayed after commit."""
+        envelope = EventEnvelope(
+            type=event.type_name,
+            source=self.schema,
+            occurred_at=now,
+            ordering_key=ordering_key,
+            payload=event.model_dump(mode="json"),
+        )
+        await session.execute(
+            insert(self.outbox).values(
+                event_id=envelope.id,
+                event_type=envelope.type,
+                destination=to,
+                ordering_key=ordering_key,
+                payload=envelope.payload,
+                occurred_at=now,
+            )
+        )
+        return envelope
+
+    async def receive(
+        self,
+        session: AsyncSession,
+        envelope: EventEnvelope,
+        handlers: dict[str, EventHandler],
+    ) -> bool:
+        """Apply an incoming event once; False if its id was processed before."""
+        first_time = await session.scalar(
+            insert(self.inbox)
+            .values(event_id=envelope.id, event_type=envelope.type, source=envelope.source)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(self.inbox.c.event_id)
+        )
+        if first_time is None:
+            return False
+        handler = handlers.get(envelope.type)
+        if handler is None:
+            # Recorded so that it is not redelivered forever; a newer sender may know more.
+            log.warning("event_type_unknown", event_type=envelope.type, source=envelope.source)
+        else:
+            await handler(session, envelope)
+        return True
+
+    async def counts(self, session: AsyncSession) -> tuple[int, int]:
+        """(pending, failed): undelivered events, and those of them retried many times."""
+        row = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.count().filter(self.outbox.c.attempts >= FAILED_AFTER_ATTEMPTS),
+                ).where(self.outbox.c.delivered_at.is_(None))
+            )
+        ).one()
+        return int(row[0]), int(row[1])
+
+
+def backoff(attempts: int, *, cap_seconds: float) -> timedelta:
+    """Exponential back-off with jitter: 1 s, 2 s, 4 s … up to ``cap_seconds``."""
+    base = min(cap_seconds, 2.0 ** max(attempts - 1, 0))
+    return timedelta(seconds=base * random.uniform(0.8, 1.0))
+
+
+@dataclass
+class RelayMetrics:
+    pending: Gauge
+    failed: Gauge
+    delivered: Counter
+
+    @classmethod
+    def register(cls, registry: CollectorRegistry) -> RelayMetrics:
+        return cls(
+            pending=Gauge("outbox_pending", "Undelivered outbox events", registry=registry),
+            failed=Gauge(
+                "outbox_failed",
+                f"Undelivered outbox events tried {FAILED_AFTER_ATTEMPTS} or more times",
+                registry=registry,
+            ),
+            delivered=Counter(
+                "outbox_delivered", "Outbox events delivered", ["destination"], registry=registry
+            ),
+        )
+
+
+class Relay:
+    """Delivers a service's outbox; wakes on NOTIFY and sweeps every ``sweep_seconds``."""
+
+    def __init__(
+        self,
+        *,
+        outbox: Outbox,
+        sessions: async_sessionmaker[AsyncSession],
+        clients: dict[str, ServiceClient],
+        listen_dsn: str | None,
+        metrics: RelayMetrics | None = None,
+        batch_size: int = 50,
+        sweep_seconds: float = 5.0,
+        max_backoff_seconds: float = 300.0,
+    ) -> None:
+        self.outbox = outbox
+        self.sessions = sessions
+        self.clients = clients
+        self.listen_dsn = listen_dsn
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.sweep_seconds = sweep_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self._wake = asyncio.Event()
+
+    async def deliver_once(self) -> int:
+        """Deliver one batch of due events; return how many were delivered."""
+        table = self.outbox.outbox
+        earlier = table.alias("earlier")
+        # Per ordering key, only the oldest undelivered event is eligible, so a receiver sees
+        # a ticket's events in the order they happened even with several relays.
+        blocked = exists().where(
+            and_(
+                earlier.c.ordering_key == table.c.ordering_key,
+                earlier.c.seq < table.c.seq,
+                earlier.c.delivered_at.is_(None),
+            )
+        )
+        query = (
+            select(table)
+            .where(
+                table.c.delivered_at.is_(None),
+                table.c.next_attempt_at <= func.now(),
+                ~blocked,
+            )
+            .order_by(table.c.seq)
+            .limit(self.batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        delivered = 0
+        async with session_scope(self.sessions) as session:
+            rows = (await session.execute(query)).mappings().all()
+            unreachable: dict[str, datetime] = {}
+            for row in rows:
+                destination = row["destination"]
+                if destination in unreachable:
+                    # Its peer just failed: wait with it instead of timing out once per event.
+                    await self._mark(
+                        session,
+                        row,
+                        error="peer failed earlier in this batch",
+                        retry_at=unreachable[destination],
+                        count_attempt=False,
+                    )
+                    continue
+                error = await self._post(row)
+                if error is None:
+                    await session.execute(
+                        update(table)
+                        .where(table.c.seq == row["seq"])
+                        .values(
+                            delivered_at=func.now(), attempts=row["attempts"] + 1, last_error=None
+                        )
+                    )
+                    delivered += 1
+                    if self.metrics:
+                        self.metrics.delivered.labels(destination).inc()
+                else:
+                    retry_at = await self._mark(
+                        session, row, error=error, retry_at=None, count_attempt=True
+                    )
+                    unreachable[destination] = retry_at
+                    log.warning(
+                        "outbox_delivery_failed",
+                        event_type=row["event_type"],
+                        destination=destination,
+                        attempts=row["attempts"] + 1,
+                        error=error,
+                    )
+        return delivered
+
+    async def _post(self, row: Any) -> str | None:
+        client = self.clients.get(row["destination"])
+        if client is None:
+            return f"no client for destination {row['destination']!r}"
+        envelope = EventEnvelope(
+            id=row["event_id"],
+            type=row["event_type"],
+            source=self.outbox.schema,
+            occurred_at=row["occurred_at"],
+            ordering_key=row["ordering_key"],
+            payload=row["payload"],
+        )
+        try:
+            await client.request("POST", "/v1/events", json=envelope.model_dump(mode="json"))
+        except DomainError as exc:
+            return f"{exc.code}: {exc.message}"[:1000]
+        return None
+
+    async def _mark(
+        self,
+        session: AsyncSession,
+        row: Any,
+        *,
+        error: str,
+        retry_at: datetime | None,
+        count_attempt: bool,
+    ) -> datetime:
+        table = self.outbox.outbox
+        attempts = row["attempts"] + (1 if count_attempt else 0)
+        if retry_at is None:
+            now = await session.scalar(select(func.now()))
+            retry_at = now + backoff(attempts, cap_seconds=self.max_backoff_seconds)
+        await session.execute(
+            update(table)
+            .where(table.c.seq == row["seq"])
+            .values(attempts=attempts, next_attempt_at=retry_at, last_error=error)
+        )
+        return retry_at
+
+    async def refresh_metrics(self) -> None:
+        if self.metrics is None:
+            return
+        async with session_scope(self.sessions) as session:
+            pending, failed = await self.outbox.counts(session)
+        self.metrics.pending.set(pending)
+        self.metrics.failed.set(failed)
+
+    async def run(self) -> None:
+        """Deliver until cancelled; a failure of the database only delays delivery."""
+        listener = asyncio.create_task(self._listen()) if self.listen_dsn else None
+        try:
+            while True:
+                try:
+                    while await self.deliver_once() >= self.batch_size:
+                        pass
+                    await self.refresh_metrics()
+                except Exception as exc:  # the loop must outlive a database restart
+                    log.error("outbox_relay_error", error=f"{type(exc).__name__}: {exc}")
+                self._wake.clear()
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.sweep_seconds)
+        finally:
+            if listener:
+                listener.cancel()
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                await self._listen_until_disconnected()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox_listen_failed", error=f"{type(exc).__name__}: {exc}")
+            await asyncio.sleep(self.sweep_seconds)
+
+    async def _listen_until_disconnected(self) -> None:
+        assert self.listen_dsn
+        connection = await asyncpg.connect(self.listen_dsn)
+        closed = asyncio.Event()
+        connection.add_termination_listener(lambda *_: closed.set())
+        try:
+            await connection.add_listener(
+                notify_channel(self.outbox.schema), lambda *_: self._wake.set()
+            )
+            self._wake.set()  # catch up on anything written while not listening
+            await closed.wait()
+        finally:
+            await connection.close()

@@ -1,0 +1,269 @@
+"""Builds a service's FastAPI app with everything the three have in common.
+
+Health, readiness and metrics endpoints, error mapping, request ids and redacted request
+logs, the clock, the database, peer clients, the event inbox and the outbox relay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.auth import Principal, Role, require
+from shared.clients.base import ServiceClient, ServiceTokens
+from shared.clock import Clock
+from shared.db import SERVICES, asyncpg_dsn, make_engine, make_sessionmaker
+from shared.deps import ClockDep, SessionDep
+from shared.errors import error_body, install_error_handlers
+from shared.events import EventEnvelope
+from shared.logging import configure_logging, redact_text
+from shared.migrations import head_revisions
+from shared.outbox import EventHandler, Outbox, Relay, RelayMetrics
+from shared.settings import Settings, get_settings
+
+log = structlog.get_logger(__name__)
+
+BackgroundTask = Callable[[FastAPI], Awaitable[None]]
+
+
+class ClockAdvance(BaseModel):
+    days: float = Field(default=0, ge=0, le=3660)
+    hours: float = Field(default=0, ge=0, le=24 * 3660)
+    seconds: float = Field(default=0, ge=0)
+
+
+class ClockRead(BaseModel):
+    now: str
+    offset_seconds: float
+
+
+def create_app(
+    *,
+    service: str,
+    routers: Sequence[APIRouter] = (),
+    event_handlers: dict[str, EventHandler] | None = None,
+    background: Sequence[BackgroundTask] = (),
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    engine: AsyncEngine | None = None,
+    run_relay: bool = True,
+) -> FastAPI:
+    """A service app; ``engine`` and ``clock`` may be injected by tests."""
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}")
+    settings = settings or get_settings()
+    if engine is None:
+        if not settings.database_url:
+            raise RuntimeError("DATABASE_URL is not set: start the stack with `make run`")
+        engine = make_engine(settings.database_url, application_name=service)
+    configure_logging(service=service, level=settings.log_level)
+    tasks: list[BackgroundTask] = list(background)
+    if run_relay:
+        tasks.append(_run_relay)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        running = [asyncio.create_task(task(app)) for task in tasks]
+        log.info("service_started", env=settings.env.value)
+        try:
+            yield
+        finally:
+            for task in running:
+                task.cancel()
+            for task in running:
+                with suppress(asyncio.CancelledError, Exception):
+                    await task
+            for client in app.state.clients.values():
+                await client.aclose()
+            await app.state.engine.dispose()
+
+    app = FastAPI(
+        title=f"12345 hotline — {service}",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    state = app.state
+    state.service = service
+    state.settings = settings
+    state.clock = clock or Clock(movable=not settings.is_production)
+    state.engine = engine
+    state.sessions = make_sessionmaker(engine)
+    state.outbox = Outbox(service)
+    state.event_handlers = event_handlers or {}
+    state.heads = head_revisions(service)
+    state.registry = CollectorRegistry()
+    state.relay_metrics = RelayMetrics.register(state.registry)
+    tokens = ServiceTokens(settings, service=service)
+    state.clients = {
+        peer: ServiceClient(
+            peer=peer,
+            base_url=settings.service_url(peer),
+            token=tokens,
+            timeout_seconds=settings.http_timeout_seconds,
+        )
+        for peer in SERVICES
+        if peer != service
+    }
+
+    install_error_handlers(app)
+    _install_request_middleware(app, service)
+    app.include_router(_ops_router())
+    if not settings.is_production:
+        app.include_router(_dev_router())
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def make_relay(app: FastAPI, *, listen: bool = True) -> Relay:
+    """The relay of an app's outbox, configured from its settings."""
+    settings: Settings = app.state.settings
+    url = app.state.engine.url.render_as_string(hide_password=False)
+    return Relay(
+        outbox=app.state.outbox,
+        sessions=app.state.sessions,
+        clients=app.state.clients,
+        listen_dsn=asyncpg_dsn(url) if listen else None,
+        metrics=app.state.relay_metrics,
+        batch_size=settings.relay_batch_size,
+        sweep_seconds=settings.relay_sweep_seconds,
+        max_backoff_seconds=settings.relay_max_backoff_seconds,
+    )
+
+
+async def _run_relay(app: FastAPI) -> None:
+    await make_relay(app).run()
+
+
+def _install_request_middleware(app: FastAPI, service: str) -> None:
+    requests = Counter(
+        "http_requests",
+        "HTTP requests",
+        ["method", "route", "status"],
+        registry=app.state.registry,
+    )
+    latency = Histogram(
+        "http_request_duration_seconds",
+        "HTTP request latency",
+        ["method", "route"],
+        registry=app.state.registry,
+    )
+    access_log = structlog.get_logger("access")
+
+    @app.middleware("http")
+    async def request_context(request: Request, call_next: Any) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id[:64])
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers["X-Request-ID"] = request_id[:64]
+            return response
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            requests.labels(request.method, route, str(status)).inc()
+            latency.labels(request.method, route).observe(elapsed)
+            if route not in ("/healthz", "/readyz", "/metrics"):
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                access_log.info(
+                    "request",
+                    method=request.method,
+                    path=redact_text(target),
+                    status=status,
+                    ms=round(elapsed * 1000, 1),
+                )
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+def _ops_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(request: Request, response: Response) -> dict[str, Any]:
+        """The database answers and this service's schema is migrated to head."""
+        state = request.app.state
+        try:
+            async with state.engine.connect() as connection:
+                rows = await connection.execute(
+                    text(f'SELECT version_num FROM "{state.service}".alembic_version')
+                )
+                current = frozenset(r[0] for r in rows)
+        except Exception as exc:
+            response.status_code = 503
+            return {"status": "unavailable", "reason": f"database: {type(exc).__name__}"}
+        if current != state.heads:
+            response.status_code = 503
+            return {
+                "status": "unavailable",
+                "reason": "migrations not at head",
+                "current": sorted(current),
+                "head": sorted(state.heads),
+            }
+        return {"status": "ready", "migrations": sorted(current)}
+
+    @router.get("/metrics")
+    async def metrics(request: Request) -> Response:
+        """Prometheus metrics of this process."""
+        return Response(generate_latest(request.app.state.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @router.post("/v1/events", tags=["events"])
+    async def receive_event(
+        envelope: EventEnvelope,
+        request: Request,
+        session: SessionDep,
+        _: Annotated[Principal, Depends(require(Role.SERVICE))],
+    ) -> dict[str, str]:
+        """Inbox of events from other services; a redelivered event changes nothing."""
+        state = request.app.state
+        applied = await state.outbox.receive(session, envelope, state.event_handlers)
+        return {"status": "applied" if applied else "duplicate", "id": str(envelope.id)}
+
+    return router
+
+
+def _dev_router() -> APIRouter:
+    router = APIRouter(prefix="/v1/dev", tags=["development"])
+    admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+
+    @router.get("/clock", response_model=ClockRead)
+    async def read_clock(clock: ClockDep, _: admin) -> ClockRead:
+        """This process's time (development and test stacks only)."""
+        return ClockRead(now=clock.now().isoformat(), offset_seconds=clock.offset.total_seconds())
+
+    @router.post("/clock/advance", response_model=ClockRead)
+    async def advance_clock(body: ClockAdvance, clock: ClockDep, _: admin) -> ClockRead:
+        """Move this process's time forward, so a scenario can cross working days."""
+        clock.advance(timedelta(days=body.days, hours=body.hours, seconds=body.seconds))
+        log.info("clock_advanced", offset_seconds=clock.offset.total_seconds())
+        return ClockRead(now=clock.now().isoformat(), offset_seconds=clock.offset.total_seconds())
+
+    return router
+
+
+__all__ = ["create_app", "error_body", "make_relay"]
