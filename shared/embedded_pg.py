@@ -6,6 +6,7 @@ PostgreSQL server on the machine's port 5432.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ def start(data_dir: Path, *, database: str, keep_running: bool = False) -> tuple
         warnings.simplefilter("ignore")
         import pgserver  # imported here: production images talk to a real server instead
 
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     data_dir.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(data_dir, cleanup_mode=None if keep_running else "stop")
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.clients.base import ServiceClient
 from shared.db import schema_metadata, session_scope
-from shared.errors import DomainError
+from shared.errors import DomainError, PeerUnavailable
 from shared.events import Event, EventEnvelope
 from shared.migration_ops import notify_channel
 
@@ -231,45 +231,33 @@ class Relay:
             for row in rows:
                 destination = row["destination"]
                 if destination in unreachable:
-                    # Its peer just failed: wait with it instead of timing out once per event.
-                    await self._mark(
-                        session,
-                        row,
-                        error="peer failed earlier in this batch",
-                        retry_at=unreachable[destination],
-                        count_attempt=False,
+                    # Its peer is down: wait with it instead of timing out once per event.
+                    await self._retry_later(
+                        session, row, error="peer unavailable", at=unreachable[destination]
                     )
                     continue
-                error = await self._post(row)
-                if error is None:
-                    await session.execute(
-                        update(table)
-                        .where(table.c.seq == row["seq"])
-                        .values(
-                            delivered_at=func.now(), attempts=row["attempts"] + 1, last_error=None
-                        )
-                    )
-                    delivered += 1
-                    if self.metrics:
-                        self.metrics.delivered.labels(destination).inc()
-                else:
-                    retry_at = await self._mark(
-                        session, row, error=error, retry_at=None, count_attempt=True
-                    )
-                    unreachable[destination] = retry_at
-                    log.warning(
-                        "outbox_delivery_failed",
-                        event_type=row["event_type"],
-                        destination=destination,
-                        attempts=row["attempts"] + 1,
-                        error=error,
-                    )
+                try:
+                    await self._post(row)
+                except PeerUnavailable as exc:
+                    unreachable[destination] = await self._retry_later(session, row, error=exc)
+                    continue
+                except DomainError as exc:  # refused: this event, not the peer
+                    await self._retry_later(session, row, error=exc)
+                    continue
+                await session.execute(
+                    update(table)
+                    .where(table.c.seq == row["seq"])
+                    .values(delivered_at=func.now(), attempts=row["attempts"] + 1, last_error=None)
+                )
+                delivered += 1
+                if self.metrics:
+                    self.metrics.delivered.labels(destination).inc()
         return delivered
 
-    async def _post(self, row: Any) -> str | None:
+    async def _post(self, row: Any) -> None:
         client = self.clients.get(row["destination"])
         if client is None:
-            return f"no client for destination {row['destination']!r}"
+            raise PeerUnavailable(f"no client for destination {row['destination']!r}")
         envelope = EventEnvelope(
             id=row["event_id"],
             type=row["event_type"],
@@ -278,32 +266,36 @@ class Relay:
             ordering_key=row["ordering_key"],
             payload=row["payload"],
         )
-        try:
-            await client.request("POST", "/v1/events", json=envelope.model_dump(mode="json"))
-        except DomainError as exc:
-            return f"{exc.code}: {exc.message}"[:1000]
-        return None
+        await client.request("POST", "/v1/events", json=envelope.model_dump(mode="json"))
 
-    async def _mark(
+    async def _retry_later(
         self,
         session: AsyncSession,
         row: Any,
         *,
-        error: str,
-        retry_at: datetime | None,
-        count_attempt: bool,
+        error: DomainError | str,
+        at: datetime | None = None,
     ) -> datetime:
+        """Keep the event for a later attempt; ``at`` defers it without counting an attempt."""
         table = self.outbox.outbox
-        attempts = row["attempts"] + (1 if count_attempt else 0)
-        if retry_at is None:
+        attempts = row["attempts"] + (0 if at else 1)
+        if at is None:
             now = await session.scalar(select(func.now()))
-            retry_at = now + backoff(attempts, cap_seconds=self.max_backoff_seconds)
+            at = now + backoff(attempts, cap_seconds=self.max_backoff_seconds)
+            log.warning(
+                "outbox_delivery_failed",
+                event_type=row["event_type"],
+                destination=row["destination"],
+                attempts=attempts,
+                error=str(error),
+            )
+        message = f"{error.code}: {error.message}" if isinstance(error, DomainError) else error
         await session.execute(
             update(table)
             .where(table.c.seq == row["seq"])
-            .values(attempts=attempts, next_attempt_at=retry_at, last_error=error)
+            .values(attempts=attempts, next_attempt_at=at, last_error=message[:1000])
         )
-        return retry_at
+        return at
 
     async def refresh_metrics(self) -> None:
         if self.metrics is None:

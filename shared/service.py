@@ -42,6 +42,8 @@ from shared.settings import Settings, get_settings
 log = structlog.get_logger(__name__)
 
 BackgroundTask = Callable[[FastAPI], Awaitable[None]]
+AdminDep = Annotated[Principal, Depends(require(Role.ADMIN))]
+ServiceDep = Annotated[Principal, Depends(require(Role.SERVICE))]
 
 
 class ClockAdvance(BaseModel):
@@ -237,7 +239,7 @@ def _ops_router() -> APIRouter:
         envelope: EventEnvelope,
         request: Request,
         session: SessionDep,
-        _: Annotated[Principal, Depends(require(Role.SERVICE))],
+        _: ServiceDep,
     ) -> dict[str, str]:
         """Inbox of events from other services; a redelivered event changes nothing."""
         state = request.app.state
@@ -249,15 +251,14 @@ def _ops_router() -> APIRouter:
 
 def _dev_router() -> APIRouter:
     router = APIRouter(prefix="/v1/dev", tags=["development"])
-    admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 
     @router.get("/clock", response_model=ClockRead)
-    async def read_clock(clock: ClockDep, _: admin) -> ClockRead:
+    async def read_clock(clock: ClockDep, _: AdminDep) -> ClockRead:
         """This process's time (development and test stacks only)."""
         return ClockRead(now=clock.now().isoformat(), offset_seconds=clock.offset.total_seconds())
 
     @router.post("/clock/advance", response_model=ClockRead)
-    async def advance_clock(body: ClockAdvance, clock: ClockDep, _: admin) -> ClockRead:
+    async def advance_clock(body: ClockAdvance, clock: ClockDep, _: AdminDep) -> ClockRead:
         """Move this process's time forward, so a scenario can cross working days."""
         clock.advance(timedelta(days=body.days, hours=body.hours, seconds=body.seconds))
         log.info("clock_advanced", offset_seconds=clock.offset.total_seconds())

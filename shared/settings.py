@@ -22,7 +22,7 @@ class Environment(StrEnum):
 class Settings(BaseSettings):
     """Every knob of the suite; variables are prefixed HOTLINE_ except DATABASE_URL."""
 
-    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore", populate_by_name=True)
 
     env: Environment = Environment.DEV
     database_url: str | None = Field(

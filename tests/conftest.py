@@ -1,0 +1,138 @@
+"""Fixtures shared by every test: a real PostgreSQL, per-test transactions, apps, the clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from shared.auth import Role, mint_token
+from shared.clock import FixedClock
+from shared.db import make_engine
+from shared.deps import get_session
+from shared.settings import Settings
+from tests.support.databases import DatabaseServer
+
+# A Monday morning in Guangzhou; tests move it forward, never sleep.
+TEST_START = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def database_server() -> Iterator[DatabaseServer]:
+    server = DatabaseServer()
+    server.create_template()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(database_server: DatabaseServer) -> Iterator[str]:
+    """The run's working database, migrated to head (a copy of the template)."""
+    name = database_server.copy_template()
+    yield database_server.url_for(name)
+    database_server.drop(name)
+
+
+@pytest.fixture
+def fresh_database_url(database_server: DatabaseServer) -> Iterator[str]:
+    """A database of this test's own, migrated to head, for tests that must commit."""
+    name = database_server.copy_template("hotline_own")
+    yield database_server.url_for(name)
+    database_server.drop(name)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(env="test", database_url=database_url)
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(database_url, pool_size=2, application_name="tests")
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside an outer transaction that is rolled back after the test."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        yield connection
+        await transaction.rollback()
+
+
+@pytest.fixture
+async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    """A session whose commits are savepoints of the test's outer transaction."""
+    async with AsyncSession(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    ) as session:
+        yield session
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(TEST_START)
+
+
+@pytest.fixture
+def make_app(
+    settings: Settings, engine: AsyncEngine, connection: AsyncConnection, clock: FixedClock
+) -> Callable[..., FastAPI]:
+    """Build a service's app whose requests run inside the test's transaction."""
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        async with AsyncSession(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        ) as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    def build(service: str, **overrides: Any) -> FastAPI:
+        from importlib import import_module
+
+        options: dict[str, Any] = {
+            "settings": settings,
+            "engine": engine,
+            "clock": clock,
+            "run_relay": False,
+        }
+        options.update(overrides)
+        app = import_module(f"{service}.app").build_app(**options)
+        app.dependency_overrides[get_session] = test_session
+        return app
+
+    return build
+
+
+@pytest.fixture
+def token(settings: Settings) -> Callable[..., str]:
+    def mint(role: Role | str, unit_id: str | None = None) -> str:
+        return mint_token(settings, role=role, subject=f"test-{role}", unit_id=unit_id)
+
+    return mint
+
+
+@pytest.fixture
+def client_for(token: Callable[..., str]) -> Callable[..., httpx.AsyncClient]:
+    """An in-process client of an app, authenticated as ``role`` (or anonymous)."""
+
+    def build(
+        app: FastAPI, role: Role | str | None = None, unit_id: str | None = None
+    ) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {token(role, unit_id)}"} if role else {}
+        # Unexpected errors answer 500 as in production instead of raising into the test.
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        return httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers)
+
+    return build

@@ -1,0 +1,56 @@
+import json
+import logging
+
+import structlog
+
+from shared.logging import REDACTED, configure_logging, redact, redact_text
+
+PHONE = "13812345678"
+
+
+def test_phone_numbers_in_free_text_are_masked():
+    text = f"caller at {PHONE}, also +86 138-1234-5678 and 020-83331234"
+    redacted = redact_text(text)
+    assert "1381234" not in redacted
+    assert "83331234" not in redacted
+    assert redacted.count(REDACTED) == 3
+
+
+def test_identity_numbers_and_email_are_masked():
+    redacted = redact_text("id 44010619900101123X mail li.lei@example.cn")
+    assert "44010619900101123X" not in redacted
+    assert "li.lei@" not in redacted
+
+
+def test_personal_query_parameters_are_masked():
+    redacted = redact_text("/v1/tickets?caller_phone=%2B8613812345678&status=open&name=李雷")
+    assert redacted == f"/v1/tickets?caller_phone={REDACTED}&status=open&name={REDACTED}"
+
+
+def test_personal_keys_are_masked_at_any_depth_and_other_values_kept():
+    event = {
+        "caller": {"name": "李雷", "address": "天河区体育西路1号", "district": "天河区"},
+        "ticket_id": "T20261123-0001",
+        "count": 3,
+    }
+    assert redact(event) == {
+        "caller": {"name": REDACTED, "address": REDACTED, "district": "天河区"},
+        "ticket_id": "T20261123-0001",
+        "count": 3,
+    }
+
+
+def test_ticket_numbers_and_timestamps_are_not_mistaken_for_phones():
+    text = "ticket 202611230001 due 2026-11-25T16:00:00+00:00"
+    assert redact_text(text) == text
+
+
+def test_every_log_line_is_redacted_json(capsys):
+    configure_logging(service="intake", level="INFO")
+    structlog.get_logger("t").info("call_taken", caller_phone=PHONE, note=f"call back {PHONE}")
+    logging.getLogger("uvicorn.error").info("library line mentioning %s", PHONE)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 2
+    assert all(PHONE not in json.dumps(line, ensure_ascii=False) for line in lines)
+    assert lines[0]["service"] == "intake" and lines[0]["event"] == "call_taken"
+    assert lines[1]["event"] == f"library line mentioning {REDACTED}"

@@ -1,0 +1,219 @@
+"""The transactional outbox, its relay and the inbox, on a real database."""
+
+import asyncio
+from collections import Counter
+from typing import ClassVar
+
+import httpx
+import pytest
+from sqlalchemy import func, select, update
+
+from shared.clients.base import ServiceClient
+from shared.db import make_engine, make_sessionmaker, session_scope
+from shared.events import Event, EventEnvelope
+from shared.outbox import FAILED_AFTER_ATTEMPTS, Outbox, Relay, backoff
+
+
+class Ping(Event):
+    type_name: ClassVar[str] = "test.ping.v1"
+    n: int
+
+
+@pytest.fixture
+async def sessions(fresh_database_url):
+    engine = make_engine(fresh_database_url, pool_size=4)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+class Receiver:
+    """Stands in for a peer's /v1/events: records what arrives, can fail on demand."""
+
+    def __init__(self, fail_first: int = 0, fail_keys: frozenset[str] = frozenset()) -> None:
+        self.received: list[EventEnvelope] = []
+        self.fail_first = fail_first
+        self.fail_keys = set(fail_keys)
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        envelope = EventEnvelope.model_validate_json(request.content)
+        await asyncio.sleep(0.001)  # let concurrent relays interleave
+        if envelope.ordering_key in self.fail_keys:
+            return httpx.Response(422, json={"error": {"code": "bad", "message": "poison"}})
+        if self.fail_first > 0:
+            self.fail_first -= 1
+            return httpx.Response(503)
+        self.received.append(envelope)
+        return httpx.Response(200, json={"status": "applied"})
+
+
+def _relay(sessions, receiver, **options) -> Relay:
+    client = ServiceClient(
+        peer="dispatch",
+        base_url="http://dispatch",
+        token=lambda: "t",
+        retries=0,
+        transport=httpx.MockTransport(receiver),
+    )
+    return Relay(
+        outbox=Outbox("intake"),
+        sessions=sessions,
+        clients={"dispatch": client},
+        listen_dsn=None,
+        **options,
+    )
+
+
+async def _add(sessions, clock, *events: tuple[int, str | None]) -> None:
+    async with session_scope(sessions) as session:
+        for n, key in events:
+            await Outbox("intake").add(
+                session, Ping(n=n), to="dispatch", now=clock.now(), ordering_key=key
+            )
+
+
+async def _undelivered(sessions) -> int:
+    table = Outbox("intake").outbox
+    async with session_scope(sessions) as session:
+        return await session.scalar(
+            select(func.count()).select_from(table).where(table.c.delivered_at.is_(None))
+        )
+
+
+async def _make_due(sessions) -> None:
+    table = Outbox("intake").outbox
+    async with session_scope(sessions) as session:
+        await session.execute(update(table).values(next_attempt_at=func.now()))
+
+
+async def test_event_is_written_only_if_the_state_change_commits(sessions, clock):
+    with pytest.raises(RuntimeError):
+        async with session_scope(sessions) as session:
+            await Outbox("intake").add(session, Ping(n=1), to="dispatch", now=clock.now())
+            raise RuntimeError("the state change failed")
+    assert await _undelivered(sessions) == 0
+    await _add(sessions, clock, (2, None))
+    assert await _undelivered(sessions) == 1
+
+
+async def test_relay_delivers_each_event_with_its_contract(sessions, clock):
+    receiver = Receiver()
+    await _add(sessions, clock, (1, "T1"), (2, "T2"))
+    assert await _relay(sessions, receiver).deliver_once() == 2
+    assert [e.parse(Ping) for e in receiver.received] == [Ping(n=1), Ping(n=2)]
+    assert receiver.received[0].source == "intake"
+    assert receiver.received[0].occurred_at == clock.now()
+    assert await _relay(sessions, receiver).deliver_once() == 0
+
+
+async def test_failed_delivery_is_kept_and_retried_with_backoff(sessions, clock):
+    receiver = Receiver(fail_first=1)
+    await _add(sessions, clock, (1, None))
+    relay = _relay(sessions, receiver)
+    assert await relay.deliver_once() == 0
+    table = Outbox("intake").outbox
+    async with session_scope(sessions) as session:
+        row = (await session.execute(select(table))).mappings().one()
+        now = await session.scalar(select(func.now()))
+    assert row["attempts"] == 1 and row["delivered_at"] is None
+    assert "503" in row["last_error"]
+    assert row["next_attempt_at"] > now
+    assert await relay.deliver_once() == 0  # not due yet: back-off is respected
+    await _make_due(sessions)
+    assert await relay.deliver_once() == 1
+    assert await _undelivered(sessions) == 0
+
+
+async def test_a_peer_that_is_down_costs_one_attempt_per_batch(sessions, clock):
+    receiver = Receiver(fail_first=1)
+    await _add(sessions, clock, (1, "T1"), (2, "T2"), (3, "T3"))
+    await _relay(sessions, receiver).deliver_once()
+    table = Outbox("intake").outbox
+    async with session_scope(sessions) as session:
+        rows = (await session.execute(select(table).order_by(table.c.seq))).mappings().all()
+    assert [r["attempts"] for r in rows] == [1, 0, 0]
+    assert all(r["delivered_at"] is None for r in rows)
+    assert len({r["next_attempt_at"] for r in rows}) == 1  # all wait for the same retry
+    await _make_due(sessions)
+    assert await _relay(sessions, receiver).deliver_once() == 3
+
+
+def test_backoff_doubles_up_to_the_cap():
+    assert backoff(1, cap_seconds=300).total_seconds() <= 1
+    assert 6.4 <= backoff(4, cap_seconds=300).total_seconds() <= 8
+    assert 240 <= backoff(30, cap_seconds=300).total_seconds() <= 300
+
+
+async def test_events_of_one_key_arrive_in_order_even_when_one_fails(sessions, clock):
+    receiver = Receiver(fail_keys=frozenset({"T1"}))
+    await _add(sessions, clock, (1, "T1"), (2, "T1"), (3, "T2"))
+    relay = _relay(sessions, receiver)
+    await relay.deliver_once()
+    assert [e.parse(Ping).n for e in receiver.received] == [3]  # T1's second waits for its first
+    receiver.fail_keys.clear()
+    await _make_due(sessions)
+    await relay.deliver_once()
+    await relay.deliver_once()
+    assert [e.parse(Ping).n for e in receiver.received] == [3, 1, 2]
+
+
+async def test_metrics_count_pending_and_failed(sessions, clock):
+    from prometheus_client import CollectorRegistry
+
+    from shared.outbox import RelayMetrics
+
+    registry = CollectorRegistry()
+    receiver = Receiver(fail_keys=frozenset({"T1", "T2"}))
+    relay = _relay(sessions, receiver, metrics=RelayMetrics.register(registry))
+    await _add(sessions, clock, (1, "T1"), (2, "T2"))
+    for _ in range(FAILED_AFTER_ATTEMPTS):
+        await _make_due(sessions)
+        await relay.deliver_once()
+    await relay.refresh_metrics()
+    assert registry.get_sample_value("outbox_pending") == 2
+    assert registry.get_sample_value("outbox_failed") == 2
+
+
+async def test_two_relays_on_one_outbox_never_deliver_an_event_twice(sessions, clock):
+    receiver = Receiver()
+    await _add(sessions, clock, *[(n, f"T{n % 20}") for n in range(300)])
+    first, second = (
+        _relay(sessions, receiver, batch_size=7),
+        _relay(sessions, receiver, batch_size=7),
+    )
+
+    async def drain(relay: Relay) -> int:
+        total = 0
+        while await _undelivered(sessions):
+            total += await relay.deliver_once()
+        return total
+
+    delivered = await asyncio.gather(drain(first), drain(second))
+    counts = Counter(e.id for e in receiver.received)
+    assert len(counts) == 300
+    assert max(counts.values()) == 1
+    assert sum(delivered) == 300 and min(delivered) > 0  # both did part of the work
+    per_key: dict[str, list[int]] = {}
+    for envelope in receiver.received:
+        per_key.setdefault(envelope.ordering_key, []).append(envelope.parse(Ping).n)
+    assert all(ns == sorted(ns) for ns in per_key.values())
+
+
+async def test_notify_wakes_the_relay_without_waiting_for_a_sweep(
+    sessions, clock, fresh_database_url
+):
+    from shared.db import asyncpg_dsn
+
+    receiver = Receiver()
+    relay = _relay(sessions, receiver, sweep_seconds=60)
+    relay.listen_dsn = asyncpg_dsn(fresh_database_url)
+    running = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.5)  # first sweep done; the next would be a minute away
+        await _add(sessions, clock, (1, None))
+        for _ in range(100):
+            if receiver.received:
+                break
+            await asyncio.sleep(0.05)
+        assert [e.parse(Ping).n for e in receiver.received] == [1]
+    finally:
+        running.cancel()

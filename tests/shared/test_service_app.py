@@ -1,0 +1,166 @@
+"""What every service answers: health, readiness, metrics, the inbox, the dev clock."""
+
+import json
+from uuid import uuid4
+
+import pytest
+
+from shared.auth import Role, mint_token
+from shared.db import SERVICES, make_engine
+from shared.settings import Settings
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_health_and_readiness(make_app, client_for, service):
+    async with client_for(make_app(service)) as client:
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+        ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+    assert all(rev.startswith(f"{service}_") for rev in ready.json()["migrations"])
+
+
+async def test_readiness_fails_on_an_unmigrated_database(make_app, client_for, database_server):
+    name = database_server.create_empty()
+    engine = make_engine(database_server.url_for(name), pool_size=1)
+    try:
+        async with client_for(make_app("dispatch", engine=engine)) as client:
+            response = await client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["status"] == "unavailable"
+    finally:
+        await engine.dispose()
+        database_server.drop(name)
+
+
+async def test_metrics_are_prometheus_text(make_app, client_for):
+    async with client_for(make_app("sla")) as client:
+        await client.get("/healthz")
+        response = await client.get("/metrics")
+    assert response.headers["content-type"].startswith("text/plain")
+    assert 'http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in response.text
+    assert "outbox_pending" in response.text
+
+
+async def test_openapi_is_served(make_app, client_for):
+    async with client_for(make_app("intake")) as client:
+        assert (await client.get("/openapi.json")).json()["info"]["title"].endswith("intake")
+        assert (await client.get("/docs")).status_code == 200
+
+
+def _envelope(event_id=None) -> dict:
+    return {
+        "id": str(event_id or uuid4()),
+        "type": "test.counted.v1",
+        "source": "intake",
+        "occurred_at": "2026-11-23T01:30:00+00:00",
+        "payload": {"n": 1},
+        "field_from_the_future": True,
+    }
+
+
+async def test_inbox_applies_an_event_once(make_app, client_for):
+    applied = []
+
+    async def count(session, envelope):
+        applied.append(envelope.id)
+
+    app = make_app("dispatch", event_handlers={"test.counted.v1": count})
+    envelope = _envelope()
+    async with client_for(app, Role.SERVICE) as client:
+        first = await client.post("/v1/events", json=envelope)
+        second = await client.post("/v1/events", json=envelope)
+    assert first.json()["status"] == "applied"
+    assert second.json()["status"] == "duplicate"
+    assert len(applied) == 1
+
+
+async def test_inbox_accepts_unknown_event_types_once(make_app, client_for):
+    async with client_for(make_app("sla"), Role.SERVICE) as client:
+        body = {**_envelope(), "type": "something.new.v9"}
+        assert (await client.post("/v1/events", json=body)).json()["status"] == "applied"
+        assert (await client.post("/v1/events", json=body)).json()["status"] == "duplicate"
+
+
+async def test_a_failing_handler_leaves_no_inbox_record(make_app, client_for):
+    calls = []
+
+    async def flaky(session, envelope):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database hiccup")
+
+    app = make_app("dispatch", event_handlers={"test.counted.v1": flaky})
+    envelope = _envelope()
+    async with client_for(app, Role.SERVICE) as client:
+        assert (await client.post("/v1/events", json=envelope)).status_code == 500
+        assert (await client.post("/v1/events", json=envelope)).json()["status"] == "applied"
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r is not Role.SERVICE])
+async def test_only_services_may_post_events(make_app, client_for, role):
+    async with client_for(make_app("dispatch"), role, "u1") as client:
+        response = await client.post("/v1/events", json=_envelope())
+    assert response.status_code == 403
+
+
+async def test_malformed_event_is_422(make_app, client_for):
+    async with client_for(make_app("dispatch"), Role.SERVICE) as client:
+        response = await client.post("/v1/events", json={"type": ""})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_request"
+
+
+async def test_admin_moves_a_dev_stack_clock(make_app, client_for, clock):
+    app = make_app("sla")
+    before = clock.now()
+    async with client_for(app, Role.ADMIN) as client:
+        response = await client.post("/v1/dev/clock/advance", json={"days": 3, "hours": 2})
+        read = await client.get("/v1/dev/clock")
+    assert response.status_code == 200
+    assert response.json()["offset_seconds"] == (3 * 24 + 2) * 3600
+    assert read.json()["now"] == (clock.now()).isoformat()
+    assert (clock.now() - before).days == 3
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r is not Role.ADMIN])
+async def test_only_admins_move_the_clock(make_app, client_for, role):
+    async with client_for(make_app("sla"), role, "u1") as client:
+        response = await client.post("/v1/dev/clock/advance", json={"days": 1})
+    assert response.status_code == 403
+
+
+async def test_moving_the_clock_back_is_refused(make_app, client_for):
+    async with client_for(make_app("sla"), Role.ADMIN) as client:
+        response = await client.post("/v1/dev/clock/advance", json={"days": -1})
+    assert response.status_code == 422
+
+
+async def test_production_has_no_clock_control(make_app, client_for, database_url):
+    production = Settings(
+        env="production",
+        database_url=database_url,
+        jwt_secret="p" * 40,
+        pii_key="k" * 44,
+    )
+    app = make_app("sla", settings=production, clock=None)
+    assert not app.state.clock.movable
+    async with client_for(app) as client:
+        token = mint_token(production, role=Role.ADMIN, subject="root")
+        response = await client.post(
+            "/v1/dev/clock/advance", json={"days": 1}, headers={"Authorization": f"Bearer {token}"}
+        )
+    assert response.status_code == 404
+
+
+async def test_request_id_is_echoed_and_access_log_is_redacted(make_app, client_for, capsys):
+    async with client_for(make_app("intake"), Role.AGENT) as client:
+        response = await client.get(
+            "/v1/nowhere?caller_phone=13812345678", headers={"X-Request-ID": "req-42"}
+        )
+    assert response.headers["x-request-id"] == "req-42"
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    access = [line for line in lines if line.get("event") == "request"]
+    assert access and access[-1]["request_id"] == "req-42"
+    assert "13812345678" not in json.dumps(lines)

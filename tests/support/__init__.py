@@ -1,0 +1,1 @@
+"""Test helpers: databases, in-process apps and real service processes."""
