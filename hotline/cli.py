@@ -93,6 +93,7 @@ def dev_token(
 @app.command()
 def run(
     host: str = "127.0.0.1",
+    base_port: Annotated[int, typer.Option(help="intake's port; dispatch and sla follow")] = 8001,
     data_dir: Annotated[Path, typer.Option(help="embedded PostgreSQL lives here")] = Path(".data"),
 ) -> None:
     """Start everything for development: database, migrations, the three services."""
@@ -112,18 +113,19 @@ def run(
         upgrade(service, url)
     typer.echo("migrations: at head")
 
+    ports = {service: base_port + i for i, service in enumerate(SERVICES)}
     env = {**os.environ, "DATABASE_URL": url}
-    env.update({f"HOTLINE_{s.upper()}_URL": f"http://{host}:{p}" for s, p in PORTS.items()})
+    env.update({f"HOTLINE_{s.upper()}_URL": f"http://{host}:{p}" for s, p in ports.items()})
     children = {
         service: subprocess.Popen(
             [sys.executable, "-m", *service_command(service, host=host, port=port)],
             env=env,
         )
-        for service, port in PORTS.items()
+        for service, port in ports.items()
     }
     try:
-        _wait_ready(children, host)
-        _print_welcome(host)
+        _wait_ready(children, host, ports)
+        _print_welcome(host, ports)
         while all(child.poll() is None for child in children.values()):
             time.sleep(0.5)
         typer.echo("a service stopped; stopping the others", err=True)
@@ -146,9 +148,11 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _wait_ready(children: dict[str, subprocess.Popen[bytes]], host: str) -> None:
+def _wait_ready(
+    children: dict[str, subprocess.Popen[bytes]], host: str, ports: dict[str, int]
+) -> None:
     deadline = time.monotonic() + 60
-    waiting = dict(PORTS)
+    waiting = dict(ports)
     while waiting:
         for service, port in list(waiting.items()):
             if children[service].poll() is not None:
@@ -163,10 +167,10 @@ def _wait_ready(children: dict[str, subprocess.Popen[bytes]], host: str) -> None
         time.sleep(0.2)
 
 
-def _print_welcome(host: str) -> None:
+def _print_welcome(host: str, ports: dict[str, int]) -> None:
     settings = get_settings()
     typer.echo("\nThe 12345 hotline suite is running (Ctrl-C stops it):")
-    for service, port in PORTS.items():
+    for service, port in ports.items():
         typer.echo(f"  {service:<9} http://{host}:{port}   docs: http://{host}:{port}/docs")
     typer.echo("\nDevelopment tokens (Authorization: Bearer …):")
     for role in Role:
@@ -174,4 +178,5 @@ def _print_welcome(host: str) -> None:
             settings, role=role, subject=f"dev-{role.value}", unit_id=DEMO_UNITS.get(role)
         )
         typer.echo(f"  {role.value:<10} {token}")
-    typer.echo("")
+    typer.echo("", nl=True)
+    sys.stdout.flush()
