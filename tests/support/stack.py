@@ -22,6 +22,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def free_port_range(count: int) -> int:
+    """The first of ``count`` consecutive free ports (``hotline run`` takes a base port)."""
+    for _ in range(100):
+        base = free_port()
+        if base + count < 65536 and all(_is_free(base + i) for i in range(1, count)):
+            return base
+    raise RuntimeError("no free port range")
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 class ServiceProcess:
     """One service served by ``hotline serve``, stoppable and restartable."""
 

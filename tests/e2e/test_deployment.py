@@ -1,0 +1,52 @@
+"""docker-compose and Kubernetes run exactly the commands the suite starts and probes."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hotline.cli import PORTS, service_command
+from shared.db import SERVICES
+from tests.support.stack import ServiceProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_compose_serves_each_service_as_the_suite_does(compose, service, tmp_path):
+    spec = compose["services"][service]
+    assert spec["command"] == service_command(service, host="0.0.0.0", port=PORTS[service])
+    started_by_tests = ServiceProcess(service, port=PORTS[service], env={}, log_dir=tmp_path)
+    assert started_by_tests.argv[:3] == spec["command"][:3]
+    probe = " ".join(spec["healthcheck"]["test"])
+    assert f"127.0.0.1:{PORTS[service]}/readyz" in probe  # what ServiceProcess.wait_ready probes
+    assert spec["image"] == compose["services"]["migrate"]["image"]
+    assert spec["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_compose_migrates_before_serving_on_postgres_16(compose):
+    assert compose["services"]["migrate"]["command"] == ["hotline", "migrate"]
+    assert compose["services"]["migrate"]["build"]["dockerfile"] == "deploy/Dockerfile"
+    assert compose["services"]["postgres"]["image"] == "postgres:16"
+    assert "healthcheck" in compose["services"]["postgres"]
+
+
+def test_kubernetes_manifests_run_the_same_commands():
+    documents = list(yaml.safe_load_all((ROOT / "deploy/k8s/hotline.yaml").read_text()))
+    deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
+    assert set(deployments) == set(SERVICES)
+    for service, deployment in deployments.items():
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        assert container["command"] == service_command(service, host="0.0.0.0", port=PORTS[service])
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+
+
+def test_image_installs_the_locked_requirements():
+    dockerfile = (ROOT / "deploy/Dockerfile").read_text()
+    assert "pip install --no-cache-dir -r requirements.lock" in dockerfile
+    assert "python:3.11" in dockerfile

@@ -1,0 +1,108 @@
+"""`make run`'s command: embedded PostgreSQL, migrations, three services; Ctrl-C; resume."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+
+from tests.support.stack import free_port_range
+
+
+def _start(data_dir: Path, base_port: int, log: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hotline",
+            "run",
+            "--data-dir",
+            str(data_dir),
+            "--base-port",
+            str(base_port),
+        ],
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # so that the test can Ctrl-C it like a terminal does
+    )
+
+
+def _wait_for_tokens(process: subprocess.Popen, log: Path) -> dict[str, str]:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()[-3000:]
+        text = log.read_text()
+        if "Development tokens" in text:
+            lines = text.split("Development tokens", 1)[1].splitlines()[1:]
+            tokens = dict(line.split() for line in lines if len(line.split()) == 2)
+            if "sla" not in text or "service" not in tokens:
+                time.sleep(0.1)
+                continue
+            return tokens
+        time.sleep(0.2)
+    raise TimeoutError(log.read_text()[-3000:])
+
+
+def _ctrl_c(process: subprocess.Popen) -> int:
+    os.killpg(process.pid, signal.SIGINT)
+    return process.wait(timeout=60)
+
+
+def test_run_serves_three_services_and_resumes_with_the_same_data(tmp_path):
+    data_dir, base_port = tmp_path / "data", free_port_range(3)
+    ports = [base_port, base_port + 1, base_port + 2]
+    event = {
+        "id": str(uuid4()),
+        "type": "test.marker.v1",
+        "source": "intake",
+        "occurred_at": "2026-11-23T01:30:00+00:00",
+        "payload": {},
+    }
+
+    first = _start(data_dir, base_port, tmp_path / "first.log")
+    try:
+        tokens = _wait_for_tokens(first, tmp_path / "first.log")
+        assert set(tokens) == {
+            "agent",
+            "dispatcher",
+            "unit",
+            "sub_unit",
+            "supervisor",
+            "admin",
+            "service",
+        }
+        for port in ports:
+            assert httpx.get(f"http://127.0.0.1:{port}/readyz").json()["status"] == "ready"
+        marked = httpx.post(
+            f"http://127.0.0.1:{ports[1]}/v1/events",
+            json=event,
+            headers={"Authorization": f"Bearer {tokens['service']}"},
+        )
+        assert marked.json()["status"] == "applied"
+    finally:
+        assert _ctrl_c(first) == 0
+    assert not (data_dir / "pg" / "postmaster.pid").exists()  # the database stopped too
+    for port in ports:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            raise AssertionError(f"port {port} still answers")
+        except httpx.TransportError:
+            pass
+
+    second = _start(data_dir, base_port, tmp_path / "second.log")
+    try:
+        tokens = _wait_for_tokens(second, tmp_path / "second.log")
+        again = httpx.post(
+            f"http://127.0.0.1:{ports[1]}/v1/events",
+            json=event,
+            headers={"Authorization": f"Bearer {tokens['service']}"},
+        )
+        assert again.json()["status"] == "duplicate"  # the first run's data is still there
+    finally:
+        assert _ctrl_c(second) == 0
