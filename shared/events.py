@@ -6,8 +6,9 @@ new name. Receivers ignore fields they do not know, so adding a field is not a n
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +19,9 @@ class Event(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
     type_name: ClassVar[str]
+
+
+EventT = TypeVar("EventT", bound=Event)
 
 
 class EventEnvelope(BaseModel):
@@ -32,6 +36,6 @@ class EventEnvelope(BaseModel):
     ordering_key: str | None = Field(default=None, max_length=200)
     payload: dict[str, Any] = Field(default_factory=dict)
 
-    def parse(self, event_class: type[Event]) -> Event:
+    def parse(self, event_class: builtins.type[EventT]) -> EventT:
         """The payload as its contract model."""
         return event_class.model_validate(self.payload)

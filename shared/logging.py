@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -70,14 +70,16 @@ def redact(value: Any, key: str | None = None) -> Any:
     return value
 
 
-def _redaction_processor(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _redaction_processor(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     return {k: redact(v, k) for k, v in event_dict.items()}
 
 
 def configure_logging(*, service: str, level: str = "INFO") -> None:
     """Send every log record, structlog's and the standard library's, out as redacted JSON."""
 
-    def add_service(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    def add_service(
+        _: Any, __: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
         event_dict.setdefault("service", service)
         event_dict.pop("color_message", None)  # uvicorn's duplicate of the message
         return event_dict

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
@@ -50,7 +51,7 @@ def head_revisions(service: str) -> frozenset[str]:
 def run_env(*, schema: str, target_metadata: MetaData | None = None) -> None:
     """The body of every service's ``env.py``."""
     url = context.config.attributes["database_url"]
-    options = {
+    options: dict[str, Any] = {
         "target_metadata": target_metadata,
         "version_table_schema": schema,
         "include_schemas": True,

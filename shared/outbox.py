@@ -280,7 +280,7 @@ class Relay:
         table = self.outbox.outbox
         attempts = row["attempts"] + (0 if at else 1)
         if at is None:
-            now = await session.scalar(select(func.now()))
+            now: datetime = (await session.execute(select(func.now()))).scalar_one()
             at = now + backoff(attempts, cap_seconds=self.max_backoff_seconds)
             log.warning(
                 "outbox_delivery_failed",

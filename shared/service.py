@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from typing import Annotated, Any
@@ -41,7 +41,7 @@ from shared.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
 
-BackgroundTask = Callable[[FastAPI], Awaitable[None]]
+BackgroundTask = Callable[[FastAPI], Coroutine[Any, Any, None]]
 AdminDep = Annotated[Principal, Depends(require(Role.ADMIN))]
 ServiceDep = Annotated[Principal, Depends(require(Role.SERVICE))]
 
