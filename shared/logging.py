@@ -100,11 +100,7 @@ def configure_logging(*, service: str, level: str = "INFO") -> None:
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[
-            *shared_processors[:-1],
-            structlog.stdlib.ExtraAdder(),
-            _redaction_processor,
-        ],
+        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared_processors],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.JSONRenderer(ensure_ascii=False),
