@@ -1,0 +1,210 @@
+"""Working days and the deadline arithmetic of the Measures (pure: no I/O, no clock).
+
+A working day (工作日) is Monday–Friday, minus statutory holidays, plus make-up working days
+(调休上班日). Years come from the ``chinesecalendar`` package, or from the official schedule an
+administrator loaded (which wins); a year with neither is assumed to follow the weekday rule
+and every deadline that depends on it is **provisional**.
+
+Counting rule (Art 13, 14, 17; Civil Code Art 201): a period of n working days starts the day
+after the event's calendar day in Asia/Shanghai and ends at 24:00 of its nth working day.
+Answers come from a sorted index of working days by binary search, never a day-by-day walk.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from shared.clock import SHANGHAI
+
+FIRST_YEAR = 2004  # the first year chinesecalendar knows
+LAST_YEAR = 2100  # beyond it nobody can need a hotline deadline from this code
+
+HOLIDAY_NAMES_ZH = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
+}
+
+
+class DayKind(StrEnum):
+    WORKDAY = "workday"
+    WEEKEND = "weekend"
+    HOLIDAY = "holiday"
+    MAKEUP_WORKDAY = "makeup_workday"  # 调休上班日: a Saturday or Sunday worked
+
+
+class DaySource(StrEnum):
+    PACKAGE = "package"  # chinesecalendar
+    LOADED = "loaded"  # the official schedule loaded by an administrator
+    ASSUMED = "assumed"  # no schedule: weekday rule, deadlines provisional
+
+
+@dataclass(frozen=True)
+class YearSchedule:
+    """One year's statutory holidays and make-up working days, each with its name."""
+
+    year: int
+    holidays: Mapping[date, str]
+    makeup_workdays: Mapping[date, str]
+    source: DaySource = DaySource.LOADED
+
+
+@dataclass(frozen=True)
+class Day:
+    date: date
+    kind: DayKind
+    source: DaySource
+    name: str | None = None
+
+    @property
+    def is_working(self) -> bool:
+        return self.kind in (DayKind.WORKDAY, DayKind.MAKEUP_WORKDAY)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """24:00 Asia/Shanghai of ``due_date``; provisional if an unscheduled year is involved."""
+
+    due_date: date
+    due_at: datetime
+    provisional: bool
+
+
+def end_of_day(day: date) -> datetime:
+    """24:00 of ``day`` in Guangzhou, i.e. the next midnight, as an aware datetime."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+
+
+def local_date(instant: datetime) -> date:
+    """The calendar day in Guangzhou on which an instant (in any offset) falls."""
+    if instant.tzinfo is None:
+        raise ValueError("a timezone-aware instant is required")
+    return instant.astimezone(SHANGHAI).date()
+
+
+def package_schedules() -> dict[int, YearSchedule]:
+    """The years chinesecalendar covers, as schedules."""
+    from chinese_calendar import constants
+
+    years: dict[int, tuple[dict[date, str], dict[date, str]]] = {}
+    for day, name in constants.holidays.items():
+        years.setdefault(day.year, ({}, {}))[0][day] = HOLIDAY_NAMES_ZH.get(name, name)
+    for day, name in constants.workdays.items():
+        years.setdefault(day.year, ({}, {}))[1][day] = HOLIDAY_NAMES_ZH.get(name, name)
+    return {
+        year: YearSchedule(year, holidays, makeups, DaySource.PACKAGE)
+        for year, (holidays, makeups) in years.items()
+    }
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """Working days from 2004 to 2100 with O(log n) deadline arithmetic."""
+
+    schedules: Mapping[int, YearSchedule]
+    _workdays: list[int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        working = []
+        day = date(FIRST_YEAR, 1, 1)
+        last = date(LAST_YEAR, 12, 31)
+        while day <= last:
+            if self.day(day).is_working:
+                working.append(day.toordinal())
+            day += timedelta(days=1)
+        object.__setattr__(self, "_workdays", working)
+
+    @classmethod
+    def build(cls, loaded: Iterable[YearSchedule] = ()) -> WorkingCalendar:
+        """The package's years, overridden and extended by the loaded ones."""
+        schedules = package_schedules()
+        schedules.update({schedule.year: schedule for schedule in loaded})
+        return cls(schedules)
+
+    def is_scheduled(self, year: int) -> bool:
+        return year in self.schedules
+
+    def day(self, day: date) -> Day:
+        """What kind of day ``day`` is, and where that comes from."""
+        schedule = self.schedules.get(day.year)
+        if schedule is None:
+            kind = DayKind.WORKDAY if day.weekday() < 5 else DayKind.WEEKEND
+            return Day(day, kind, DaySource.ASSUMED)
+        if day in schedule.holidays:
+            return Day(day, DayKind.HOLIDAY, schedule.source, schedule.holidays[day])
+        if day in schedule.makeup_workdays:
+            return Day(day, DayKind.MAKEUP_WORKDAY, schedule.source, schedule.makeup_workdays[day])
+        kind = DayKind.WORKDAY if day.weekday() < 5 else DayKind.WEEKEND
+        return Day(day, kind, schedule.source)
+
+    def is_working_day(self, day: date) -> bool:
+        self._check_range(day)
+        position = bisect_left(self._workdays, day.toordinal())
+        return position < len(self._workdays) and self._workdays[position] == day.toordinal()
+
+    def add_working_days(self, day: date, working_days: int) -> date:
+        """The ``working_days``-th working day after ``day`` (``day`` itself never counts)."""
+        if working_days < 1:
+            raise ValueError("a period is at least one working day")
+        self._check_range(day)
+        position = bisect_right(self._workdays, day.toordinal()) + working_days - 1
+        if position >= len(self._workdays):
+            raise ValueError(f"{working_days} working days after {day} is past {LAST_YEAR}")
+        return date.fromordinal(self._workdays[position])
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """How many working days fall after ``start`` up to and including ``end``."""
+        self._check_range(start)
+        self._check_range(end)
+        if end <= start:
+            return 0
+        return bisect_right(self._workdays, end.toordinal()) - bisect_right(
+            self._workdays, start.toordinal()
+        )
+
+    def is_provisional(self, start: date, end: date) -> bool:
+        """Whether any year from ``start`` to ``end`` has no schedule (weekday rule assumed)."""
+        return any(not self.is_scheduled(year) for year in range(start.year, end.year + 1))
+
+    def deadline(self, event_at: datetime, working_days: int) -> Deadline:
+        """Due time of a period of ``working_days`` counted from an event (Art 13, 14, 17)."""
+        start = local_date(event_at)
+        due = self.add_working_days(start, working_days)
+        return Deadline(due, end_of_day(due), self.is_provisional(start, due))
+
+    def extend(self, due_date: date, working_days: int) -> Deadline:
+        """A due day moved on by ``working_days`` after the current due day (Art 18)."""
+        due = self.add_working_days(due_date, working_days)
+        return Deadline(due, end_of_day(due), self.is_provisional(due_date, due))
+
+    def remaining_working_days(self, now: datetime, due_date: date) -> int:
+        """Whole working days left after today until the due day (0 when due today or late)."""
+        return self.working_days_between(local_date(now), due_date)
+
+    def is_due_today(self, now: datetime, due_date: date) -> bool:
+        return local_date(now) == due_date
+
+    def working_days_late(self, now: datetime, due_date: date) -> int:
+        """Working days past 24:00 of the due day, counting the working day under way or next.
+
+        A Friday deadline missed on Saturday is one working day late, as on Monday.
+        """
+        if now < end_of_day(due_date):
+            return 0
+        today = local_date(now)
+        if not self.is_working_day(today):
+            today = self.add_working_days(today, 1)
+        return self.working_days_between(due_date, today)
+
+    def _check_range(self, day: date) -> None:
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise ValueError(f"{day} is outside the calendar ({FIRST_YEAR}–{LAST_YEAR})")
