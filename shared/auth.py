@@ -113,3 +113,7 @@ def require(*roles: Role) -> Callable[[Request], Coroutine[Any, Any, Principal]]
 
     dependency.admitted_roles = admitted  # type: ignore[attr-defined]
     return dependency
+
+
+# Any valid token: for reads that hold no personal data (the calendar, time limits).
+authenticated = require(*Role)

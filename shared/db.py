@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlmodel import SQLModel
 
 # Predictable constraint names, so that Alembic migrations can name what they drop.
 NAMING_CONVENTION = {
@@ -28,6 +29,9 @@ NAMING_CONVENTION = {
 }
 
 SERVICES = ("intake", "dispatch", "sla")
+
+# Table models of all three services share SQLModel's metadata (each in its own schema).
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 
 def schema_metadata(schema: str) -> MetaData:

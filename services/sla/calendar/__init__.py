@@ -1,0 +1,1 @@
+"""The working-day calendar: years from chinesecalendar and from the official schedule."""

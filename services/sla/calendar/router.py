@@ -1,0 +1,119 @@
+"""Calendar endpoints: load a year, list days, compute a due time."""
+
+from datetime import date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from shared.auth import Principal, Role, authenticated, require
+from shared.deps import ClockDep, SessionDep
+from shared.errors import BadInput
+from shared.workdays import local_date, package_schedules
+from sla.calendar import service
+from sla.calendar.rules import NamedDay, validate_year_schedule
+from sla.calendar.schemas import DayRead, DaysRead, DueRead, YearRead, YearScheduleLoad, YearsRead
+
+router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
+Reader = Annotated[Principal, Depends(authenticated)]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+MAX_DAYS_LISTED = 400
+
+
+def _cache(request: Request) -> service.CalendarCache:
+    return request.app.state.calendar_cache
+
+
+@router.put("/years/{year}", response_model=YearRead)
+async def load_year(
+    year: int, body: YearScheduleLoad, session: SessionDep, clock: ClockDep, admin: Admin
+) -> YearRead:
+    """Load (or replace) the official schedule of a year; it overrides chinesecalendar."""
+    schedule = validate_year_schedule(
+        year,
+        [NamedDay(d.date, d.name) for d in body.holidays],
+        [NamedDay(d.date, d.name) for d in body.makeup_workdays],
+    )
+    loaded = await service.load_year(
+        session, schedule=schedule, source=body.source, actor=admin.subject, now=clock.now()
+    )
+    return YearRead(
+        year=loaded.year,
+        source=loaded.source,
+        loaded_at=loaded.loaded_at,
+        loaded_by=loaded.loaded_by,
+        holidays=len(schedule.holidays),
+        makeup_workdays=len(schedule.makeup_workdays),
+    )
+
+
+@router.get("/years", response_model=YearsRead)
+async def list_years(session: SessionDep, _: Reader) -> YearsRead:
+    """Years known from the package, and years loaded by an administrator."""
+    schedules = await service.loaded_schedules(session)
+    counts = {s.year: (len(s.holidays), len(s.makeup_workdays)) for s in schedules}
+    return YearsRead(
+        package_years=sorted(package_schedules()),
+        loaded=[
+            YearRead(
+                year=y.year,
+                source=y.source,
+                loaded_at=y.loaded_at,
+                loaded_by=y.loaded_by,
+                holidays=counts[y.year][0],
+                makeup_workdays=counts[y.year][1],
+            )
+            for y in await service.list_years(session)
+        ],
+    )
+
+
+@router.get("/days", response_model=DaysRead)
+async def list_days(
+    request: Request,
+    session: SessionDep,
+    _: Reader,
+    from_: Annotated[date, Query(alias="from")],
+    to: date,
+) -> DaysRead:
+    """Each day from ``from`` to ``to`` with its kind and where that comes from."""
+    if to < from_:
+        raise BadInput("'to' is before 'from'")
+    if (to - from_).days >= MAX_DAYS_LISTED:
+        raise BadInput(f"list at most {MAX_DAYS_LISTED} days at a time")
+    calendar = await _cache(request).get(session)
+    try:
+        days = [calendar.day(from_ + timedelta(days=i)) for i in range((to - from_).days + 1)]
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    return DaysRead(
+        items=[
+            DayRead(date=d.date, kind=d.kind, working=d.is_working, source=d.source, name=d.name)
+            for d in days
+        ]
+    )
+
+
+@router.get("/due", response_model=DueRead)
+async def due(
+    request: Request,
+    session: SessionDep,
+    _: Reader,
+    from_: Annotated[datetime, Query(alias="from", description="the event, with its offset")],
+    working_days: Annotated[int, Query(ge=1, le=250)],
+) -> DueRead:
+    """When a period of ``working_days`` counted from an event ends (Art 13, 14, 17)."""
+    if from_.tzinfo is None:
+        raise BadInput("'from' needs a UTC offset, e.g. 2026-11-23T09:30:00+08:00")
+    calendar = await _cache(request).get(session)
+    try:
+        deadline = calendar.deadline(from_, working_days)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    return DueRead(
+        from_=from_,
+        from_date=local_date(from_),
+        working_days=working_days,
+        due_date=deadline.due_date,
+        due_at=deadline.due_at,
+        provisional=deadline.provisional,
+    )

@@ -1,0 +1,73 @@
+"""Loading official schedules and keeping each replica's calendar current."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.workdays import DaySource, WorkingCalendar, YearSchedule
+from sla.calendar.models import CalendarDay, CalendarYear
+
+HOLIDAY = "holiday"
+MAKEUP_WORKDAY = "makeup_workday"
+
+
+class CalendarCache:
+    """The working calendar of this process, rebuilt when any replica loads a year."""
+
+    def __init__(self) -> None:
+        self._revision: int | None = None
+        self._calendar: WorkingCalendar | None = None
+
+    async def get(self, session: AsyncSession) -> WorkingCalendar:
+        revision = await session.scalar(select(func.max(CalendarYear.revision)))
+        if self._calendar is None or revision != self._revision:
+            schedules = await loaded_schedules(session)
+            # Building the index takes a tenth of a second: keep the event loop free.
+            self._calendar = await asyncio.to_thread(WorkingCalendar.build, schedules)
+            self._revision = revision
+        return self._calendar
+
+
+async def loaded_schedules(session: AsyncSession) -> list[YearSchedule]:
+    years = (await session.scalars(select(CalendarYear.year))).all()
+    days: dict[int, tuple[dict[date, str], dict[date, str]]] = defaultdict(lambda: ({}, {}))
+    for day in (await session.scalars(select(CalendarDay))).all():
+        days[day.year][0 if day.kind == HOLIDAY else 1][day.day_date] = day.name
+    return [YearSchedule(year, *days[year], DaySource.LOADED) for year in years]
+
+
+async def list_years(session: AsyncSession) -> list[CalendarYear]:
+    return list((await session.scalars(select(CalendarYear).order_by(CalendarYear.year))).all())
+
+
+async def load_year(
+    session: AsyncSession, *, schedule: YearSchedule, source: str, actor: str, now: datetime
+) -> CalendarYear:
+    """Replace a year's schedule atomically (a reload replaces, never merges)."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext('sla.calendar_year'), :year)"),
+        {"year": schedule.year},
+    )
+    await session.execute(delete(CalendarDay).where(CalendarDay.year == schedule.year))
+    await session.execute(delete(CalendarYear).where(CalendarYear.year == schedule.year))
+    await session.flush()
+    session.add_all(
+        [
+            CalendarDay(day_date=d, year=schedule.year, kind=HOLIDAY, name=n)
+            for d, n in schedule.holidays.items()
+        ]
+        + [
+            CalendarDay(day_date=d, year=schedule.year, kind=MAKEUP_WORKDAY, name=n)
+            for d, n in schedule.makeup_workdays.items()
+        ]
+    )
+    year = CalendarYear(year=schedule.year, source=source, loaded_at=now, loaded_by=actor)
+    session.add(year)
+    await session.flush()
+    await session.refresh(year)
+    return year

@@ -1,0 +1,115 @@
+"""Which time limit a clock gets (pure).
+
+Art 13: dispatch 1 working day. Art 14: verification 2. Art 17: handling 2 for a
+consultation, 10 otherwise, and the city may set finer limits per type and category.
+Art 18: an extension adds the handling length, at most twice. Art 20: re-handling has the
+handling length and no extension. Art 21: final feedback 3 working days after a legal
+procedure ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from shared.errors import BadInput, NotFound
+
+MAX_EXTENSIONS = 2  # Art 18: 延期申请最多两次
+MAX_WORKING_DAYS = 60
+
+
+class ClockKind(StrEnum):
+    DISPATCH = "dispatch"  # Art 13
+    VERIFICATION = "verification"  # Art 14
+    HANDLING = "handling"  # Art 17
+    REHANDLING = "rehandling"  # Art 20: derived from handling, never stored
+    FINAL_FEEDBACK = "final_feedback"  # Art 21
+
+
+STORED_KINDS = frozenset(ClockKind) - {ClockKind.REHANDLING}
+
+
+@dataclass(frozen=True)
+class TimeLimitRule:
+    """One row of the limits table; ``None`` type or category matches any."""
+
+    id: int
+    clock_kind: ClockKind
+    ticket_type: str | None
+    category: str | None
+    working_days: int
+    max_extensions: int
+    effective_from: datetime
+
+
+@dataclass(frozen=True)
+class ResolvedLimit:
+    clock_kind: ClockKind
+    working_days: int
+    max_extensions: int
+    extension_working_days: int
+    rule_id: int
+
+
+def resolve_limit(
+    rules: Iterable[TimeLimitRule],
+    *,
+    clock_kind: ClockKind,
+    ticket_type: str,
+    category: str | None,
+    at: datetime,
+) -> ResolvedLimit:
+    """The limit for a clock started at ``at``: the most specific rule then in force.
+
+    A category rule beats a type rule, which beats a rule for any ticket; among equals the
+    latest to take effect wins. Rules taking effect after ``at`` are ignored, so a change
+    never reaches clocks already running (Art 17).
+    """
+    base = ClockKind.HANDLING if clock_kind is ClockKind.REHANDLING else clock_kind
+    candidates = [
+        rule
+        for rule in rules
+        if rule.clock_kind == base
+        and rule.effective_from <= at
+        and rule.ticket_type in (None, ticket_type)
+        and rule.category in (None, category)
+    ]
+    if not candidates:
+        raise NotFound(f"no {base} time limit for {ticket_type}/{category or '*'} at {at}")
+    rule = max(
+        candidates,
+        key=lambda r: (r.category is not None, r.ticket_type is not None, r.effective_from, r.id),
+    )
+    return ResolvedLimit(
+        clock_kind=clock_kind,
+        working_days=rule.working_days,
+        # Art 20: re-handling allows no extension.
+        max_extensions=0 if clock_kind is ClockKind.REHANDLING else rule.max_extensions,
+        # Art 18: each extension is as long as the handling period.
+        extension_working_days=rule.working_days,
+        rule_id=rule.id,
+    )
+
+
+def validate_new_rule(
+    *,
+    clock_kind: ClockKind,
+    working_days: int,
+    max_extensions: int,
+    effective_from: datetime,
+    now: datetime,
+) -> None:
+    """Refuse a limit the Measures do not allow, or one that would rewrite the past."""
+    if clock_kind not in STORED_KINDS:
+        raise BadInput("re-handling takes the handling limit (Art 20); set that one instead")
+    if not 1 <= working_days <= MAX_WORKING_DAYS:
+        raise BadInput(f"working_days must be 1–{MAX_WORKING_DAYS}")
+    if clock_kind is ClockKind.HANDLING:
+        if not 0 <= max_extensions <= MAX_EXTENSIONS:
+            raise BadInput(f"at most {MAX_EXTENSIONS} extensions per ticket (Art 18)")
+    elif max_extensions:
+        raise BadInput("only the handling period can be extended (Art 18)")
+    if effective_from < now:
+        raise BadInput("a limit takes effect now or later; running clocks keep theirs")
