@@ -35,3 +35,7 @@ typecheck: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache
+
+## Benchmarks (print rates side by side with their baselines; results go to docs/benchmarks.md).
+bench: $(STAMP)
+	$(BIN)/python bench/bench_due.py
