@@ -3,9 +3,10 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sla.time_limits.rules import ClockKind, TimeLimitRule, resolve_limit, validate_new_rule
+from sla.time_limits.rules import TimeLimitRule, resolve_limit, validate_new_rule
 
 from shared.errors import BadInput, NotFound
+from shared.vocabulary import ClockKind
 
 IN_FORCE = datetime(2022, 10, 31, 16, tzinfo=UTC)
 NOW = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)

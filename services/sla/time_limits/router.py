@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends
 from shared.auth import Principal, Role, authenticated, require
 from shared.deps import ClockDep, SessionDep
 from shared.errors import BadInput
-from shared.vocabulary import TicketType
+from shared.vocabulary import ClockKind, TicketType
 from sla.time_limits import service
 from sla.time_limits.models import TimeLimit
-from sla.time_limits.rules import ClockKind, validate_new_rule
+from sla.time_limits.rules import validate_new_rule
 from sla.time_limits.schemas import (
     ResolvedLimitRead,
     TimeLimitCreate,

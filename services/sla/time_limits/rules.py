@@ -12,22 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from shared.errors import BadInput, NotFound
+from shared.vocabulary import ClockKind
 
 MAX_EXTENSIONS = 2  # Art 18: 延期申请最多两次
 MAX_WORKING_DAYS = 60
 
 
-class ClockKind(StrEnum):
-    DISPATCH = "dispatch"  # Art 13
-    VERIFICATION = "verification"  # Art 14
-    HANDLING = "handling"  # Art 17
-    REHANDLING = "rehandling"  # Art 20: derived from handling, never stored
-    FINAL_FEEDBACK = "final_feedback"  # Art 21
-
-
+# Re-handling takes the handling limit (Art 20), so it is never stored.
 STORED_KINDS = frozenset(ClockKind) - {ClockKind.REHANDLING}
 
 

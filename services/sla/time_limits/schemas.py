@@ -4,8 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from shared.vocabulary import TicketType
-from sla.time_limits.rules import ClockKind
+from shared.vocabulary import ClockKind, TicketType
 
 
 class TimeLimitCreate(BaseModel):

@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.vocabulary import ClockKind
 from sla.time_limits.models import TimeLimit
-from sla.time_limits.rules import ClockKind, ResolvedLimit, TimeLimitRule, resolve_limit
+from sla.time_limits.rules import ResolvedLimit, TimeLimitRule, resolve_limit
 
 
 def as_rule(row: TimeLimit) -> TimeLimitRule:
