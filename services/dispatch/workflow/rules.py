@@ -1,0 +1,405 @@
+"""The workflow of a ticket at dispatch, as pure transitions (Art 6, 13–22).
+
+Each transition takes the ticket as plain values and returns the ticket after it, with the
+clock changes sla must make. A transition the Measures forbid raises ``RuleViolation`` whose
+code names the rule. Time is not judged here: sla owns the clocks and tells dispatch when
+the verification window has closed (``verification_open``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from shared.errors import RuleViolation
+from shared.vocabulary import ClockKind
+
+DIFFICULT_AFTER_RETURNS = 3  # Art 16: 退回3次以上
+
+
+class Status(StrEnum):
+    AWAITING_DISPATCH = "awaiting_dispatch"  # with the agency (Art 13)
+    DISPATCHED = "dispatched"  # with the unit, not yet accepted (Art 14)
+    RETURN_REQUESTED = "return_requested"  # the unit applied to return (Art 14)
+    HANDLING = "handling"  # accepted (Art 17)
+    SUB_UNIT_HANDLING = "sub_unit_handling"  # designated to a sub-unit (Art 6)
+    SUB_UNIT_REVIEW = "sub_unit_review"  # the sub-unit's result awaits the unit (Art 19)
+    FEEDBACK_REVIEW = "feedback_review"  # the agency reviews the feedback (Art 19)
+    AWAITING_EVALUATION = "awaiting_evaluation"  # the caller rates it (Art 20)
+    UNSATISFIED = "unsatisfied"  # rated unsatisfied: re-handle or close (Art 20)
+    REHANDLING = "rehandling"  # second pass (Art 20)
+    CLOSED = "closed"
+
+
+class ReturnDecision(StrEnum):
+    APPROVE = "approve"  # Art 15(1)
+    REJECT = "reject"  # Art 15(2)
+    SEVERAL_UNITS = "several_units"  # Art 15(3)
+
+
+class DisputeKind(StrEnum):
+    """Art 16: the kind of dispute decides whom the agency consults."""
+
+    CROSS_DISTRICT = "cross_district"  # 两个以上区的部门存在争议
+    UNCLEAR_RESPONSIBILITY = "unclear_responsibility"  # 职责不清
+    APPLICABLE_LAW = "applicable_law"  # 法律适用存在争议
+
+
+class ConsultedBody(StrEnum):
+    BUSINESS_GUIDANCE_DEPARTMENT = "business_guidance_department"  # 市业务指导部门
+    ESTABLISHMENT_OFFICE = "establishment_office"  # 市机构编制部门
+    JUSTICE_BUREAU = "justice_bureau"  # 市司法行政部门
+
+
+CONSULTED_FOR: Mapping[DisputeKind, ConsultedBody] = {
+    DisputeKind.CROSS_DISTRICT: ConsultedBody.BUSINESS_GUIDANCE_DEPARTMENT,
+    DisputeKind.UNCLEAR_RESPONSIBILITY: ConsultedBody.ESTABLISHMENT_OFFICE,
+    DisputeKind.APPLICABLE_LAW: ConsultedBody.JUSTICE_BUREAU,
+}
+
+
+class Rating(StrEnum):
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    UNSATISFIED = "unsatisfied"
+    NONE = "none"  # the caller gave no rating
+
+
+class ClockAction(StrEnum):
+    START = "start"
+    RESTART = "restart"  # a new full period from now
+    STOP = "stop"  # the work it times is done (or no longer this clock's)
+    RESUME = "resume"  # a stopped clock runs on to its old due time: no restart
+
+
+@dataclass(frozen=True)
+class ClockChange:
+    action: ClockAction
+    clock: ClockKind
+    reason: str
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What the workflow needs to know about a ticket."""
+
+    status: Status
+    lead_unit: str | None = None
+    first_unit: str | None = None  # the first unit that received it: leads under Art 15(3)
+    co_handlers: frozenset[str] = frozenset()
+    sub_unit: str | None = None
+    approved_returns: int = 0
+    determined_unit: str | None = None  # Art 16: this unit cannot return the ticket
+    verification_open: bool = True
+    status_before_return: Status | None = None
+    status_before_review: Status | None = None
+    rehandled: bool = False
+
+    @property
+    def difficult(self) -> bool:
+        """Art 16: returned to the agency three or more times."""
+        return self.approved_returns >= DIFFICULT_AFTER_RETURNS
+
+    def involves(self, unit: str) -> bool:
+        return unit == self.lead_unit or unit in self.co_handlers
+
+
+@dataclass(frozen=True)
+class Transition:
+    ticket: Ticket
+    clocks: tuple[ClockChange, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Art 19(2): handling time, process, result and how the caller was answered."""
+
+    handling_time: str
+    process: str
+    result: str
+    caller_reply: str
+
+
+def _require(ticket: Ticket, *allowed: Status, action: str) -> None:
+    if ticket.status not in allowed:
+        raise RuleViolation(
+            "invalid_state", f"cannot {action} a ticket that is {ticket.status.value}"
+        )
+
+
+def _require_lead(ticket: Ticket, unit: str, action: str) -> None:
+    if unit in ticket.co_handlers:
+        raise RuleViolation(
+            "co_handler_cannot_act", f"only the lead unit may {action}; co-handlers cooperate"
+        )
+    if unit != ticket.lead_unit:
+        raise RuleViolation("not_assigned", f"unit {unit} does not hold this ticket")
+
+
+def _handling_started(reason: str) -> tuple[ClockChange, ...]:
+    # Art 14, 17: both periods run from the unit's receipt.
+    return (
+        ClockChange(ClockAction.STOP, ClockKind.DISPATCH, reason),
+        ClockChange(ClockAction.RESTART, ClockKind.VERIFICATION, reason),
+        ClockChange(ClockAction.RESTART, ClockKind.HANDLING, reason),
+    )
+
+
+def dispatch(ticket: Ticket, *, unit: str, co_handlers: frozenset[str] = frozenset()) -> Transition:
+    """Art 13: the agency sends a ticket to the responsible unit (and co-handlers)."""
+    _require(ticket, Status.AWAITING_DISPATCH, action="dispatch")
+    if ticket.difficult:
+        raise RuleViolation(
+            "determination_required",
+            "returned three or more times: the unit is determined after consulting (Art 16)",
+        )
+    return _send_to(ticket, unit=unit, co_handlers=co_handlers)
+
+
+def _send_to(ticket: Ticket, *, unit: str, co_handlers: frozenset[str]) -> Transition:
+    if unit in co_handlers:
+        raise RuleViolation("lead_is_co_handler", "the lead unit cannot also co-handle")
+    return Transition(
+        replace(
+            ticket,
+            status=Status.DISPATCHED,
+            lead_unit=unit,
+            first_unit=ticket.first_unit or unit,
+            co_handlers=co_handlers,
+            verification_open=True,
+        ),
+        _handling_started("dispatched (Art 13); a new unit's period starts (Art 15(1))"),
+    )
+
+
+def accept(ticket: Ticket, *, unit: str) -> Transition:
+    """Art 14: the unit accepts responsibility and handles."""
+    _require(ticket, Status.DISPATCHED, action="accept")
+    _require_lead(ticket, unit, "accept")
+    return Transition(replace(ticket, status=Status.HANDLING))
+
+
+def request_return(ticket: Ticket, *, unit: str) -> Transition:
+    """Art 14: inside its verification window, a unit applies to return (reason and basis)."""
+    if ticket.status is Status.REHANDLING:
+        raise RuleViolation("no_return_in_rehandling", "a re-handled ticket cannot be returned")
+    _require(ticket, Status.DISPATCHED, Status.HANDLING, action="return")
+    if unit == ticket.determined_unit:
+        raise RuleViolation(
+            "determined_unit_cannot_return", "the unit determined under Art 16 cannot return it"
+        )
+    _require_lead(ticket, unit, "apply to return")
+    if not ticket.verification_open:
+        raise RuleViolation(
+            "return_window_closed", "the 2-working-day verification window has closed (Art 14)"
+        )
+    return Transition(
+        replace(ticket, status=Status.RETURN_REQUESTED, status_before_return=ticket.status)
+    )
+
+
+def decide_return(
+    ticket: Ticket, *, decision: ReturnDecision, co_handlers: frozenset[str] = frozenset()
+) -> Transition:
+    """Art 15: the agency approves, rejects, or finds several units responsible."""
+    _require(ticket, Status.RETURN_REQUESTED, action="decide a return on")
+    previous = ticket.status_before_return or Status.DISPATCHED
+    if decision is ReturnDecision.REJECT:
+        # Art 15(2): the original unit continues; the period does not restart.
+        return Transition(replace(ticket, status=previous, status_before_return=None))
+    if decision is ReturnDecision.SEVERAL_UNITS:
+        lead = ticket.first_unit or ticket.lead_unit
+        assert lead is not None
+        others = (co_handlers | ticket.co_handlers | {ticket.lead_unit or lead}) - {lead}
+        if not co_handlers - {lead}:
+            raise RuleViolation("co_handlers_required", "name the other responsible units")
+        # Art 15(3): the first unit that received it leads, the others co-handle; restart.
+        return Transition(
+            replace(
+                ticket,
+                status=Status.HANDLING,
+                lead_unit=lead,
+                co_handlers=frozenset(others),
+                status_before_return=None,
+            ),
+            (ClockChange(ClockAction.RESTART, ClockKind.HANDLING, "several units (Art 15(3))"),),
+        )
+    # Art 15(1): back to the agency to re-judge and re-dispatch within 1 working day.
+    returns = ticket.approved_returns + 1
+    return Transition(
+        replace(
+            ticket,
+            status=Status.AWAITING_DISPATCH,
+            lead_unit=None,
+            co_handlers=frozenset(),
+            approved_returns=returns,
+            status_before_return=None,
+        ),
+        (
+            ClockChange(ClockAction.STOP, ClockKind.HANDLING, "return approved (Art 15(1))"),
+            ClockChange(ClockAction.STOP, ClockKind.VERIFICATION, "return approved"),
+            ClockChange(ClockAction.START, ClockKind.DISPATCH, "back with the agency (Art 13)"),
+        ),
+    )
+
+
+def determine(
+    ticket: Ticket,
+    *,
+    dispute: DisputeKind,
+    consulted: ConsultedBody,
+    unit: str,
+    co_handlers: frozenset[str] = frozenset(),
+) -> Transition:
+    """Art 16: for a difficult ticket, the unit determined after consulting the right body."""
+    _require(ticket, Status.AWAITING_DISPATCH, action="settle")
+    if not ticket.difficult:
+        raise RuleViolation(
+            "not_difficult", "only a ticket returned three or more times is determined (Art 16)"
+        )
+    if CONSULTED_FOR[dispute] is not consulted:
+        raise RuleViolation(
+            "wrong_body_consulted",
+            f"a {dispute.value} dispute is settled with the {CONSULTED_FOR[dispute].value}",
+        )
+    return _send_to(replace(ticket, determined_unit=unit), unit=unit, co_handlers=co_handlers)
+
+
+def designate(ticket: Ticket, *, unit: str, sub_unit: str) -> Transition:
+    """Art 6: the unit designates a sub-unit (department, town, sub-district) to do the work."""
+    _require(ticket, Status.HANDLING, Status.REHANDLING, action="designate")
+    _require_lead(ticket, unit, "designate a sub-unit")
+    return Transition(
+        replace(
+            ticket,
+            status=Status.SUB_UNIT_HANDLING,
+            sub_unit=sub_unit,
+            status_before_review=ticket.status,
+        )
+    )
+
+
+def submit_sub_unit_result(ticket: Ticket, *, sub_unit: str) -> Transition:
+    """The sub-unit reports to its unit, which must review it (Art 19)."""
+    _require(ticket, Status.SUB_UNIT_HANDLING, action="report a sub-unit result on")
+    if sub_unit != ticket.sub_unit:
+        raise RuleViolation("not_designated", f"{sub_unit} was not designated for this ticket")
+    return Transition(replace(ticket, status=Status.SUB_UNIT_REVIEW))
+
+
+def review_sub_unit_result(ticket: Ticket, *, unit: str, approved: bool) -> Transition:
+    """Art 19: the unit approves its sub-unit's result before feeding back, or sends it back."""
+    _require(ticket, Status.SUB_UNIT_REVIEW, action="review a sub-unit result on")
+    _require_lead(ticket, unit, "review the sub-unit's result")
+    if not approved:
+        return Transition(replace(ticket, status=Status.SUB_UNIT_HANDLING))
+    return Transition(
+        replace(ticket, status=ticket.status_before_review or Status.HANDLING, sub_unit=None)
+    )
+
+
+def missing_feedback_items(feedback: Feedback) -> list[str]:
+    """Art 19(2): what a feedback leaves out (handling time, process, result, reply)."""
+    return [name for name, value in vars(feedback).items() if not value.strip()]
+
+
+def submit_feedback(ticket: Ticket, *, unit: str, feedback: Feedback) -> Transition:
+    """Art 19: the lead unit reports what was done; incomplete feedback is refused."""
+    if ticket.status in (Status.SUB_UNIT_HANDLING, Status.SUB_UNIT_REVIEW):
+        raise RuleViolation(
+            "sub_unit_result_unreviewed", "the unit must review its sub-unit's result first"
+        )
+    _require(ticket, Status.HANDLING, Status.REHANDLING, action="feed back on")
+    _require_lead(ticket, unit, "feed back")
+    missing = missing_feedback_items(feedback)
+    if missing:
+        raise RuleViolation(
+            "feedback_incomplete", f"feedback must state {', '.join(missing)} (Art 19)"
+        )
+    # The unit is judged by when it fed back, not by when the agency got to review it.
+    return Transition(
+        replace(ticket, status=Status.FEEDBACK_REVIEW, status_before_review=ticket.status),
+        (ClockChange(ClockAction.STOP, _handling_clock(ticket), "feedback submitted (Art 19)"),),
+    )
+
+
+def review_feedback(ticket: Ticket, *, compliant: bool) -> Transition:
+    """Art 19: compliant feedback goes to the caller; otherwise back, period not restarted."""
+    _require(ticket, Status.FEEDBACK_REVIEW, action="review feedback on")
+    if compliant:
+        return Transition(replace(ticket, status=Status.AWAITING_EVALUATION))
+    return Transition(
+        replace(ticket, status=ticket.status_before_review or Status.HANDLING),
+        (
+            ClockChange(
+                ClockAction.RESUME, _handling_clock(ticket), "non-compliant feedback (Art 19)"
+            ),
+        ),
+    )
+
+
+def _handling_clock(ticket: Ticket) -> ClockKind:
+    return ClockKind.REHANDLING if ticket.rehandled else ClockKind.HANDLING
+
+
+def evaluate(ticket: Ticket, *, rating: Rating) -> Transition:
+    """Art 20: the caller's rating; only "unsatisfied" keeps the ticket open."""
+    _require(ticket, Status.AWAITING_EVALUATION, action="evaluate")
+    if rating is Rating.UNSATISFIED:
+        return Transition(replace(ticket, status=Status.UNSATISFIED))
+    return Transition(replace(ticket, status=Status.CLOSED))
+
+
+def rehandle(ticket: Ticket) -> Transition:
+    """Art 20: after a first unsatisfied rating, one more pass: same period, no extension."""
+    _require(ticket, Status.UNSATISFIED, action="send back for re-handling")
+    if ticket.rehandled:
+        raise RuleViolation("rehandling_once", "a ticket is re-handled at most once (Art 20)")
+    return Transition(
+        replace(ticket, status=Status.REHANDLING, rehandled=True),
+        (ClockChange(ClockAction.START, ClockKind.REHANDLING, "unsatisfied (Art 20)"),),
+    )
+
+
+def close(ticket: Ticket) -> Transition:
+    """The agency closes a ticket rated unsatisfied that it does not send back."""
+    _require(ticket, Status.UNSATISFIED, action="close")
+    return Transition(replace(ticket, status=Status.CLOSED))
+
+
+def check_extension_allowed(ticket: Ticket, *, unit: str) -> None:
+    """Art 18, 20: only the lead unit of a ticket in handling may ask; sla decides the rest."""
+    if ticket.status is Status.REHANDLING:
+        raise RuleViolation("no_extension_in_rehandling", "re-handling cannot be extended (Art 20)")
+    _require(
+        ticket, Status.HANDLING, Status.SUB_UNIT_HANDLING, Status.SUB_UNIT_REVIEW, action="extend"
+    )
+    _require_lead(ticket, unit, "apply for an extension")
+
+
+def new_situation(ticket: Ticket, *, unit: str, affects_handling: bool) -> Transition:
+    """Art 17: the unit judges a caller's new situation; if it affects handling, restart."""
+    _require(
+        ticket,
+        Status.HANDLING,
+        Status.SUB_UNIT_HANDLING,
+        Status.SUB_UNIT_REVIEW,
+        Status.REHANDLING,
+        action="judge a new situation on",
+    )
+    _require_lead(ticket, unit, "judge a new situation")
+    if not affects_handling:
+        return Transition(ticket)
+    clock = ClockKind.REHANDLING if ticket.rehandled else ClockKind.HANDLING
+    return Transition(ticket, (ClockChange(ClockAction.RESTART, clock, "new situation (Art 17)"),))
+
+
+def close_as_repeat(ticket: Ticket, *, unit: str) -> Transition:
+    """Art 22: a repeat answered with the earlier result closes without a handling process."""
+    _require(ticket, Status.DISPATCHED, Status.HANDLING, action="close as a repeat")
+    _require_lead(ticket, unit, "answer a repeat")
+    return Transition(
+        replace(ticket, status=Status.CLOSED),
+        (ClockChange(ClockAction.STOP, ClockKind.HANDLING, "repeat answered (Art 22)"),),
+    )

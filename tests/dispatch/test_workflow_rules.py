@@ -1,0 +1,282 @@
+"""The ticket workflow of Art 6, 13–22 as pure transitions: every rule with its article."""
+
+from dataclasses import replace
+
+import pytest
+from dispatch.workflow.rules import (
+    ClockAction,
+    ConsultedBody,
+    DisputeKind,
+    Feedback,
+    Rating,
+    ReturnDecision,
+    Status,
+    Ticket,
+    accept,
+    check_extension_allowed,
+    close,
+    close_as_repeat,
+    decide_return,
+    designate,
+    determine,
+    dispatch,
+    evaluate,
+    new_situation,
+    rehandle,
+    request_return,
+    review_feedback,
+    review_sub_unit_result,
+    submit_feedback,
+    submit_sub_unit_result,
+)
+
+from shared.errors import RuleViolation
+from shared.vocabulary import ClockKind
+
+NEW = Ticket(status=Status.AWAITING_DISPATCH)
+FEEDBACK = Feedback(
+    handling_time="2026-11-24 10:00",
+    process="到现场核查施工许可",
+    result="责令夜间停工",
+    caller_reply="电话告知诉求人",
+)
+
+
+def refused(code: str, action, *args, **kwargs) -> None:
+    with pytest.raises(RuleViolation) as error:
+        action(*args, **kwargs)
+    assert error.value.code == code
+
+
+def changes(transition) -> set[tuple[ClockAction, ClockKind]]:
+    return {(c.action, c.clock) for c in transition.clocks}
+
+
+def handling(unit="tianhe-urban") -> Ticket:
+    return accept(dispatch(NEW, unit=unit).ticket, unit=unit).ticket
+
+
+def test_art13_14_17_dispatch_starts_the_units_periods():
+    moved = dispatch(NEW, unit="tianhe-urban")
+    assert moved.ticket.status is Status.DISPATCHED
+    assert moved.ticket.lead_unit == moved.ticket.first_unit == "tianhe-urban"
+    assert changes(moved) == {
+        (ClockAction.STOP, ClockKind.DISPATCH),
+        (ClockAction.RESTART, ClockKind.VERIFICATION),
+        (ClockAction.RESTART, ClockKind.HANDLING),
+    }
+
+
+def test_art14_only_the_assigned_unit_accepts():
+    dispatched = dispatch(NEW, unit="tianhe-urban").ticket
+    refused("not_assigned", accept, dispatched, unit="haizhu-urban")
+    assert accept(dispatched, unit="tianhe-urban").ticket.status is Status.HANDLING
+
+
+def test_art14_return_inside_the_verification_window():
+    dispatched = dispatch(NEW, unit="tianhe-urban").ticket
+    assert request_return(dispatched, unit="tianhe-urban").ticket.status is Status.RETURN_REQUESTED
+
+
+def test_art14_return_after_the_window_is_refused():
+    late = replace(handling(), verification_open=False)
+    refused("return_window_closed", request_return, late, unit="tianhe-urban")
+
+
+def test_art15_1_approved_return_goes_back_to_the_agency_and_restarts_for_the_new_unit():
+    asked = request_return(dispatch(NEW, unit="a").ticket, unit="a").ticket
+    approved = decide_return(asked, decision=ReturnDecision.APPROVE)
+    assert approved.ticket.status is Status.AWAITING_DISPATCH
+    assert approved.ticket.approved_returns == 1
+    assert (ClockAction.START, ClockKind.DISPATCH) in changes(approved)
+    redispatched = dispatch(approved.ticket, unit="b")
+    assert (ClockAction.RESTART, ClockKind.HANDLING) in changes(redispatched)
+
+
+def test_art15_2_rejected_return_keeps_the_unit_and_the_period():
+    asked = request_return(handling("a"), unit="a").ticket
+    rejected = decide_return(asked, decision=ReturnDecision.REJECT)
+    assert rejected.ticket.status is Status.HANDLING
+    assert rejected.ticket.lead_unit == "a"
+    assert rejected.clocks == ()
+
+
+def test_art15_3_several_units_first_receiver_leads_and_the_period_restarts():
+    asked = request_return(dispatch(NEW, unit="a").ticket, unit="a").ticket
+    several = decide_return(
+        asked, decision=ReturnDecision.SEVERAL_UNITS, co_handlers=frozenset({"b", "c"})
+    )
+    assert several.ticket.lead_unit == "a"
+    assert several.ticket.co_handlers == {"b", "c"}
+    assert changes(several) == {(ClockAction.RESTART, ClockKind.HANDLING)}
+    refused(
+        "co_handlers_required",
+        decide_return,
+        asked,
+        decision=ReturnDecision.SEVERAL_UNITS,
+        co_handlers=frozenset({"a"}),
+    )
+
+
+def test_art15_3_co_handlers_cannot_return_or_feed_back():
+    ticket = replace(handling("a"), co_handlers=frozenset({"b"}))
+    refused("co_handler_cannot_act", request_return, ticket, unit="b")
+    refused("co_handler_cannot_act", submit_feedback, ticket, unit="b", feedback=FEEDBACK)
+    assert ticket.involves("b")
+
+
+def test_art16_three_approved_returns_then_a_determined_unit_that_cannot_return():
+    ticket = NEW
+    for unit in ("a", "b", "c"):
+        ticket = dispatch(ticket, unit=unit).ticket
+        ticket = request_return(ticket, unit=unit).ticket
+        ticket = decide_return(ticket, decision=ReturnDecision.APPROVE).ticket
+    assert ticket.difficult and ticket.approved_returns == 3
+    refused("determination_required", dispatch, ticket, unit="d")
+    refused(
+        "wrong_body_consulted",
+        determine,
+        ticket,
+        dispute=DisputeKind.APPLICABLE_LAW,
+        consulted=ConsultedBody.ESTABLISHMENT_OFFICE,
+        unit="b",
+    )
+    settled = determine(
+        ticket,
+        dispute=DisputeKind.UNCLEAR_RESPONSIBILITY,
+        consulted=ConsultedBody.ESTABLISHMENT_OFFICE,
+        unit="b",
+        co_handlers=frozenset({"c"}),
+    )
+    assert settled.ticket.status is Status.DISPATCHED
+    assert settled.ticket.lead_unit == settled.ticket.determined_unit == "b"
+    assert (ClockAction.RESTART, ClockKind.HANDLING) in changes(settled)
+    refused("determined_unit_cannot_return", request_return, settled.ticket, unit="b")
+    refused("co_handler_cannot_act", request_return, settled.ticket, unit="c")
+
+
+@pytest.mark.parametrize(
+    ("dispute", "body"),
+    [
+        (DisputeKind.CROSS_DISTRICT, ConsultedBody.BUSINESS_GUIDANCE_DEPARTMENT),
+        (DisputeKind.UNCLEAR_RESPONSIBILITY, ConsultedBody.ESTABLISHMENT_OFFICE),
+        (DisputeKind.APPLICABLE_LAW, ConsultedBody.JUSTICE_BUREAU),
+    ],
+)
+def test_art16_each_dispute_kind_has_its_body(dispute, body):
+    difficult = replace(NEW, approved_returns=3)
+    assert determine(difficult, dispute=dispute, consulted=body, unit="x").ticket.lead_unit == "x"
+
+
+def test_art16_an_ordinary_ticket_is_dispatched_not_determined():
+    refused(
+        "not_difficult",
+        determine,
+        NEW,
+        dispute=DisputeKind.CROSS_DISTRICT,
+        consulted=ConsultedBody.BUSINESS_GUIDANCE_DEPARTMENT,
+        unit="x",
+    )
+
+
+def test_art6_19_sub_unit_result_must_be_reviewed_before_feedback():
+    ticket = designate(handling("tianhe-gov"), unit="tianhe-gov", sub_unit="linhe-street").ticket
+    assert ticket.status is Status.SUB_UNIT_HANDLING
+    refused(
+        "sub_unit_result_unreviewed", submit_feedback, ticket, unit="tianhe-gov", feedback=FEEDBACK
+    )
+    refused("not_designated", submit_sub_unit_result, ticket, sub_unit="shipai-street")
+    ticket = submit_sub_unit_result(ticket, sub_unit="linhe-street").ticket
+    refused(
+        "sub_unit_result_unreviewed", submit_feedback, ticket, unit="tianhe-gov", feedback=FEEDBACK
+    )
+    sent_back = review_sub_unit_result(ticket, unit="tianhe-gov", approved=False).ticket
+    assert sent_back.status is Status.SUB_UNIT_HANDLING
+    ticket = submit_sub_unit_result(sent_back, sub_unit="linhe-street").ticket
+    ticket = review_sub_unit_result(ticket, unit="tianhe-gov", approved=True).ticket
+    assert submit_feedback(ticket, unit="tianhe-gov", feedback=FEEDBACK).ticket.status is (
+        Status.FEEDBACK_REVIEW
+    )
+
+
+def test_art19_incomplete_feedback_names_what_is_missing():
+    incomplete = Feedback(handling_time="2026-11-24", process=" ", result="已处理", caller_reply="")
+    with pytest.raises(RuleViolation) as error:
+        submit_feedback(handling(), unit="tianhe-urban", feedback=incomplete)
+    assert error.value.code == "feedback_incomplete"
+    assert "process" in error.value.message and "caller_reply" in error.value.message
+
+
+def test_art19_non_compliant_feedback_goes_back_without_restarting_the_period():
+    submitted = submit_feedback(handling(), unit="tianhe-urban", feedback=FEEDBACK)
+    assert changes(submitted) == {(ClockAction.STOP, ClockKind.HANDLING)}
+    back = review_feedback(submitted.ticket, compliant=False)
+    assert back.ticket.status is Status.HANDLING
+    assert changes(back) == {(ClockAction.RESUME, ClockKind.HANDLING)}  # not RESTART
+
+
+def test_art20_ratings_other_than_unsatisfied_close_the_ticket():
+    for rating in (Rating.SATISFIED, Rating.BASICALLY_SATISFIED, Rating.NONE):
+        assert _rated(rating).status is Status.CLOSED
+
+
+def test_art20_rehandling_once_no_extension_no_return():
+    unsatisfied = _rated(Rating.UNSATISFIED)
+    assert unsatisfied.status is Status.UNSATISFIED
+    again = rehandle(unsatisfied)
+    assert changes(again) == {(ClockAction.START, ClockKind.REHANDLING)}
+    refused(
+        "no_extension_in_rehandling", check_extension_allowed, again.ticket, unit="tianhe-urban"
+    )
+    refused("no_return_in_rehandling", request_return, again.ticket, unit="tianhe-urban")
+    second = submit_feedback(again.ticket, unit="tianhe-urban", feedback=FEEDBACK)
+    assert changes(second) == {(ClockAction.STOP, ClockKind.REHANDLING)}
+    second_rating = evaluate(
+        review_feedback(second.ticket, compliant=True).ticket, rating=Rating.UNSATISFIED
+    ).ticket
+    refused("rehandling_once", rehandle, second_rating)
+    assert close(second_rating).ticket.status is Status.CLOSED
+
+
+def _rated(rating: Rating) -> Ticket:
+    submitted = submit_feedback(handling(), unit="tianhe-urban", feedback=FEEDBACK).ticket
+    return evaluate(review_feedback(submitted, compliant=True).ticket, rating=rating).ticket
+
+
+def test_walk_feedback_rejected_then_unsatisfied_rehandled_and_closed():
+    ticket = handling()
+    ticket = submit_feedback(ticket, unit="tianhe-urban", feedback=FEEDBACK).ticket
+    ticket = review_feedback(ticket, compliant=False).ticket
+    assert ticket.status is Status.HANDLING
+    ticket = submit_feedback(ticket, unit="tianhe-urban", feedback=FEEDBACK).ticket
+    ticket = review_feedback(ticket, compliant=True).ticket
+    ticket = evaluate(ticket, rating=Rating.UNSATISFIED).ticket
+    ticket = rehandle(ticket).ticket
+    ticket = submit_feedback(ticket, unit="tianhe-urban", feedback=FEEDBACK).ticket
+    ticket = review_feedback(ticket, compliant=True).ticket
+    assert evaluate(ticket, rating=Rating.BASICALLY_SATISFIED).ticket.status is Status.CLOSED
+
+
+def test_art18_extension_is_asked_by_the_lead_unit_of_a_ticket_in_handling():
+    check_extension_allowed(handling(), unit="tianhe-urban")
+    refused("not_assigned", check_extension_allowed, handling(), unit="haizhu-urban")
+    refused("invalid_state", check_extension_allowed, dispatch(NEW, unit="a").ticket, unit="a")
+
+
+def test_art17_new_situation_restarts_only_when_it_affects_handling():
+    assert new_situation(handling(), unit="tianhe-urban", affects_handling=False).clocks == ()
+    restarted = new_situation(handling(), unit="tianhe-urban", affects_handling=True)
+    assert changes(restarted) == {(ClockAction.RESTART, ClockKind.HANDLING)}
+
+
+def test_art22_a_repeat_closes_without_a_handling_process():
+    closed = close_as_repeat(dispatch(NEW, unit="a").ticket, unit="a")
+    assert closed.ticket.status is Status.CLOSED
+    assert changes(closed) == {(ClockAction.STOP, ClockKind.HANDLING)}
+
+
+def test_actions_in_the_wrong_state_are_refused():
+    refused("invalid_state", accept, NEW, unit="a")
+    refused("invalid_state", evaluate, handling(), rating=Rating.SATISFIED)
+    refused("invalid_state", decide_return, handling(), decision=ReturnDecision.APPROVE)
+    refused("invalid_state", dispatch, handling(), unit="b")
