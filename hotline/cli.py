@@ -59,8 +59,10 @@ def serve(
 @app.command()
 def migrate(
     services: Annotated[list[str] | None, typer.Argument(help="default: all three")] = None,
+    reference: Annotated[bool, typer.Option(help="then load the reference data")] = True,
 ) -> None:
-    """Apply every migration of the given services' schemas."""
+    """Apply every migration of the given services' schemas, then load reference data."""
+    from hotline.reference import load_all
     from shared.migrations import upgrade
 
     url = get_settings().database_url
@@ -70,6 +72,8 @@ def migrate(
     for service in services or SERVICES:
         upgrade(service, url)
         typer.echo(f"{service}: migrated to head")
+    if reference and not services:
+        typer.echo(f"reference data: {load_all(url)}")
 
 
 @app.command("dev-token")
@@ -97,6 +101,7 @@ def run(
     data_dir: Annotated[Path, typer.Option(help="embedded PostgreSQL lives here")] = Path(".data"),
 ) -> None:
     """Start everything for development: database, migrations, the three services."""
+    from hotline.reference import load_all
     from shared import embedded_pg
     from shared.migrations import upgrade
 
@@ -112,6 +117,7 @@ def run(
     for service in SERVICES:
         upgrade(service, url)
     typer.echo("migrations: at head")
+    typer.echo(f"reference data: {load_all(url)}")
 
     ports = {service: base_port + i for i, service in enumerate(SERVICES)}
     env = {**os.environ, "DATABASE_URL": url}

@@ -39,3 +39,75 @@ class EventEnvelope(BaseModel):
     def parse(self, event_class: builtins.type[EventT]) -> EventT:
         """The payload as its contract model."""
         return event_class.model_validate(self.payload)
+
+
+class TicketSubmitted(Event):
+    """intake → dispatch: a call became a ticket to dispatch (the dispatch clock starts)."""
+
+    type_name: ClassVar[str] = "ticket.submitted.v1"
+    ticket_id: str
+    number: str
+    ticket_type: str
+    category: str | None = None
+    district: str | None = None
+    street: str | None = None
+    summary: str
+    received_at: datetime
+
+
+class CallerNoteAdded(Event):
+    """intake → dispatch: the caller reported a new situation before feedback (Art 17)."""
+
+    type_name: ClassVar[str] = "ticket.caller_note_added.v1"
+    ticket_id: str
+    note_id: str
+    text: str
+    added_at: datetime
+
+
+class ClockChange(BaseModel):
+    action: str  # start | restart | stop | resume
+    clock: str  # a shared.vocabulary.ClockKind
+    reason: str
+
+
+class ClocksChanged(Event):
+    """dispatch → sla: what a workflow step does to the ticket's clocks."""
+
+    type_name: ClassVar[str] = "ticket.clocks_changed.v1"
+    ticket_id: str
+    ticket_type: str
+    category: str | None = None
+    district: str | None = None
+    unit_id: str | None = None
+    changes: list[ClockChange]
+    at: datetime
+
+
+class TicketStatusChanged(Event):
+    """dispatch → intake: the status a caller is told when asking for progress (Art 11(4))."""
+
+    type_name: ClassVar[str] = "ticket.status_changed.v1"
+    ticket_id: str
+    status: str
+    unit_id: str | None = None
+    at: datetime
+
+
+class DeadlineChanged(Event):
+    """sla → dispatch: a clock's due time was set or moved (start, extension, calendar load)."""
+
+    type_name: ClassVar[str] = "clock.deadline_changed.v1"
+    ticket_id: str
+    clock: str
+    due_at: datetime | None
+    provisional: bool = False
+
+
+class ClockBreached(Event):
+    """sla → dispatch: a clock fell due without its work done (verification: window closed)."""
+
+    type_name: ClassVar[str] = "clock.breached.v1"
+    ticket_id: str
+    clock: str
+    due_at: datetime

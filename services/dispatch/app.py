@@ -4,9 +4,15 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from dispatch.directory.router import router as directory_router
+from dispatch.tickets.events import handlers
+from dispatch.tickets.router import router as tickets_router
 from shared.service import create_app
 
 
 def build_app(**overrides: Any) -> FastAPI:
-    """The dispatch app; tests pass an engine or a clock through ``overrides``."""
-    return create_app(service="dispatch", **overrides)
+    """The dispatch app; tests pass an engine, a clock or event handlers via ``overrides``."""
+    app = create_app(service="dispatch", routers=[directory_router, tickets_router], **overrides)
+    if "event_handlers" not in overrides:
+        app.state.event_handlers = handlers(app.state)
+    return app

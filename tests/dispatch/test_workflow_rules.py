@@ -280,3 +280,13 @@ def test_actions_in_the_wrong_state_are_refused():
     refused("invalid_state", evaluate, handling(), rating=Rating.SATISFIED)
     refused("invalid_state", decide_return, handling(), decision=ReturnDecision.APPROVE)
     refused("invalid_state", dispatch, handling(), unit="b")
+
+
+def test_art21_long_running_matters_are_reported_by_the_lead_unit():
+    from dispatch.workflow.rules import legal_procedure_ended, report_long_running
+
+    report_long_running(handling(), unit="tianhe-urban")
+    refused("not_assigned", report_long_running, handling(), unit="haizhu-urban")
+    refused("invalid_state", report_long_running, NEW, unit="tianhe-urban")
+    ended = legal_procedure_ended(handling(), unit="tianhe-urban")
+    assert changes(ended) == {(ClockAction.START, ClockKind.FINAL_FEEDBACK)}

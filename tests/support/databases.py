@@ -15,6 +15,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from hotline.reference import load_all
 from shared import embedded_pg
 from shared.db import SERVICES, asyncpg_dsn
 from shared.migrations import upgrade
@@ -55,6 +56,7 @@ class DatabaseServer:
         self.run_admin(f'CREATE DATABASE "{TEMPLATE}"')
         for service in SERVICES:
             upgrade(service, self.url_for(TEMPLATE))
+        load_all(self.url_for(TEMPLATE))
 
     def create_empty(self, prefix: str = "hotline_empty") -> str:
         name = f"{prefix}_{uuid.uuid4().hex[:10]}"

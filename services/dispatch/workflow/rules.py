@@ -32,6 +32,14 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
+HANDLING_STATES = (
+    Status.HANDLING,
+    Status.SUB_UNIT_HANDLING,
+    Status.SUB_UNIT_REVIEW,
+    Status.REHANDLING,
+)
+
+
 class ReturnDecision(StrEnum):
     APPROVE = "approve"  # Art 15(1)
     REJECT = "reject"  # Art 15(2)
@@ -380,14 +388,7 @@ def check_extension_allowed(ticket: Ticket, *, unit: str) -> None:
 
 def new_situation(ticket: Ticket, *, unit: str, affects_handling: bool) -> Transition:
     """Art 17: the unit judges a caller's new situation; if it affects handling, restart."""
-    _require(
-        ticket,
-        Status.HANDLING,
-        Status.SUB_UNIT_HANDLING,
-        Status.SUB_UNIT_REVIEW,
-        Status.REHANDLING,
-        action="judge a new situation on",
-    )
+    _require(ticket, *HANDLING_STATES, action="judge a new situation on")
     _require_lead(ticket, unit, "judge a new situation")
     if not affects_handling:
         return Transition(ticket)
@@ -402,4 +403,24 @@ def close_as_repeat(ticket: Ticket, *, unit: str) -> Transition:
     return Transition(
         replace(ticket, status=Status.CLOSED),
         (ClockChange(ClockAction.STOP, ClockKind.HANDLING, "repeat answered (Art 22)"),),
+    )
+
+
+def report_long_running(ticket: Ticket, *, unit: str) -> Transition:
+    """Art 21: the lead unit of a ticket in handling draws up a plan and reports progress."""
+    _require(ticket, *HANDLING_STATES, action="plan or report on")
+    _require_lead(ticket, unit, "report on a long-running matter")
+    return Transition(ticket)
+
+
+def legal_procedure_ended(ticket: Ticket, *, unit: str) -> Transition:
+    """Art 21: final feedback is due 3 working days after the legal procedure ends."""
+    report_long_running(ticket, unit=unit)
+    return Transition(
+        ticket,
+        (
+            ClockChange(
+                ClockAction.START, ClockKind.FINAL_FEEDBACK, "legal procedure ended (Art 21)"
+            ),
+        ),
     )

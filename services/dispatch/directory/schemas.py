@@ -1,0 +1,67 @@
+"""Directory API shapes."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class UnitKind(StrEnum):
+    DISTRICT_GOVERNMENT = "district_government"
+    DISTRICT_DEPARTMENT = "district_department"
+    CITY_DEPARTMENT = "city_department"
+    SUB_UNIT = "sub_unit"  # 经办单位: sub-district office, town, department (Art 6)
+    AUTHORISED_INSTITUTION = "authorised_institution"
+    PARTICIPATING_ORGANISATION = "participating_organisation"  # water, power, gas
+    SUB_CENTRE = "sub_centre"  # 热线分中心 (Art 7)
+    DUAL_NUMBER_UNIT = "dual_number_unit"  # 双号并行单位 (Art 7)
+
+
+class UnitCreate(BaseModel):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    name: str = Field(min_length=2, max_length=100)
+    kind: UnitKind
+    district: str | None = Field(default=None, max_length=20)
+    street: str | None = Field(default=None, max_length=50)
+    parent_id: str | None = None
+
+
+class UnitRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    kind: str
+    district: str | None
+    street: str | None
+    parent_id: str | None
+
+
+class UnitsRead(BaseModel):
+    items: list[UnitRead]
+
+
+class RoutingRuleCreate(BaseModel):
+    category: str | None = Field(default=None, max_length=100, description="empty: any")
+    district: str | None = Field(default=None, max_length=20, description="empty: any")
+    unit_id: str
+    priority: int = Field(default=10, ge=0, le=100)
+    note: str = Field(min_length=1, max_length=300)
+
+
+class RoutingRuleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    category: str | None
+    district: str | None
+    unit_id: str
+    priority: int
+    note: str
+    source: str
+    created_at: datetime
+    created_by: str
+
+
+class RoutingRulesRead(BaseModel):
+    items: list[RoutingRuleRead]

@@ -1,0 +1,1 @@
+"""Tickets at dispatch: the workflow's state, its history, units' polls."""

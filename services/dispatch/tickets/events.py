@@ -1,0 +1,100 @@
+"""Events dispatch receives: tickets, callers' notes (intake); deadlines, breaches (sla)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import State
+
+from dispatch.tickets import service
+from dispatch.tickets.models import Ticket
+from dispatch.workflow import rules
+from shared.events import (
+    CallerNoteAdded,
+    ClockBreached,
+    DeadlineChanged,
+    EventEnvelope,
+    TicketSubmitted,
+)
+from shared.outbox import EventHandler
+from shared.vocabulary import ClockKind
+
+DUE_COLUMNS = {
+    ClockKind.DISPATCH: "dispatch_due_at",
+    ClockKind.VERIFICATION: "verification_due_at",
+    ClockKind.HANDLING: "handling_due_at",
+    ClockKind.REHANDLING: "handling_due_at",
+    ClockKind.FINAL_FEEDBACK: "handling_due_at",
+}
+
+
+async def _ticket(session: AsyncSession, ticket_id: str) -> Ticket | None:
+    query = select(Ticket).where(Ticket.id == ticket_id).with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+def handlers(state: State) -> dict[str, EventHandler]:
+    """The inbox handlers of a dispatch app (they need its clock and outbox)."""
+
+    async def submitted(session: AsyncSession, envelope: EventEnvelope) -> None:
+        event = envelope.parse(TicketSubmitted)
+        await service.receive_submitted(session, state.outbox, event, now=state.clock.now())
+
+    async def caller_note(session: AsyncSession, envelope: EventEnvelope) -> None:
+        # Art 17: the unit is told; it judges whether the period restarts.
+        event = envelope.parse(CallerNoteAdded)
+        row = await _ticket(session, event.ticket_id)
+        if row is None:
+            raise LookupError(f"note for unknown ticket {event.ticket_id}")  # retried later
+        row.new_situation_pending = True
+        await service.record(
+            session,
+            state.outbox,
+            row,
+            rules.Transition(service.state_of(row)),
+            principal=service.SYSTEM["intake"],
+            action="caller_new_situation",
+            now=state.clock.now(),
+            reason=event.text,
+            details={"note_id": event.note_id},
+        )
+
+    async def deadline(session: AsyncSession, envelope: EventEnvelope) -> None:
+        event = envelope.parse(DeadlineChanged)
+        row = await _ticket(session, event.ticket_id)
+        if row is None:
+            return
+        setattr(row, DUE_COLUMNS[ClockKind(event.clock)], event.due_at)
+        if event.clock in (ClockKind.HANDLING, ClockKind.REHANDLING):
+            row.overdue = False  # a later due time (extension, restart) lifts the flag
+        await service.touch(session, row, now=state.clock.now())
+
+    async def breached(session: AsyncSession, envelope: EventEnvelope) -> None:
+        event = envelope.parse(ClockBreached)
+        row = await _ticket(session, event.ticket_id)
+        if row is None:
+            return
+        clock = ClockKind(event.clock)
+        if clock is ClockKind.VERIFICATION:
+            row.verification_open = False  # Art 14: from now on the unit must handle
+        elif clock is ClockKind.DISPATCH:
+            row.dispatch_overdue = True
+        else:
+            row.overdue = True
+        await service.record(
+            session,
+            state.outbox,
+            row,
+            rules.Transition(service.state_of(row)),
+            principal=service.SYSTEM["sla"],
+            action=f"{clock.value}_due_passed",
+            now=state.clock.now(),
+            details={"due_at": event.due_at.isoformat()},
+        )
+
+    return {
+        TicketSubmitted.type_name: submitted,
+        CallerNoteAdded.type_name: caller_note,
+        DeadlineChanged.type_name: deadline,
+        ClockBreached.type_name: breached,
+    }

@@ -1,0 +1,127 @@
+"""Dispatch's tables. ``ticket_event`` is append-only (a trigger refuses updates and deletes)."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlmodel import Field, SQLModel
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "ticket"
+    __table_args__ = {"schema": "dispatch"}
+
+    id: str = Field(primary_key=True)
+    number: str
+    ticket_type: str
+    category: str | None = None
+    district: str | None = None
+    street: str | None = None
+    summary: str
+    status: str
+    lead_unit: str | None = None
+    first_unit: str | None = None
+    co_handlers: list[str] = Field(
+        default_factory=list, sa_column=Column(ARRAY(Text), nullable=False)
+    )
+    sub_unit: str | None = None
+    approved_returns: int = 0
+    determined_unit: str | None = None
+    verification_open: bool = True
+    status_before_return: str | None = None
+    status_before_review: str | None = None
+    rehandled: bool = False
+    suggested_unit: str | None = None
+    suggested_rule_id: int | None = None
+    received_at: datetime
+    dispatch_due_at: datetime | None = None
+    verification_due_at: datetime | None = None
+    handling_due_at: datetime | None = None
+    overdue: bool = False
+    dispatch_overdue: bool = False
+    long_running_plan: str | None = None
+    new_situation_pending: bool = False
+    change_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReturnRequest(SQLModel, table=True):
+    __tablename__ = "return_request"
+    __table_args__ = {"schema": "dispatch"}
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: str = Field(foreign_key="dispatch.ticket.id", index=True)
+    unit_id: str
+    reason: str
+    basis: str
+    requested_at: datetime
+    requested_by: str
+    decision: str | None = None
+    decision_reason: str | None = None
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+
+
+class Determination(SQLModel, table=True):
+    """Art 16: how a difficult ticket was settled; its principle may become a routing rule."""
+
+    __tablename__ = "determination"
+    __table_args__ = {"schema": "dispatch"}
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: str = Field(foreign_key="dispatch.ticket.id", index=True)
+    dispute_kind: str
+    consulted_body: str
+    unit_id: str
+    co_handlers: list[str] = Field(
+        default_factory=list, sa_column=Column(ARRAY(Text), nullable=False)
+    )
+    principle: str | None = None
+    routing_rule_id: int | None = None
+    decided_at: datetime
+    decided_by: str
+
+
+class FeedbackRecord(SQLModel, table=True):
+    """A sub-unit's result (stage ``sub_unit``) or a unit's feedback (stage ``unit``), Art 19."""
+
+    __tablename__ = "feedback"
+    __table_args__ = {"schema": "dispatch"}
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: str = Field(foreign_key="dispatch.ticket.id", index=True)
+    stage: str
+    unit_id: str
+    handling_time: str
+    process: str
+    result: str
+    caller_reply: str
+    finding: str | None = None
+    submitted_at: datetime
+    submitted_by: str
+    approved: bool | None = None
+    review_reason: str | None = None
+    reviewed_at: datetime | None = None
+    reviewed_by: str | None = None
+
+
+class TicketEvent(SQLModel, table=True):
+    """One entry of a ticket's history: who, in what role and unit, when, what and why."""
+
+    __tablename__ = "ticket_event"
+    __table_args__ = {"schema": "dispatch"}
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    ticket_id: str = Field(index=True)
+    at: datetime
+    actor: str
+    role: str
+    unit_id: str | None = None
+    action: str
+    status: str
+    reason: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    prev_hash: str
+    hash: str

@@ -1,0 +1,155 @@
+"""Dispatch's ticket API shapes."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dispatch.workflow.rules import ConsultedBody, DisputeKind, Rating, ReturnDecision
+
+Text = Field(min_length=1, max_length=2000)
+
+
+class TicketRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    number: str
+    ticket_type: str
+    category: str | None
+    district: str | None
+    street: str | None
+    summary: str
+    status: str
+    lead_unit: str | None
+    co_handlers: list[str]
+    sub_unit: str | None
+    approved_returns: int
+    difficult: bool = False
+    determined_unit: str | None
+    verification_open: bool
+    rehandled: bool
+    suggested_unit: str | None
+    suggested_rule_id: int | None
+    received_at: datetime
+    dispatch_due_at: datetime | None
+    verification_due_at: datetime | None
+    handling_due_at: datetime | None
+    overdue: bool
+    dispatch_overdue: bool
+    long_running_plan: str | None
+    new_situation_pending: bool
+    updated_at: datetime
+
+
+class TicketPage(BaseModel):
+    items: list[TicketRead]
+    next_cursor: str | None
+
+
+class DispatchRequest(BaseModel):
+    unit_id: str | None = Field(default=None, description="default: the suggested unit")
+    co_handlers: list[str] = Field(default_factory=list, max_length=20)
+
+
+class ReturnCreate(BaseModel):
+    """Art 14: a return application carries a reason and its basis."""
+
+    reason: str = Text
+    basis: str = Field(min_length=1, max_length=2000, description="依据: the rule or fact")
+
+
+class ReturnRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ticket_id: str
+    unit_id: str
+    reason: str
+    basis: str
+    requested_at: datetime
+    decision: str | None
+    decision_reason: str | None
+    decided_at: datetime | None
+
+
+class ReturnDecisionCreate(BaseModel):
+    decision: ReturnDecision
+    reason: str = Text
+    co_handlers: list[str] = Field(default_factory=list, max_length=20)
+
+
+class DeterminationCreate(BaseModel):
+    """Art 16: the unit determined after consulting, and the principle for similar tickets."""
+
+    dispute_kind: DisputeKind
+    consulted_body: ConsultedBody
+    unit_id: str
+    co_handlers: list[str] = Field(default_factory=list, max_length=20)
+    principle: str | None = Field(default=None, max_length=2000)
+    record_as_routing_rule: bool = False
+
+
+class DesignateRequest(BaseModel):
+    sub_unit_id: str
+
+
+class FeedbackCreate(BaseModel):
+    """Art 19(2): handling time, process, result, how the caller was answered."""
+
+    handling_time: str = Field(default="", max_length=200)
+    process: str = Field(default="", max_length=4000)
+    result: str = Field(default="", max_length=4000)
+    caller_reply: str = Field(default="", max_length=2000)
+    finding: str | None = Field(
+        default=None, max_length=200, description="an Art 11(2)–(5) finding, where one applies"
+    )
+
+
+class ReviewRequest(BaseModel):
+    approved: bool
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class EvaluationCreate(BaseModel):
+    rating: Rating
+
+
+class ReasonRequest(BaseModel):
+    reason: str = Text
+
+
+class ExtensionCreate(BaseModel):
+    """Art 18: applied for before the due time, with a reason the caller is told."""
+
+    reason: str = Text
+    caller_notified: bool = Field(description="the caller was told the reason and new due time")
+
+
+class NewSituationJudgement(BaseModel):
+    affects_handling: bool
+    reason: str = Text
+
+
+class PlanRequest(BaseModel):
+    plan: str = Text
+
+
+class HistoryEntry(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    actor: str
+    role: str
+    unit_id: str | None
+    action: str
+    status: str
+    reason: str | None
+    details: dict[str, Any]
+    hash: str
+
+
+class HistoryRead(BaseModel):
+    ticket_id: str
+    chain_intact: bool
+    items: list[HistoryEntry]

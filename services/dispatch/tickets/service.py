@@ -1,0 +1,324 @@
+"""Dispatch's flows: load a ticket under lock, apply a workflow rule, record what happened.
+
+Every change goes through :func:`record`, which writes the new state, appends a hash-chained
+history entry (Art 26), and puts the clock changes for sla and the new status for intake in
+the outbox, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dispatch.directory import service as directory
+from dispatch.directory.rules import Route, suggest_route
+from dispatch.tickets.models import ReturnRequest, Ticket, TicketEvent
+from dispatch.workflow import rules
+from shared.auth import Principal, Role
+from shared.errors import Forbidden, NotFound
+from shared.events import ClockChange, ClocksChanged, TicketStatusChanged, TicketSubmitted
+from shared.outbox import Outbox
+from shared.vocabulary import ClockKind
+
+GENESIS = "0" * 64
+AGENCY_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.SERVICE})
+SYSTEM = {"intake": Principal("intake", Role.SERVICE), "sla": Principal("sla", Role.SERVICE)}
+
+
+def state_of(row: Ticket) -> rules.Ticket:
+    """The workflow's view of a stored ticket."""
+    return rules.Ticket(
+        status=rules.Status(row.status),
+        lead_unit=row.lead_unit,
+        first_unit=row.first_unit,
+        co_handlers=frozenset(row.co_handlers),
+        sub_unit=row.sub_unit,
+        approved_returns=row.approved_returns,
+        determined_unit=row.determined_unit,
+        verification_open=row.verification_open,
+        status_before_return=rules.Status(row.status_before_return)
+        if row.status_before_return
+        else None,
+        status_before_review=rules.Status(row.status_before_review)
+        if row.status_before_review
+        else None,
+        rehandled=row.rehandled,
+    )
+
+
+def _store_state(row: Ticket, state: rules.Ticket) -> None:
+    row.status = state.status.value
+    row.lead_unit = state.lead_unit
+    row.first_unit = state.first_unit
+    row.co_handlers = sorted(state.co_handlers)
+    row.sub_unit = state.sub_unit
+    row.approved_returns = state.approved_returns
+    row.determined_unit = state.determined_unit
+    row.verification_open = state.verification_open
+    row.status_before_return = state.status_before_return and state.status_before_return.value
+    row.status_before_review = state.status_before_review and state.status_before_review.value
+    row.rehandled = state.rehandled
+
+
+def check_access(row: Ticket, principal: Principal) -> None:
+    """A unit sees its own and co-handled tickets; a sub-unit only what it was designated."""
+    if principal.role in AGENCY_ROLES:
+        return
+    unit = principal.unit_id
+    if principal.role is Role.SUB_UNIT:
+        allowed = unit is not None and unit == row.sub_unit
+    else:
+        allowed = unit is not None and (unit == row.lead_unit or unit in row.co_handlers)
+    if not allowed:
+        raise Forbidden("this ticket is not assigned to your unit")
+
+
+async def get_ticket(
+    session: AsyncSession, ticket_id: str, *, principal: Principal, for_update: bool = False
+) -> Ticket:
+    query = select(Ticket).where(Ticket.id == ticket_id)
+    if for_update:
+        # Two conflicting actions on one ticket: the second waits, then sees the first's result.
+        query = query.with_for_update()
+    row = (await session.execute(query)).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"no ticket {ticket_id!r}")
+    check_access(row, principal)
+    return row
+
+
+def chain_hash(prev_hash: str, entry: dict[str, Any]) -> str:
+    """The history's hash chain: each entry's hash covers the previous hash and its content."""
+    canonical = json.dumps(entry, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def history_entry(event: TicketEvent) -> dict[str, Any]:
+    return {
+        "ticket_id": event.ticket_id,
+        "at": event.at.isoformat(),
+        "actor": event.actor,
+        "role": event.role,
+        "unit_id": event.unit_id,
+        "action": event.action,
+        "status": event.status,
+        "reason": event.reason,
+        "details": event.details,
+    }
+
+
+async def history(session: AsyncSession, ticket_id: str) -> list[TicketEvent]:
+    query = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+    return list((await session.scalars(query)).all())
+
+
+def chain_is_intact(events: list[TicketEvent]) -> bool:
+    previous = GENESIS
+    for event in events:
+        if event.prev_hash != previous or chain_hash(previous, history_entry(event)) != event.hash:
+            return False
+        previous = event.hash
+    return True
+
+
+async def _append_history(
+    session: AsyncSession,
+    row: Ticket,
+    *,
+    principal: Principal,
+    action: str,
+    reason: str | None,
+    details: dict[str, Any],
+    now: datetime,
+) -> None:
+    # Entries of one ticket are written under its row lock, so the chain cannot fork.
+    previous = await session.scalar(
+        select(TicketEvent.hash)
+        .where(TicketEvent.ticket_id == row.id)
+        .order_by(TicketEvent.id.desc())
+        .limit(1)
+    )
+    event = TicketEvent(
+        ticket_id=row.id,
+        at=now,
+        actor=principal.subject,
+        role=principal.role.value,
+        unit_id=principal.unit_id,
+        action=action,
+        status=row.status,
+        reason=reason,
+        details=details,
+        prev_hash=previous or GENESIS,
+        hash="",
+    )
+    event.hash = chain_hash(event.prev_hash, history_entry(event))
+    session.add(event)
+
+
+async def touch(session: AsyncSession, row: Ticket, *, now: datetime) -> None:
+    """Mark a change for units' polls (keyset cursor and ETag follow ``change_seq``)."""
+    row.change_seq = await session.scalar(text("SELECT nextval('dispatch.ticket_change_seq')"))
+    row.updated_at = now
+
+
+async def record(
+    session: AsyncSession,
+    outbox: Outbox,
+    row: Ticket,
+    transition: rules.Transition,
+    *,
+    principal: Principal,
+    action: str,
+    now: datetime,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    clocks_at: datetime | None = None,
+) -> Ticket:
+    """Store a transition with its history entry and outgoing events."""
+    old_status = row.status
+    _store_state(row, transition.ticket)
+    await touch(session, row, now=now)
+    await _append_history(
+        session,
+        row,
+        principal=principal,
+        action=action,
+        reason=reason,
+        details=details or {},
+        now=now,
+    )
+    if transition.clocks:
+        await outbox.add(
+            session,
+            ClocksChanged(
+                ticket_id=row.id,
+                ticket_type=row.ticket_type,
+                category=row.category,
+                district=row.district,
+                unit_id=row.lead_unit,
+                changes=[
+                    ClockChange(action=c.action.value, clock=c.clock.value, reason=c.reason)
+                    for c in transition.clocks
+                ],
+                at=clocks_at or now,
+            ),
+            to="sla",
+            now=now,
+            ordering_key=row.id,
+        )
+    if row.status != old_status:
+        await outbox.add(
+            session,
+            TicketStatusChanged(ticket_id=row.id, status=row.status, unit_id=row.lead_unit, at=now),
+            to="intake",
+            now=now,
+            ordering_key=row.id,
+        )
+    await session.flush()
+    return row
+
+
+async def suggestion(session: AsyncSession, row: Ticket) -> Route | None:
+    """The routing suggestion, leaving out units whose return was approved (Art 15(1))."""
+    returned = set(
+        (
+            await session.scalars(
+                select(ReturnRequest.unit_id).where(
+                    ReturnRequest.ticket_id == row.id, ReturnRequest.decision == "approve"
+                )
+            )
+        ).all()
+    )
+    routes = [
+        Route(r.id or 0, r.category, r.district, r.unit_id, r.priority)
+        for r in await directory.list_rules(session)
+        if r.unit_id not in returned
+    ]
+    return suggest_route(routes, category=row.category, district=row.district)
+
+
+async def refresh_suggestion(session: AsyncSession, row: Ticket) -> None:
+    route = await suggestion(session, row)
+    row.suggested_unit = route.unit_id if route else None
+    row.suggested_rule_id = route.id if route else None
+
+
+async def receive_submitted(
+    session: AsyncSession, outbox: Outbox, event: TicketSubmitted, *, now: datetime
+) -> None:
+    """A ticket from intake enters the agency's queue; the dispatch clock runs (Art 13)."""
+    if await session.get(Ticket, event.ticket_id) is not None:
+        return
+    row = Ticket(
+        id=event.ticket_id,
+        number=event.number,
+        ticket_type=event.ticket_type,
+        category=event.category,
+        district=event.district,
+        street=event.street,
+        summary=event.summary,
+        status=rules.Status.AWAITING_DISPATCH.value,
+        received_at=event.received_at,
+        change_seq=0,
+        created_at=now,
+        updated_at=now,
+    )
+    await refresh_suggestion(session, row)
+    session.add(row)
+    start = rules.Transition(
+        state_of(row),
+        (rules.ClockChange(rules.ClockAction.START, ClockKind.DISPATCH, "call received (Art 13)"),),
+    )
+    await record(
+        session,
+        outbox,
+        row,
+        start,
+        principal=SYSTEM["intake"],
+        action="submitted",
+        now=now,
+        details={"suggested_unit": row.suggested_unit, "rule_id": row.suggested_rule_id},
+        clocks_at=event.received_at,
+    )
+
+
+def unit_scope(principal: Principal, unit_id: str) -> Any:
+    """The condition selecting a unit's tickets as this principal may see them."""
+    if principal.role is Role.SUB_UNIT:
+        if principal.unit_id != unit_id:
+            raise Forbidden("a sub-unit sees only its own tickets")
+        return Ticket.sub_unit == unit_id
+    if principal.role is Role.UNIT and principal.unit_id != unit_id:
+        raise Forbidden("a unit sees only its own tickets")
+    return or_(Ticket.lead_unit == unit_id, Ticket.co_handlers.any(unit_id))
+
+
+async def poll(
+    session: AsyncSession,
+    *,
+    scope: Any,
+    filters: list[Any],
+    after: int,
+    limit: int,
+) -> tuple[list[Ticket], int, int]:
+    """A page of a unit's tickets in change order, and the (max change, count) of the set."""
+    base = [scope, *filters]
+    rows = (
+        await session.scalars(
+            select(Ticket)
+            .where(*base, Ticket.change_seq > after)
+            .order_by(Ticket.change_seq)
+            .limit(limit)
+        )
+    ).all()
+    newest, count = (
+        await session.execute(
+            select(func.coalesce(func.max(Ticket.change_seq), 0), func.count()).where(*base)
+        )
+    ).one()
+    return list(rows), int(newest), int(count)
