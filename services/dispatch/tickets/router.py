@@ -127,6 +127,7 @@ async def dispatch_ticket(
 ) -> TicketRead:
     """Art 13: send the ticket to a unit (the suggestion unless another is named)."""
     row = await service.get_ticket(session, ticket_id, principal=principal)
+    rules.check_dispatchable(service.state_of(row))
     unit_id = body.unit_id or row.suggested_unit
     if unit_id is None:
         raise BadInput("no routing rule suggests a unit: name one")
@@ -246,11 +247,7 @@ async def decide_return(
             t, decision=body.decision, co_handlers=co_handlers
         ),
         details={"return_id": return_id, "co_handlers": sorted(co_handlers)},
-        before=lambda r: (
-            service.refresh_suggestion(session, r)
-            if body.decision is rules.ReturnDecision.APPROVE
-            else None
-        ),
+        before=resuggest if body.decision is rules.ReturnDecision.APPROVE else None,
     )
     return read(row)
 
@@ -334,6 +331,7 @@ async def designate(
     principal: UnitActor,
 ) -> TicketRead:
     """Art 6: designate one of the unit's sub-units to do the work."""
+    await service.get_ticket(session, ticket_id, principal=principal)  # 403 before 422
     sub_unit = await directory.get_unit(session, body.sub_unit_id)
     if sub_unit.parent_id != principal.unit_id:
         raise BadInput(f"{body.sub_unit_id} is not a sub-unit of {principal.unit_id}")
@@ -578,11 +576,11 @@ async def extend(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> TicketRead:
     """Art 18: apply for an extension; sla grants it on the spot or refuses with the rule."""
+    row = await service.get_ticket(session, ticket_id, principal=principal, for_update=True)
     if not body.caller_notified:
         raise RuleViolation(
             "caller_not_notified", "tell the caller the reason and the new due time (Art 18)"
         )
-    row = await service.get_ticket(session, ticket_id, principal=principal, for_update=True)
     rules.check_extension_allowed(service.state_of(row), unit=principal.unit_id or "")
     key = idempotency_key or f"{ticket_id}:{row.handling_due_at}"
     granted = await SlaClient(request.app.state.clients["sla"]).request_extension(

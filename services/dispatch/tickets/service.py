@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import any_, func, literal, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.directory import service as directory
@@ -295,7 +295,7 @@ def unit_scope(principal: Principal, unit_id: str) -> Any:
         return Ticket.sub_unit == unit_id
     if principal.role is Role.UNIT and principal.unit_id != unit_id:
         raise Forbidden("a unit sees only its own tickets")
-    return or_(Ticket.lead_unit == unit_id, Ticket.co_handlers.any(unit_id))
+    return or_(Ticket.lead_unit == unit_id, literal(unit_id) == any_(Ticket.co_handlers))
 
 
 async def poll(

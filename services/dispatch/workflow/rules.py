@@ -156,13 +156,18 @@ def _handling_started(reason: str) -> tuple[ClockChange, ...]:
 
 def dispatch(ticket: Ticket, *, unit: str, co_handlers: frozenset[str] = frozenset()) -> Transition:
     """Art 13: the agency sends a ticket to the responsible unit (and co-handlers)."""
+    check_dispatchable(ticket)
+    return _send_to(ticket, unit=unit, co_handlers=co_handlers)
+
+
+def check_dispatchable(ticket: Ticket) -> None:
+    """Art 13, 16: waiting with the agency, and not a difficult ticket needing determination."""
     _require(ticket, Status.AWAITING_DISPATCH, action="dispatch")
     if ticket.difficult:
         raise RuleViolation(
             "determination_required",
             "returned three or more times: the unit is determined after consulting (Art 16)",
         )
-    return _send_to(ticket, unit=unit, co_handlers=co_handlers)
 
 
 def _send_to(ticket: Ticket, *, unit: str, co_handlers: frozenset[str]) -> Transition:

@@ -1,0 +1,202 @@
+"""Every dispatch endpoint admits only its roles, and a unit only its own tickets."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from shared.auth import Role
+from shared.clients.base import ServiceClient
+from shared.db import make_engine
+from tests.dispatch.test_tickets_api import FEEDBACK
+
+UNIT_ENDPOINTS = [
+    ("POST", "accept", {}),
+    ("POST", "returns", {"reason": "x", "basis": "y"}),
+    ("POST", "designate", {"sub_unit_id": "tianhe-street-01"}),
+    ("POST", "feedback", FEEDBACK),
+    ("POST", "extensions", {"reason": "x", "caller_notified": True}),
+    ("POST", "new-situation", {"affects_handling": True, "reason": "x"}),
+    ("POST", "repeat-answer", FEEDBACK),
+    ("POST", "long-running", {"plan": "x"}),
+    ("POST", "progress", {"plan": "x"}),
+    ("POST", "legal-procedure-ended", {"reason": "x"}),
+    ("POST", "sub-unit-result/review", {"approved": True}),
+    ("GET", "", None),
+    ("GET", "history", None),
+]
+AGENCY_ENDPOINTS = [
+    ("dispatch", {}),
+    (
+        "determination",
+        {
+            "dispute_kind": "cross_district",
+            "consulted_body": "business_guidance_department",
+            "unit_id": "tianhe-gov",
+        },
+    ),
+    ("feedback/review", {"approved": True}),
+    ("evaluation", {"rating": "satisfied"}),
+    ("rehandle", {"reason": "x"}),
+    ("close", {"reason": "x"}),
+]
+
+
+@pytest.fixture
+async def dispatched(submit, agency):
+    ticket_id = await submit()
+    async with agency() as client:
+        assert (await client.post(f"/v1/tickets/{ticket_id}/dispatch", json={})).is_success
+    return ticket_id
+
+
+@pytest.mark.parametrize(("method", "path", "body"), UNIT_ENDPOINTS)
+async def test_every_unit_endpoint_refuses_another_units_token(
+    dispatched, unit, method, path, body
+):
+    url = f"/v1/tickets/{dispatched}/{path}".rstrip("/")
+    async with unit("haizhu-urban") as client:
+        response = await client.request(method, url, json=body)
+    assert response.status_code == 403, response.text
+
+
+async def test_a_unit_cannot_poll_another_units_tickets(dispatched, unit, as_role):
+    async with unit("haizhu-urban") as client:
+        assert (await client.get("/v1/units/tianhe-urban/tickets")).status_code == 403
+    async with as_role(Role.SUB_UNIT, "tianhe-street-01") as client:
+        assert (await client.get("/v1/units/tianhe-urban/tickets")).status_code == 403
+        own = await client.get("/v1/units/tianhe-street-01/tickets")
+    assert own.json()["items"] == []  # nothing designated to it
+
+
+@pytest.mark.parametrize(("path", "body"), AGENCY_ENDPOINTS)
+@pytest.mark.parametrize("role", [Role.UNIT, Role.SUB_UNIT, Role.AGENT, Role.SUPERVISOR])
+async def test_agency_endpoints_refuse_other_roles(dispatched, as_role, role, path, body):
+    async with as_role(role, "tianhe-urban") as client:
+        response = await client.post(f"/v1/tickets/{dispatched}/{path}", json=body)
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.SERVICE])
+async def test_queue_and_tickets_refuse_roles_without_a_need(dispatched, as_role, role):
+    async with as_role(role) as client:
+        assert (await client.get("/v1/queue")).status_code == 403
+        assert (await client.get(f"/v1/tickets/{dispatched}")).status_code == 403
+
+
+def _sla(handler) -> ServiceClient:
+    return ServiceClient(
+        peer="sla",
+        base_url="http://sla",
+        token=lambda: "t",
+        retries=0,
+        transport=httpx.MockTransport(handler),
+    )
+
+
+async def test_art18_extension_is_granted_by_sla_and_shown(dispatched, dispatch_app, unit):
+    asked = []
+
+    def sla(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(
+            200,
+            json={
+                "ticket_id": dispatched,
+                "due_at": "2026-12-22T00:00:00+08:00",
+                "due_date": "2026-12-21",
+                "extensions_used": 1,
+            },
+        )
+
+    dispatch_app.state.clients["sla"] = _sla(sla)
+    async with unit() as client:
+        await client.post(f"/v1/tickets/{dispatched}/accept")
+        untold = await client.post(
+            f"/v1/tickets/{dispatched}/extensions",
+            json={"reason": "需协调多部门", "caller_notified": False},
+        )
+        extended = await client.post(
+            f"/v1/tickets/{dispatched}/extensions",
+            json={"reason": "需协调多部门", "caller_notified": True},
+            headers={"Idempotency-Key": "ext-1"},
+        )
+    assert untold.json()["error"]["code"] == "caller_not_notified"
+    assert datetime.fromisoformat(extended.json()["handling_due_at"]) == datetime(
+        2026, 12, 21, 16, tzinfo=UTC
+    )
+    assert asked[0].headers["idempotency-key"] == "ext-1"
+
+
+async def test_art18_sla_refusal_keeps_its_rule(dispatched, dispatch_app, unit):
+    def sla(request):
+        return httpx.Response(
+            409,
+            json={"error": {"code": "extension_limit_reached", "message": "at most two (Art 18)"}},
+        )
+
+    dispatch_app.state.clients["sla"] = _sla(sla)
+    async with unit() as client:
+        await client.post(f"/v1/tickets/{dispatched}/accept")
+        refused = await client.post(
+            f"/v1/tickets/{dispatched}/extensions", json={"reason": "x", "caller_notified": True}
+        )
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "extension_limit_reached"
+
+
+async def test_extension_while_sla_is_down_is_503_and_changes_nothing(
+    dispatched, dispatch_app, unit
+):
+    def sla(request):
+        raise httpx.ConnectError("down")
+
+    dispatch_app.state.clients["sla"] = _sla(sla)
+    async with unit() as client:
+        await client.post(f"/v1/tickets/{dispatched}/accept")
+        response = await client.post(
+            f"/v1/tickets/{dispatched}/extensions", json={"reason": "x", "caller_notified": True}
+        )
+        ticket = (await client.get(f"/v1/tickets/{dispatched}")).json()
+    assert response.status_code == 503
+    assert ticket["handling_due_at"] is None
+
+
+async def test_two_decisions_on_one_return_apply_exactly_one(
+    fresh_database_url, settings, clock, client_for, token
+):
+    """Real concurrency: separate connections, no shared test transaction."""
+    from dispatch.app import build_app
+
+    from tests.dispatch.conftest import submitted_envelope
+
+    engine = make_engine(fresh_database_url, pool_size=4)
+    app = build_app(settings=settings, engine=engine, clock=clock, run_relay=False)
+    try:
+        async with client_for(app, Role.SERVICE) as service:
+            envelope, ticket_id = submitted_envelope(clock)
+            await service.post("/v1/events", json=envelope)
+        async with client_for(app, Role.DISPATCHER) as agency:
+            await agency.post(f"/v1/tickets/{ticket_id}/dispatch", json={})
+        async with client_for(app, Role.UNIT, "tianhe-urban") as unit:
+            application = (
+                await unit.post(
+                    f"/v1/tickets/{ticket_id}/returns", json={"reason": "x", "basis": "y"}
+                )
+            ).json()
+        async with (
+            client_for(app, Role.DISPATCHER) as first,
+            client_for(app, Role.DISPATCHER) as second,
+        ):
+            url = f"/v1/returns/{application['id']}/decision"
+            answers = await asyncio.gather(
+                first.post(url, json={"decision": "approve", "reason": "a"}),
+                second.post(url, json={"decision": "reject", "reason": "b"}),
+            )
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses == [200, 409]
+        refused = next(a for a in answers if a.status_code == 409)
+        assert refused.json()["error"]["code"] == "return_already_decided"
+    finally:
+        await engine.dispose()

@@ -1,0 +1,378 @@
+"""Dispatch over HTTP: queue, dispatch, returns, determination, feedback, evaluation, history."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from shared.auth import Role
+from shared.events import ClockBreached, DeadlineChanged, EventEnvelope
+from shared.outbox import Outbox
+
+FEEDBACK = {
+    "handling_time": "2026-11-24 10:00",
+    "process": "执法队员到现场核查，施工单位无夜间施工许可",
+    "result": "责令停止夜间施工并立案查处",
+    "caller_reply": "已电话告知诉求人处理结果",
+}
+
+
+async def _outbox(session, event_type: str) -> list[dict]:
+    table = Outbox("dispatch").outbox
+    rows = await session.execute(select(table.c.payload).where(table.c.event_type == event_type))
+    return [r[0] for r in rows]
+
+
+async def _post(client, path: str, json: dict | None = None, status: int = 200) -> dict:
+    response = await client.post(path, json=json or {})
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+async def _send_sla_event(as_role, clock, event) -> None:
+    envelope = EventEnvelope(
+        type=event.type_name,
+        source="sla",
+        occurred_at=clock.now(),
+        payload=event.model_dump(mode="json"),
+    )
+    async with as_role(Role.SERVICE) as client:
+        assert (await client.post("/v1/events", json=envelope.model_dump(mode="json"))).is_success
+
+
+async def test_art13_a_submitted_ticket_waits_in_the_queue_with_its_suggested_unit(
+    submit, agency, session
+):
+    ticket_id = await submit()
+    async with agency() as client:
+        queue = (await client.get("/v1/queue")).json()["items"]
+        rules = (await client.get("/v1/routing-rules")).json()["items"]
+    entry = next(t for t in queue if t["id"] == ticket_id)
+    assert entry["status"] == "awaiting_dispatch"
+    assert entry["suggested_unit"] == "tianhe-urban"
+    rule = next(r for r in rules if r["id"] == entry["suggested_rule_id"])
+    assert (rule["category"], rule["district"]) == ("noise.construction", "天河区")
+    [clocks] = await _outbox(session, "ticket.clocks_changed.v1")
+    assert clocks["changes"] == [
+        {"action": "start", "clock": "dispatch", "reason": "call received (Art 13)"}
+    ]
+
+
+async def test_a_redelivered_submission_creates_nothing_new(submit, agency, as_role, clock):
+    ticket_id = await submit()
+    async with agency() as client:
+        before = len((await client.get("/v1/queue")).json()["items"])
+    from dispatch.tickets import service  # noqa: F401  (the inbox dedupes by event id)
+
+    async with agency() as client:
+        assert len((await client.get("/v1/queue")).json()["items"]) == before
+        assert (await client.get(f"/v1/tickets/{ticket_id}")).status_code == 200
+
+
+async def test_dispatched_ticket_appears_in_the_units_poll_with_etag(submit, agency, unit):
+    ticket_id = await submit()
+    async with agency() as client:
+        dispatched = await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+    assert dispatched["lead_unit"] == "tianhe-urban"
+    async with unit() as client:
+        first = await client.get("/v1/units/tianhe-urban/tickets")
+        again = await client.get(
+            "/v1/units/tianhe-urban/tickets", headers={"If-None-Match": first.headers["etag"]}
+        )
+        await _post(client, f"/v1/tickets/{ticket_id}/accept")
+        changed = await client.get(
+            "/v1/units/tianhe-urban/tickets", headers={"If-None-Match": first.headers["etag"]}
+        )
+    assert [t["id"] for t in first.json()["items"]] == [ticket_id]
+    assert again.status_code == 304
+    assert changed.status_code == 200
+    assert changed.json()["items"][0]["status"] == "handling"
+
+
+async def test_art15_16_three_approved_returns_then_determination(submit, agency, as_role):
+    ticket_id = await submit()
+    returned_by = []
+    for named in (None, None, "haizhu-urban"):
+        async with agency() as client:
+            ticket = await _post(client, f"/v1/tickets/{ticket_id}/dispatch", {"unit_id": named})
+        unit_id = ticket["lead_unit"]
+        assert unit_id not in returned_by  # the suggestion skips units that returned it
+        returned_by.append(unit_id)
+        async with as_role(Role.UNIT, unit_id) as client:
+            application = await _post(
+                client,
+                f"/v1/tickets/{ticket_id}/returns",
+                {"reason": "不属于本单位职责", "basis": "三定方案"},
+                201,
+            )
+        async with agency() as client:
+            await _post(
+                client,
+                f"/v1/returns/{application['id']}/decision",
+                {"decision": "approve", "reason": "同意退回"},
+            )
+    async with agency() as client:
+        ticket = (await client.get(f"/v1/tickets/{ticket_id}")).json()
+        refused = await client.post(f"/v1/tickets/{ticket_id}/dispatch", json={})
+        wrong_body = await client.post(
+            f"/v1/tickets/{ticket_id}/determination",
+            json={
+                "dispute_kind": "cross_district",
+                "consulted_body": "justice_bureau",
+                "unit_id": "tianhe-gov",
+            },
+        )
+        settled = await _post(
+            client,
+            f"/v1/tickets/{ticket_id}/determination",
+            {
+                "dispute_kind": "unclear_responsibility",
+                "consulted_body": "establishment_office",
+                "unit_id": "tianhe-gov",
+                "principle": "工地夜间施工噪声由属地区政府统筹处理",
+                "record_as_routing_rule": True,
+            },
+        )
+        rules = (await client.get("/v1/routing-rules")).json()["items"]
+    assert returned_by == ["tianhe-urban", "tianhe-gov", "haizhu-urban"]
+    assert ticket["difficult"] and ticket["approved_returns"] == 3
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == (
+        "determination_required"
+    )
+    assert wrong_body.json()["error"]["code"] == "wrong_body_consulted"
+    assert settled["lead_unit"] == settled["determined_unit"] == "tianhe-gov"
+    assert rules[0]["source"] == "determination" and rules[0]["unit_id"] == "tianhe-gov"
+    async with as_role(Role.UNIT, "tianhe-gov") as client:
+        response = await client.post(
+            f"/v1/tickets/{ticket_id}/returns", json={"reason": "x", "basis": "y"}
+        )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "determined_unit_cannot_return"
+
+
+async def test_art15_2_rejected_return_keeps_the_unit(submit, agency, unit, session):
+    ticket_id = await submit()
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+    async with unit() as client:
+        application = await _post(
+            client,
+            f"/v1/tickets/{ticket_id}/returns",
+            {"reason": "不属于本单位", "basis": "职责"},
+            201,
+        )
+    async with agency() as client:
+        ticket = await _post(
+            client,
+            f"/v1/returns/{application['id']}/decision",
+            {"decision": "reject", "reason": "属于城管职责"},
+        )
+        again = await client.post(
+            f"/v1/returns/{application['id']}/decision", json={"decision": "approve", "reason": "x"}
+        )
+    assert (ticket["status"], ticket["lead_unit"]) == ("dispatched", "tianhe-urban")
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "return_already_decided"
+    # Only the dispatch and its restart of the unit's periods reached sla: no second restart.
+    clocks = await _outbox(session, "ticket.clocks_changed.v1")
+    assert [c["changes"][-1]["clock"] for c in clocks] == ["dispatch", "handling"]
+
+
+async def test_art14_return_refused_once_sla_closes_the_window(
+    submit, agency, unit, as_role, clock
+):
+    ticket_id = await submit()
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+    await _send_sla_event(
+        as_role,
+        clock,
+        ClockBreached(
+            ticket_id=ticket_id, clock="verification", due_at=clock.now() + timedelta(days=2)
+        ),
+    )
+    async with unit() as client:
+        response = await client.post(
+            f"/v1/tickets/{ticket_id}/returns", json={"reason": "x", "basis": "y"}
+        )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "return_window_closed"
+
+
+async def test_walk_feedback_rejected_unsatisfied_rehandled_closed(submit, agency, unit):
+    ticket_id = await submit()
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+    async with unit() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/accept")
+        incomplete = await client.post(
+            f"/v1/tickets/{ticket_id}/feedback", json={**FEEDBACK, "caller_reply": ""}
+        )
+        await _post(client, f"/v1/tickets/{ticket_id}/feedback", FEEDBACK)
+    assert incomplete.status_code == 409
+    assert "caller_reply" in incomplete.json()["error"]["message"]
+    async with agency() as client:
+        back = await _post(
+            client,
+            f"/v1/tickets/{ticket_id}/feedback/review",
+            {"approved": False, "reason": "未说明办理过程"},
+        )
+    assert back["status"] == "handling"
+    async with unit() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/feedback", FEEDBACK)
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/feedback/review", {"approved": True})
+        unsatisfied = await _post(
+            client, f"/v1/tickets/{ticket_id}/evaluation", {"rating": "unsatisfied"}
+        )
+        rehandling = await _post(
+            client, f"/v1/tickets/{ticket_id}/rehandle", {"reason": "诉求人不满意"}
+        )
+    assert unsatisfied["status"] == "unsatisfied" and rehandling["status"] == "rehandling"
+    async with unit() as client:
+        no_extension = await client.post(
+            f"/v1/tickets/{ticket_id}/extensions", json={"reason": "x", "caller_notified": True}
+        )
+        await _post(client, f"/v1/tickets/{ticket_id}/feedback", FEEDBACK)
+    assert no_extension.json()["error"]["code"] == "no_extension_in_rehandling"
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/feedback/review", {"approved": True})
+        await _post(client, f"/v1/tickets/{ticket_id}/evaluation", {"rating": "unsatisfied"})
+        once = await client.post(f"/v1/tickets/{ticket_id}/rehandle", json={"reason": "x"})
+        closed = await _post(client, f"/v1/tickets/{ticket_id}/close", {"reason": "已二次办理"})
+        history = (await client.get(f"/v1/tickets/{ticket_id}/history")).json()
+    assert once.json()["error"]["code"] == "rehandling_once"
+    assert closed["status"] == "closed"
+    assert history["chain_intact"]
+    actions = [e["action"] for e in history["items"]]
+    assert actions[:3] == ["submitted", "dispatched", "accepted"]
+    assert actions[-1] == "closed" and actions.count("feedback_submitted") == 3
+    assert all(e["actor"] and e["role"] and e["at"] for e in history["items"])
+
+
+async def test_art6_19_sub_unit_result_reviewed_before_feedback(submit, agency, as_role):
+    ticket_id = await submit(category="other.general")
+    async with agency() as client:
+        ticket = await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+    assert ticket["lead_unit"] == "tianhe-gov"
+    street = "tianhe-street-07"  # 林和街道
+    async with as_role(Role.UNIT, "tianhe-gov") as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/accept")
+        foreign = await client.post(
+            f"/v1/tickets/{ticket_id}/designate", json={"sub_unit_id": "yuexiu-street-01"}
+        )
+        await _post(client, f"/v1/tickets/{ticket_id}/designate", {"sub_unit_id": street})
+    assert foreign.status_code == 422
+    async with as_role(Role.SUB_UNIT, street) as client:
+        polled = (await client.get(f"/v1/units/{street}/tickets")).json()["items"]
+        await _post(client, f"/v1/tickets/{ticket_id}/sub-unit-result", FEEDBACK)
+    assert [t["id"] for t in polled] == [ticket_id]
+    async with as_role(Role.UNIT, "tianhe-gov") as client:
+        early = await client.post(f"/v1/tickets/{ticket_id}/feedback", json=FEEDBACK)
+        await _post(client, f"/v1/tickets/{ticket_id}/sub-unit-result/review", {"approved": True})
+        done = await _post(client, f"/v1/tickets/{ticket_id}/feedback", FEEDBACK)
+    assert early.json()["error"]["code"] == "sub_unit_result_unreviewed"
+    assert done["status"] == "feedback_review"
+
+
+async def test_sla_deadlines_and_breaches_show_in_the_poll(submit, agency, unit, as_role, clock):
+    ticket_id = await submit()
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+    due = clock.now() + timedelta(days=14)
+    await _send_sla_event(
+        as_role, clock, DeadlineChanged(ticket_id=ticket_id, clock="handling", due_at=due)
+    )
+    await _send_sla_event(
+        as_role, clock, ClockBreached(ticket_id=ticket_id, clock="handling", due_at=due)
+    )
+    async with unit() as client:
+        overdue = (
+            await client.get("/v1/units/tianhe-urban/tickets", params={"overdue": True})
+        ).json()["items"]
+        on_time = (
+            await client.get("/v1/units/tianhe-urban/tickets", params={"overdue": False})
+        ).json()["items"]
+    assert [t["id"] for t in overdue] == [ticket_id] and on_time == []
+    assert overdue[0]["handling_due_at"].startswith(due.date().isoformat())
+
+
+async def test_art17_caller_note_then_judgement_restarts_the_period(
+    submit, agency, unit, as_role, clock, session
+):
+    from shared.events import CallerNoteAdded
+
+    ticket_id = await submit()
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+    async with unit() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/accept")
+    await _send_sla_event(
+        as_role,
+        clock,
+        CallerNoteAdded(
+            ticket_id=ticket_id, note_id="n1", text="施工时间改到凌晨", added_at=clock.now()
+        ),
+    )
+    async with unit() as client:
+        pending = (await client.get(f"/v1/tickets/{ticket_id}")).json()
+        judged = await _post(
+            client,
+            f"/v1/tickets/{ticket_id}/new-situation",
+            {"affects_handling": True, "reason": "需重新取证"},
+        )
+    assert pending["new_situation_pending"] and not judged["new_situation_pending"]
+    restarts = [
+        c
+        for c in await _outbox(session, "ticket.clocks_changed.v1")
+        if c["changes"][0]["reason"] == "new situation (Art 17)"
+    ]
+    assert restarts[0]["changes"][0]["action"] == "restart"
+
+
+async def test_history_is_append_only(submit, session):
+    ticket_id = await submit()
+    with pytest.raises(Exception, match="append-only"):
+        async with session.begin_nested():
+            await session.execute(
+                text("UPDATE dispatch.ticket_event SET reason = 'edited' WHERE ticket_id = :t"),
+                {"t": ticket_id},
+            )
+
+
+async def test_keyset_cursor_never_skips_a_ticket_changed_while_paging(submit, agency, unit):
+    ids = [await submit() for _ in range(5)]
+    async with agency() as client:
+        for ticket_id in ids:
+            await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+    seen = []
+    async with unit() as client:
+        page = (await client.get("/v1/units/tianhe-urban/tickets", params={"limit": 2})).json()
+        seen += [t["id"] for t in page["items"]]
+        await _post(client, f"/v1/tickets/{ids[2]}/accept")  # changes while we page
+        while page["next_cursor"]:
+            page = (
+                await client.get(
+                    "/v1/units/tianhe-urban/tickets",
+                    params={"limit": 2, "cursor": page["next_cursor"]},
+                )
+            ).json()
+            seen += [t["id"] for t in page["items"]]
+    assert set(seen) == set(ids)
+
+
+async def test_bad_input_is_4xx_and_changes_nothing(submit, agency, unit):
+    ticket_id = await submit(category=None, district=None)
+    async with agency() as client:
+        no_unit = await client.post(f"/v1/tickets/{ticket_id}/dispatch", json={})
+        unknown = await client.post(
+            f"/v1/tickets/{ticket_id}/dispatch", json={"unit_id": "nowhere"}
+        )
+        missing = await client.post("/v1/tickets/nope/dispatch", json={"unit_id": "tianhe-gov"})
+        ticket = (await client.get(f"/v1/tickets/{ticket_id}")).json()
+    assert no_unit.status_code == 422 and unknown.status_code == 404
+    assert missing.status_code == 404
+    assert ticket["status"] == "awaiting_dispatch"
+    async with unit() as client:
+        bad_cursor = await client.get("/v1/units/tianhe-urban/tickets", params={"cursor": "x"})
+    assert bad_cursor.status_code == 422
