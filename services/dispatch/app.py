@@ -5,14 +5,20 @@ from typing import Any
 from fastapi import FastAPI
 
 from dispatch.directory.router import router as directory_router
+from dispatch.tickets.agency_router import router as agency_router
 from dispatch.tickets.events import handlers
 from dispatch.tickets.router import router as tickets_router
+from dispatch.tickets.unit_router import router as unit_router
 from shared.service import create_app
 
 
 def build_app(**overrides: Any) -> FastAPI:
     """The dispatch app; tests pass an engine, a clock or event handlers via ``overrides``."""
-    app = create_app(service="dispatch", routers=[directory_router, tickets_router], **overrides)
+    app = create_app(
+        service="dispatch",
+        routers=[directory_router, tickets_router, agency_router, unit_router],
+        **overrides,
+    )
     if "event_handlers" not in overrides:
         app.state.event_handlers = handlers(app.state)
     return app

@@ -1,0 +1,67 @@
+"""Shared glue of the ticket endpoints: roles, the response shape, applying a rule."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from dispatch.directory import service as directory
+from dispatch.tickets import service
+from dispatch.tickets.models import Ticket
+from dispatch.tickets.schemas import TicketRead
+from dispatch.workflow import rules
+from shared.auth import Principal, Role, require
+from shared.deps import ClockDep, SessionDep
+
+Agency = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.ADMIN))]
+Viewer = Annotated[
+    Principal,
+    Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.UNIT, Role.SUB_UNIT)),
+]
+UnitActor = Annotated[Principal, Depends(require(Role.UNIT))]
+SubUnitActor = Annotated[Principal, Depends(require(Role.SUB_UNIT))]
+
+
+def read(row: Ticket) -> TicketRead:
+    return TicketRead.model_validate(row).model_copy(
+        update={"difficult": row.approved_returns >= rules.DIFFICULT_AFTER_RETURNS}
+    )
+
+
+async def apply_action(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    ticket_id: str,
+    principal: Principal,
+    *,
+    action: str,
+    transition: Callable[[rules.Ticket], rules.Transition],
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    before: Callable[[Ticket], Awaitable[None]] | None = None,
+) -> Ticket:
+    """Lock the ticket, run the rule, then (if allowed) ``before``, and record it all."""
+    row = await service.get_ticket(session, ticket_id, principal=principal, for_update=True)
+    moved = transition(service.state_of(row))
+    if before is not None:
+        await before(row)
+    return await service.record(
+        session,
+        request.app.state.outbox,
+        row,
+        moved,
+        principal=principal,
+        action=action,
+        now=clock.now(),
+        reason=reason,
+        details=details,
+    )
+
+
+async def require_units(session: SessionDep, unit_ids: list[str]) -> frozenset[str]:
+    for unit_id in unit_ids:
+        await directory.get_unit(session, unit_id)
+    return frozenset(unit_ids)

@@ -1,0 +1,407 @@
+"""Handling units' and sub-units' actions on their tickets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+
+from dispatch.directory import service as directory
+from dispatch.tickets import service
+from dispatch.tickets.actions import (
+    SubUnitActor,
+    UnitActor,
+    apply_action,
+    read,
+)
+from dispatch.tickets.models import FeedbackRecord, ReturnRequest, Ticket
+from dispatch.tickets.schemas import (
+    DesignateRequest,
+    ExtensionCreate,
+    FeedbackCreate,
+    NewSituationJudgement,
+    PlanRequest,
+    ReasonRequest,
+    ReturnCreate,
+    ReturnRead,
+    ReviewRequest,
+    TicketRead,
+)
+from dispatch.workflow import rules
+from shared.auth import Principal
+from shared.clients.sla import SlaClient
+from shared.deps import ClockDep, SessionDep
+from shared.errors import BadInput, RuleViolation
+
+router = APIRouter(tags=["units"])
+
+
+@router.post("/v1/tickets/{ticket_id}/accept", response_model=TicketRead)
+async def accept(
+    ticket_id: str, request: Request, session: SessionDep, clock: ClockDep, principal: UnitActor
+) -> TicketRead:
+    """Art 14: the unit accepts the ticket."""
+    unit = principal.unit_id or ""
+    return read(
+        await apply_action(
+            request,
+            session,
+            clock,
+            ticket_id,
+            principal,
+            action="accepted",
+            transition=lambda t: rules.accept(t, unit=unit),
+        )
+    )
+
+
+@router.post("/v1/tickets/{ticket_id}/returns", response_model=ReturnRead, status_code=201)
+async def apply_to_return(
+    ticket_id: str,
+    body: ReturnCreate,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: UnitActor,
+) -> ReturnRead:
+    """Art 14: apply to return, with reason and basis, inside the verification window."""
+    unit = principal.unit_id or ""
+    now = clock.now()
+    await apply_action(
+        request,
+        session,
+        clock,
+        ticket_id,
+        principal,
+        action="return_requested",
+        transition=lambda t: rules.request_return(t, unit=unit),
+        reason=body.reason,
+        details={"basis": body.basis},
+    )
+    return_request = ReturnRequest(
+        ticket_id=ticket_id,
+        unit_id=unit,
+        reason=body.reason,
+        basis=body.basis,
+        requested_at=now,
+        requested_by=principal.subject,
+    )
+    session.add(return_request)
+    await session.flush()
+    return ReturnRead.model_validate(return_request)
+
+
+@router.post("/v1/tickets/{ticket_id}/designate", response_model=TicketRead)
+async def designate(
+    ticket_id: str,
+    body: DesignateRequest,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: UnitActor,
+) -> TicketRead:
+    """Art 6: designate one of the unit's sub-units to do the work."""
+    await service.get_ticket(session, ticket_id, principal=principal)  # 403 before 422
+    sub_unit = await directory.get_unit(session, body.sub_unit_id)
+    if sub_unit.parent_id != principal.unit_id:
+        raise BadInput(f"{body.sub_unit_id} is not a sub-unit of {principal.unit_id}")
+    unit = principal.unit_id or ""
+    return read(
+        await apply_action(
+            request,
+            session,
+            clock,
+            ticket_id,
+            principal,
+            action="designated",
+            transition=lambda t: rules.designate(t, unit=unit, sub_unit=sub_unit.id),
+            details={"sub_unit_id": sub_unit.id},
+        )
+    )
+
+
+def _feedback_of(body: FeedbackCreate) -> rules.Feedback:
+    return rules.Feedback(
+        handling_time=body.handling_time,
+        process=body.process,
+        result=body.result,
+        caller_reply=body.caller_reply,
+    )
+
+
+async def _store_feedback(
+    session: SessionDep,
+    ticket_id: str,
+    stage: str,
+    body: FeedbackCreate,
+    principal: Principal,
+    now: datetime,
+) -> None:
+    session.add(
+        FeedbackRecord(
+            ticket_id=ticket_id,
+            stage=stage,
+            unit_id=principal.unit_id or "",
+            submitted_at=now,
+            submitted_by=principal.subject,
+            **body.model_dump(),
+        )
+    )
+    await session.flush()
+
+
+@router.post("/v1/tickets/{ticket_id}/sub-unit-result", response_model=TicketRead)
+async def sub_unit_result(
+    ticket_id: str,
+    body: FeedbackCreate,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: SubUnitActor,
+) -> TicketRead:
+    """The sub-unit reports its result to the unit that designated it (Art 6, 19)."""
+    sub_unit = principal.unit_id or ""
+    missing = rules.missing_feedback_items(_feedback_of(body))
+    if missing:
+        raise RuleViolation("feedback_incomplete", f"the result must state {', '.join(missing)}")
+    row = await apply_action(
+        request,
+        session,
+        clock,
+        ticket_id,
+        principal,
+        action="sub_unit_result",
+        transition=lambda t: rules.submit_sub_unit_result(t, sub_unit=sub_unit),
+    )
+    await _store_feedback(session, ticket_id, "sub_unit", body, principal, clock.now())
+    return read(row)
+
+
+@router.post("/v1/tickets/{ticket_id}/sub-unit-result/review", response_model=TicketRead)
+async def review_sub_unit_result(
+    ticket_id: str,
+    body: ReviewRequest,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: UnitActor,
+) -> TicketRead:
+    """Art 19: the unit reviews its sub-unit's result before it feeds back."""
+    unit = principal.unit_id or ""
+    return read(
+        await apply_action(
+            request,
+            session,
+            clock,
+            ticket_id,
+            principal,
+            action="sub_unit_result_approved" if body.approved else "sub_unit_result_sent_back",
+            reason=body.reason,
+            transition=lambda t: rules.review_sub_unit_result(t, unit=unit, approved=body.approved),
+        )
+    )
+
+
+@router.post("/v1/tickets/{ticket_id}/feedback", response_model=TicketRead)
+async def feedback(
+    ticket_id: str,
+    body: FeedbackCreate,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: UnitActor,
+) -> TicketRead:
+    """Art 19: the lead unit's feedback; it must state time, process, result and reply."""
+    unit = principal.unit_id or ""
+    row = await apply_action(
+        request,
+        session,
+        clock,
+        ticket_id,
+        principal,
+        action="feedback_submitted",
+        transition=lambda t: rules.submit_feedback(t, unit=unit, feedback=_feedback_of(body)),
+        details={"finding": body.finding} if body.finding else None,
+    )
+    await _store_feedback(session, ticket_id, "unit", body, principal, clock.now())
+    return read(row)
+
+
+@router.post("/v1/tickets/{ticket_id}/extensions", response_model=TicketRead)
+async def extend(
+    ticket_id: str,
+    body: ExtensionCreate,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: UnitActor,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> TicketRead:
+    """Art 18: apply for an extension; sla grants it on the spot or refuses with the rule."""
+    row = await service.get_ticket(session, ticket_id, principal=principal, for_update=True)
+    if not body.caller_notified:
+        raise RuleViolation(
+            "caller_not_notified", "tell the caller the reason and the new due time (Art 18)"
+        )
+    rules.check_extension_allowed(service.state_of(row), unit=principal.unit_id or "")
+    key = idempotency_key or f"{ticket_id}:{row.handling_due_at}"
+    granted = await SlaClient(request.app.state.clients["sla"]).request_extension(
+        ticket_id=ticket_id, reason=body.reason, requested_by=principal.subject, idempotency_key=key
+    )
+    row.handling_due_at = granted.due_at
+    return read(
+        await service.record(
+            session,
+            request.app.state.outbox,
+            row,
+            rules.Transition(service.state_of(row)),
+            principal=principal,
+            action="extended",
+            now=clock.now(),
+            reason=body.reason,
+            details={
+                "due_at": granted.due_at.isoformat(),
+                "extensions_used": granted.extensions_used,
+            },
+        )
+    )
+
+
+@router.post("/v1/tickets/{ticket_id}/new-situation", response_model=TicketRead)
+async def judge_new_situation(
+    ticket_id: str,
+    body: NewSituationJudgement,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: UnitActor,
+) -> TicketRead:
+    """Art 17: the unit judges the caller's new situation; if it affects handling, restart."""
+    unit = principal.unit_id or ""
+
+    async def cleared(row: Ticket) -> None:
+        row.new_situation_pending = False
+
+    return read(
+        await apply_action(
+            request,
+            session,
+            clock,
+            ticket_id,
+            principal,
+            action="new_situation_judged",
+            reason=body.reason,
+            details={"affects_handling": body.affects_handling},
+            transition=lambda t: rules.new_situation(
+                t, unit=unit, affects_handling=body.affects_handling
+            ),
+            before=cleared,
+        )
+    )
+
+
+@router.post("/v1/tickets/{ticket_id}/repeat-answer", response_model=TicketRead)
+async def answer_repeat(
+    ticket_id: str,
+    body: FeedbackCreate,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: UnitActor,
+) -> TicketRead:
+    """Art 22: a repeat is answered with the earlier result and its basis, and closed."""
+    if not body.result.strip() or not body.process.strip():
+        raise RuleViolation("feedback_incomplete", "give the earlier result and its basis")
+    unit = principal.unit_id or ""
+    row = await apply_action(
+        request,
+        session,
+        clock,
+        ticket_id,
+        principal,
+        action="repeat_answered",
+        transition=lambda t: rules.close_as_repeat(t, unit=unit),
+    )
+    await _store_feedback(session, ticket_id, "repeat", body, principal, clock.now())
+    return read(row)
+
+
+@router.post("/v1/tickets/{ticket_id}/long-running", response_model=TicketRead)
+async def long_running_plan(
+    ticket_id: str,
+    body: PlanRequest,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: UnitActor,
+) -> TicketRead:
+    """Art 21: mark a long-running matter with the unit's plan."""
+    unit = principal.unit_id or ""
+
+    async def planned(row: Ticket) -> None:
+        row.long_running_plan = body.plan
+
+    return read(
+        await apply_action(
+            request,
+            session,
+            clock,
+            ticket_id,
+            principal,
+            action="long_running_plan",
+            reason=body.plan,
+            before=planned,
+            transition=lambda t: rules.report_long_running(t, unit=unit),
+        )
+    )
+
+
+@router.post("/v1/tickets/{ticket_id}/progress", response_model=TicketRead)
+async def report_progress(
+    ticket_id: str,
+    body: PlanRequest,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: UnitActor,
+) -> TicketRead:
+    """Art 21: periodic progress on a long-running matter."""
+    unit = principal.unit_id or ""
+    return read(
+        await apply_action(
+            request,
+            session,
+            clock,
+            ticket_id,
+            principal,
+            action="progress_reported",
+            reason=body.plan,
+            transition=lambda t: rules.report_long_running(t, unit=unit),
+        )
+    )
+
+
+@router.post("/v1/tickets/{ticket_id}/legal-procedure-ended", response_model=TicketRead)
+async def legal_procedure_ended(
+    ticket_id: str,
+    body: ReasonRequest,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: UnitActor,
+) -> TicketRead:
+    """Art 21: the procedure the matter waited on ended: final feedback in 3 working days."""
+    unit = principal.unit_id or ""
+    return read(
+        await apply_action(
+            request,
+            session,
+            clock,
+            ticket_id,
+            principal,
+            action="legal_procedure_ended",
+            reason=body.reason,
+            transition=lambda t: rules.legal_procedure_ended(t, unit=unit),
+        )
+    )
