@@ -71,16 +71,23 @@ class ClockChange(BaseModel):
     reason: str
 
 
-class ClocksChanged(Event):
-    """dispatch → sla: what a workflow step does to the ticket's clocks."""
+class TicketStepped(Event):
+    """dispatch → sla: one workflow step and what it does to the ticket's clocks.
 
-    type_name: ClassVar[str] = "ticket.clocks_changed.v1"
+    sla keeps every step, so that unit KPIs (returns, ratings, re-handling) can be computed
+    again from the events alone.
+    """
+
+    type_name: ClassVar[str] = "ticket.stepped.v1"
     ticket_id: str
     ticket_type: str
     category: str | None = None
     district: str | None = None
     unit_id: str | None = None
-    changes: list[ClockChange]
+    action: str
+    actor_unit_id: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    changes: list[ClockChange] = Field(default_factory=list)
     at: datetime
 
 

@@ -52,8 +52,9 @@ async def test_art13_a_submitted_ticket_waits_in_the_queue_with_its_suggested_un
     assert entry["suggested_unit"] == "tianhe-urban"
     rule = next(r for r in rules if r["id"] == entry["suggested_rule_id"])
     assert (rule["category"], rule["district"]) == ("noise.construction", "天河区")
-    [clocks] = await _outbox(session, "ticket.clocks_changed.v1")
-    assert clocks["changes"] == [
+    [step] = await _outbox(session, "ticket.stepped.v1")
+    assert step["action"] == "submitted"
+    assert step["changes"] == [
         {"action": "start", "clock": "dispatch", "reason": "call received (Art 13)"}
     ]
 
@@ -174,8 +175,14 @@ async def test_art15_2_rejected_return_keeps_the_unit(submit, agency, unit, sess
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "return_already_decided"
     # Only the dispatch and its restart of the unit's periods reached sla: no second restart.
-    clocks = await _outbox(session, "ticket.clocks_changed.v1")
-    assert [c["changes"][-1]["clock"] for c in clocks] == ["dispatch", "handling"]
+    steps = await _outbox(session, "ticket.stepped.v1")
+    assert [s["action"] for s in steps] == [
+        "submitted",
+        "dispatched",
+        "return_requested",
+        "return_reject",
+    ]
+    assert [s["changes"][-1]["clock"] for s in steps if s["changes"]] == ["dispatch", "handling"]
 
 
 async def test_art14_return_refused_once_sla_closes_the_window(
@@ -324,8 +331,8 @@ async def test_art17_caller_note_then_judgement_restarts_the_period(
     assert pending["new_situation_pending"] and not judged["new_situation_pending"]
     restarts = [
         c
-        for c in await _outbox(session, "ticket.clocks_changed.v1")
-        if c["changes"][0]["reason"] == "new situation (Art 17)"
+        for c in await _outbox(session, "ticket.stepped.v1")
+        if c["changes"] and c["changes"][0]["reason"] == "new situation (Art 17)"
     ]
     assert restarts[0]["changes"][0]["action"] == "restart"
 

@@ -21,7 +21,7 @@ from dispatch.tickets.models import ReturnRequest, Ticket, TicketEvent
 from dispatch.workflow import rules
 from shared.auth import Principal, Role
 from shared.errors import Forbidden, NotFound
-from shared.events import ClockChange, ClocksChanged, TicketStatusChanged, TicketSubmitted
+from shared.events import ClockChange, TicketStatusChanged, TicketStepped, TicketSubmitted
 from shared.outbox import Outbox
 from shared.vocabulary import ClockKind
 
@@ -179,7 +179,7 @@ async def record(
     details: dict[str, Any] | None = None,
     clocks_at: datetime | None = None,
 ) -> Ticket:
-    """Store a transition with its history entry and outgoing events."""
+    """Store a transition with its history entry and the events for sla and intake."""
     old_status = row.status
     _store_state(row, transition.ticket)
     await touch(session, row, now=now)
@@ -192,25 +192,27 @@ async def record(
         details=details or {},
         now=now,
     )
-    if transition.clocks:
-        await outbox.add(
-            session,
-            ClocksChanged(
-                ticket_id=row.id,
-                ticket_type=row.ticket_type,
-                category=row.category,
-                district=row.district,
-                unit_id=row.lead_unit,
-                changes=[
-                    ClockChange(action=c.action.value, clock=c.clock.value, reason=c.reason)
-                    for c in transition.clocks
-                ],
-                at=clocks_at or now,
-            ),
-            to="sla",
-            now=now,
-            ordering_key=row.id,
-        )
+    await outbox.add(
+        session,
+        TicketStepped(
+            ticket_id=row.id,
+            ticket_type=row.ticket_type,
+            category=row.category,
+            district=row.district,
+            unit_id=row.lead_unit,
+            action=action,
+            actor_unit_id=principal.unit_id,
+            details=details or {},
+            changes=[
+                ClockChange(action=c.action.value, clock=c.clock.value, reason=c.reason)
+                for c in transition.clocks
+            ],
+            at=clocks_at or now,
+        ),
+        to="sla",
+        now=now,
+        ordering_key=row.id,
+    )
     if row.status != old_status:
         await outbox.add(
             session,
