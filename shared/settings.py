@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     relay_sweep_seconds: float = Field(default=5.0, gt=0)
     relay_batch_size: int = Field(default=50, gt=0, le=1000)
     relay_max_backoff_seconds: float = Field(default=300.0, gt=0)
+    sla_scan_seconds: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

@@ -7,11 +7,28 @@ from fastapi import FastAPI
 from shared.service import create_app
 from sla.calendar.router import router as calendar_router
 from sla.calendar.service import CalendarCache
+from sla.clocks.router import router as clocks_router
+from sla.clocks.tasks import handlers, run_scheduler
+from sla.dashboard.router import router as dashboard_router
+from sla.supervision.router import router as supervision_router
 from sla.time_limits.router import router as time_limits_router
 
 
-def build_app(**overrides: Any) -> FastAPI:
+def build_app(*, run_scan: bool = True, **overrides: Any) -> FastAPI:
     """The sla app; tests pass an engine or a clock through ``overrides``."""
-    app = create_app(service="sla", routers=[calendar_router, time_limits_router], **overrides)
+    app = create_app(
+        service="sla",
+        routers=[
+            calendar_router,
+            time_limits_router,
+            clocks_router,
+            supervision_router,
+            dashboard_router,
+        ],
+        background=[run_scheduler] if run_scan else [],
+        **overrides,
+    )
     app.state.calendar_cache = CalendarCache()
+    if "event_handlers" not in overrides:
+        app.state.event_handlers = handlers(app.state)
     return app

@@ -106,7 +106,11 @@ async def decide_return(
         transition=lambda t: rules.decide_return(
             t, decision=body.decision, co_handlers=co_handlers
         ),
-        details={"return_id": return_id, "co_handlers": sorted(co_handlers)},
+        details={
+            "return_id": return_id,
+            "returning_unit": return_request.unit_id,
+            "co_handlers": sorted(co_handlers),
+        },
         before=resuggest if body.decision is rules.ReturnDecision.APPROVE else None,
     )
     return read(row)

@@ -12,6 +12,7 @@ from shared.workdays import local_date, package_schedules
 from sla.calendar import service
 from sla.calendar.rules import NamedDay, validate_year_schedule
 from sla.calendar.schemas import DayRead, DaysRead, DueRead, YearRead, YearScheduleLoad, YearsRead
+from sla.clocks.service import recompute_provisional
 
 router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
 Reader = Annotated[Principal, Depends(authenticated)]
@@ -25,9 +26,14 @@ def _cache(request: Request) -> service.CalendarCache:
 
 @router.put("/years/{year}", response_model=YearRead)
 async def load_year(
-    year: int, body: YearScheduleLoad, session: SessionDep, clock: ClockDep, admin: Admin
+    year: int,
+    body: YearScheduleLoad,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    admin: Admin,
 ) -> YearRead:
-    """Load (or replace) the official schedule of a year; it overrides chinesecalendar."""
+    """Load (or replace) a year's official schedule; provisional deadlines are recomputed."""
     schedule = validate_year_schedule(
         year,
         [NamedDay(d.date, d.name) for d in body.holidays],
@@ -36,7 +42,11 @@ async def load_year(
     loaded = await service.load_year(
         session, schedule=schedule, source=body.source, actor=admin.subject, now=clock.now()
     )
+    moved = await recompute_provisional(
+        session, request.app.state.outbox, await _cache(request).get(session), now=clock.now()
+    )
     return YearRead(
+        deadlines_moved=moved,
         year=loaded.year,
         source=loaded.source,
         loaded_at=loaded.loaded_at,

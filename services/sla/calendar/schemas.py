@@ -27,6 +27,9 @@ class YearRead(BaseModel):
     loaded_by: str
     holidays: int
     makeup_workdays: int
+    deadlines_moved: int | None = Field(
+        default=None, description="running provisional clocks whose due time this load changed"
+    )
 
 
 class YearsRead(BaseModel):

@@ -1,0 +1,1 @@
+"""Every clock of every ticket: start, restart, stop, resume, extension, adjustment, breach."""

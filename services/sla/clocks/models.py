@@ -1,0 +1,89 @@
+"""Clocks, their changes, extensions, and the workflow steps dispatch reports."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+class Clock(SQLModel, table=True):
+    """One run of a clock; a restart closes the run and opens a new one (per unit for KPIs)."""
+
+    __tablename__ = "clock"
+    __table_args__ = {"schema": "sla"}
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    ticket_id: str = Field(index=True)
+    kind: str
+    state: str  # running | stopped
+    unit_id: str | None = None
+    ticket_type: str
+    category: str | None = None
+    district: str | None = None
+    started_at: datetime
+    working_days: int
+    due_date: date
+    due_at: datetime
+    provisional: bool = False
+    adjusted: bool = False
+    extensions_used: int = 0
+    max_extensions: int = 0
+    extension_working_days: int = 0
+    limit_rule_id: int
+    breached_at: datetime | None = None
+    stopped_at: datetime | None = None
+    stop_reason: str | None = None
+    working_days_late: int | None = None
+
+
+class ClockChangeRecord(SQLModel, table=True):
+    """Why a clock's due time or state changed, and who changed it."""
+
+    __tablename__ = "clock_change"
+    __table_args__ = {"schema": "sla"}
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    clock_id: int = Field(index=True)
+    at: datetime
+    action: str
+    reason: str
+    actor: str
+    old_due_at: datetime | None = None
+    new_due_at: datetime | None = None
+
+
+class Extension(SQLModel, table=True):
+    __tablename__ = "extension"
+    __table_args__ = {"schema": "sla"}
+
+    id: int | None = Field(default=None, primary_key=True)
+    clock_id: int = Field(index=True)
+    ticket_id: str
+    idempotency_key: str = Field(unique=True)
+    reason: str
+    requested_by: str
+    at: datetime
+    old_due_at: datetime
+    new_due_at: datetime
+    new_due_date: date
+    number: int
+
+
+class TicketStep(SQLModel, table=True):
+    """A workflow step as dispatch reported it; KPIs are computed from these."""
+
+    __tablename__ = "ticket_step"
+    __table_args__ = {"schema": "sla"}
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    ticket_id: str = Field(index=True)
+    at: datetime
+    action: str
+    unit_id: str | None = None
+    actor_unit_id: str | None = None
+    ticket_type: str
+    category: str | None = None
+    district: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))

@@ -1,0 +1,102 @@
+"""Clock endpoints: a ticket's clocks, extensions (asked by dispatch), adjustments, a scan."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request
+
+from shared.auth import Principal, Role, require
+from shared.deps import ClockDep, SessionDep
+from sla.clocks import service
+from sla.clocks.schemas import (
+    AdjustmentCreate,
+    ClockRead,
+    ClocksRead,
+    ExtensionCreate,
+    ExtensionRead,
+    ScanRead,
+)
+
+router = APIRouter(tags=["clocks"])
+Reader = Annotated[
+    Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.SERVICE))
+]
+Agency = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.ADMIN))]
+ServiceCaller = Annotated[Principal, Depends(require(Role.SERVICE))]
+
+
+@router.get("/v1/tickets/{ticket_id}/clocks", response_model=ClocksRead)
+async def clocks(ticket_id: str, session: SessionDep, _: Reader) -> ClocksRead:
+    """Every run of every clock of the ticket, oldest first."""
+    rows = await service.ticket_clocks(session, ticket_id)
+    return ClocksRead(ticket_id=ticket_id, items=[ClockRead.model_validate(r) for r in rows])
+
+
+@router.post("/v1/tickets/{ticket_id}/extensions", response_model=ExtensionRead)
+async def extend(
+    ticket_id: str,
+    body: ExtensionCreate,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    _: ServiceCaller,
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200)],
+) -> ExtensionRead:
+    """Art 18: granted with the new due time, or refused (409) with the rule."""
+    state = request.app.state
+    extension = await service.extend(
+        session,
+        state.outbox,
+        await state.calendar_cache.get(session),
+        ticket_id=ticket_id,
+        idempotency_key=idempotency_key,
+        reason=body.reason,
+        requested_by=body.requested_by,
+        now=clock.now(),
+    )
+    handling = await service.ticket_clocks(session, ticket_id)
+    current = next(c for c in handling if c.id == extension.clock_id)
+    return ExtensionRead(
+        ticket_id=ticket_id,
+        due_at=extension.new_due_at,
+        due_date=extension.new_due_date,
+        extensions_used=extension.number,
+        provisional=current.provisional,
+    )
+
+
+@router.post("/v1/tickets/{ticket_id}/adjustments", response_model=ClockRead)
+async def adjust(
+    ticket_id: str,
+    body: AdjustmentCreate,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: Agency,
+) -> ClockRead:
+    """Art 17: force majeure moves a due day; the change and its reason are recorded."""
+    state = request.app.state
+    adjusted = await service.adjust(
+        session,
+        state.outbox,
+        await state.calendar_cache.get(session),
+        ticket_id=ticket_id,
+        kind=body.clock,
+        due_date=body.due_date,
+        reason=body.reason,
+        actor=principal.subject,
+        now=clock.now(),
+    )
+    return ClockRead.model_validate(adjusted)
+
+
+@router.post("/v1/scan", response_model=ScanRead)
+async def scan(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    _: Annotated[Principal, Depends(require(Role.ADMIN))],
+) -> ScanRead:
+    """Run one breach scan now (the scheduler runs it every HOTLINE_SLA_SCAN_SECONDS)."""
+    return ScanRead(
+        breached=await service.scan_breaches(session, request.app.state.outbox, now=clock.now())
+    )

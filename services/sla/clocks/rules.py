@@ -1,0 +1,45 @@
+"""Clock rules (pure): extensions (Art 18, 20), breaches and supervision (Art 23)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.errors import RuleViolation
+from shared.vocabulary import ClockKind
+
+# Art 23(1): a ticket late without a valid reason is supervised. Verification and dispatch
+# windows passing are not the unit's lateness in handling.
+SUPERVISED_WHEN_LATE = frozenset(
+    {ClockKind.HANDLING, ClockKind.REHANDLING, ClockKind.FINAL_FEEDBACK}
+)
+
+
+@dataclass(frozen=True)
+class RunningClock:
+    kind: ClockKind
+    due_at: datetime
+    extensions_used: int
+    max_extensions: int
+
+
+def check_extension(handling: RunningClock | None, *, rehandling: bool, now: datetime) -> None:
+    """Art 18: before the due time, at most ``max_extensions`` times; Art 20: not in re-handling."""
+    if rehandling:
+        raise RuleViolation("no_extension_in_rehandling", "re-handling cannot be extended (Art 20)")
+    if handling is None:
+        raise RuleViolation("no_running_handling_clock", "the ticket is not being handled")
+    if now >= handling.due_at:
+        raise RuleViolation(
+            "extension_after_due", "an extension must be applied for before the due time (Art 18)"
+        )
+    if handling.extensions_used >= handling.max_extensions:
+        raise RuleViolation(
+            "extension_limit_reached",
+            f"at most {handling.max_extensions} extensions per ticket (Art 18)",
+        )
+
+
+def opens_supervision(kind: ClockKind) -> bool:
+    """Whether a breach of this clock opens a supervision record by itself (Art 23(1))."""
+    return kind in SUPERVISED_WHEN_LATE

@@ -1,0 +1,58 @@
+"""Clock API shapes."""
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.vocabulary import ClockKind
+
+
+class ClockRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    state: str
+    unit_id: str | None
+    started_at: datetime
+    working_days: int
+    due_date: date
+    due_at: datetime
+    provisional: bool
+    adjusted: bool
+    extensions_used: int
+    max_extensions: int
+    breached_at: datetime | None
+    stopped_at: datetime | None
+    stop_reason: str | None
+    working_days_late: int | None
+
+
+class ClocksRead(BaseModel):
+    ticket_id: str
+    items: list[ClockRead]
+
+
+class ExtensionCreate(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+    requested_by: str = Field(min_length=1, max_length=200)
+
+
+class ExtensionRead(BaseModel):
+    ticket_id: str
+    due_at: datetime
+    due_date: date
+    extensions_used: int
+    provisional: bool
+
+
+class AdjustmentCreate(BaseModel):
+    """Art 17: force majeure; the caller is told and the due day moves, with a reason."""
+
+    clock: ClockKind = ClockKind.HANDLING
+    due_date: date
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ScanRead(BaseModel):
+    breached: int

@@ -1,0 +1,376 @@
+"""Clock flows: apply dispatch's steps, extend, adjust, scan for breaches, recompute.
+
+Every change of a due time is recorded (``clock_change``) and announced to dispatch
+(``clock.deadline_changed.v1``) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.errors import BadInput, NotFound
+from shared.events import ClockBreached, DeadlineChanged, TicketStepped
+from shared.outbox import Outbox
+from shared.vocabulary import ClockKind
+from shared.workdays import Deadline, WorkingCalendar, end_of_day
+from sla.clocks import rules
+from sla.clocks.models import Clock, ClockChangeRecord, Extension, TicketStep
+from sla.supervision.models import Supervision
+from sla.time_limits import service as time_limits
+
+RUNNING, STOPPED = "running", "stopped"
+SCAN_BATCH = 500
+
+
+async def running_clock(
+    session: AsyncSession, ticket_id: str, kind: ClockKind, *, lock: bool = False
+) -> Clock | None:
+    query = select(Clock).where(
+        Clock.ticket_id == ticket_id, Clock.kind == kind.value, Clock.state == RUNNING
+    )
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def ticket_clocks(session: AsyncSession, ticket_id: str) -> list[Clock]:
+    query = select(Clock).where(Clock.ticket_id == ticket_id).order_by(Clock.id)
+    return list((await session.scalars(query)).all())
+
+
+async def _announce(session: AsyncSession, outbox: Outbox, clock: Clock, now: datetime) -> None:
+    await outbox.add(
+        session,
+        DeadlineChanged(
+            ticket_id=clock.ticket_id,
+            clock=clock.kind,
+            due_at=clock.due_at,
+            provisional=clock.provisional,
+        ),
+        to="dispatch",
+        now=now,
+        ordering_key=clock.ticket_id,
+    )
+
+
+def _note(
+    clock: Clock,
+    *,
+    at: datetime,
+    action: str,
+    reason: str,
+    actor: str,
+    old_due_at: datetime | None = None,
+) -> ClockChangeRecord:
+    assert clock.id is not None
+    return ClockChangeRecord(
+        clock_id=clock.id,
+        at=at,
+        action=action,
+        reason=reason,
+        actor=actor,
+        old_due_at=old_due_at,
+        new_due_at=clock.due_at,
+    )
+
+
+def _set_due(clock: Clock, deadline: Deadline) -> None:
+    clock.due_date, clock.due_at, clock.provisional = (
+        deadline.due_date,
+        deadline.due_at,
+        deadline.provisional,
+    )
+
+
+async def _start(
+    session: AsyncSession,
+    outbox: Outbox,
+    calendar: WorkingCalendar,
+    step: TicketStepped,
+    kind: ClockKind,
+    reason: str,
+    now: datetime,
+) -> Clock:
+    limit = await time_limits.resolve(
+        session, clock_kind=kind, ticket_type=step.ticket_type, category=step.category, at=step.at
+    )
+    deadline = calendar.deadline(step.at, limit.working_days)
+    clock = Clock(
+        ticket_id=step.ticket_id,
+        kind=kind.value,
+        state=RUNNING,
+        unit_id=step.unit_id,
+        ticket_type=step.ticket_type,
+        category=step.category,
+        district=step.district,
+        started_at=step.at,
+        working_days=limit.working_days,
+        due_date=deadline.due_date,
+        due_at=deadline.due_at,
+        provisional=deadline.provisional,
+        max_extensions=limit.max_extensions,
+        extension_working_days=limit.extension_working_days,
+        limit_rule_id=limit.rule_id,
+    )
+    session.add(clock)
+    await session.flush()
+    session.add(_note(clock, at=now, action="start", reason=reason, actor="dispatch"))
+    await _announce(session, outbox, clock, now)
+    return clock
+
+
+def _stop(
+    calendar: WorkingCalendar, clock: Clock, *, at: datetime, reason: str
+) -> ClockChangeRecord:
+    clock.state, clock.stopped_at, clock.stop_reason = STOPPED, at, reason
+    clock.working_days_late = calendar.working_days_late(at, clock.due_date)
+    return _note(clock, at=at, action="stop", reason=reason, actor="dispatch")
+
+
+async def apply_step(
+    session: AsyncSession,
+    outbox: Outbox,
+    calendar: WorkingCalendar,
+    step: TicketStepped,
+    *,
+    now: datetime,
+) -> None:
+    """Record a workflow step and make its clock changes (start, restart, stop, resume)."""
+    session.add(
+        TicketStep(
+            ticket_id=step.ticket_id,
+            at=step.at,
+            action=step.action,
+            unit_id=step.unit_id,
+            actor_unit_id=step.actor_unit_id,
+            ticket_type=step.ticket_type,
+            category=step.category,
+            district=step.district,
+            details=step.details,
+        )
+    )
+    for change in step.changes:
+        kind = ClockKind(change.clock)
+        current = await running_clock(session, step.ticket_id, kind, lock=True)
+        if change.action == "start" and current is None:
+            await _start(session, outbox, calendar, step, kind, change.reason, now)
+        elif change.action == "restart":
+            if current is not None:
+                session.add(
+                    _stop(calendar, current, at=step.at, reason=f"restart: {change.reason}")
+                )
+            await _start(session, outbox, calendar, step, kind, change.reason, now)
+        elif change.action == "stop" and current is not None:
+            session.add(_stop(calendar, current, at=step.at, reason=change.reason))
+        elif change.action == "resume" and current is None:
+            await _resume(session, outbox, step.ticket_id, kind, change.reason, now)
+    await session.flush()
+
+
+async def _resume(
+    session: AsyncSession,
+    outbox: Outbox,
+    ticket_id: str,
+    kind: ClockKind,
+    reason: str,
+    now: datetime,
+) -> None:
+    # Art 19: non-compliant feedback does not restart the period: the last run goes on.
+    last = (
+        await session.scalars(
+            select(Clock)
+            .where(Clock.ticket_id == ticket_id, Clock.kind == kind.value)
+            .order_by(Clock.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+    ).first()
+    if last is None:
+        return
+    last.state, last.stopped_at, last.stop_reason, last.working_days_late = (
+        RUNNING,
+        None,
+        None,
+        None,
+    )
+    session.add(_note(last, at=now, action="resume", reason=reason, actor="dispatch"))
+    await _announce(session, outbox, last, now)
+
+
+async def extend(
+    session: AsyncSession,
+    outbox: Outbox,
+    calendar: WorkingCalendar,
+    *,
+    ticket_id: str,
+    idempotency_key: str,
+    reason: str,
+    requested_by: str,
+    now: datetime,
+) -> Extension:
+    """Art 18: add the handling length after the current due day, or refuse with the rule."""
+    earlier = (
+        await session.scalars(select(Extension).where(Extension.idempotency_key == idempotency_key))
+    ).first()
+    if earlier is not None:
+        return earlier
+    handling = await running_clock(session, ticket_id, ClockKind.HANDLING, lock=True)
+    rehandling = await running_clock(session, ticket_id, ClockKind.REHANDLING) is not None
+    rules.check_extension(
+        rules.RunningClock(
+            ClockKind.HANDLING, handling.due_at, handling.extensions_used, handling.max_extensions
+        )
+        if handling
+        else None,
+        rehandling=rehandling,
+        now=now,
+    )
+    assert handling is not None and handling.id is not None
+    old_due_at = handling.due_at
+    deadline = calendar.extend(handling.due_date, handling.extension_working_days)
+    handling.extensions_used += 1
+    _set_due(
+        handling,
+        Deadline(deadline.due_date, deadline.due_at, deadline.provisional or handling.provisional),
+    )
+    extension = Extension(
+        clock_id=handling.id,
+        ticket_id=ticket_id,
+        idempotency_key=idempotency_key,
+        reason=reason,
+        requested_by=requested_by,
+        at=now,
+        old_due_at=old_due_at,
+        new_due_at=handling.due_at,
+        new_due_date=handling.due_date,
+        number=handling.extensions_used,
+    )
+    session.add(extension)
+    session.add(
+        _note(
+            handling,
+            at=now,
+            action="extend",
+            reason=reason,
+            actor=requested_by,
+            old_due_at=old_due_at,
+        )
+    )
+    await _announce(session, outbox, handling, now)
+    await session.flush()
+    return extension
+
+
+async def adjust(
+    session: AsyncSession,
+    outbox: Outbox,
+    calendar: WorkingCalendar,
+    *,
+    ticket_id: str,
+    kind: ClockKind,
+    due_date: date,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> Clock:
+    """Art 17: force majeure — the agency moves a running clock's due day, with its reason."""
+    clock = await running_clock(session, ticket_id, kind, lock=True)
+    if clock is None:
+        raise NotFound(f"no running {kind.value} clock for ticket {ticket_id}")
+    if not calendar.is_working_day(due_date):
+        raise BadInput(f"{due_date} is not a working day")
+    old_due_at = clock.due_at
+    _set_due(
+        clock, Deadline(due_date, end_of_day(due_date), not calendar.is_scheduled(due_date.year))
+    )
+    clock.adjusted = True
+    if clock.breached_at and clock.due_at > now:
+        clock.breached_at = None
+    session.add(
+        _note(clock, at=now, action="adjust", reason=reason, actor=actor, old_due_at=old_due_at)
+    )
+    await _announce(session, outbox, clock, now)
+    await session.flush()
+    return clock
+
+
+async def scan_breaches(
+    session: AsyncSession, outbox: Outbox, *, now: datetime, batch: int = SCAN_BATCH
+) -> int:
+    """Mark one batch of clocks that fell due; safe with any number of replicas scanning."""
+    due = (
+        await session.scalars(
+            select(Clock)
+            .where(Clock.state == RUNNING, Clock.breached_at.is_(None), Clock.due_at <= now)
+            .order_by(Clock.due_at)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    for clock in due:
+        clock.breached_at = now
+        session.add(_note(clock, at=now, action="breach", reason="due time passed", actor="sla"))
+        await outbox.add(
+            session,
+            ClockBreached(ticket_id=clock.ticket_id, clock=clock.kind, due_at=clock.due_at),
+            to="dispatch",
+            now=now,
+            ordering_key=clock.ticket_id,
+        )
+        if rules.opens_supervision(ClockKind(clock.kind)):
+            session.add(
+                Supervision(
+                    ticket_id=clock.ticket_id,
+                    clock_id=clock.id,
+                    unit_id=clock.unit_id,
+                    district=clock.district,
+                    reason="late",
+                    method="online",
+                    note=f"{clock.kind} due {clock.due_at.isoformat()} passed (Art 23(1))",
+                    opened_at=now,
+                    opened_by="sla",
+                )
+            )
+    await session.flush()
+    return len(due)
+
+
+async def recompute_provisional(
+    session: AsyncSession, outbox: Outbox, calendar: WorkingCalendar, *, now: datetime
+) -> int:
+    """After a calendar year loads: recompute running provisional clocks; return how many moved."""
+    clocks = (
+        await session.scalars(
+            select(Clock)
+            .where(Clock.state == RUNNING, Clock.provisional, ~Clock.adjusted)
+            .with_for_update()
+        )
+    ).all()
+    moved = 0
+    for clock in clocks:
+        deadline = calendar.deadline(clock.started_at, clock.working_days)
+        provisional = deadline.provisional
+        for _ in range(clock.extensions_used):
+            deadline = calendar.extend(deadline.due_date, clock.extension_working_days)
+            provisional = provisional or deadline.provisional
+        if (deadline.due_at, provisional) == (clock.due_at, clock.provisional):
+            continue
+        old_due_at = clock.due_at
+        _set_due(clock, Deadline(deadline.due_date, deadline.due_at, provisional))
+        session.add(
+            _note(
+                clock,
+                at=now,
+                action="recompute",
+                reason="calendar year loaded",
+                actor="sla",
+                old_due_at=old_due_at,
+            )
+        )
+        await _announce(session, outbox, clock, now)
+        moved += 1
+    await session.flush()
+    return moved

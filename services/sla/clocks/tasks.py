@@ -1,0 +1,66 @@
+"""Background work of sla: the breach scan (APScheduler), and the inbox handler."""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import State
+
+from shared.db import session_scope
+from shared.events import EventEnvelope, TicketStepped
+from shared.outbox import EventHandler
+from sla.clocks import service
+
+log = structlog.get_logger(__name__)
+
+
+async def scan_once(state: State) -> int:
+    """Scan until nothing more is due; each batch is its own transaction."""
+    total = 0
+    while True:
+        async with session_scope(state.sessions) as session:
+            found = await service.scan_breaches(session, state.outbox, now=state.clock.now())
+        total += found
+        if found < service.SCAN_BATCH:
+            return total
+
+
+async def run_scheduler(app: FastAPI) -> None:
+    """The breach scan every ``sla_scan_seconds``; replicas share work via SKIP LOCKED."""
+    scheduler = AsyncIOScheduler()
+
+    async def job() -> None:
+        try:
+            breached = await scan_once(app.state)
+            if breached:
+                log.info("breaches_found", count=breached)
+        except Exception as exc:  # the next run tries again
+            log.error("breach_scan_failed", error=f"{type(exc).__name__}: {exc}")
+
+    scheduler.add_job(
+        job,
+        "interval",
+        seconds=app.state.settings.sla_scan_seconds,
+        max_instances=1,
+        coalesce=True,
+        id="breach_scan",
+    )
+    scheduler.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def handlers(state: State) -> dict[str, EventHandler]:
+    async def stepped(session: AsyncSession, envelope: EventEnvelope) -> None:
+        calendar = await state.calendar_cache.get(session)
+        await service.apply_step(
+            session, state.outbox, calendar, envelope.parse(TicketStepped), now=state.clock.now()
+        )
+
+    return {TicketStepped.type_name: stepped}

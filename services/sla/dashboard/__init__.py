@@ -1,0 +1,1 @@
+"""Overdue and due-soon dashboards and unit KPIs (Art 9, 24)."""

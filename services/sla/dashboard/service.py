@@ -1,0 +1,150 @@
+"""Set-based queries behind the dashboards and KPIs (SQL Core; no personal data here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.vocabulary import ClockKind
+from sla.clocks.models import Clock
+
+# What a supervisor calls overdue: the agency's and the units' periods, not the return window.
+WATCHED = [ClockKind.DISPATCH, ClockKind.HANDLING, ClockKind.REHANDLING, ClockKind.FINAL_FEEDBACK]
+GROUPS = {
+    "unit": Clock.unit_id,
+    "district": Clock.district,
+    "type": Clock.ticket_type,
+    "category": Clock.category,
+    "clock": Clock.kind,
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    unit: str | None = None
+    district: str | None = None
+    ticket_type: str | None = None
+    category: str | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+
+    def conditions(self) -> list[Any]:
+        found: list[Any] = [Clock.state == "running", Clock.kind.in_([k.value for k in WATCHED])]
+        for column, value in (
+            (Clock.unit_id, self.unit),
+            (Clock.district, self.district),
+            (Clock.ticket_type, self.ticket_type),
+        ):
+            if value:
+                found.append(column == value)
+        if self.category:
+            found.append(Clock.category.startswith(self.category))
+        if self.due_from:
+            found.append(Clock.due_date >= self.due_from)
+        if self.due_to:
+            found.append(Clock.due_date <= self.due_to)
+        return found
+
+
+async def grouped(
+    session: AsyncSession, *, window: Any, filters: Filters, group_by: str, limit: int
+) -> tuple[list[tuple[str | None, int]], list[Clock]]:
+    """Counts per group and the first ``limit`` clocks (oldest due first) in a window."""
+    where = and_(*filters.conditions(), window)
+    column = GROUPS[group_by]
+    groups = (
+        await session.execute(
+            select(column, func.count()).where(where).group_by(column).order_by(func.count().desc())
+        )
+    ).all()
+    items = (
+        await session.scalars(select(Clock).where(where).order_by(Clock.due_at).limit(limit))
+    ).all()
+    return [(g[0], int(g[1])) for g in groups], list(items)
+
+
+def overdue_window(now: datetime) -> Any:
+    return Clock.due_at <= now
+
+
+def due_soon_window(now: datetime, horizon: date) -> Any:
+    """Not yet due, and due today or by the end of the next working day."""
+    return and_(Clock.due_at > now, Clock.due_date <= horizon)
+
+
+# Days are Guangzhou days (sla.gz_date: the Asia/Shanghai calendar day of an instant).
+KPI_SQL = text(
+    """
+WITH handling AS (
+    SELECT * FROM sla.clock
+    WHERE unit_id = :unit AND kind IN ('handling', 'rehandling')
+), received AS (
+    SELECT count(DISTINCT ticket_id) AS n FROM handling
+    WHERE kind = 'handling' AND sla.gz_date(started_at) BETWEEN :from_date AND :to_date
+), closed AS (
+    SELECT count(*) AS n,
+           count(*) FILTER (WHERE working_days_late = 0) AS on_time,
+           count(*) FILTER (WHERE working_days_late > 0) AS late,
+           coalesce(sum(working_days_late), 0) AS days_late
+    FROM handling
+    WHERE state = 'stopped' AND stop_reason NOT LIKE 'restart:%'
+      AND sla.gz_date(stopped_at) BETWEEN :from_date AND :to_date
+), still_late AS (
+    SELECT count(*) AS n FROM handling
+    WHERE state = 'running' AND breached_at IS NOT NULL
+      AND due_date BETWEEN :from_date AND :to_date
+), steps AS (
+    SELECT * FROM sla.ticket_step WHERE sla.gz_date(at) BETWEEN :from_date AND :to_date
+), returns AS (
+    SELECT count(*) FILTER (WHERE action = 'return_requested' AND actor_unit_id = :unit) AS asked,
+           count(*) FILTER (WHERE action = 'return_approve'
+                            AND details->>'returning_unit' = :unit) AS upheld
+    FROM steps
+), ratings AS (
+    SELECT count(*) FILTER (WHERE details->>'rating' IN ('satisfied', 'basically_satisfied'))
+               AS satisfied,
+           count(*) FILTER (WHERE details->>'rating' <> 'none') AS rated
+    FROM steps WHERE action = 'evaluated' AND unit_id = :unit
+), rehandled AS (
+    SELECT count(*) AS n FROM steps
+    WHERE action = 'sent_back_for_rehandling' AND unit_id = :unit
+), extended AS (
+    SELECT count(DISTINCT e.ticket_id) AS n FROM sla.extension e
+    JOIN sla.clock c ON c.id = e.clock_id
+    WHERE c.unit_id = :unit AND sla.gz_date(e.at) BETWEEN :from_date AND :to_date
+), response AS (
+    SELECT avg(extract(epoch FROM a.at - d.at) / 3600.0) AS hours
+    FROM steps a
+    JOIN LATERAL (
+        SELECT max(at) AS at FROM sla.ticket_step d
+        WHERE d.ticket_id = a.ticket_id AND d.action IN ('dispatched', 'determined')
+          AND d.unit_id = :unit AND d.at <= a.at
+    ) d ON d.at IS NOT NULL
+    WHERE a.action = 'accepted' AND a.actor_unit_id = :unit
+), supervised AS (
+    SELECT count(*) AS n FROM sla.supervision
+    WHERE unit_id = :unit AND sla.gz_date(opened_at) BETWEEN :from_date AND :to_date
+)
+SELECT received.n AS received, closed.n AS closed, closed.on_time, closed.late,
+       closed.days_late, still_late.n AS still_late, returns.asked AS returns_asked,
+       returns.upheld AS returns_upheld, ratings.satisfied, ratings.rated,
+       rehandled.n AS rehandled, extended.n AS extended, response.hours AS response_hours,
+       supervised.n AS supervisions
+FROM received, closed, still_late, returns, ratings, rehandled, extended, response, supervised
+"""
+)
+
+
+async def kpi_counts(
+    session: AsyncSession, *, unit: str, from_date: date, to_date: date
+) -> dict[str, Any]:
+    row = (
+        (await session.execute(KPI_SQL, {"unit": unit, "from_date": from_date, "to_date": to_date}))
+        .mappings()
+        .one()
+    )
+    return dict(row)

@@ -1,0 +1,27 @@
+"""Supervision records: opened automatically on a breach, or by the agency."""
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+
+class Supervision(SQLModel, table=True):
+    __tablename__ = "supervision"
+    __table_args__ = {"schema": "sla"}
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: str = Field(index=True)
+    clock_id: int | None = None
+    unit_id: str | None = Field(default=None, index=True)
+    district: str | None = None
+    reason: str  # late | non_compliant_feedback | long_running | other (Art 23(1)–(4))
+    method: str  # phone | online | on_site | meeting | document
+    note: str | None = None
+    opened_at: datetime
+    opened_by: str
+    response: str | None = None
+    responded_at: datetime | None = None
+    responded_by: str | None = None
+    outcome: str | None = None
+    closed_at: datetime | None = None
+    closed_by: str | None = None
