@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 
 from shared.auth import Principal, Role, require
+from shared.clock import SHANGHAI
 from shared.deps import ClockDep, SessionDep
 from sla.clocks import service
 from sla.clocks.schemas import (
@@ -57,7 +58,7 @@ async def extend(
     current = next(c for c in handling if c.id == extension.clock_id)
     return ExtensionRead(
         ticket_id=ticket_id,
-        due_at=extension.new_due_at,
+        due_at=extension.new_due_at.astimezone(SHANGHAI),
         due_date=extension.new_due_date,
         extensions_used=extension.number,
         provisional=current.provisional,

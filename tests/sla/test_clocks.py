@@ -1,0 +1,238 @@
+"""Clocks on the moving test clock (Art 13, 14, 15, 17, 18, 19, 20, 23)."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, text
+
+from shared.auth import Role
+from shared.outbox import Outbox
+
+GZ = ZoneInfo("Asia/Shanghai")
+
+
+async def _clocks(client, ticket_id="T1") -> dict[str, dict]:
+    items = (await client.get(f"/v1/tickets/{ticket_id}/clocks")).json()["items"]
+    return {c["kind"]: c for c in items if c["state"] == "running"}
+
+
+async def _outbox(session, event_type):
+    table = Outbox("sla").outbox
+    return [
+        r[0]
+        for r in await session.execute(
+            select(table.c.payload).where(table.c.event_type == event_type).order_by(table.c.seq)
+        )
+    ]
+
+
+async def _extend(client, key, ticket_id="T1"):
+    return await client.post(
+        f"/v1/tickets/{ticket_id}/extensions",
+        json={"reason": "需要多部门会商", "requested_by": "clerk"},
+        headers={"Idempotency-Key": key},
+    )
+
+
+# The test clock starts Monday 2026-11-23 09:30 in Guangzhou.
+
+
+async def test_art13_14_17_clocks_start_with_the_measures_lengths(
+    dispatched, sla_app, client_for, session
+):
+    await dispatched()
+    async with client_for(sla_app, Role.DISPATCHER) as client:
+        items = (await client.get("/v1/tickets/T1/clocks")).json()["items"]
+    by_kind = {c["kind"]: c for c in items}
+    assert by_kind["dispatch"]["state"] == "stopped"
+    assert by_kind["dispatch"]["due_date"] == "2026-11-24"  # Art 13: 1 working day
+    assert by_kind["verification"]["due_date"] == "2026-11-25"  # Art 14: 2
+    assert by_kind["handling"]["due_date"] == "2026-12-07"  # Art 17(2): 10
+    assert by_kind["handling"]["due_at"] == "2026-12-07T16:00:00Z"  # 24:00 in Guangzhou
+    deadlines = await _outbox(session, "clock.deadline_changed.v1")
+    assert [d["clock"] for d in deadlines] == ["dispatch", "verification", "handling"]
+
+
+async def test_art17_consultation_is_two_working_days(dispatched, sla_app, client_for):
+    await dispatched(ticket_type="consultation")
+    async with client_for(sla_app, Role.DISPATCHER) as client:
+        assert (await _clocks(client))["handling"]["due_date"] == "2026-11-25"
+
+
+async def test_art18_two_extensions_then_refused(dispatched, sla_app, client_for):
+    await dispatched()
+    async with client_for(sla_app, Role.SERVICE) as client:
+        first = await _extend(client, "k1")
+        again = await _extend(client, "k1")  # a retry: same answer, nothing added
+        second = await _extend(client, "k2")
+        third = await _extend(client, "k3")
+    assert first.json()["due_date"] == "2026-12-21"  # 10 more after 7 Dec
+    assert again.json() == first.json()
+    assert (second.json()["due_date"], second.json()["extensions_used"]) == ("2027-01-04", 2)
+    assert second.json()["provisional"]  # 1 Jan 2027 counted as a weekday: no schedule yet
+    assert third.status_code == 409
+    assert third.json()["error"]["code"] == "extension_limit_reached"
+
+
+async def test_art18_extension_after_the_due_time_is_refused(
+    dispatched, sla_app, client_for, clock
+):
+    await dispatched()
+    clock.advance(timedelta(days=20))
+    async with client_for(sla_app, Role.SERVICE) as client:
+        late = await _extend(client, "late")
+    assert late.json()["error"]["code"] == "extension_after_due"
+
+
+async def test_art20_rehandling_cannot_be_extended(dispatched, step, sla_app, client_for, clock):
+    await dispatched()
+    await step("T1", "feedback_submitted", clock.now(), ("stop", "handling"))
+    await step("T1", "sent_back_for_rehandling", clock.now(), ("start", "rehandling"))
+    async with client_for(sla_app, Role.SERVICE) as client:
+        refused = await _extend(client, "r1")
+        running = await _clocks(client)
+    assert refused.json()["error"]["code"] == "no_extension_in_rehandling"
+    assert running["rehandling"]["due_date"] == "2026-12-07"
+    assert running["rehandling"]["max_extensions"] == 0
+
+
+async def test_art15_1_restart_closes_the_old_run_and_starts_a_new_one(
+    dispatched, step, sla_app, client_for, clock
+):
+    await dispatched()
+    clock.advance(timedelta(days=1))
+    await step("T1", "dispatched", clock.now(), ("restart", "handling"), unit_id="tianhe-gov")
+    async with client_for(sla_app, Role.DISPATCHER) as client:
+        items = (await client.get("/v1/tickets/T1/clocks")).json()["items"]
+    handling = [c for c in items if c["kind"] == "handling"]
+    assert [(c["unit_id"], c["state"]) for c in handling] == [
+        ("tianhe-urban", "stopped"),
+        ("tianhe-gov", "running"),
+    ]
+    assert handling[0]["stop_reason"].startswith("restart")
+    assert handling[1]["due_date"] == "2026-12-08"
+
+
+async def test_art19_non_compliant_feedback_resumes_without_restart(
+    dispatched, step, sla_app, client_for, clock
+):
+    await dispatched()
+    await step("T1", "feedback_submitted", clock.now(), ("stop", "handling"))
+    clock.advance(timedelta(days=3))
+    await step("T1", "feedback_sent_back", clock.now(), ("resume", "handling"))
+    async with client_for(sla_app, Role.DISPATCHER) as client:
+        items = (await client.get("/v1/tickets/T1/clocks")).json()["items"]
+    handling = [c for c in items if c["kind"] == "handling"]
+    assert len(handling) == 1
+    assert (handling[0]["state"], handling[0]["due_date"]) == ("running", "2026-12-07")
+
+
+async def test_a_redelivered_step_changes_nothing(sla_app, client_for, clock):
+    from tests.sla.conftest import step_envelope
+
+    envelope = step_envelope("T9", "submitted", clock.now(), ("start", "dispatch"))
+    async with client_for(sla_app, Role.SERVICE) as client:
+        await client.post("/v1/events", json=envelope)
+        assert (await client.post("/v1/events", json=envelope)).json()["status"] == "duplicate"
+        assert len((await client.get("/v1/tickets/T9/clocks")).json()["items"]) == 1
+
+
+async def test_art23_breach_marks_once_tells_dispatch_and_opens_supervision(
+    dispatched, sla_app, client_for, clock, session
+):
+    await dispatched()
+    async with client_for(sla_app, Role.ADMIN) as client:
+        assert (await client.post("/v1/scan")).json()["breached"] == 0
+        clock.advance(timedelta(days=3))  # Thursday: verification (Wed 24:00) has passed
+        assert (await client.post("/v1/scan")).json()["breached"] == 1
+        clock.advance(timedelta(days=12))  # past 7 Dec 24:00
+        assert (await client.post("/v1/scan")).json()["breached"] == 1
+        assert (await client.post("/v1/scan")).json()["breached"] == 0
+        supervisions = (await client.get("/v1/supervisions")).json()["items"]
+    breaches = await _outbox(session, "clock.breached.v1")
+    assert [b["clock"] for b in breaches] == ["verification", "handling"]
+    assert [(s["reason"], s["unit_id"]) for s in supervisions] == [("late", "tianhe-urban")]
+
+
+async def test_the_scan_reads_the_due_index_not_the_table(session):
+    # 10,000 clocks breached long ago and still open, 10,000 due later: the scan reads neither.
+    await session.execute(
+        text(
+            "INSERT INTO sla.clock (ticket_id, kind, state, ticket_type, started_at,"
+            " working_days, due_date, due_at, provisional, max_extensions,"
+            " extension_working_days, limit_rule_id, breached_at)"
+            " SELECT 'B' || n, 'handling', 'running', 'complaint', now(), 10, current_date,"
+            " now() + (n % 300 + 1) * interval '1 day' * (CASE WHEN n % 2 = 0 THEN -1 ELSE 1 END),"
+            " false, 2, 10, 1, CASE WHEN n % 2 = 0 THEN now() END"
+            " FROM generate_series(1, 20000) n"
+        )
+    )
+    await session.execute(text("ANALYZE sla.clock"))
+    rows = await session.execute(
+        text(
+            "EXPLAIN SELECT * FROM sla.clock WHERE state = 'running' AND breached_at IS NULL"
+            " AND due_at <= now() ORDER BY due_at LIMIT 500 FOR UPDATE SKIP LOCKED"
+        )
+    )
+    plan = "\n".join(r[0] for r in rows)
+    assert "ix_clock_scan_due_at" in plan, plan
+    assert "Seq Scan" not in plan, plan
+
+
+async def test_art17_force_majeure_adjustment_is_audited(dispatched, sla_app, client_for, session):
+    await dispatched()
+    async with client_for(sla_app, Role.DISPATCHER) as client:
+        weekend = await client.post(
+            "/v1/tickets/T1/adjustments", json={"due_date": "2026-12-12", "reason": "台风"}
+        )
+        moved = await client.post(
+            "/v1/tickets/T1/adjustments", json={"due_date": "2026-12-14", "reason": "台风停工三天"}
+        )
+    assert weekend.status_code == 422
+    assert (moved.json()["due_date"], moved.json()["adjusted"]) == ("2026-12-14", True)
+    reasons = [
+        r[0]
+        for r in await session.execute(
+            text("SELECT reason FROM sla.clock_change WHERE action = 'adjust'")
+        )
+    ]
+    assert reasons == ["台风停工三天"]
+
+
+async def test_loading_a_year_recomputes_provisional_clocks(
+    step, sla_app, client_for, clock, session
+):
+    late_december = datetime(2026, 12, 28, 10, tzinfo=GZ)
+    await step("T2", "dispatched", late_december, ("restart", "handling"))
+    schedule = {
+        "source": "test",
+        "holidays": [{"date": "2027-01-01", "name": "元旦"}],
+        "makeup_workdays": [],
+    }
+    async with client_for(sla_app, Role.ADMIN) as client:
+        before = (await _clocks(client, "T2"))["handling"]
+        loaded = (await client.put("/v1/calendar/years/2027", json=schedule)).json()
+        after = (await _clocks(client, "T2"))["handling"]
+    assert (before["due_date"], before["provisional"]) == ("2027-01-11", True)
+    assert (after["due_date"], after["provisional"]) == ("2027-01-12", False)
+    assert loaded["deadlines_moved"] == 1
+    told = await _outbox(session, "clock.deadline_changed.v1")
+    assert datetime.fromisoformat(told[-1]["due_at"]) == datetime(2027, 1, 13, tzinfo=GZ)
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.UNIT, Role.SUB_UNIT])
+async def test_clock_endpoints_refuse_other_roles(sla_app, client_for, role):
+    async with client_for(sla_app, role, "u1") as client:
+        assert (await client.get("/v1/tickets/T1/clocks")).status_code == 403
+        assert (await _extend(client, "x")).status_code == 403
+        assert (await client.post("/v1/scan")).status_code == 403
+
+
+async def test_extension_needs_an_idempotency_key(dispatched, sla_app, client_for):
+    await dispatched()
+    async with client_for(sla_app, Role.SERVICE) as client:
+        response = await client.post(
+            "/v1/tickets/T1/extensions", json={"reason": "x", "requested_by": "y"}
+        )
+    assert response.status_code == 422
