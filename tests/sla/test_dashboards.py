@@ -1,0 +1,124 @@
+"""Overdue and due-soon dashboards, supervision records and unit KPIs (Art 9, 23, 24)."""
+
+from datetime import timedelta
+
+import pytest
+
+from shared.auth import Role
+
+
+@pytest.fixture
+async def three_tickets(dispatched, step, clock):
+    """T1 and T2 with tianhe-urban, T3 with haizhu-urban, all received Monday 23 Nov."""
+    await dispatched("T1")
+    await dispatched("T2", ticket_type="consultation")
+    now = clock.now()
+    await step("T3", "dispatched", now, ("restart", "handling"), unit_id="haizhu-urban")
+
+
+async def test_due_soon_and_overdue_move_with_the_clock(three_tickets, sla_app, client_for, clock):
+    async with client_for(sla_app, Role.SUPERVISOR) as client:
+        soon = (await client.get("/v1/dashboard/due-soon")).json()
+        clock.advance(timedelta(days=2, hours=16))  # Thursday 26 Nov 01:30 in Guangzhou
+        overdue = (await client.get("/v1/dashboard/overdue", params={"group_by": "unit"})).json()
+        by_type = (await client.get("/v1/dashboard/overdue", params={"group_by": "type"})).json()
+    # Monday: the consultation is due Wednesday, beyond "today or the next working day".
+    assert soon["total"] == 0
+    assert overdue["total"] == 1
+    assert overdue["groups"] == [{"key": "tianhe-urban", "count": 1}]
+    item = overdue["items"][0]
+    assert (item["ticket_id"], item["clock"], item["working_days_late"]) == ("T2", "handling", 1)
+    assert by_type["groups"] == [{"key": "consultation", "count": 1}]
+    assert not any(key in str(overdue) for key in ("caller", "phone", "name", "address"))
+
+
+async def test_due_soon_shows_today_and_the_next_working_day(
+    three_tickets, sla_app, client_for, clock
+):
+    clock.advance(timedelta(days=1))  # Tuesday: the consultation is due Wednesday
+    async with client_for(sla_app, Role.SUPERVISOR) as client:
+        soon = (await client.get("/v1/dashboard/due-soon", params={"group_by": "type"})).json()
+    assert soon["groups"] == [{"key": "consultation", "count": 1}]
+
+
+async def test_a_unit_sees_only_its_own_dashboard(three_tickets, sla_app, client_for, clock):
+    clock.advance(timedelta(days=30))
+    async with client_for(sla_app, Role.UNIT, "haizhu-urban") as client:
+        own = (await client.get("/v1/dashboard/overdue")).json()
+        other = await client.get("/v1/dashboard/overdue", params={"unit": "tianhe-urban"})
+    assert [g["key"] for g in own["groups"]] == ["haizhu-urban"]
+    assert other.status_code == 403
+
+
+async def test_art23_supervision_opened_answered_and_closed(three_tickets, sla_app, client_for):
+    async with client_for(sla_app, Role.DISPATCHER) as agency:
+        opened = (
+            await agency.post(
+                "/v1/supervisions",
+                json={
+                    "ticket_id": "T1",
+                    "unit_id": "tianhe-urban",
+                    "reason": "long_running",
+                    "method": "meeting",
+                    "note": "召开协调会",
+                },
+            )
+        ).json()
+    async with client_for(sla_app, Role.UNIT, "haizhu-urban") as other:
+        foreign = await other.post(
+            f"/v1/supervisions/{opened['id']}/response", json={"response": "x"}
+        )
+    async with client_for(sla_app, Role.UNIT, "tianhe-urban") as unit:
+        answered = (
+            await unit.post(
+                f"/v1/supervisions/{opened['id']}/response", json={"response": "已制定整改计划"}
+            )
+        ).json()
+        listed = (await unit.get("/v1/supervisions")).json()["items"]
+    async with client_for(sla_app, Role.SUPERVISOR) as supervisor:
+        closed = (
+            await supervisor.post(
+                f"/v1/supervisions/{opened['id']}/close", json={"outcome": "已落实"}
+            )
+        ).json()
+        twice = await supervisor.post(
+            f"/v1/supervisions/{opened['id']}/close", json={"outcome": "x"}
+        )
+    assert foreign.status_code == 403
+    assert answered["response"] == "已制定整改计划"
+    assert [s["id"] for s in listed] == [opened["id"]]
+    assert closed["outcome"] == "已落实"
+    assert twice.json()["error"]["code"] == "supervision_closed"
+
+
+async def test_kpis_count_from_the_steps_and_clocks(dispatched, step, sla_app, client_for, clock):
+    await dispatched("T1")
+    await dispatched("T2")
+    now = clock.now()
+    await step("T1", "accepted", now + timedelta(hours=2), actor_unit_id="tianhe-urban")
+    await step("T2", "return_requested", now, actor_unit_id="tianhe-urban")
+    await step("T2", "return_reject", now, details={"returning_unit": "tianhe-urban"})
+    await step("T1", "feedback_submitted", now + timedelta(days=3), ("stop", "handling"))
+    await step(
+        "T1", "evaluated", now + timedelta(days=4), details={"rating": "basically_satisfied"}
+    )
+    clock.advance(timedelta(days=20))
+    await step("T2", "feedback_submitted", clock.now(), ("stop", "handling"))
+    async with client_for(sla_app, Role.SUPERVISOR) as client:
+        kpis = (
+            await client.get(
+                "/v1/kpis",
+                params={"unit": "tianhe-urban", "from": "2026-11-01", "to": "2026-12-31"},
+            )
+        ).json()
+        backwards = await client.get(
+            "/v1/kpis", params={"unit": "tianhe-urban", "from": "2026-12-01", "to": "2026-11-01"}
+        )
+    assert kpis["received"] == 2 and kpis["closed"] == 2
+    assert kpis["closed_on_time"] == 1 and kpis["on_time_rate"] == 0.5
+    assert kpis["overdue"] == 1
+    assert kpis["working_days_late"] == 5  # 7 Dec due; closed Sunday 13 Dec: 8–11, 14 Dec
+    assert (kpis["return_applications"], kpis["returns_upheld"]) == (1, 0)
+    assert kpis["satisfaction_rate"] == 1.0 and kpis["rated"] == 1
+    assert kpis["response_hours"] == 2.0
+    assert backwards.status_code == 422
