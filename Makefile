@@ -39,3 +39,4 @@ clean:
 ## Benchmarks (print rates side by side with their baselines; results go to docs/benchmarks.md).
 bench: $(STAMP)
 	$(BIN)/python bench/bench_due.py
+	$(BIN)/python bench/bench_sla.py

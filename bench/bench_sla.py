@@ -1,0 +1,124 @@
+"""sla at city scale: one million clocks; breach-scan and dashboard query times.
+
+Each query runs with the project's indexes and, as the baseline, with index use switched
+off (what a scan without the due-time index costs), side by side, and prints the ratio.
+Run: `make bench` (embedded PostgreSQL in .data/bench-pg, or BENCH_DATABASE_URL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import time
+from pathlib import Path
+
+import asyncpg
+
+from shared import embedded_pg
+from shared.db import asyncpg_dsn
+from shared.migrations import upgrade
+
+CLOCKS = 1_000_000
+DUE_NOW = 10_000
+ROOT = Path(__file__).resolve().parents[1]
+
+SCAN = """
+SELECT id FROM sla.clock
+WHERE state = 'running' AND breached_at IS NULL AND due_at <= $1
+ORDER BY due_at LIMIT 500 FOR UPDATE SKIP LOCKED
+"""
+DASHBOARD = """
+SELECT unit_id, count(*) FROM sla.clock
+WHERE state = 'running' AND kind IN ('dispatch', 'handling', 'rehandling', 'final_feedback')
+  AND due_at <= $1
+GROUP BY unit_id ORDER BY count(*) DESC
+"""
+
+
+def database_url() -> str:
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if url:
+        return url
+    _, url = embedded_pg.start(ROOT / ".data" / "bench-pg", database="hotline_bench")
+    return url
+
+
+async def seed(connection: asyncpg.Connection) -> None:
+    """A million open clocks across 200 units: 100,000 breached and still open (overdue),
+    10,000 due but not yet scanned, the rest due within the next 60 days."""
+    await connection.execute("TRUNCATE sla.clock CASCADE")
+    await connection.execute(
+        f"""
+        INSERT INTO sla.clock (ticket_id, kind, state, unit_id, ticket_type, district,
+            started_at, working_days, due_date, due_at, provisional, max_extensions,
+            extension_working_days, limit_rule_id, breached_at)
+        SELECT 'T' || n, 'handling', 'running', 'unit-' || (n % 200), 'complaint',
+            'district-' || (n % 11), now() - interval '10 days', 10, current_date,
+            CASE
+                WHEN n <= 100000 THEN now() - (n % 30 + 1) * interval '1 day'
+                WHEN n <= 100000 + {DUE_NOW} THEN now() - interval '1 minute'
+                ELSE now() + (n % 60 + 1) * interval '1 day'
+            END,
+            false, 2, 10, 1,
+            CASE WHEN n <= 100000 THEN now() END
+        FROM generate_series(1, {CLOCKS}) n
+        """
+    )
+    await connection.execute("ANALYZE sla.clock")
+
+
+async def timed(connection: asyncpg.Connection, query: str, *args: object,
+                indexes: bool, runs: int = 7) -> float:
+    """Median milliseconds of ``query`` inside a rolled-back transaction."""
+    samples = []
+    for _ in range(runs):
+        transaction = connection.transaction()
+        await transaction.start()
+        try:
+            if not indexes:
+                await connection.execute("SET LOCAL enable_indexscan = off")
+                await connection.execute("SET LOCAL enable_bitmapscan = off")
+                await connection.execute("SET LOCAL enable_indexonlyscan = off")
+            started = time.perf_counter()
+            await connection.fetch(query, *args)
+            samples.append((time.perf_counter() - started) * 1000)
+        finally:
+            await transaction.rollback()
+    return statistics.median(samples)
+
+
+async def run(url: str) -> None:
+    # No statement cache: each run is planned under its own settings.
+    connection = await asyncpg.connect(asyncpg_dsn(url), statement_cache_size=0)
+    try:
+        started = time.perf_counter()
+        await seed(connection)
+        print(f"seeded {CLOCKS:,} clocks in {time.perf_counter() - started:.1f} s "
+              f"(100,000 overdue and breached, {DUE_NOW:,} newly due)")
+        nothing_due = await connection.fetchval("SELECT now() - interval '40 days'")
+        now = await connection.fetchval("SELECT now()")
+        print(f"{'query':<38}{'indexed ms':>12}{'baseline ms':>13}{'ratio':>9}")
+        for label, query, at in (
+            ("breach scan, nothing due", SCAN, nothing_due),
+            (f"breach scan, {DUE_NOW:,} due (first batch)", SCAN, now),
+            ("overdue dashboard by unit", DASHBOARD, now),
+        ):
+            fast = await timed(connection, query, at, indexes=True)
+            slow = await timed(connection, query, at, indexes=False)
+            print(f"{label:<38}{fast:>12.2f}{slow:>13.2f}{slow / fast:>8.1f}x")
+        plan = await connection.fetch("EXPLAIN " + SCAN, now)
+        print("scan plan:", " / ".join(r[0].strip() for r in plan[:3]))
+    finally:
+        await connection.close()
+
+
+def main() -> None:
+    url = database_url()
+    for service in ("intake", "dispatch", "sla"):
+        upgrade(service, url)  # runs its own event loop: before ours starts
+    asyncio.run(run(url))
+
+
+if __name__ == "__main__":
+    main()
