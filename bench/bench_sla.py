@@ -68,8 +68,9 @@ async def seed(connection: asyncpg.Connection) -> None:
     await connection.execute("ANALYZE sla.clock")
 
 
-async def timed(connection: asyncpg.Connection, query: str, *args: object,
-                indexes: bool, runs: int = 7) -> float:
+async def timed(
+    connection: asyncpg.Connection, query: str, *args: object, indexes: bool, runs: int = 7
+) -> float:
     """Median milliseconds of ``query`` inside a rolled-back transaction."""
     samples = []
     for _ in range(runs):
@@ -94,8 +95,10 @@ async def run(url: str) -> None:
     try:
         started = time.perf_counter()
         await seed(connection)
-        print(f"seeded {CLOCKS:,} clocks in {time.perf_counter() - started:.1f} s "
-              f"(100,000 overdue and breached, {DUE_NOW:,} newly due)")
+        print(
+            f"seeded {CLOCKS:,} clocks in {time.perf_counter() - started:.1f} s "
+            f"(100,000 overdue and breached, {DUE_NOW:,} newly due)"
+        )
         nothing_due = await connection.fetchval("SELECT now() - interval '40 days'")
         now = await connection.fetchval("SELECT now()")
         print(f"{'query':<38}{'indexed ms':>12}{'baseline ms':>13}{'ratio':>9}")

@@ -1,0 +1,91 @@
+"""Callers' personal data (Art 25): encrypted at rest, looked up by keyed hash, masked.
+
+Names, phone numbers and addresses are stored only as Fernet ciphertext; the phone is also
+kept as an HMAC so a caller's tickets can be found without decrypting anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+
+from cryptography.fernet import Fernet, InvalidToken
+
+
+class Vault:
+    """Encrypts, decrypts and hashes personal data with keys derived from the PII key."""
+
+    def __init__(self, pii_key: str) -> None:
+        root = pii_key.encode()
+        self._fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"enc|" + root).digest()))
+        self._hash_key = hashlib.sha256(b"hash|" + root).digest()
+
+    def seal(self, value: str | None) -> str | None:
+        return self._fernet.encrypt(value.encode()).decode() if value else None
+
+    def open(self, sealed: str | None) -> str | None:
+        if not sealed:
+            return None
+        try:
+            return self._fernet.decrypt(sealed.encode()).decode()
+        except InvalidToken:
+            raise ValueError("personal data sealed with another key") from None
+
+    def phone_hash(self, phone: str | None) -> str | None:
+        normal = normalise_phone(phone)
+        if not normal:
+            return None
+        return hmac.new(self._hash_key, normal.encode(), hashlib.sha256).hexdigest()
+
+
+def normalise_phone(phone: str | None) -> str | None:
+    """Digits only, without a leading +86/0086: the same caller always hashes the same."""
+    if not phone:
+        return None
+    digits = re.sub(r"\D", "", phone)
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) == 11:
+            digits = digits[len(prefix) :]
+    return digits or None
+
+
+def mask_name(name: str | None) -> str | None:
+    """李雷 → 李*; 欧阳娜娜 → 欧***."""
+    return name[0] + "*" * (len(name) - 1) if name else None
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """13812345678 → 138****5678."""
+    normal = normalise_phone(phone)
+    if not normal:
+        return None
+    if len(normal) < 7:
+        return "*" * len(normal)
+    return normal[:3] + "*" * (len(normal) - 7) + normal[-4:]
+
+
+def mask_address(address: str | None) -> str | None:
+    """Keep the district-level start, hide the rest: 天河区体育西路1号 → 天河区***."""
+    if not address:
+        return None
+    match = re.match(r"^(.*?[区县市])", address)
+    return (match.group(1) if match else address[:2]) + "***"
+
+
+def scrub(text: str, *, name: str | None, phone: str | None, address: str | None) -> str:
+    """The matter's text without the caller's own name, phone or address, nor any phone number.
+
+    Free text is kept for the handling units; whatever identifies the caller in it is masked
+    here, and the original is kept only sealed.
+    """
+    from shared.logging import redact_text
+
+    for value, masked in ((name, mask_name(name)), (address, mask_address(address))):
+        if value and masked and len(value) > 1:
+            text = text.replace(value, masked)
+    normal = normalise_phone(phone)
+    if normal:
+        text = text.replace(normal, mask_phone(normal) or "")
+    return redact_text(text)

@@ -1,0 +1,1 @@
+"""Calls and tickets: the three ways a call ends, progress, callers' new situations."""

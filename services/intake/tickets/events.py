@@ -1,0 +1,23 @@
+"""Events intake receives: the status dispatch reports (for progress answers)."""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import State
+
+from intake.tickets.models import Ticket
+from shared.events import EventEnvelope, TicketStatusChanged
+from shared.outbox import EventHandler
+
+
+def handlers(state: State) -> dict[str, EventHandler]:
+    async def status_changed(session: AsyncSession, envelope: EventEnvelope) -> None:
+        event = envelope.parse(TicketStatusChanged)
+        query = select(Ticket).where(Ticket.id == event.ticket_id).with_for_update()
+        ticket = (await session.execute(query)).scalar_one_or_none()
+        if ticket is None:
+            return
+        ticket.status = event.status
+        ticket.assigned_unit = event.unit_id or ticket.assigned_unit
+        ticket.updated_at = state.clock.now()
+
+    return {TicketStatusChanged.type_name: status_changed}

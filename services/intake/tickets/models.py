@@ -1,0 +1,67 @@
+"""Intake's tables: tickets with sealed personal data, callers' notes, contact reads."""
+
+from datetime import datetime
+
+from sqlalchemy import Column, Text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import Field, SQLModel
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "ticket"
+    __table_args__ = {"schema": "intake"}
+
+    id: str = Field(primary_key=True)
+    number: str = Field(unique=True)
+    idempotency_key: str | None = Field(default=None, unique=True)
+    channel: str
+    ticket_type: str
+    category: str | None = None
+    district: str | None = None
+    street: str | None = None
+    text: str  # scrubbed of the caller's identity (see intake.privacy.scrub)
+    text_sealed: str | None = None  # the words as taken, Fernet ciphertext
+    place: str | None = None
+    outcome: str
+    disposition: str
+    emergency_number: str | None = None
+    told_caller: str | None = None
+    related_ticket_id: str | None = None
+    kb_entry_id: str | None = None
+    status: str
+    assigned_unit: str | None = None
+    caller_name: str | None = None  # Fernet ciphertext
+    caller_phone: str | None = None  # Fernet ciphertext
+    caller_phone_hash: str | None = Field(default=None, index=True)
+    caller_address: str | None = None  # Fernet ciphertext
+    flags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(Text), nullable=False))
+    agent: str
+    received_at: datetime
+    updated_at: datetime
+
+
+class CallerNote(SQLModel, table=True):
+    """A new situation the caller reported before feedback (Art 17)."""
+
+    __tablename__ = "caller_note"
+    __table_args__ = {"schema": "intake"}
+
+    id: str = Field(primary_key=True)
+    ticket_id: str = Field(foreign_key="intake.ticket.id", index=True)
+    text: str
+    added_at: datetime
+    added_by: str
+
+
+class ContactAccess(SQLModel, table=True):
+    """Who read a caller's contact in full, and when (Art 25, 26)."""
+
+    __tablename__ = "contact_access"
+    __table_args__ = {"schema": "intake"}
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: str = Field(index=True)
+    accessed_by: str
+    role: str
+    unit_id: str | None = None
+    at: datetime

@@ -1,0 +1,102 @@
+"""Intake's ticket endpoints (the contract of architecture.md)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from intake.tickets import service
+from intake.tickets.schemas import (
+    CallerRead,
+    NoteCreate,
+    NoteRead,
+    TicketCreate,
+    TicketList,
+    TicketRead,
+)
+from shared.auth import Principal, Role, require
+from shared.deps import ClockDep, SessionDep
+
+router = APIRouter(tags=["tickets"])
+Agent = Annotated[Principal, Depends(require(Role.AGENT))]
+Reader = Annotated[
+    Principal, Depends(require(Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN))
+]
+ContactReader = Annotated[Principal, Depends(require(Role.AGENT, Role.UNIT))]
+
+
+@router.post("/v1/tickets", response_model=TicketRead, status_code=201)
+async def take_call(
+    body: TicketCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    clock: ClockDep,
+    agent: Agent,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
+    ] = None,
+) -> TicketRead:
+    """Record a call: closed at intake (Art 11), answered (Art 13), or submitted to dispatch."""
+    state = request.app.state
+    ticket, created = await service.create(
+        session,
+        state.outbox,
+        state.vault,
+        body,
+        agent=agent,
+        idempotency_key=idempotency_key,
+        now=clock.now(),
+    )
+    if not created:
+        response.status_code = 200
+    return service.read(ticket, state.vault)
+
+
+@router.get("/v1/tickets/{ticket_id}", response_model=TicketRead)
+async def get_ticket(
+    ticket_id: str, request: Request, session: SessionDep, _: Reader
+) -> TicketRead:
+    return service.read(await service.get(session, ticket_id), request.app.state.vault)
+
+
+@router.get("/v1/tickets", response_model=TicketList)
+async def caller_tickets(
+    request: Request,
+    session: SessionDep,
+    _: Reader,
+    caller_phone: Annotated[str, Query(min_length=5, max_length=30)],
+) -> TicketList:
+    """A caller's tickets with their current status (Art 11(4): tell the progress)."""
+    vault = request.app.state.vault
+    tickets = await service.by_caller(session, vault, caller_phone)
+    return TicketList(items=[service.read(t, vault) for t in tickets])
+
+
+@router.get("/v1/tickets/{ticket_id}/contact", response_model=CallerRead)
+async def contact(
+    ticket_id: str, request: Request, session: SessionDep, clock: ClockDep, principal: ContactReader
+) -> CallerRead:
+    """The caller's name, phone and address in full; every read is recorded (Art 25)."""
+    ticket = await service.get(session, ticket_id)
+    return await service.contact(
+        session, request.app.state.vault, ticket, principal=principal, now=clock.now()
+    )
+
+
+@router.post("/v1/tickets/{ticket_id}/notes", response_model=NoteRead, status_code=201)
+async def add_note(
+    ticket_id: str,
+    body: NoteCreate,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    agent: Agent,
+) -> NoteRead:
+    """Art 17: the caller's new situation, passed to the unit through dispatch."""
+    ticket = await service.get(session, ticket_id)
+    note = await service.add_note(
+        session, request.app.state.outbox, ticket, body.text, principal=agent, now=clock.now()
+    )
+    return NoteRead(
+        id=note.id, ticket_id=ticket_id, text=note.text, added_at=note.added_at, forwarded=True
+    )

@@ -1,0 +1,67 @@
+"""How a call may end (pure): Art 11 dispositions, direct answers, submission (Art 11–13)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from shared.errors import BadInput
+from shared.vocabulary import TicketType
+
+
+class Outcome(StrEnum):
+    CLOSED_AT_INTAKE = "closed_at_intake"  # Art 11 classified handling
+    ANSWERED = "answered"  # a consultation answered from the knowledge base (Art 10, 13)
+    SUBMITTED = "submitted"  # dispatched through the agency (Art 13)
+
+
+class Disposition(StrEnum):
+    NORMAL = "normal"
+    EMERGENCY = "emergency"  # Art 11(1): 110, 119, 120, 122
+    LEGAL_CHANNEL = "legal_channel"  # Art 11(2)
+    PARTY_ORGANS = "party_organs"  # Art 11(3)
+    IN_PROGRESS = "in_progress"  # Art 11(4)
+    CONFIDENTIAL = "confidential"  # Art 11(5)
+    REPEAT = "repeat"  # Art 22
+
+
+EMERGENCY_NUMBERS = frozenset({"110", "119", "120", "122"})
+CLOSED_DISPOSITIONS = frozenset(
+    {
+        Disposition.EMERGENCY,
+        Disposition.LEGAL_CHANNEL,
+        Disposition.PARTY_ORGANS,
+        Disposition.IN_PROGRESS,
+        Disposition.CONFIDENTIAL,
+    }
+)
+
+
+def check_outcome(
+    *,
+    outcome: Outcome,
+    ticket_type: TicketType,
+    disposition: Disposition,
+    emergency_number: str | None,
+    told_caller: str | None,
+    related_ticket_id: str | None,
+    kb_entry_id: str | None,
+) -> None:
+    """Refuse an ending the Measures do not allow, naming what is missing."""
+    if outcome is Outcome.CLOSED_AT_INTAKE:
+        if disposition not in CLOSED_DISPOSITIONS:
+            raise BadInput("closing at intake needs an Art 11 disposition")
+        if not (told_caller or "").strip():
+            raise BadInput("record what the caller was told (Art 11)")
+        if disposition is Disposition.EMERGENCY and emergency_number not in EMERGENCY_NUMBERS:
+            raise BadInput("an emergency is transferred to 110, 119, 120 or 122 (Art 11(1))")
+        if disposition is Disposition.IN_PROGRESS and not related_ticket_id:
+            raise BadInput("link the open ticket whose progress the caller was told (Art 11(4))")
+    elif outcome is Outcome.ANSWERED:
+        if ticket_type is not TicketType.CONSULTATION:
+            raise BadInput("only a consultation is answered directly (Art 13)")
+        if not kb_entry_id or not (told_caller or "").strip():
+            raise BadInput("name the knowledge-base answer and what the caller was told")
+    elif disposition in CLOSED_DISPOSITIONS:
+        raise BadInput(f"a {disposition.value} matter is not dispatched (Art 11)")
+    elif disposition is Disposition.REPEAT and not related_ticket_id:
+        raise BadInput("link the earlier ticket this repeats (Art 22)")

@@ -1,0 +1,94 @@
+"""Intake's ticket API shapes."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from intake.tickets.rules import Disposition, Outcome
+from shared.vocabulary import TicketType
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    WECHAT = "wechat"
+    WEB = "web"
+    APP = "app"  # an app or mini-program is the same kind of channel (Art 2)
+
+
+class Flag(StrEnum):
+    """Art 12: flags on a call; they never delete it."""
+
+    ABUSIVE = "abusive"
+    REPEATED_SAME_FACTS = "repeated_same_facts"
+    NOT_SPECIFIC = "not_specific"
+
+
+class CallerIn(BaseModel):
+    name: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=30)
+    address: str | None = Field(default=None, max_length=300)
+
+
+class TicketCreate(BaseModel):
+    channel: Channel
+    caller: CallerIn = Field(default_factory=CallerIn)
+    text: str = Field(min_length=1, max_length=5000, description="the matter in the caller's words")
+    place: str | None = Field(default=None, max_length=300)
+    ticket_type: TicketType
+    category: str | None = Field(default=None, max_length=100)
+    district: str | None = Field(default=None, max_length=20)
+    street: str | None = Field(default=None, max_length=50)
+    outcome: Outcome
+    disposition: Disposition = Disposition.NORMAL
+    emergency_number: str | None = None
+    told_caller: str | None = Field(default=None, max_length=2000)
+    related_ticket_id: str | None = None
+    kb_entry_id: str | None = None
+    flags: list[Flag] = Field(default_factory=list)
+
+
+class CallerRead(BaseModel):
+    name: str | None
+    phone: str | None
+    address: str | None
+    masked: bool
+
+
+class TicketRead(BaseModel):
+    id: str
+    number: str
+    channel: str
+    ticket_type: str
+    category: str | None
+    district: str | None
+    street: str | None
+    text: str
+    place: str | None
+    outcome: str
+    disposition: str
+    emergency_number: str | None
+    told_caller: str | None
+    related_ticket_id: str | None
+    kb_entry_id: str | None
+    status: str
+    assigned_unit: str | None
+    flags: list[str]
+    caller: CallerRead
+    received_at: datetime
+
+
+class TicketList(BaseModel):
+    items: list[TicketRead]
+
+
+class NoteCreate(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class NoteRead(BaseModel):
+    id: str
+    ticket_id: str
+    text: str
+    added_at: datetime
+    forwarded: bool

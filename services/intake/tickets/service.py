@@ -1,0 +1,226 @@
+"""Intake's flows: record a call once, hand it to dispatch through the outbox, track it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake.privacy import Vault, mask_address, mask_name, mask_phone, scrub
+from intake.tickets.models import CallerNote, ContactAccess, Ticket
+from intake.tickets.rules import Outcome, check_outcome
+from intake.tickets.schemas import CallerRead, TicketCreate, TicketRead
+from shared.auth import Principal, Role
+from shared.errors import Forbidden, NotFound, RuleViolation
+from shared.events import CallerNoteAdded, TicketSubmitted
+from shared.logging import redact_text
+from shared.outbox import Outbox
+from shared.workdays import local_date
+
+# Status intake shows before dispatch has said anything.
+INITIAL_STATUS = {
+    Outcome.CLOSED_AT_INTAKE: "closed_at_intake",
+    Outcome.ANSWERED: "answered",
+    Outcome.SUBMITTED: "submitted",
+}
+CLOSED_STATUSES = frozenset({"closed", "closed_at_intake", "answered"})
+
+
+async def _number(session: AsyncSession, now: datetime) -> str:
+    """A short number an agent can read out: GZ + Guangzhou date + sequence."""
+    sequence = await session.scalar(text("SELECT nextval('intake.ticket_number_seq')"))
+    return f"GZ{local_date(now):%y%m%d}{sequence:06d}"
+
+
+async def create(
+    session: AsyncSession,
+    outbox: Outbox,
+    vault: Vault,
+    body: TicketCreate,
+    *,
+    agent: Principal,
+    idempotency_key: str | None,
+    now: datetime,
+) -> tuple[Ticket, bool]:
+    """Record a call; with a known idempotency key, return the first result (created False)."""
+    if idempotency_key:
+        earlier = await _by_key(session, idempotency_key)
+        if earlier is not None:
+            return earlier, False
+    check_outcome(
+        outcome=body.outcome,
+        ticket_type=body.ticket_type,
+        disposition=body.disposition,
+        emergency_number=body.emergency_number,
+        told_caller=body.told_caller,
+        related_ticket_id=body.related_ticket_id,
+        kb_entry_id=body.kb_entry_id,
+    )
+    if body.related_ticket_id and await session.get(Ticket, body.related_ticket_id) is None:
+        raise NotFound(f"no ticket {body.related_ticket_id!r} to link")
+    ticket_id = str(uuid.uuid4())
+    values = {
+        "id": ticket_id,
+        "number": await _number(session, now),
+        "idempotency_key": idempotency_key,
+        "channel": body.channel.value,
+        "ticket_type": body.ticket_type.value,
+        "category": body.category,
+        "district": body.district,
+        "street": body.street,
+        "text": scrub(body.text, **body.caller.model_dump()),
+        "text_sealed": vault.seal(body.text),
+        "place": body.place,
+        "outcome": body.outcome.value,
+        "disposition": body.disposition.value,
+        "emergency_number": body.emergency_number,
+        "told_caller": body.told_caller,
+        "related_ticket_id": body.related_ticket_id,
+        "kb_entry_id": body.kb_entry_id,
+        "status": INITIAL_STATUS[body.outcome],
+        "caller_name": vault.seal(body.caller.name),
+        "caller_phone": vault.seal(body.caller.phone),
+        "caller_phone_hash": vault.phone_hash(body.caller.phone),
+        "caller_address": vault.seal(body.caller.address),
+        "flags": sorted({f.value for f in body.flags}),
+        "agent": agent.subject,
+        "received_at": now,
+        "updated_at": now,
+    }
+    # A concurrent retry with the same key inserts nothing and reads the winner's ticket.
+    inserted = await session.scalar(
+        insert(Ticket)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(Ticket.id)
+    )
+    if inserted is None:
+        assert idempotency_key
+        earlier = await _by_key(session, idempotency_key)
+        assert earlier is not None
+        return earlier, False
+    ticket = await session.get(Ticket, ticket_id)
+    assert ticket is not None
+    if body.outcome is Outcome.SUBMITTED:
+        await outbox.add(
+            session,
+            TicketSubmitted(
+                ticket_id=ticket.id,
+                number=ticket.number,
+                ticket_type=ticket.ticket_type,
+                category=ticket.category,
+                district=ticket.district,
+                street=ticket.street,
+                # Units get the matter, never the caller's identity (Art 25).
+                summary=ticket.text,
+                received_at=now,
+            ),
+            to="dispatch",
+            now=now,
+            ordering_key=ticket.id,
+        )
+    return ticket, True
+
+
+async def _by_key(session: AsyncSession, key: str) -> Ticket | None:
+    return (await session.scalars(select(Ticket).where(Ticket.idempotency_key == key))).first()
+
+
+async def get(session: AsyncSession, ticket_id: str) -> Ticket:
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"no ticket {ticket_id!r}")
+    return ticket
+
+
+async def by_caller(
+    session: AsyncSession, vault: Vault, phone: str, *, limit: int = 50
+) -> list[Ticket]:
+    """A caller's tickets, newest first, for Art 11(4) progress answers."""
+    phone_hash = vault.phone_hash(phone)
+    if phone_hash is None:
+        return []
+    query = (
+        select(Ticket)
+        .where(Ticket.caller_phone_hash == phone_hash)
+        .order_by(Ticket.received_at.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+def read(ticket: Ticket, vault: Vault) -> TicketRead:
+    """The ticket as every role sees it: the caller's contact masked."""
+    return TicketRead(
+        **{k: getattr(ticket, k) for k in TicketRead.model_fields if k != "caller"},
+        caller=CallerRead(
+            name=mask_name(vault.open(ticket.caller_name)),
+            phone=mask_phone(vault.open(ticket.caller_phone)),
+            address=mask_address(vault.open(ticket.caller_address)),
+            masked=True,
+        ),
+    )
+
+
+async def contact(
+    session: AsyncSession, vault: Vault, ticket: Ticket, *, principal: Principal, now: datetime
+) -> CallerRead:
+    """The caller's contact in full, for the agent of the call or the assigned unit; logged."""
+    allowed = (principal.role is Role.AGENT and principal.subject == ticket.agent) or (
+        principal.role is Role.UNIT
+        and principal.unit_id is not None
+        and principal.unit_id == ticket.assigned_unit
+    )
+    if not allowed:
+        raise Forbidden("only the agent who took the call or the assigned unit sees the contact")
+    session.add(
+        ContactAccess(
+            ticket_id=ticket.id,
+            accessed_by=principal.subject,
+            role=principal.role.value,
+            unit_id=principal.unit_id,
+            at=now,
+        )
+    )
+    return CallerRead(
+        name=vault.open(ticket.caller_name),
+        phone=vault.open(ticket.caller_phone),
+        address=vault.open(ticket.caller_address),
+        masked=False,
+    )
+
+
+async def add_note(
+    session: AsyncSession,
+    outbox: Outbox,
+    ticket: Ticket,
+    note_text: str,
+    *,
+    principal: Principal,
+    now: datetime,
+) -> CallerNote:
+    """Art 17: a new situation before feedback goes to dispatch for the unit to judge."""
+    if ticket.outcome != Outcome.SUBMITTED.value:
+        raise RuleViolation("not_dispatched", "this call was not dispatched: open a new ticket")
+    if ticket.status in CLOSED_STATUSES:
+        raise RuleViolation("ticket_closed", "the ticket is closed: open a new ticket")
+    note = CallerNote(
+        id=str(uuid.uuid4()),
+        ticket_id=ticket.id,
+        text=redact_text(note_text),
+        added_at=now,
+        added_by=principal.subject,
+    )
+    session.add(note)
+    await outbox.add(
+        session,
+        CallerNoteAdded(ticket_id=ticket.id, note_id=note.id, text=note.text, added_at=now),
+        to="dispatch",
+        now=now,
+        ordering_key=ticket.id,
+    )
+    await session.flush()
+    return note

@@ -1,0 +1,239 @@
+"""Taking calls: the three endings (Art 11, 13), idempotency, masking and contact (Art 25)."""
+
+import pytest
+from sqlalchemy import select, text
+
+from shared.auth import Role
+from shared.events import EventEnvelope, TicketStatusChanged
+from shared.outbox import Outbox
+from tests.intake.conftest import CALL
+
+
+async def _events(session, event_type: str) -> list[dict]:
+    table = Outbox("intake").outbox
+    rows = await session.execute(select(table.c.payload).where(table.c.event_type == event_type))
+    return [r[0] for r in rows]
+
+
+async def _take(client, call=None, status=201, **headers) -> dict:
+    response = await client.post("/v1/tickets", json=call or CALL, headers=headers)
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+async def test_art13_a_submitted_call_goes_to_dispatch_without_the_callers_identity(agent, session):
+    async with agent() as client:
+        ticket = await _take(client)
+    assert ticket["number"].startswith("GZ261123")
+    assert ticket["status"] == "submitted"
+    [submitted] = await _events(session, "ticket.submitted.v1")
+    assert submitted["ticket_id"] == ticket["id"]
+    assert submitted["category"] == "noise.construction" and submitted["district"] == "天河区"
+    assert "13812345678" not in str(submitted) and "李雷" not in str(submitted)
+
+
+async def test_a_retried_call_with_the_same_key_creates_nothing(agent, session):
+    async with agent() as client:
+        first = await client.post("/v1/tickets", json=CALL, headers={"Idempotency-Key": "c1"})
+        again = await client.post("/v1/tickets", json=CALL, headers={"Idempotency-Key": "c1"})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert len(await _events(session, "ticket.submitted.v1")) == 1
+    count = await session.scalar(text("SELECT count(*) FROM intake.ticket"))
+    assert count == 1
+
+
+@pytest.mark.parametrize(
+    ("disposition", "extra"),
+    [
+        ("emergency", {"emergency_number": "119"}),  # Art 11(1)
+        ("legal_channel", {}),  # Art 11(2)
+        ("party_organs", {}),  # Art 11(3)
+        ("confidential", {}),  # Art 11(5)
+    ],
+)
+async def test_art11_special_cases_close_at_intake_and_are_not_dispatched(
+    agent, session, disposition, extra
+):
+    call = {
+        **CALL,
+        "outcome": "closed_at_intake",
+        "disposition": disposition,
+        "told_caller": "已告知诉求人处理渠道",
+        **extra,
+    }
+    async with agent() as client:
+        ticket = await _take(client, call)
+        dispatched = await client.post("/v1/tickets", json={**call, "outcome": "submitted"})
+    assert (ticket["status"], ticket["disposition"]) == ("closed_at_intake", disposition)
+    assert dispatched.status_code == 422
+    assert await _events(session, "ticket.submitted.v1") == []
+
+
+async def test_art11_1_an_emergency_names_110_119_120_or_122(agent):
+    call = {
+        **CALL,
+        "outcome": "closed_at_intake",
+        "disposition": "emergency",
+        "told_caller": "已转接",
+        "emergency_number": "12345",
+    }
+    async with agent() as client:
+        response = await client.post("/v1/tickets", json=call)
+    assert response.status_code == 422
+    assert "110" in response.json()["error"]["message"]
+
+
+async def test_art11_4_progress_links_the_open_ticket_instead_of_a_new_one(agent, session):
+    async with agent() as client:
+        first = await _take(client)
+        progress = await _take(
+            client,
+            {
+                **CALL,
+                "outcome": "closed_at_intake",
+                "disposition": "in_progress",
+                "told_caller": "已告知办理进度",
+                "related_ticket_id": first["id"],
+            },
+        )
+        unlinked = await client.post(
+            "/v1/tickets",
+            json={
+                **CALL,
+                "outcome": "closed_at_intake",
+                "disposition": "in_progress",
+                "told_caller": "x",
+            },
+        )
+    assert progress["related_ticket_id"] == first["id"]
+    assert unlinked.status_code == 422
+    assert len(await _events(session, "ticket.submitted.v1")) == 1
+
+
+async def test_art13_a_consultation_answered_from_the_knowledge_base(agent, session):
+    call = {
+        **CALL,
+        "ticket_type": "consultation",
+        "outcome": "answered",
+        "kb_entry_id": "kb-1",
+        "told_caller": "按政策原文答复",
+    }
+    async with agent() as client:
+        answered = await _take(client, call)
+        complaint = await client.post("/v1/tickets", json={**call, "ticket_type": "complaint"})
+    assert answered["status"] == "answered"
+    assert complaint.status_code == 422
+    assert await _events(session, "ticket.submitted.v1") == []
+
+
+async def test_art12_flags_are_recorded_and_never_delete_the_call(agent):
+    async with agent() as client:
+        ticket = await _take(client, {**CALL, "flags": ["abusive", "repeated_same_facts"]})
+        again = (await client.get(f"/v1/tickets/{ticket['id']}")).json()
+    assert again["flags"] == ["abusive", "repeated_same_facts"]
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN])
+async def test_art25_every_role_sees_the_caller_masked(agent, intake_app, client_for, role):
+    async with agent() as client:
+        ticket = await _take(client)
+    async with client_for(intake_app, role) as client:
+        seen = (await client.get(f"/v1/tickets/{ticket['id']}")).json()
+    assert seen["caller"] == {
+        "name": "李*",
+        "phone": "138****5678",
+        "address": "天河区***",
+        "masked": True,
+    }
+
+
+async def test_art25_contact_in_full_only_for_the_agent_of_the_call_and_the_assigned_unit(
+    agent, intake_app, client_for, clock, session
+):
+    async with agent() as client:
+        ticket = await _take(client)
+        own = await client.get(f"/v1/tickets/{ticket['id']}/contact")
+    async with client_for(intake_app, Role.UNIT, "tianhe-urban") as unit:
+        before = await unit.get(f"/v1/tickets/{ticket['id']}/contact")
+    status = TicketStatusChanged(
+        ticket_id=ticket["id"], status="dispatched", unit_id="tianhe-urban", at=clock.now()
+    )
+    envelope = EventEnvelope(
+        type=status.type_name,
+        source="dispatch",
+        occurred_at=clock.now(),
+        payload=status.model_dump(mode="json"),
+    )
+    async with client_for(intake_app, Role.SERVICE) as service:
+        await service.post("/v1/events", json=envelope.model_dump(mode="json"))
+    async with client_for(intake_app, Role.UNIT, "tianhe-urban") as unit:
+        assigned = await unit.get(f"/v1/tickets/{ticket['id']}/contact")
+    async with client_for(intake_app, Role.UNIT, "haizhu-urban") as unit:
+        other_unit = await unit.get(f"/v1/tickets/{ticket['id']}/contact")
+    async with client_for(intake_app, Role.DISPATCHER) as dispatcher:
+        agency = await dispatcher.get(f"/v1/tickets/{ticket['id']}/contact")
+        status_seen = (await dispatcher.get(f"/v1/tickets/{ticket['id']}")).json()["status"]
+    assert own.json() == {
+        "name": "李雷",
+        "phone": "13812345678",
+        "address": "天河区林和西路1号",
+        "masked": False,
+    }
+    assert before.status_code == other_unit.status_code == agency.status_code == 403
+    assert assigned.json()["phone"] == "13812345678"
+    assert status_seen == "dispatched"
+    reads = (
+        await session.execute(text("SELECT role, unit_id FROM intake.contact_access ORDER BY id"))
+    ).all()
+    assert [tuple(r) for r in reads] == [("agent", None), ("unit", "tianhe-urban")]
+
+
+async def test_art11_4_a_caller_is_found_by_phone_in_any_format(agent):
+    async with agent() as client:
+        ticket = await _take(client)
+        found = (
+            await client.get("/v1/tickets", params={"caller_phone": "+86 138-1234-5678"})
+        ).json()
+        nobody = (await client.get("/v1/tickets", params={"caller_phone": "13900000000"})).json()
+    assert [t["id"] for t in found["items"]] == [ticket["id"]]
+    assert nobody["items"] == []
+
+
+async def test_art17_a_new_situation_is_forwarded_to_dispatch(agent, session):
+    async with agent() as client:
+        ticket = await _take(client)
+        note = await client.post(
+            f"/v1/tickets/{ticket['id']}/notes", json={"text": "施工改到凌晨两点，电话13812345678"}
+        )
+        closed = await _take(
+            client,
+            {
+                **CALL,
+                "outcome": "closed_at_intake",
+                "disposition": "confidential",
+                "told_caller": "x",
+            },
+        )
+        refused = await client.post(f"/v1/tickets/{closed['id']}/notes", json={"text": "x"})
+    assert note.status_code == 201
+    [forwarded] = await _events(session, "ticket.caller_note_added.v1")
+    assert forwarded["ticket_id"] == ticket["id"] and "13812345678" not in forwarded["text"]
+    assert refused.status_code == 409
+
+
+@pytest.mark.parametrize("role", [Role.UNIT, Role.SUB_UNIT, Role.SUPERVISOR, Role.SERVICE])
+async def test_only_agents_take_calls(intake_app, client_for, role):
+    async with client_for(intake_app, role, "u1") as client:
+        assert (await client.post("/v1/tickets", json=CALL)).status_code == 403
+
+
+async def test_bad_calls_are_422_and_change_nothing(agent, session):
+    async with agent() as client:
+        for body in (
+            {**CALL, "channel": "fax"},
+            {**CALL, "text": ""},
+            {**CALL, "ticket_type": "rumour"},
+        ):
+            assert (await client.post("/v1/tickets", json=body)).status_code == 422
+    assert await session.scalar(text("SELECT count(*) FROM intake.ticket")) == 0
