@@ -103,6 +103,7 @@ class Stack:
             # Quick retries, so that a test waits seconds, not minutes, for a restarted peer.
             "HOTLINE_RELAY_SWEEP_SECONDS": "0.5",
             "HOTLINE_RELAY_MAX_BACKOFF_SECONDS": "1",
+            "HOTLINE_SLA_SCAN_SECONDS": "0.5",
             **{f"HOTLINE_{s.upper()}_URL": f"http://127.0.0.1:{p}" for s, p in ports.items()},
             **{f"HOTLINE_{k.upper()}": v for k, v in settings.items()},
         }
@@ -120,3 +121,13 @@ class Stack:
     def stop(self) -> None:
         for process in self.services.values():
             process.stop()
+
+    def advance_clock(self, admin_token: str, **delta: float) -> None:
+        """Move every service's development clock forward by the same amount."""
+        for process in self.services.values():
+            response = httpx.post(
+                f"{process.url}/v1/dev/clock/advance",
+                json=delta,
+                headers={"Authorization": f"Bearer {admin_token}"},
+            )
+            response.raise_for_status()
