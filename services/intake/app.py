@@ -4,6 +4,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from intake.kb.router import router as kb_router
 from intake.privacy import Vault
 from intake.tickets.events import handlers
 from intake.tickets.router import router as tickets_router
@@ -12,7 +13,7 @@ from shared.service import create_app
 
 def build_app(**overrides: Any) -> FastAPI:
     """The intake app; tests pass an engine or a clock through ``overrides``."""
-    app = create_app(service="intake", routers=[tickets_router], **overrides)
+    app = create_app(service="intake", routers=[tickets_router, kb_router], **overrides)
     app.state.vault = Vault(app.state.settings.pii_key.get_secret_value())
     if "event_handlers" not in overrides:
         app.state.event_handlers = handlers(app.state)

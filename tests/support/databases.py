@@ -56,7 +56,7 @@ class DatabaseServer:
         self.run_admin(f'CREATE DATABASE "{TEMPLATE}"')
         for service in SERVICES:
             upgrade(service, self.url_for(TEMPLATE))
-        load_all(self.url_for(TEMPLATE))
+        load_all(self.url_for(TEMPLATE), data_dir=ROOT / "data")
 
     def create_empty(self, prefix: str = "hotline_empty") -> str:
         name = f"{prefix}_{uuid.uuid4().hex[:10]}"

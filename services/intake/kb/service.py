@@ -1,0 +1,176 @@
+"""Knowledge-base flows: import a document, keep entries with versions, search."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake.kb import terms
+from intake.kb.models import KbDocument, KbEntry, KbEntryVersion, KbPassage
+from intake.kb.normalise import leftover_artefacts, normalise, split_passages
+from shared.errors import NotFound
+
+# An approved entry written by a unit beats a passage of a document with the same match.
+ENTRY_WEIGHT = 1.5
+SEARCHABLE = """
+    SELECT 'passage' AS kind, p.id::text AS id, p.text, d.title AS source, p.section, p.tsv
+    FROM intake.kb_passage p JOIN intake.kb_document d ON d.id = p.document_id
+    UNION ALL
+    SELECT 'entry', e.id, e.answer, coalesce(d.title, e.owning_unit), e.section, e.tsv
+    FROM intake.kb_entry e LEFT JOIN intake.kb_document d ON d.id = e.source_document_id
+    WHERE e.review_status = 'approved'
+      AND (e.valid_from IS NULL OR e.valid_from <= CAST(:today AS date))
+      AND (e.valid_to IS NULL OR e.valid_to >= CAST(:today AS date))
+"""
+
+
+def _search_sql(term_count: int) -> Any:
+    """Score: the IDF of each question term found, plus cover density to order close hits.
+
+    The same text imported twice (a measure, and the gazette that printed it) counts once.
+    """
+    found = " + ".join(
+        f"(h.tsv @@ to_tsquery('simple', :t{i}))::int * :w{i}" for i in range(term_count)
+    )
+    return text(
+        f"""
+        SELECT kind, id, text, source, section, score FROM (
+            SELECT DISTINCT ON (md5(h.text)) h.kind, h.id, h.text, h.source, h.section,
+                   ({found} + ts_rank_cd(h.tsv, to_tsquery('simple', :query), 1))
+                   * CASE WHEN h.kind = 'entry' THEN {ENTRY_WEIGHT} ELSE 1 END AS score
+            FROM ({SEARCHABLE}) h
+            WHERE h.tsv @@ to_tsquery('simple', :query)
+            ORDER BY md5(h.text), score DESC, h.kind
+        ) best
+        ORDER BY score DESC, id
+        LIMIT :limit
+        """
+    )
+
+
+async def import_document(
+    session: AsyncSession,
+    *,
+    title: str,
+    source_name: str,
+    raw: str,
+    owning_unit: str | None,
+    actor: str,
+    now: datetime,
+) -> tuple[KbDocument, list[str], bool]:
+    """Repair, split and index a document; the same text twice is imported once."""
+    digest = hashlib.sha256(raw.encode()).hexdigest()
+    existing = (
+        await session.scalars(select(KbDocument).where(KbDocument.sha256 == digest))
+    ).first()
+    if existing is not None:
+        return existing, [], False
+    repaired = normalise(raw)
+    passages = split_passages(repaired, title=title)
+    document = KbDocument(
+        id=str(uuid.uuid4()),
+        title=title,
+        source_name=source_name,
+        sha256=digest,
+        owning_unit=owning_unit,
+        imported_at=now,
+        imported_by=actor,
+        passages=len(passages),
+    )
+    session.add(document)
+    await session.flush()
+    session.add_all(
+        KbPassage(
+            document_id=document.id,
+            position=i,
+            section=p.section,
+            text=p.text,
+            terms=terms.indexed(f"{p.section} {p.text}"),
+        )
+        for i, p in enumerate(passages)
+    )
+    await session.flush()
+    return document, leftover_artefacts(repaired), True
+
+
+async def list_documents(session: AsyncSession) -> list[KbDocument]:
+    return list((await session.scalars(select(KbDocument).order_by(KbDocument.imported_at))).all())
+
+
+async def search(
+    session: AsyncSession, question: str, *, limit: int, today: date
+) -> list[dict[str, Any]]:
+    """Entries and passages best matching a caller's question, with source and section."""
+    words = terms.question_terms(question)
+    if not words:
+        return []
+    params: dict[str, Any] = {
+        "query": " | ".join(f"'{w}'" for w in words),
+        "limit": limit,
+        "today": today,
+    }
+    idf = await _idf(session, words, today=today)
+    for i, word in enumerate(words):
+        params[f"t{i}"], params[f"w{i}"] = f"'{word}'", idf[word]
+    rows = await session.execute(_search_sql(len(words)), params)
+    return [dict(r._mapping) for r in rows]
+
+
+async def _idf(session: AsyncSession, words: list[str], *, today: date) -> dict[str, float]:
+    """Inverse document frequency of each word over everything searchable: rare words weigh."""
+    searchable = SEARCHABLE.replace(":today", f"'{today.isoformat()}'")  # ts_stat takes SQL text
+    rows = await session.execute(
+        text("SELECT word, ndoc FROM ts_stat(:sql) WHERE word = ANY(:words)"),
+        {"sql": f"SELECT tsv FROM ({searchable}) s", "words": words},
+    )
+    frequency = {row.word: row.ndoc for row in rows}
+    total = await session.scalar(text(f"SELECT count(*) FROM ({SEARCHABLE}) s"), {"today": today})
+    return {w: math.log(1 + (total or 1) / (1 + frequency.get(w, 0))) for w in words}
+
+
+async def get_entry(session: AsyncSession, entry_id: str, *, lock: bool = False) -> KbEntry:
+    query = select(KbEntry).where(KbEntry.id == entry_id)
+    entry = (await session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
+    if entry is None:
+        raise NotFound(f"no knowledge-base entry {entry_id!r}")
+    return entry
+
+
+def _snapshot(entry: KbEntry, *, at: datetime, by: str) -> KbEntryVersion:
+    return KbEntryVersion(
+        entry_id=entry.id,
+        version=entry.version,
+        question=entry.question,
+        answer=entry.answer,
+        review_status=entry.review_status,
+        valid_from=entry.valid_from,
+        valid_to=entry.valid_to,
+        changed_at=at,
+        changed_by=by,
+    )
+
+
+async def save_entry(session: AsyncSession, entry: KbEntry, *, by: str, now: datetime) -> KbEntry:
+    """Index the entry's words and keep a version of it."""
+    entry.terms = terms.indexed(f"{entry.question} {entry.answer}")
+    entry.updated_at, entry.updated_by = now, by
+    session.add(entry)
+    await session.flush()
+    session.add(_snapshot(entry, at=now, by=by))
+    await session.flush()
+    return entry
+
+
+async def versions(session: AsyncSession, entry_id: str) -> list[KbEntryVersion]:
+    query = (
+        select(KbEntryVersion)
+        .where(KbEntryVersion.entry_id == entry_id)
+        .order_by(KbEntryVersion.id)
+    )
+    return list((await session.scalars(query)).all())

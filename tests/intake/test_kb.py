@@ -1,0 +1,122 @@
+"""The knowledge base (Art 10): repaired imports, search for consultations, kept entries."""
+
+from pathlib import Path
+
+import pytest
+from intake.kb.normalise import leftover_artefacts, normalise, split_passages
+
+from shared.auth import Role
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = sorted((ROOT / "data" / "kb").glob("*.txt"))
+QUESTIONS = [
+    line.split("|")
+    for line in (Path(__file__).parent / "kb_questions.txt").read_text().splitlines()
+]
+# Measured: 19 of the 20 questions find their passage in the top 3 (the miss asks about
+# "投诉举报" while Art 17 says "其他热线事项"). The test holds the rate there.
+TOP3_RATE = 0.95
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem)
+def test_every_seed_document_imports_without_a_leftover_artefact(seed):
+    repaired = normalise(seed.read_text())
+    assert leftover_artefacts(repaired) == []
+    assert not any(ch in repaired for ch in "ꎬꎮꎻ«»０１２３４５６７８９")
+    assert "本文与正式文件同等效力" not in repaired
+    assert split_passages(repaired, title=seed.stem)
+
+
+def test_repairs_punctuation_digits_footers_and_broken_lines():
+    raw = (
+        "第二条　 本市 １２３４５ 政务服务便民热线ꎬ 是指 ２４ 小时\n\n公共服务平台ꎮ\n"
+        "１１(本文与正式文件同等效力)\n"
+        " 第三条　 依照 «中华人民共和国测绘法» 比例尺 １ ∶ ５００ꎻ 增长 ３\U001001b0 ４％ꎮ\n"
+    )
+    assert normalise(raw).splitlines() == [
+        "第二条 本市12345政务服务便民热线，是指24小时公共服务平台。",
+        "第三条 依照《中华人民共和国测绘法》比例尺1 : 500；增长3.4%。",
+    ]
+
+
+def test_passages_keep_their_headings():
+    text = normalise((ROOT / "data/kb/hotline-measures-order-191.txt").read_text())
+    passages = split_passages(text, title="热线管理办法")
+    article_14 = next(p for p in passages if p.text.startswith("第十四条"))
+    assert article_14.section.endswith("第十四条")
+    assert "2个工作日内" in article_14.text
+
+
+async def test_consultation_questions_find_their_passage_in_the_top_3(intake_app, client_for):
+    found = 0
+    async with client_for(intake_app, Role.AGENT) as client:
+        for question, expected in QUESTIONS:
+            hits = (await client.get("/v1/kb/search", params={"q": question, "limit": 3})).json()
+            found += any(expected in (h["section"] or "") + h["text"][:80] for h in hits["items"])
+            assert all(h["source"] and h["score"] > 0 for h in hits["items"])
+    assert len(QUESTIONS) == 20
+    assert found / len(QUESTIONS) >= TOP3_RATE
+
+
+async def test_a_document_imports_once_and_is_searchable(intake_app, client_for):
+    raw = "广州市示例停车管理办法\n第一条　 夜间临时停车ꎬ 每小时收费 ２ 元ꎮ\n"
+    body = {"title": "示例停车办法", "source_name": "parking.pdf", "text": raw}
+    async with client_for(intake_app, Role.ADMIN) as admin:
+        first = await admin.post("/v1/kb/documents", json={**body, "owning_unit": "city-transport"})
+        again = await admin.post("/v1/kb/documents", json=body)
+        hits = (await admin.get("/v1/kb/search", params={"q": "夜间临时停车怎么收费"})).json()
+    assert first.status_code == 201
+    assert first.json()["created"] and first.json()["leftover_artefacts"] == []
+    assert again.json()["id"] == first.json()["id"] and not again.json()["created"]
+    assert hits["items"][0]["text"] == "第一条 夜间临时停车，每小时收费2元。"
+    assert hits["items"][0]["source"] == "示例停车办法"
+
+
+async def test_entries_are_kept_by_their_unit_reviewed_and_versioned(intake_app, client_for):
+    entry = {
+        "question": "夜间施工噪音找哪个部门投诉？",
+        "answer": "由所在区城市管理和综合执法局受理。",
+    }
+    async with client_for(intake_app, Role.UNIT, "tianhe-urban") as unit:
+        created = (await unit.post("/v1/kb/entries", json=entry)).json()
+        draft_hits = (await unit.get("/v1/kb/search", params={"q": "夜间施工噪音投诉"})).json()
+    async with client_for(intake_app, Role.DISPATCHER) as reviewer:
+        await reviewer.post(f"/v1/kb/entries/{created['id']}/review", json={"status": "approved"})
+        hits = (await reviewer.get("/v1/kb/search", params={"q": "夜间施工噪音投诉"})).json()
+    async with client_for(intake_app, Role.UNIT, "haizhu-urban") as other:
+        foreign = await other.put(f"/v1/kb/entries/{created['id']}", json=entry)
+    async with client_for(intake_app, Role.UNIT, "tianhe-urban") as unit:
+        updated = (
+            await unit.put(
+                f"/v1/kb/entries/{created['id']}",
+                json={**entry, "answer": "由区城管执法局受理，夜间可拨打12345。"},
+            )
+        ).json()
+    assert created["owning_unit"] == "tianhe-urban" and created["review_status"] == "draft"
+    assert all(h["id"] != created["id"] for h in draft_hits["items"])
+    assert hits["items"][0]["id"] == created["id"] and hits["items"][0]["kind"] == "entry"
+    assert foreign.status_code == 403
+    assert (updated["version"], updated["review_status"]) == (2, "draft")
+    assert [v["version"] for v in updated["versions"]] == [1, 1, 2]
+
+
+async def test_an_expired_entry_is_not_offered(intake_app, client_for):
+    entry = {"question": "2020年消费券怎么领？", "answer": "活动已结束。", "valid_to": "2020-12-31"}
+    async with client_for(intake_app, Role.ADMIN) as admin:
+        created = (
+            await admin.post("/v1/kb/entries", json={**entry, "owning_unit": "city-amr"})
+        ).json()
+        await admin.post(f"/v1/kb/entries/{created['id']}/review", json={"status": "approved"})
+        hits = (await admin.get("/v1/kb/search", params={"q": "消费券怎么领"})).json()
+    assert all(h["id"] != created["id"] for h in hits["items"])
+
+
+async def test_search_input_is_checked(intake_app, client_for):
+    async with client_for(intake_app) as anonymous:
+        assert (await anonymous.get("/v1/kb/search", params={"q": "热线"})).status_code == 401
+    async with client_for(intake_app, Role.AGENT) as agent:
+        assert (await agent.get("/v1/kb/search", params={"q": ""})).status_code == 422
+        assert (await agent.get("/v1/kb/search", params={"q": "的了吗"})).json()["items"] == []
+        assert (
+            await agent.post("/v1/kb/entries", json={"question": "x", "answer": "y"})
+        ).status_code == 403
