@@ -76,6 +76,33 @@ def migrate(
         typer.echo(f"reference data: {load_all(url)}")
 
 
+@app.command("train-classifier")
+def train_classifier() -> None:
+    """Retrain type and category on shipped and agent-confirmed examples; print the report."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from intake.classify.service import retrain
+
+    from shared.db import make_engine, make_sessionmaker, session_scope
+
+    url = get_settings().database_url
+    if not url:
+        typer.echo("DATABASE_URL is not set", err=True)
+        raise typer.Exit(2)
+
+    async def run() -> str:
+        engine = make_engine(url, pool_size=1, application_name="train-classifier")
+        try:
+            async with session_scope(make_sessionmaker(engine)) as session:
+                report, _ = await retrain(session, now=datetime.now(UTC))
+                return report
+        finally:
+            await engine.dispose()
+
+    typer.echo(asyncio.run(run()))
+
+
 @app.command("dev-token")
 def dev_token(
     role: Annotated[Role, typer.Argument(help="the token's role")],

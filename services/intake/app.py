@@ -4,6 +4,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from intake.classify.router import router as classify_router
+from intake.classify.service import ModelCache
 from intake.kb.router import router as kb_router
 from intake.privacy import Vault
 from intake.tickets.events import handlers
@@ -13,8 +15,11 @@ from shared.service import create_app
 
 def build_app(**overrides: Any) -> FastAPI:
     """The intake app; tests pass an engine or a clock through ``overrides``."""
-    app = create_app(service="intake", routers=[tickets_router, kb_router], **overrides)
+    app = create_app(
+        service="intake", routers=[tickets_router, kb_router, classify_router], **overrides
+    )
     app.state.vault = Vault(app.state.settings.pii_key.get_secret_value())
+    app.state.model_cache = ModelCache()
     if "event_handlers" not in overrides:
         app.state.event_handlers = handlers(app.state)
     return app

@@ -1,0 +1,83 @@
+"""POST /v1/classify: suggestions for the agent, each with its confidence and evidence."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from intake.classify import service
+from intake.classify.suggest import Guess, suggest
+from intake.kb.service import search
+from shared.auth import Principal, Role, require
+from shared.deps import ClockDep, SessionDep
+from shared.workdays import local_date
+
+router = APIRouter(tags=["classification"])
+Agent = Annotated[Principal, Depends(require(Role.AGENT, Role.DISPATCHER))]
+
+
+class ClassifyRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+    address: str | None = Field(default=None, max_length=300)
+    caller_phone: str | None = Field(default=None, max_length=30)
+
+
+class GuessRead(BaseModel):
+    value: str | None
+    confidence: float
+    evidence: str
+    low_confidence: bool
+    alternatives: list[tuple[str, float]]
+
+
+def _read(guess: Guess) -> GuessRead:
+    return GuessRead(
+        value=guess.value,
+        confidence=guess.confidence,
+        evidence=guess.evidence,
+        low_confidence=guess.low_confidence,
+        alternatives=guess.alternatives,
+    )
+
+
+class ClassifyRead(BaseModel):
+    type: GuessRead
+    disposition: dict[str, Any]
+    category: GuessRead
+    district: dict[str, Any]
+    kb_matches: list[dict[str, Any]]
+    related_tickets: list[dict[str, Any]]
+    model_version: str
+
+
+@router.post("/v1/classify", response_model=ClassifyRead)
+async def classify(
+    body: ClassifyRequest, request: Request, session: SessionDep, clock: ClockDep, _: Agent
+) -> ClassifyRead:
+    """Suggest type, Art 11 disposition, category, district, answers and related tickets."""
+    state = request.app.state
+    model = await state.model_cache.get(session)
+    suggestion = suggest(model, body.text, address=body.address)
+    related = await service.related(
+        session,
+        state.vault,
+        phone=body.caller_phone,
+        category=suggestion.category.value,
+        text=body.text,
+    )
+    consultation = suggestion.ticket_type.value == "consultation"
+    answers = await search(session, body.text, limit=3, today=local_date(clock.now()))
+    place = suggestion.place
+    return ClassifyRead(
+        type=_read(suggestion.ticket_type),
+        disposition=service.disposition_of(suggestion, related),
+        category=_read(suggestion.category),
+        district={
+            "value": place.district if place else None,
+            "street": place.street if place else None,
+            "evidence": place.evidence if place else None,
+        },
+        kb_matches=answers if consultation else answers[:1],
+        related_tickets=related,
+        model_version=model.version,
+    )

@@ -1,0 +1,215 @@
+"""Classification at intake: the model in use, retraining, and a call's suggestions."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake.classify.model import Labelled, TrainedModel, evaluate, shipped_examples
+from intake.classify.models import ClassifierModel
+from intake.classify.rules import special_case
+from intake.classify.suggest import Suggestion, accuracy_with_cues
+from intake.privacy import Vault
+from intake.tickets.models import Ticket
+
+EVALUATION = Path(__file__).parent / "evaluation"
+OPEN_STATUSES_EXCLUDED = ("closed", "closed_at_intake", "answered")
+
+
+class ModelCache:
+    """The active model of this process; a newer one trained by any replica replaces it."""
+
+    def __init__(self) -> None:
+        self._model: TrainedModel | None = None
+
+    async def get(self, session: AsyncSession) -> TrainedModel:
+        row = (
+            await session.scalars(
+                select(ClassifierModel.version)
+                .where(ClassifierModel.active)
+                .order_by(ClassifierModel.trained_at.desc())
+                .limit(1)
+            )
+        ).first()
+        if self._model is not None and self._model.version == (row or self._model.version):
+            return self._model
+        if row is None:
+            # Nothing trained yet: the shipped examples make the first model.
+            self._model = await asyncio.to_thread(TrainedModel.fit, shipped_examples())
+        else:
+            blob = await session.scalar(
+                select(ClassifierModel.blob).where(ClassifierModel.version == row)
+            )
+            assert blob is not None
+            self._model = TrainedModel.loads(blob)
+        return self._model
+
+
+async def confirmed_examples(session: AsyncSession) -> list[Labelled]:
+    """Labels agents confirmed on real calls: the type and category they recorded."""
+    rows = await session.execute(
+        select(Ticket.text, Ticket.ticket_type, Ticket.category).where(
+            Ticket.category.is_not(None), Ticket.disposition == "normal"
+        )
+    )
+    return [Labelled(text, ticket_type, category) for text, ticket_type, category in rows]
+
+
+def evaluation_sets() -> dict[str, list[dict[str, str]]]:
+    """The shipped evaluation files (never trained on; see docs/classification.md)."""
+    found = {}
+    for path in sorted(EVALUATION.glob("*.tsv")):
+        with path.open() as handle:
+            found[path.stem] = list(csv.DictReader(handle, delimiter="\t"))
+    return found
+
+
+def evaluate_on_sets(model: TrainedModel) -> tuple[str, dict[str, Any]]:
+    """Type and category accuracy, and emergency recall on its own, per evaluation file."""
+    lines, metrics = [], {}
+    for name, rows in evaluation_sets().items():
+        normal = [
+            Labelled(r["text"], r["type"], r["category"])
+            for r in rows
+            if r["disposition"] == "normal"
+        ]
+        emergencies = [r for r in rows if r["disposition"] == "emergency"]
+        specials = [r for r in rows if r["disposition"] not in ("normal", "emergency")]
+        hits = [special_case(r["text"]) for r in emergencies]
+        result: dict[str, Any] = accuracy_with_cues(model, normal) if normal else {}
+        result["emergency_recall"] = round(
+            sum(h is not None and h.disposition == "emergency" for h in hits)
+            / max(len(emergencies), 1),
+            3,
+        )
+        result["emergency_number_right"] = round(
+            sum(
+                h is not None and h.emergency_number == r["number"]
+                for h, r in zip(hits, emergencies, strict=True)
+            )
+            / max(len(emergencies), 1),
+            3,
+        )
+        result["false_special_on_normal"] = sum(special_case(e.text) is not None for e in normal)
+        result["special_cases_right"] = sum(
+            (special_case(r["text"]) or _NONE).disposition == r["disposition"] for r in specials
+        )
+        result["sizes"] = {
+            "normal": len(normal),
+            "emergency": len(emergencies),
+            "special": len(specials),
+        }
+        metrics[name] = result
+        lines.append(f"{name}: {result}")
+    return "\n".join(lines), metrics
+
+
+@dataclass(frozen=True)
+class _Nothing:
+    disposition: str = "normal"
+
+
+_NONE = _Nothing()
+
+
+async def retrain(session: AsyncSession, *, now: datetime) -> tuple[str, TrainedModel]:
+    """Train on the shipped and confirmed examples; report; make the new model active."""
+    examples = shipped_examples() + await confirmed_examples(session)
+    split_report, split_metrics = await asyncio.to_thread(evaluate, examples)
+    model = await asyncio.to_thread(TrainedModel.fit, examples)
+    sets_report, sets_metrics = evaluate_on_sets(model)
+    await session.execute(update(ClassifierModel).values(active=False))
+    await session.merge(
+        ClassifierModel(
+            version=model.version,
+            trained_at=now,
+            trained_on=model.trained_on,
+            metrics={"held_out_split": split_metrics, "evaluation_sets": sets_metrics},
+            blob=model.dumps(),
+            active=True,
+        )
+    )
+    await session.flush()
+    report = "\n".join(
+        [
+            f"model {model.version}, trained on {model.trained_on} examples",
+            "-- model alone, held-out split of the training examples --",
+            split_report,
+            "-- whole classifier (rules, cues, model) on the evaluation files --",
+            sets_report,
+        ]
+    )
+    return report, model
+
+
+def _similar(a: str, b: str) -> float:
+    grams = [{x[i : i + 2] for i in range(len(x) - 1)} for x in (a, b)]
+    return len(grams[0] & grams[1]) / max(len(grams[0] | grams[1]), 1)
+
+
+async def related(
+    session: AsyncSession, vault: Vault, *, phone: str | None, category: str | None, text: str
+) -> list[dict[str, Any]]:
+    """The caller's tickets on the same matter: open (progress, Art 11(4)) or closed (Art 22)."""
+    phone_hash = vault.phone_hash(phone)
+    if phone_hash is None:
+        return []
+    tickets = (
+        await session.scalars(
+            select(Ticket)
+            .where(Ticket.caller_phone_hash == phone_hash)
+            .order_by(Ticket.received_at.desc())
+            .limit(20)
+        )
+    ).all()
+    found = []
+    for ticket in tickets:
+        same_matter = ticket.category == category or _similar(ticket.text, text) >= 0.5
+        if not same_matter:
+            continue
+        closed = ticket.status in OPEN_STATUSES_EXCLUDED
+        found.append(
+            {
+                "ticket_id": ticket.id,
+                "number": ticket.number,
+                "status": ticket.status,
+                "category": ticket.category,
+                "relation": "repeat" if closed else "in_progress",
+                "similarity": round(_similar(ticket.text, text), 2),
+            }
+        )
+    return found
+
+
+def disposition_of(suggestion: Suggestion, related_tickets: list[dict[str, Any]]) -> dict[str, Any]:
+    """Art 11 case first, then an open ticket on the matter, then a repeat (Art 22)."""
+    if suggestion.special is not None:
+        hit = suggestion.special
+        return {
+            "value": hit.disposition,
+            "emergency_number": hit.emergency_number,
+            "confidence": 0.9,
+            "evidence": f"phrase: {hit.evidence} ({hit.rule})",
+        }
+    for relation in ("in_progress", "repeat"):
+        match = next((t for t in related_tickets if t["relation"] == relation), None)
+        if match:
+            return {
+                "value": relation,
+                "emergency_number": None,
+                "confidence": 0.7,
+                "evidence": f"ticket {match['number']} of the same caller ({match['status']})",
+            }
+    return {
+        "value": "normal",
+        "emergency_number": None,
+        "confidence": 0.8,
+        "evidence": "no Art 11 phrase, no related ticket",
+    }
