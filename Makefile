@@ -6,12 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format typecheck bench clean
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml client/pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e ./client -e .
 	touch $(STAMP)
 
 ## Start the embedded PostgreSQL (or DATABASE_URL), migrate, and serve the three services.

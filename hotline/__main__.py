@@ -1,3 +1,3 @@
-from hotline.cli import app
+from hotline_client.cli import main
 
-app(prog_name="hotline")
+main()

@@ -1,0 +1,420 @@
+"""Calls to the three services, sync (`Client`) and async (`AsyncClient`).
+
+Every create sends an Idempotency-Key, so a retry after a dropped connection creates
+nothing twice; reads and keyed creates are retried on connection errors and 5xx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from hotline_client import models
+from hotline_client.errors import BadRequest, HotlineError, Refused, Unavailable
+
+M = TypeVar("M", bound=BaseModel)
+RETRIES = 3
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Base URLs of the services; from arguments or HOTLINE_INTAKE_URL and friends."""
+
+    intake: str = "http://127.0.0.1:8001"
+    dispatch: str = "http://127.0.0.1:8002"
+    sla: str = "http://127.0.0.1:8003"
+
+    @classmethod
+    def from_env(cls) -> Endpoints:
+        return cls(
+            **{
+                s: os.environ.get(f"HOTLINE_{s.upper()}_URL", getattr(cls, s))
+                for s in ("intake", "dispatch", "sla")
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Call(Generic[M]):
+    service: str
+    method: str
+    path: str
+    model: type[M] | None
+    json: Any = None
+    params: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def repeatable(self) -> bool:
+        return self.method == "GET" or "Idempotency-Key" in self.headers
+
+
+def _created(service: str, path: str, model: type[M], body: Any, key: str | None = None) -> Call[M]:
+    return Call(
+        service,
+        "POST",
+        path,
+        model,
+        json=body,
+        headers={"Idempotency-Key": key or str(uuid.uuid4())},
+    )
+
+
+def _clean(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if v is not None}
+
+
+class Calls:
+    """The baseline contract, one builder per call (shared by the sync and async clients)."""
+
+    # intake
+    @staticmethod
+    def classify(
+        text: str, *, address: str | None = None, caller_phone: str | None = None
+    ) -> Call[models.Classification]:
+        return Call(
+            "intake",
+            "POST",
+            "/v1/classify",
+            models.Classification,
+            json=_clean({"text": text, "address": address, "caller_phone": caller_phone}),
+        )
+
+    @staticmethod
+    def take_call(call: dict[str, Any], *, key: str | None = None) -> Call[models.IntakeTicket]:
+        return _created("intake", "/v1/tickets", models.IntakeTicket, call, key)
+
+    @staticmethod
+    def intake_ticket(ticket_id: str) -> Call[models.IntakeTicket]:
+        return Call("intake", "GET", f"/v1/tickets/{ticket_id}", models.IntakeTicket)
+
+    @staticmethod
+    def caller_tickets(phone: str) -> Call[models.IntakeTicketList]:
+        return Call(
+            "intake", "GET", "/v1/tickets", models.IntakeTicketList, params={"caller_phone": phone}
+        )
+
+    @staticmethod
+    def add_note(ticket_id: str, text: str) -> Call[models.Note]:
+        return _created("intake", f"/v1/tickets/{ticket_id}/notes", models.Note, {"text": text})
+
+    @staticmethod
+    def kb_search(query: str, limit: int = 5) -> Call[models.KbSearch]:
+        return Call(
+            "intake", "GET", "/v1/kb/search", models.KbSearch, params={"q": query, "limit": limit}
+        )
+
+    @staticmethod
+    def import_document(title: str, source_name: str, text: str) -> Call[models.Loaded]:
+        return _created(
+            "intake",
+            "/v1/kb/documents",
+            models.Loaded,
+            {"title": title, "source_name": source_name, "text": text},
+        )
+
+    # dispatch: the agency
+    @staticmethod
+    def queue() -> Call[models.TicketPage]:
+        return Call("dispatch", "GET", "/v1/queue", models.TicketPage)
+
+    @staticmethod
+    def ticket(ticket_id: str) -> Call[models.Ticket]:
+        return Call("dispatch", "GET", f"/v1/tickets/{ticket_id}", models.Ticket)
+
+    @staticmethod
+    def history(ticket_id: str) -> Call[models.History]:
+        return Call("dispatch", "GET", f"/v1/tickets/{ticket_id}/history", models.History)
+
+    @staticmethod
+    def dispatch(
+        ticket_id: str, unit_id: str | None = None, co_handlers: list[str] | None = None
+    ) -> Call[models.Ticket]:
+        return Call(
+            "dispatch",
+            "POST",
+            f"/v1/tickets/{ticket_id}/dispatch",
+            models.Ticket,
+            json=_clean({"unit_id": unit_id, "co_handlers": co_handlers or []}),
+        )
+
+    @staticmethod
+    def decide_return(
+        return_id: int, decision: str, reason: str, co_handlers: list[str] | None = None
+    ) -> Call[models.Ticket]:
+        return Call(
+            "dispatch",
+            "POST",
+            f"/v1/returns/{return_id}/decision",
+            models.Ticket,
+            json={"decision": decision, "reason": reason, "co_handlers": co_handlers or []},
+        )
+
+    @staticmethod
+    def determine(ticket_id: str, body: dict[str, Any]) -> Call[models.Ticket]:
+        return Call(
+            "dispatch", "POST", f"/v1/tickets/{ticket_id}/determination", models.Ticket, json=body
+        )
+
+    @staticmethod
+    def review_feedback(
+        ticket_id: str, approved: bool, reason: str | None = None
+    ) -> Call[models.Ticket]:
+        return Call(
+            "dispatch",
+            "POST",
+            f"/v1/tickets/{ticket_id}/feedback/review",
+            models.Ticket,
+            json=_clean({"approved": approved, "reason": reason}),
+        )
+
+    @staticmethod
+    def evaluate(ticket_id: str, rating: str) -> Call[models.Ticket]:
+        return Call(
+            "dispatch",
+            "POST",
+            f"/v1/tickets/{ticket_id}/evaluation",
+            models.Ticket,
+            json={"rating": rating},
+        )
+
+    @staticmethod
+    def rehandle(ticket_id: str, reason: str) -> Call[models.Ticket]:
+        return Call(
+            "dispatch",
+            "POST",
+            f"/v1/tickets/{ticket_id}/rehandle",
+            models.Ticket,
+            json={"reason": reason},
+        )
+
+    @staticmethod
+    def import_routing_rule(rule: dict[str, Any]) -> Call[models.Loaded]:
+        return _created("dispatch", "/v1/routing-rules", models.Loaded, rule)
+
+    # dispatch: units
+    @staticmethod
+    def unit_tickets(
+        unit_id: str,
+        *,
+        overdue: bool | None = None,
+        status: str | None = None,
+        cursor: str | None = None,
+        etag: str | None = None,
+    ) -> Call[models.TicketPage]:
+        return Call(
+            "dispatch",
+            "GET",
+            f"/v1/units/{unit_id}/tickets",
+            models.TicketPage,
+            params=_clean({"overdue": overdue, "status": status, "cursor": cursor}),
+            headers={"If-None-Match": etag} if etag else {},
+        )
+
+    @staticmethod
+    def accept(ticket_id: str) -> Call[models.Ticket]:
+        return Call("dispatch", "POST", f"/v1/tickets/{ticket_id}/accept", models.Ticket, json={})
+
+    @staticmethod
+    def apply_to_return(ticket_id: str, reason: str, basis: str) -> Call[models.ReturnApplication]:
+        return Call(
+            "dispatch",
+            "POST",
+            f"/v1/tickets/{ticket_id}/returns",
+            models.ReturnApplication,
+            json={"reason": reason, "basis": basis},
+        )
+
+    @staticmethod
+    def extend(ticket_id: str, reason: str) -> Call[models.Ticket]:
+        return _created(
+            "dispatch",
+            f"/v1/tickets/{ticket_id}/extensions",
+            models.Ticket,
+            {"reason": reason, "caller_notified": True},
+        )
+
+    @staticmethod
+    def designate(ticket_id: str, sub_unit_id: str) -> Call[models.Ticket]:
+        return Call(
+            "dispatch",
+            "POST",
+            f"/v1/tickets/{ticket_id}/designate",
+            models.Ticket,
+            json={"sub_unit_id": sub_unit_id},
+        )
+
+    @staticmethod
+    def feedback(ticket_id: str, body: dict[str, Any]) -> Call[models.Ticket]:
+        return Call(
+            "dispatch", "POST", f"/v1/tickets/{ticket_id}/feedback", models.Ticket, json=body
+        )
+
+    # sla
+    @staticmethod
+    def overdue(group_by: str = "unit", **filters: Any) -> Call[models.Dashboard]:
+        return Call(
+            "sla",
+            "GET",
+            "/v1/dashboard/overdue",
+            models.Dashboard,
+            params=_clean({"group_by": group_by, **filters}),
+        )
+
+    @staticmethod
+    def due_soon(group_by: str = "unit", **filters: Any) -> Call[models.Dashboard]:
+        return Call(
+            "sla",
+            "GET",
+            "/v1/dashboard/due-soon",
+            models.Dashboard,
+            params=_clean({"group_by": group_by, **filters}),
+        )
+
+    @staticmethod
+    def kpis(unit: str, date_from: str, date_to: str) -> Call[models.Kpis]:
+        return Call(
+            "sla",
+            "GET",
+            "/v1/kpis",
+            models.Kpis,
+            params={"unit": unit, "from": date_from, "to": date_to},
+        )
+
+    @staticmethod
+    def supervisions(**filters: Any) -> Call[models.Supervisions]:
+        return Call("sla", "GET", "/v1/supervisions", models.Supervisions, params=_clean(filters))
+
+    @staticmethod
+    def load_year(year: int, schedule: dict[str, Any]) -> Call[models.Loaded]:
+        return Call("sla", "PUT", f"/v1/calendar/years/{year}", models.Loaded, json=schedule)
+
+    @staticmethod
+    def scan() -> Call[models.Scan]:
+        return Call("sla", "POST", "/v1/scan", models.Scan, json={})
+
+    @staticmethod
+    def advance_clock(service: str, days: float) -> Call[models.Clock]:
+        return Call(service, "POST", "/v1/dev/clock/advance", models.Clock, json={"days": days})
+
+
+@dataclass
+class Answer(Generic[M]):
+    """A parsed answer, its ETag, and whether the server said nothing changed (304)."""
+
+    value: M | None
+    etag: str | None
+    not_modified: bool = False
+
+
+def _interpret(call: Call[M], response: httpx.Response) -> Answer[M]:
+    if response.status_code == 304:
+        return Answer(None, response.headers.get("etag"), not_modified=True)
+    if response.status_code >= 400:
+        try:
+            error = response.json()["error"]
+            code, message = str(error["code"]), str(error["message"])
+        except (ValueError, KeyError, TypeError):
+            code, message = "http_error", f"HTTP {response.status_code}"
+        kind = Refused if response.status_code == 409 else BadRequest
+        raise kind(f"{call.service}: {message}", status=response.status_code, code=code)
+    value = call.model.model_validate(response.json()) if call.model else None
+    return Answer(value, response.headers.get("etag"))
+
+
+class _Base:
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        endpoints: Endpoints | None = None,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.transport: Any = transport  # tests hand in an httpx.MockTransport
+        self.endpoints = endpoints or Endpoints.from_env()
+        self.token = token or os.environ.get("HOTLINE_TOKEN")
+        self.timeout = httpx.Timeout(timeout, connect=min(timeout, 3.0))
+
+    def _request(self, call: Call[Any]) -> dict[str, Any]:
+        headers = dict(call.headers)
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return {
+            "method": call.method,
+            "url": getattr(self.endpoints, call.service) + call.path,
+            "json": call.json,
+            "params": call.params,
+            "headers": headers,
+        }
+
+    @staticmethod
+    def _retryable(
+        call: Call[Any], attempt: int, error: Exception | None, response: httpx.Response | None
+    ) -> bool:
+        failed = error is not None or (response is not None and response.status_code >= 500)
+        return failed and call.repeatable and attempt < RETRIES - 1
+
+
+class Client(_Base, Calls):
+    """Blocking client: ``Client(token=...).run(Client.queue())`` or the shortcuts."""
+
+    def run(self, call: Call[M]) -> Answer[M]:
+        with httpx.Client(timeout=self.timeout, transport=self.transport) as http:
+            for attempt in range(RETRIES):
+                error, response = None, None
+                try:
+                    response = http.request(**self._request(call))
+                except httpx.TransportError as exc:
+                    error = exc
+                if not self._retryable(call, attempt, error, response):
+                    break
+                time.sleep(0.3 * 2**attempt)
+        return _finish(call, error, response)
+
+    def get(self, call: Call[M]) -> M:
+        value = self.run(call).value
+        assert value is not None
+        return value
+
+
+class AsyncClient(_Base, Calls):
+    """The same calls for asyncio code."""
+
+    async def run(self, call: Call[M]) -> Answer[M]:
+        async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as http:
+            for attempt in range(RETRIES):
+                error, response = None, None
+                try:
+                    response = await http.request(**self._request(call))
+                except httpx.TransportError as exc:
+                    error = exc
+                if not self._retryable(call, attempt, error, response):
+                    break
+                await asyncio.sleep(0.3 * 2**attempt)
+        return _finish(call, error, response)
+
+    async def get(self, call: Call[M]) -> M:
+        value = (await self.run(call)).value
+        assert value is not None
+        return value
+
+
+def _finish(call: Call[M], error: Exception | None, response: httpx.Response | None) -> Answer[M]:
+    if error is not None or response is None:
+        raise Unavailable(f"{call.service} unreachable: {type(error).__name__}")
+    if response.status_code >= 500:
+        raise Unavailable(
+            f"{call.service} failed with {response.status_code}", status=response.status_code
+        )
+    return _interpret(call, response)
+
+
+__all__ = ["Answer", "AsyncClient", "Call", "Calls", "Client", "Endpoints", "HotlineError"]

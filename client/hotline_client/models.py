@@ -1,0 +1,181 @@
+"""Typed answers of the baseline contract; unknown fields are kept, so newer servers work."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Caller(_Model):
+    name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    masked: bool = True
+
+
+class IntakeTicket(_Model):
+    id: str
+    number: str
+    ticket_type: str
+    category: str | None = None
+    district: str | None = None
+    text: str
+    outcome: str
+    disposition: str
+    status: str
+    assigned_unit: str | None = None
+    caller: Caller
+    received_at: datetime
+
+
+class IntakeTicketList(_Model):
+    items: list[IntakeTicket]
+
+
+class Guess(_Model):
+    value: str | None
+    confidence: float
+    evidence: str
+    low_confidence: bool = False
+
+
+class Classification(_Model):
+    type: Guess
+    disposition: dict[str, Any]
+    category: Guess
+    district: dict[str, Any]
+    kb_matches: list[dict[str, Any]]
+    related_tickets: list[dict[str, Any]]
+    model_version: str
+
+
+class KbHit(_Model):
+    kind: str
+    id: str
+    text: str
+    source: str
+    section: str | None = None
+    score: float
+
+
+class KbSearch(_Model):
+    query: str
+    items: list[KbHit]
+
+
+class Note(_Model):
+    id: str
+    ticket_id: str
+    forwarded: bool
+
+
+class Ticket(_Model):
+    """A ticket as dispatch holds it."""
+
+    id: str
+    number: str
+    ticket_type: str
+    category: str | None = None
+    district: str | None = None
+    summary: str
+    status: str
+    lead_unit: str | None = None
+    co_handlers: list[str] = []
+    suggested_unit: str | None = None
+    suggested_rule_id: int | None = None
+    handling_due_at: datetime | None = None
+    dispatch_due_at: datetime | None = None
+    overdue: bool = False
+    difficult: bool = False
+
+
+class TicketPage(_Model):
+    items: list[Ticket]
+    next_cursor: str | None = None
+
+
+class ReturnApplication(_Model):
+    id: int
+    ticket_id: str
+    unit_id: str
+
+
+class HistoryEntry(_Model):
+    at: datetime
+    actor: str
+    role: str
+    unit_id: str | None = None
+    action: str
+    status: str
+    reason: str | None = None
+
+
+class History(_Model):
+    ticket_id: str
+    chain_intact: bool
+    items: list[HistoryEntry]
+
+
+class Group(_Model):
+    key: str | None
+    count: int
+
+
+class DashboardItem(_Model):
+    ticket_id: str
+    clock: str
+    unit_id: str | None = None
+    district: str | None = None
+    due_at: str
+    working_days_late: int
+
+
+class Dashboard(_Model):
+    total: int
+    group_by: str
+    groups: list[Group]
+    items: list[DashboardItem]
+
+
+class Kpis(_Model):
+    unit: str
+    from_date: date
+    to_date: date
+    received: int
+    closed: int
+    on_time_rate: float | None = None
+    overdue: int
+    working_days_late: int
+
+
+class Supervision(_Model):
+    id: int
+    ticket_id: str
+    unit_id: str | None = None
+    reason: str
+    method: str
+    opened_at: datetime
+    closed_at: datetime | None = None
+
+
+class Supervisions(_Model):
+    items: list[Supervision]
+
+
+class Clock(_Model):
+    now: str
+    offset_seconds: float
+
+
+class Scan(_Model):
+    breached: int
+
+
+class Loaded(_Model):
+    """Any acknowledgement whose shape the CLI only prints."""

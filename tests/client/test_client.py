@@ -1,0 +1,92 @@
+"""The client library: idempotent creates, safe retries, typed errors, exit codes."""
+
+import httpx
+import pytest
+from hotline_client import AsyncClient, BadRequest, Client, Refused, Unavailable
+from hotline_client.cli import app
+from typer.testing import CliRunner
+
+TICKET = {
+    "id": "t1",
+    "number": "GZ1",
+    "ticket_type": "complaint",
+    "text": "x",
+    "outcome": "submitted",
+    "disposition": "normal",
+    "status": "submitted",
+    "caller": {"masked": True},
+    "received_at": "2026-11-23T01:30:00Z",
+}
+
+
+def _client(handler, cls=Client):
+    return cls(token="tok", transport=httpx.MockTransport(handler))
+
+
+def test_a_create_is_retried_with_the_same_idempotency_key():
+    keys = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        keys.append(request.headers["idempotency-key"])
+        return httpx.Response(503) if len(keys) < 3 else httpx.Response(201, json=TICKET)
+
+    ticket = _client(handler).get(Client.take_call({"text": "x"}))
+    assert ticket.number == "GZ1"
+    assert len(keys) == 3 and len(set(keys)) == 1
+
+
+def test_an_unkeyed_action_is_not_repeated():
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        return httpx.Response(502)
+
+    with pytest.raises(Unavailable):
+        _client(handler).run(Client.accept("t1"))
+    assert len(calls) == 1
+
+
+def test_refusals_and_bad_input_are_typed():
+    def refuse(request):
+        return httpx.Response(
+            409, json={"error": {"code": "extension_limit_reached", "message": "at most two"}}
+        )
+
+    def reject(request):
+        return httpx.Response(422, json={"error": {"code": "invalid_request", "message": "no"}})
+
+    with pytest.raises(Refused) as refused:
+        _client(refuse).run(Client.extend("t1", "why"))
+    assert refused.value.code == "extension_limit_reached" and refused.value.exit_code == 4
+    with pytest.raises(BadRequest) as bad:
+        _client(reject).run(Client.queue())
+    assert bad.value.exit_code == 3
+
+
+def test_etag_polls_answer_not_modified():
+    def handler(request):
+        if request.headers.get("if-none-match") == '"v1"':
+            return httpx.Response(304, headers={"ETag": '"v1"'})
+        return httpx.Response(200, json={"items": []}, headers={"ETag": '"v1"'})
+
+    client = _client(handler)
+    first = client.run(Client.unit_tickets("u1"))
+    again = client.run(Client.unit_tickets("u1", etag=first.etag))
+    assert first.value.items == [] and again.not_modified
+
+
+async def test_the_async_client_makes_the_same_calls():
+    def handler(request):
+        assert request.headers["authorization"] == "Bearer tok"
+        return httpx.Response(200, json={"items": [], "next_cursor": None})
+
+    page = await _client(handler, AsyncClient).get(AsyncClient.queue())
+    assert page.items == []
+
+
+def test_cli_exit_code_for_an_unreachable_service(monkeypatch):
+    monkeypatch.setenv("HOTLINE_DISPATCH_URL", "http://127.0.0.1:9")
+    result = CliRunner().invoke(app, ["--token", "t", "agency", "queue"])
+    assert result.exit_code == 5
+    assert "unreachable" in result.output
