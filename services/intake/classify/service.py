@@ -14,8 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.classify.model import Labelled, TrainedModel, evaluate, shipped_examples
 from intake.classify.models import ClassifierModel
-from intake.classify.rules import special_case
-from intake.classify.suggest import Suggestion, accuracy_with_cues
+from intake.classify.suggest import Suggestion, accuracy_with_cues, special_of
 from intake.privacy import Vault
 from intake.tickets.models import Ticket
 
@@ -82,7 +81,7 @@ def evaluate_on_sets(model: TrainedModel) -> tuple[str, dict[str, Any]]:
         ]
         emergencies = [r for r in rows if r["disposition"] == "emergency"]
         specials = [r for r in rows if r["disposition"] not in ("normal", "emergency")]
-        hits = [special_case(r["text"]) for r in emergencies]
+        hits = [special_of(model, r["text"]) for r in emergencies]
         result: dict[str, Any] = accuracy_with_cues(model, normal) if normal else {}
         result["emergency_recall"] = round(
             sum(h is not None and h.disposition == "emergency" for h in hits)
@@ -97,9 +96,12 @@ def evaluate_on_sets(model: TrainedModel) -> tuple[str, dict[str, Any]]:
             / max(len(emergencies), 1),
             3,
         )
-        result["false_special_on_normal"] = sum(special_case(e.text) is not None for e in normal)
+        result["false_special_on_normal"] = sum(
+            special_of(model, e.text) is not None for e in normal
+        )
         result["special_cases_right"] = sum(
-            (special_case(r["text"]) or _NONE).disposition == r["disposition"] for r in specials
+            (special_of(model, r["text"]) or _NONE).disposition == r["disposition"]
+            for r in specials
         )
         result["sizes"] = {
             "normal": len(normal),

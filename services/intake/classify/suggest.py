@@ -70,6 +70,18 @@ class Suggestion:
     place: Place | None
 
 
+def special_of(model: TrainedModel, text: str) -> RuleHit | None:
+    """The Art 11 case: a phrase rule, or else the emergency model's reading."""
+    hit = special_case(text)
+    if hit is not None:
+        return hit
+    likely = model.emergency_number(text)
+    if likely is None:
+        return None
+    number, probability = likely
+    return RuleHit("emergency", number, f"model score {probability}", "art11_1_model")
+
+
 def suggest(model: TrainedModel, text: str, *, address: str | None = None) -> Suggestion:
     """Everything the agent is offered for a call, each part with its evidence."""
     type_cues, category_cues = _cues()
@@ -77,7 +89,7 @@ def suggest(model: TrainedModel, text: str, *, address: str | None = None) -> Su
     return Suggestion(
         ticket_type=_guess(_cue(type_cues, text), predicted_type),
         category=_guess(_cue(category_cues, text), predicted_category),
-        special=special_case(text),
+        special=special_of(model, text),
         place=locate(text, address),
     )
 
