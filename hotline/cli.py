@@ -132,7 +132,9 @@ def run(
     from shared import embedded_pg
     from shared.migrations import upgrade
 
-    signal.signal(signal.SIGTERM, _interrupt)  # a supervisor's stop is a Ctrl-C
+    # A supervisor's stop is a Ctrl-C; and Ctrl-C works even if started with SIGINT ignored.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     settings = get_settings()
     server = None
     url = settings.database_url
