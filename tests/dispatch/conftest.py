@@ -57,24 +57,11 @@ def submit(as_role, clock):
         district: str | None = "天河区",
         ticket_type: str = "complaint",
     ) -> str:
-        ticket_id = str(uuid.uuid4())
-        event = TicketSubmitted(
-            ticket_id=ticket_id,
-            number=f"T{next(_numbers):08d}",
-            ticket_type=ticket_type,
-            category=category,
-            district=district,
-            summary="天河区林和街道某工地夜间施工噪声扰民",
-            received_at=clock.now(),
-        )
-        envelope = EventEnvelope(
-            type=event.type_name,
-            source="intake",
-            occurred_at=clock.now(),
-            payload=event.model_dump(mode="json"),
+        envelope, ticket_id = submitted_envelope(
+            clock, category=category, district=district, ticket_type=ticket_type
         )
         async with as_role(Role.SERVICE) as client:
-            response = await client.post("/v1/events", json=envelope.model_dump(mode="json"))
+            response = await client.post("/v1/events", json=envelope)
         assert response.json()["status"] == "applied", response.text
         return ticket_id
 
