@@ -41,3 +41,24 @@ def test_the_readme_tour_runs_against_a_stack(stack, tmp_path):
     assert re.search(r"tianhe-urban\s*│\s*1", output), output[-3000:]  # overdue dashboard
     assert "evaluated" in output and "closed" in output
     assert '"overdue": 1' in output  # the KPIs count it late
+
+
+def test_an_agent_takes_a_call_interactively(stack):
+    env = {**os.environ, "HOTLINE_INTAKE_URL": stack["intake"].url, "HOTLINE_ENV": "test"}
+    hotline = [sys.executable, "-m", "hotline"]
+    token = subprocess.run(
+        [*hotline, "dev-token", "agent"], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    # matter, phone, then accept each suggestion with Enter
+    answers = "楼下大排档每天晚上吵到凌晨两点\n13900003333\n\n\n\n\n"
+    result = subprocess.run(
+        [*hotline, "--token", token, "agent", "take", "-i"],
+        input=answers,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ticket GZ" in result.stdout and "submitted" in result.stdout
+    assert "[complaint]" in result.stdout  # the suggested type was offered as the default

@@ -144,3 +144,22 @@ async def test_a_call_reaches_the_unit_and_is_held_to_its_time_limits(stack):
     assert kpis["overdue"] == 1 and kpis["working_days_late"] > 0
     assert kpis["extended"] == 1 and kpis["satisfaction_rate"] == 1.0
     assert kpis["supervisions"] == 1
+
+
+async def test_a_call_taken_while_dispatch_is_down_reaches_the_queue_later(stack):
+    stack["dispatch"].stop()
+    async with client(stack["intake"].url, Role.AGENT) as agent:
+        taken = await agent.post(
+            "/v1/tickets",
+            json={**CALL, "caller": {"phone": "13900002222"}},
+            headers={"Idempotency-Key": "while-down"},
+        )
+    assert taken.status_code == 201  # the agent is never held up by dispatch
+    stack["dispatch"].start()
+    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
+
+        async def queued() -> Any:
+            items = (await agency.get("/v1/queue")).json()["items"]
+            return [t for t in items if t["id"] == taken.json()["id"]]
+
+        await eventually(queued, "the ticket in the queue once dispatch is back")
