@@ -269,7 +269,7 @@ async def test_art6_19_sub_unit_result_reviewed_before_feedback(submit, agency, 
             f"/v1/tickets/{ticket_id}/designate", json={"sub_unit_id": "yuexiu-street-01"}
         )
         await _post(client, f"/v1/tickets/{ticket_id}/designate", {"sub_unit_id": street})
-    assert foreign.status_code == 422
+    assert foreign.json()["error"]["code"] == "not_own_sub_unit"
     async with as_role(Role.SUB_UNIT, street) as client:
         polled = (await client.get(f"/v1/units/{street}/tickets")).json()["items"]
         await _post(client, f"/v1/tickets/{ticket_id}/sub-unit-result", FEEDBACK)

@@ -180,7 +180,12 @@ def test_art16_an_ordinary_ticket_is_dispatched_not_determined():
 
 
 def test_art6_19_sub_unit_result_must_be_reviewed_before_feedback():
-    ticket = designate(handling("tianhe-gov"), unit="tianhe-gov", sub_unit="linhe-street").ticket
+    ticket = designate(
+        handling("tianhe-gov"),
+        unit="tianhe-gov",
+        sub_unit="linhe-street",
+        sub_unit_parent="tianhe-gov",
+    ).ticket
     assert ticket.status is Status.SUB_UNIT_HANDLING
     refused(
         "sub_unit_result_unreviewed", submit_feedback, ticket, unit="tianhe-gov", feedback=FEEDBACK
@@ -226,7 +231,11 @@ def test_art20_rehandling_once_no_extension_no_return():
     again = rehandle(unsatisfied)
     assert changes(again) == {(ClockAction.START, ClockKind.REHANDLING)}
     refused(
-        "no_extension_in_rehandling", check_extension_allowed, again.ticket, unit="tianhe-urban"
+        "no_extension_in_rehandling",
+        check_extension_allowed,
+        again.ticket,
+        unit="tianhe-urban",
+        caller_notified=True,
     )
     refused("no_return_in_rehandling", request_return, again.ticket, unit="tianhe-urban")
     second = submit_feedback(again.ticket, unit="tianhe-urban", feedback=FEEDBACK)
@@ -257,10 +266,40 @@ def test_walk_feedback_rejected_then_unsatisfied_rehandled_and_closed():
     assert evaluate(ticket, rating=Rating.BASICALLY_SATISFIED).ticket.status is Status.CLOSED
 
 
-def test_art18_extension_is_asked_by_the_lead_unit_of_a_ticket_in_handling():
-    check_extension_allowed(handling(), unit="tianhe-urban")
-    refused("not_assigned", check_extension_allowed, handling(), unit="haizhu-urban")
-    refused("invalid_state", check_extension_allowed, dispatch(NEW, unit="a").ticket, unit="a")
+def test_art18_extension_is_asked_by_the_lead_unit_having_told_the_caller():
+    check_extension_allowed(handling(), unit="tianhe-urban", caller_notified=True)
+    refused(
+        "not_assigned",
+        check_extension_allowed,
+        handling(),
+        unit="haizhu-urban",
+        caller_notified=True,
+    )
+    refused(
+        "invalid_state",
+        check_extension_allowed,
+        dispatch(NEW, unit="a").ticket,
+        unit="a",
+        caller_notified=True,
+    )
+    refused(
+        "caller_not_notified",
+        check_extension_allowed,
+        handling(),
+        unit="tianhe-urban",
+        caller_notified=False,
+    )
+
+
+def test_art6_a_unit_designates_only_its_own_sub_units():
+    refused(
+        "not_own_sub_unit",
+        designate,
+        handling("tianhe-gov"),
+        unit="tianhe-gov",
+        sub_unit="beijing-street",
+        sub_unit_parent="yuexiu-gov",
+    )
 
 
 def test_art17_new_situation_restarts_only_when_it_affects_handling():

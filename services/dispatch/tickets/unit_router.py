@@ -32,7 +32,7 @@ from dispatch.workflow import rules
 from shared.auth import Principal
 from shared.clients.sla import SlaClient
 from shared.deps import ClockDep, SessionDep
-from shared.errors import BadInput, RuleViolation
+from shared.errors import RuleViolation
 
 router = APIRouter(tags=["units"])
 
@@ -104,8 +104,6 @@ async def designate(
     """Art 6: designate one of the unit's sub-units to do the work."""
     await service.get_ticket(session, ticket_id, principal=principal)  # 403 before 422
     sub_unit = await directory.get_unit(session, body.sub_unit_id)
-    if sub_unit.parent_id != principal.unit_id:
-        raise BadInput(f"{body.sub_unit_id} is not a sub-unit of {principal.unit_id}")
     unit = principal.unit_id or ""
     return read(
         await apply_action(
@@ -115,7 +113,9 @@ async def designate(
             ticket_id,
             principal,
             action="designated",
-            transition=lambda t: rules.designate(t, unit=unit, sub_unit=sub_unit.id),
+            transition=lambda t: rules.designate(
+                t, unit=unit, sub_unit=sub_unit.id, sub_unit_parent=sub_unit.parent_id
+            ),
             details={"sub_unit_id": sub_unit.id},
         )
     )
@@ -240,11 +240,9 @@ async def extend(
 ) -> TicketRead:
     """Art 18: apply for an extension; sla grants it on the spot or refuses with the rule."""
     row = await service.get_ticket(session, ticket_id, principal=principal, for_update=True)
-    if not body.caller_notified:
-        raise RuleViolation(
-            "caller_not_notified", "tell the caller the reason and the new due time (Art 18)"
-        )
-    rules.check_extension_allowed(service.state_of(row), unit=principal.unit_id or "")
+    rules.check_extension_allowed(
+        service.state_of(row), unit=principal.unit_id or "", caller_notified=body.caller_notified
+    )
     key = idempotency_key or f"{ticket_id}:{row.handling_due_at}"
     granted = await SlaClient(request.app.state.clients["sla"]).request_extension(
         ticket_id=ticket_id, reason=body.reason, requested_by=principal.subject, idempotency_key=key

@@ -279,10 +279,14 @@ def determine(
     return _send_to(replace(ticket, determined_unit=unit), unit=unit, co_handlers=co_handlers)
 
 
-def designate(ticket: Ticket, *, unit: str, sub_unit: str) -> Transition:
-    """Art 6: the unit designates a sub-unit (department, town, sub-district) to do the work."""
+def designate(
+    ticket: Ticket, *, unit: str, sub_unit: str, sub_unit_parent: str | None
+) -> Transition:
+    """Art 6: the unit designates one of its own sub-units (department, town, sub-district)."""
     _require(ticket, Status.HANDLING, Status.REHANDLING, action="designate")
     _require_lead(ticket, unit, "designate a sub-unit")
+    if sub_unit_parent != unit:
+        raise RuleViolation("not_own_sub_unit", f"{sub_unit} is not a sub-unit of {unit} (Art 6)")
     return Transition(
         replace(
             ticket,
@@ -381,14 +385,19 @@ def close(ticket: Ticket) -> Transition:
     return Transition(replace(ticket, status=Status.CLOSED))
 
 
-def check_extension_allowed(ticket: Ticket, *, unit: str) -> None:
-    """Art 18, 20: only the lead unit of a ticket in handling may ask; sla decides the rest."""
+def check_extension_allowed(ticket: Ticket, *, unit: str, caller_notified: bool) -> None:
+    """Art 18, 20: the lead unit of a ticket in handling asks, having told the caller why and
+    until when; sla decides the rest (before the due time, at most twice)."""
     if ticket.status is Status.REHANDLING:
         raise RuleViolation("no_extension_in_rehandling", "re-handling cannot be extended (Art 20)")
     _require(
         ticket, Status.HANDLING, Status.SUB_UNIT_HANDLING, Status.SUB_UNIT_REVIEW, action="extend"
     )
     _require_lead(ticket, unit, "apply for an extension")
+    if not caller_notified:
+        raise RuleViolation(
+            "caller_not_notified", "tell the caller the reason and the new due time (Art 18)"
+        )
 
 
 def new_situation(ticket: Ticket, *, unit: str, affects_handling: bool) -> Transition:

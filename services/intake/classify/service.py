@@ -17,9 +17,9 @@ from intake.classify.models import ClassifierModel
 from intake.classify.suggest import Suggestion, accuracy_with_cues, special_of
 from intake.privacy import Vault
 from intake.tickets.models import Ticket
+from intake.tickets.rules import CLOSED_STATUSES
 
 EVALUATION = Path(__file__).parent / "evaluation"
-OPEN_STATUSES_EXCLUDED = ("closed", "closed_at_intake", "answered")
 
 
 class ModelCache:
@@ -176,7 +176,7 @@ async def related(
         same_matter = ticket.category == category or _similar(ticket.text, text) >= 0.5
         if not same_matter:
             continue
-        closed = ticket.status in OPEN_STATUSES_EXCLUDED
+        closed = ticket.status in CLOSED_STATUSES
         found.append(
             {
                 "ticket_id": ticket.id,

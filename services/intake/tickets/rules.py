@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from shared.errors import BadInput
+from shared.errors import BadInput, RuleViolation
 from shared.vocabulary import TicketType
 
 
@@ -65,3 +65,14 @@ def check_outcome(
         raise BadInput(f"a {disposition.value} matter is not dispatched (Art 11)")
     elif disposition is Disposition.REPEAT and not related_ticket_id:
         raise BadInput("link the earlier ticket this repeats (Art 22)")
+
+
+CLOSED_STATUSES = frozenset({"closed", "closed_at_intake", "answered"})
+
+
+def check_note_allowed(*, outcome: str, status: str) -> None:
+    """Art 17: a new situation goes to the unit only for a dispatched ticket not yet closed."""
+    if outcome != Outcome.SUBMITTED.value:
+        raise RuleViolation("not_dispatched", "this call was not dispatched: open a new ticket")
+    if status in CLOSED_STATUSES:
+        raise RuleViolation("ticket_closed", "the ticket is closed: open a new ticket")

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.privacy import Vault, mask_address, mask_name, mask_phone, scrub
 from intake.tickets.models import CallerNote, ContactAccess, Ticket
-from intake.tickets.rules import Outcome, check_outcome
+from intake.tickets.rules import Outcome, check_note_allowed, check_outcome
 from intake.tickets.schemas import CallerRead, TicketCreate, TicketRead
 from shared.auth import Principal, Role
-from shared.errors import Forbidden, NotFound, RuleViolation
+from shared.errors import Forbidden, NotFound
 from shared.events import CallerNoteAdded, TicketSubmitted
 from shared.logging import redact_text
 from shared.outbox import Outbox
@@ -26,7 +26,6 @@ INITIAL_STATUS = {
     Outcome.ANSWERED: "answered",
     Outcome.SUBMITTED: "submitted",
 }
-CLOSED_STATUSES = frozenset({"closed", "closed_at_intake", "answered"})
 
 
 async def _number(session: AsyncSession, now: datetime) -> str:
@@ -203,10 +202,7 @@ async def add_note(
     now: datetime,
 ) -> CallerNote:
     """Art 17: a new situation before feedback goes to dispatch for the unit to judge."""
-    if ticket.outcome != Outcome.SUBMITTED.value:
-        raise RuleViolation("not_dispatched", "this call was not dispatched: open a new ticket")
-    if ticket.status in CLOSED_STATUSES:
-        raise RuleViolation("ticket_closed", "the ticket is closed: open a new ticket")
+    check_note_allowed(outcome=ticket.outcome, status=ticket.status)
     note = CallerNote(
         id=str(uuid.uuid4()),
         ticket_id=ticket.id,

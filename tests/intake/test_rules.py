@@ -1,0 +1,79 @@
+"""How a call may end and when a caller's note is forwarded (pure rules, Art 11, 13, 17, 22)."""
+
+import pytest
+from intake.tickets.rules import Disposition, Outcome, check_note_allowed, check_outcome
+
+from shared.errors import BadInput, RuleViolation
+from shared.vocabulary import TicketType
+
+
+def ending(**changes):
+    values = {
+        "outcome": Outcome.SUBMITTED,
+        "ticket_type": TicketType.COMPLAINT,
+        "disposition": Disposition.NORMAL,
+        "emergency_number": None,
+        "told_caller": None,
+        "related_ticket_id": None,
+        "kb_entry_id": None,
+    }
+    values.update(changes)
+    check_outcome(**values)
+
+
+def test_art13_an_ordinary_matter_is_submitted():
+    ending()
+
+
+@pytest.mark.parametrize("number", ["110", "119", "120", "122"])
+def test_art11_1_an_emergency_is_transferred_to_its_number(number):
+    ending(
+        outcome=Outcome.CLOSED_AT_INTAKE,
+        disposition=Disposition.EMERGENCY,
+        emergency_number=number,
+        told_caller="已转接",
+    )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {
+            "outcome": Outcome.CLOSED_AT_INTAKE,
+            "disposition": Disposition.EMERGENCY,
+            "emergency_number": "12345",
+            "told_caller": "x",
+        },  # Art 11(1): not an emergency line
+        {"outcome": Outcome.CLOSED_AT_INTAKE, "disposition": Disposition.LEGAL_CHANNEL},
+        {
+            "outcome": Outcome.CLOSED_AT_INTAKE,
+            "disposition": Disposition.IN_PROGRESS,
+            "told_caller": "x",
+        },  # Art 11(4): which ticket?
+        {
+            "outcome": Outcome.CLOSED_AT_INTAKE,
+            "disposition": Disposition.NORMAL,
+            "told_caller": "x",
+        },
+        {"disposition": Disposition.CONFIDENTIAL},  # Art 11(5) matters are not dispatched
+        {"disposition": Disposition.REPEAT},  # Art 22: link the earlier ticket
+        {"outcome": Outcome.ANSWERED, "kb_entry_id": "kb1", "told_caller": "x"},  # Art 13(1)
+        {"outcome": Outcome.ANSWERED, "ticket_type": TicketType.CONSULTATION},
+    ],
+)
+def test_endings_the_measures_do_not_allow_are_refused(changes):
+    with pytest.raises(BadInput):
+        ending(**changes)
+
+
+def test_art22_a_repeat_is_submitted_linked_to_the_earlier_ticket():
+    ending(disposition=Disposition.REPEAT, related_ticket_id="t0")
+
+
+def test_art17_notes_go_only_to_dispatched_open_tickets():
+    check_note_allowed(outcome="submitted", status="handling")
+    with pytest.raises(RuleViolation) as not_dispatched:
+        check_note_allowed(outcome="answered", status="answered")
+    with pytest.raises(RuleViolation) as closed:
+        check_note_allowed(outcome="submitted", status="closed")
+    assert (not_dispatched.value.code, closed.value.code) == ("not_dispatched", "ticket_closed")
