@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.directory import service as directory
 from dispatch.tickets import service
@@ -13,6 +16,7 @@ from dispatch.tickets.models import Ticket
 from dispatch.tickets.schemas import TicketRead
 from dispatch.workflow import rules
 from shared.auth import Principal, Role, require
+from shared.clock import Clock
 from shared.deps import ClockDep, SessionDep
 
 Agency = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.ADMIN))]
@@ -30,10 +34,31 @@ def read(row: Ticket) -> TicketRead:
     )
 
 
+@dataclass(frozen=True)
+class Context:
+    """What every ticket endpoint needs besides its body and caller."""
+
+    request: Request
+    session: AsyncSession
+    clock: Clock
+
+    @property
+    def state(self) -> Any:
+        return self.request.app.state
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+
+async def _context(request: Request, session: SessionDep, clock: ClockDep) -> Context:
+    return Context(request, session, clock)
+
+
+Ctx = Annotated[Context, Depends(_context)]
+
+
 async def apply_action(
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Context,
     ticket_id: str,
     principal: Principal,
     *,
@@ -44,18 +69,18 @@ async def apply_action(
     before: Callable[[Ticket], Awaitable[None]] | None = None,
 ) -> Ticket:
     """Lock the ticket, run the rule, then (if allowed) ``before``, and record it all."""
-    row = await service.get_ticket(session, ticket_id, principal=principal, for_update=True)
+    row = await service.get_ticket(ctx.session, ticket_id, principal=principal, for_update=True)
     moved = transition(service.state_of(row))
     if before is not None:
         await before(row)
     return await service.record(
-        session,
-        request.app.state.outbox,
+        ctx.session,
+        ctx.state.outbox,
         row,
         moved,
         principal=principal,
         action=action,
-        now=clock.now(),
+        now=ctx.now(),
         reason=reason,
         details=details,
     )

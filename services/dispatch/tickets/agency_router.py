@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from sqlalchemy import select
 
 from dispatch.directory import service as directory
@@ -10,6 +10,7 @@ from dispatch.directory.models import RoutingRule
 from dispatch.tickets import service
 from dispatch.tickets.actions import (
     Agency,
+    Ctx,
     apply_action,
     read,
     require_units,
@@ -25,7 +26,6 @@ from dispatch.tickets.schemas import (
     TicketRead,
 )
 from dispatch.workflow import rules
-from shared.deps import ClockDep, SessionDep
 from shared.errors import BadInput, NotFound, RuleViolation
 
 router = APIRouter(tags=["agency"])
@@ -35,23 +35,19 @@ router = APIRouter(tags=["agency"])
 async def dispatch_ticket(
     ticket_id: str,
     body: DispatchRequest,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: Agency,
 ) -> TicketRead:
     """Art 13: send the ticket to a unit (the suggestion unless another is named)."""
-    row = await service.get_ticket(session, ticket_id, principal=principal)
+    row = await service.get_ticket(ctx.session, ticket_id, principal=principal)
     rules.check_dispatchable(service.state_of(row))
     unit_id = body.unit_id or row.suggested_unit
     if unit_id is None:
         raise BadInput("no routing rule suggests a unit: name one")
-    await directory.get_unit(session, unit_id)
-    co_handlers = await require_units(session, body.co_handlers)
+    await directory.get_unit(ctx.session, unit_id)
+    co_handlers = await require_units(ctx.session, body.co_handlers)
     row = await apply_action(
-        request,
-        session,
-        clock,
+        ctx,
         ticket_id,
         principal,
         action="dispatched",
@@ -69,14 +65,12 @@ async def dispatch_ticket(
 async def decide_return(
     return_id: int,
     body: ReturnDecisionCreate,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: Agency,
 ) -> TicketRead:
     """Art 15: approve (re-dispatch, period restarts), reject (it continues), several units."""
     return_request = (
-        await session.execute(
+        await ctx.session.execute(
             select(ReturnRequest).where(ReturnRequest.id == return_id).with_for_update()
         )
     ).scalar_one_or_none()
@@ -84,21 +78,19 @@ async def decide_return(
         raise NotFound(f"no return request {return_id}")
     if return_request.decision is not None:
         raise RuleViolation("return_already_decided", "this return was decided already")
-    co_handlers = await require_units(session, body.co_handlers)
-    now = clock.now()
+    co_handlers = await require_units(ctx.session, body.co_handlers)
+    now = ctx.now()
 
     async def resuggest(row: Ticket) -> None:
-        await service.refresh_suggestion(session, row)
+        await service.refresh_suggestion(ctx.session, row)
 
     return_request.decision = body.decision.value
     return_request.decision_reason = body.reason
     return_request.decided_at = now
     return_request.decided_by = principal.subject
-    await session.flush()
+    await ctx.session.flush()
     row = await apply_action(
-        request,
-        session,
-        clock,
+        ctx,
         return_request.ticket_id,
         principal,
         action=f"return_{body.decision.value}",
@@ -120,19 +112,15 @@ async def decide_return(
 async def determine(
     ticket_id: str,
     body: DeterminationCreate,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: Agency,
 ) -> TicketRead:
     """Art 16: settle a difficult ticket; the principle may become a routing rule."""
-    await directory.get_unit(session, body.unit_id)
-    co_handlers = await require_units(session, body.co_handlers)
-    now = clock.now()
+    await directory.get_unit(ctx.session, body.unit_id)
+    co_handlers = await require_units(ctx.session, body.co_handlers)
+    now = ctx.now()
     row = await apply_action(
-        request,
-        session,
-        clock,
+        ctx,
         ticket_id,
         principal,
         action="determined",
@@ -155,7 +143,7 @@ async def determine(
         if not body.principle:
             raise BadInput("a routing rule needs the principle it records")
         rule = await directory.add_rule(
-            session,
+            ctx.session,
             RoutingRule(
                 category=row.category,
                 district=row.district,
@@ -168,7 +156,7 @@ async def determine(
             ),
         )
         rule_id = rule.id
-    session.add(
+    ctx.session.add(
         Determination(
             ticket_id=ticket_id,
             dispute_kind=body.dispute_kind.value,
@@ -181,7 +169,7 @@ async def determine(
             decided_by=principal.subject,
         )
     )
-    await session.flush()
+    await ctx.session.flush()
     return read(row)
 
 
@@ -189,16 +177,14 @@ async def determine(
 async def review_feedback(
     ticket_id: str,
     body: ReviewRequest,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: Agency,
 ) -> TicketRead:
     """Art 19: compliant feedback goes to the caller; non-compliant goes back, no restart."""
     if not body.approved and not body.reason:
         raise BadInput("say why the feedback does not comply")
     latest = (
-        await session.scalars(
+        await ctx.session.scalars(
             select(FeedbackRecord)
             .where(FeedbackRecord.ticket_id == ticket_id, FeedbackRecord.stage == "unit")
             .order_by(FeedbackRecord.id.desc())
@@ -206,9 +192,7 @@ async def review_feedback(
         )
     ).first()
     row = await apply_action(
-        request,
-        session,
-        clock,
+        ctx,
         ticket_id,
         principal,
         action="feedback_approved" if body.approved else "feedback_sent_back",
@@ -217,7 +201,7 @@ async def review_feedback(
     )
     if latest is not None:
         latest.approved, latest.review_reason = body.approved, body.reason
-        latest.reviewed_at, latest.reviewed_by = clock.now(), principal.subject
+        latest.reviewed_at, latest.reviewed_by = ctx.now(), principal.subject
     return read(row)
 
 
@@ -225,17 +209,13 @@ async def review_feedback(
 async def evaluation(
     ticket_id: str,
     body: EvaluationCreate,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: Agency,
 ) -> TicketRead:
     """Art 20: the caller's rating (satisfied, basically satisfied, unsatisfied, none)."""
     return read(
         await apply_action(
-            request,
-            session,
-            clock,
+            ctx,
             ticket_id,
             principal,
             action="evaluated",
@@ -249,17 +229,13 @@ async def evaluation(
 async def rehandle(
     ticket_id: str,
     body: ReasonRequest,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: Agency,
 ) -> TicketRead:
     """Art 20: after a first unsatisfied rating, send back once: same period, no extension."""
     return read(
         await apply_action(
-            request,
-            session,
-            clock,
+            ctx,
             ticket_id,
             principal,
             action="sent_back_for_rehandling",
@@ -273,17 +249,13 @@ async def rehandle(
 async def close(
     ticket_id: str,
     body: ReasonRequest,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: Agency,
 ) -> TicketRead:
     """Close a ticket rated unsatisfied that is not sent back."""
     return read(
         await apply_action(
-            request,
-            session,
-            clock,
+            ctx,
             ticket_id,
             principal,
             action="closed",

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header
 
 from dispatch.directory import service as directory
 from dispatch.tickets import service
 from dispatch.tickets.actions import (
+    Context,
+    Ctx,
     SubUnitActor,
     UnitActor,
     apply_action,
@@ -31,23 +32,18 @@ from dispatch.tickets.schemas import (
 from dispatch.workflow import rules
 from shared.auth import Principal
 from shared.clients.sla import SlaClient
-from shared.deps import ClockDep, SessionDep
 from shared.errors import RuleViolation
 
 router = APIRouter(tags=["units"])
 
 
 @router.post("/v1/tickets/{ticket_id}/accept", response_model=TicketRead)
-async def accept(
-    ticket_id: str, request: Request, session: SessionDep, clock: ClockDep, principal: UnitActor
-) -> TicketRead:
+async def accept(ticket_id: str, ctx: Ctx, principal: UnitActor) -> TicketRead:
     """Art 14: the unit accepts the ticket."""
     unit = principal.unit_id or ""
     return read(
         await apply_action(
-            request,
-            session,
-            clock,
+            ctx,
             ticket_id,
             principal,
             action="accepted",
@@ -60,18 +56,14 @@ async def accept(
 async def apply_to_return(
     ticket_id: str,
     body: ReturnCreate,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: UnitActor,
 ) -> ReturnRead:
     """Art 14: apply to return, with reason and basis, inside the verification window."""
     unit = principal.unit_id or ""
-    now = clock.now()
+    now = ctx.now()
     await apply_action(
-        request,
-        session,
-        clock,
+        ctx,
         ticket_id,
         principal,
         action="return_requested",
@@ -87,8 +79,8 @@ async def apply_to_return(
         requested_at=now,
         requested_by=principal.subject,
     )
-    session.add(return_request)
-    await session.flush()
+    ctx.session.add(return_request)
+    await ctx.session.flush()
     return ReturnRead.model_validate(return_request)
 
 
@@ -96,20 +88,16 @@ async def apply_to_return(
 async def designate(
     ticket_id: str,
     body: DesignateRequest,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: UnitActor,
 ) -> TicketRead:
     """Art 6: designate one of the unit's sub-units to do the work."""
-    await service.get_ticket(session, ticket_id, principal=principal)  # 403 before 422
-    sub_unit = await directory.get_unit(session, body.sub_unit_id)
+    await service.get_ticket(ctx.session, ticket_id, principal=principal)  # 403 before 422
+    sub_unit = await directory.get_unit(ctx.session, body.sub_unit_id)
     unit = principal.unit_id or ""
     return read(
         await apply_action(
-            request,
-            session,
-            clock,
+            ctx,
             ticket_id,
             principal,
             action="designated",
@@ -131,33 +119,26 @@ def _feedback_of(body: FeedbackCreate) -> rules.Feedback:
 
 
 async def _store_feedback(
-    session: SessionDep,
-    ticket_id: str,
-    stage: str,
-    body: FeedbackCreate,
-    principal: Principal,
-    now: datetime,
+    ctx: Context, ticket_id: str, stage: str, body: FeedbackCreate, principal: Principal
 ) -> None:
-    session.add(
+    ctx.session.add(
         FeedbackRecord(
             ticket_id=ticket_id,
             stage=stage,
             unit_id=principal.unit_id or "",
-            submitted_at=now,
+            submitted_at=ctx.now(),
             submitted_by=principal.subject,
             **body.model_dump(),
         )
     )
-    await session.flush()
+    await ctx.session.flush()
 
 
 @router.post("/v1/tickets/{ticket_id}/sub-unit-result", response_model=TicketRead)
 async def sub_unit_result(
     ticket_id: str,
     body: FeedbackCreate,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: SubUnitActor,
 ) -> TicketRead:
     """The sub-unit reports its result to the unit that designated it (Art 6, 19)."""
@@ -166,15 +147,13 @@ async def sub_unit_result(
     if missing:
         raise RuleViolation("feedback_incomplete", f"the result must state {', '.join(missing)}")
     row = await apply_action(
-        request,
-        session,
-        clock,
+        ctx,
         ticket_id,
         principal,
         action="sub_unit_result",
         transition=lambda t: rules.submit_sub_unit_result(t, sub_unit=sub_unit),
     )
-    await _store_feedback(session, ticket_id, "sub_unit", body, principal, clock.now())
+    await _store_feedback(ctx, ticket_id, "sub_unit", body, principal)
     return read(row)
 
 
@@ -182,18 +161,14 @@ async def sub_unit_result(
 async def review_sub_unit_result(
     ticket_id: str,
     body: ReviewRequest,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: UnitActor,
 ) -> TicketRead:
     """Art 19: the unit reviews its sub-unit's result before it feeds back."""
     unit = principal.unit_id or ""
     return read(
         await apply_action(
-            request,
-            session,
-            clock,
+            ctx,
             ticket_id,
             principal,
             action="sub_unit_result_approved" if body.approved else "sub_unit_result_sent_back",
@@ -207,24 +182,20 @@ async def review_sub_unit_result(
 async def feedback(
     ticket_id: str,
     body: FeedbackCreate,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: UnitActor,
 ) -> TicketRead:
     """Art 19: the lead unit's feedback; it must state time, process, result and reply."""
     unit = principal.unit_id or ""
     row = await apply_action(
-        request,
-        session,
-        clock,
+        ctx,
         ticket_id,
         principal,
         action="feedback_submitted",
         transition=lambda t: rules.submit_feedback(t, unit=unit, feedback=_feedback_of(body)),
         details={"finding": body.finding} if body.finding else None,
     )
-    await _store_feedback(session, ticket_id, "unit", body, principal, clock.now())
+    await _store_feedback(ctx, ticket_id, "unit", body, principal)
     return read(row)
 
 
@@ -232,31 +203,29 @@ async def feedback(
 async def extend(
     ticket_id: str,
     body: ExtensionCreate,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: UnitActor,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> TicketRead:
     """Art 18: apply for an extension; sla grants it on the spot or refuses with the rule."""
-    row = await service.get_ticket(session, ticket_id, principal=principal, for_update=True)
+    row = await service.get_ticket(ctx.session, ticket_id, principal=principal, for_update=True)
     rules.check_extension_allowed(
         service.state_of(row), unit=principal.unit_id or "", caller_notified=body.caller_notified
     )
     key = idempotency_key or f"{ticket_id}:{row.handling_due_at}"
-    granted = await SlaClient(request.app.state.clients["sla"]).request_extension(
+    granted = await SlaClient(ctx.state.clients["sla"]).request_extension(
         ticket_id=ticket_id, reason=body.reason, requested_by=principal.subject, idempotency_key=key
     )
     row.handling_due_at = granted.due_at
     return read(
         await service.record(
-            session,
-            request.app.state.outbox,
+            ctx.session,
+            ctx.state.outbox,
             row,
             rules.Transition(service.state_of(row)),
             principal=principal,
             action="extended",
-            now=clock.now(),
+            now=ctx.now(),
             reason=body.reason,
             details={
                 "due_at": granted.due_at.isoformat(),
@@ -270,9 +239,7 @@ async def extend(
 async def judge_new_situation(
     ticket_id: str,
     body: NewSituationJudgement,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: UnitActor,
 ) -> TicketRead:
     """Art 17: the unit judges the caller's new situation; if it affects handling, restart."""
@@ -283,9 +250,7 @@ async def judge_new_situation(
 
     return read(
         await apply_action(
-            request,
-            session,
-            clock,
+            ctx,
             ticket_id,
             principal,
             action="new_situation_judged",
@@ -303,9 +268,7 @@ async def judge_new_situation(
 async def answer_repeat(
     ticket_id: str,
     body: FeedbackCreate,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: UnitActor,
 ) -> TicketRead:
     """Art 22: a repeat is answered with the earlier result and its basis, and closed."""
@@ -313,15 +276,13 @@ async def answer_repeat(
         raise RuleViolation("feedback_incomplete", "give the earlier result and its basis")
     unit = principal.unit_id or ""
     row = await apply_action(
-        request,
-        session,
-        clock,
+        ctx,
         ticket_id,
         principal,
         action="repeat_answered",
         transition=lambda t: rules.close_as_repeat(t, unit=unit),
     )
-    await _store_feedback(session, ticket_id, "repeat", body, principal, clock.now())
+    await _store_feedback(ctx, ticket_id, "repeat", body, principal)
     return read(row)
 
 
@@ -329,9 +290,7 @@ async def answer_repeat(
 async def long_running_plan(
     ticket_id: str,
     body: PlanRequest,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: UnitActor,
 ) -> TicketRead:
     """Art 21: mark a long-running matter with the unit's plan."""
@@ -342,9 +301,7 @@ async def long_running_plan(
 
     return read(
         await apply_action(
-            request,
-            session,
-            clock,
+            ctx,
             ticket_id,
             principal,
             action="long_running_plan",
@@ -359,18 +316,14 @@ async def long_running_plan(
 async def report_progress(
     ticket_id: str,
     body: PlanRequest,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: UnitActor,
 ) -> TicketRead:
     """Art 21: periodic progress on a long-running matter."""
     unit = principal.unit_id or ""
     return read(
         await apply_action(
-            request,
-            session,
-            clock,
+            ctx,
             ticket_id,
             principal,
             action="progress_reported",
@@ -384,18 +337,14 @@ async def report_progress(
 async def legal_procedure_ended(
     ticket_id: str,
     body: ReasonRequest,
-    request: Request,
-    session: SessionDep,
-    clock: ClockDep,
+    ctx: Ctx,
     principal: UnitActor,
 ) -> TicketRead:
     """Art 21: the procedure the matter waited on ended: final feedback in 3 working days."""
     unit = principal.unit_id or ""
     return read(
         await apply_action(
-            request,
-            session,
-            clock,
+            ctx,
             ticket_id,
             principal,
             action="legal_procedure_ended",
