@@ -26,7 +26,8 @@ app = typer.Typer(
 )
 
 PORTS = {"intake": 8001, "dispatch": 8002, "sla": 8003}
-DEMO_UNITS = {Role.UNIT: "demo-unit", Role.SUB_UNIT: "demo-sub-unit"}
+# Real units of the shipped directory, so that the printed tokens work in the tour.
+DEMO_UNITS = {Role.UNIT: "tianhe-urban", Role.SUB_UNIT: "tianhe-street-07"}
 
 
 def service_command(service: str, *, host: str, port: int) -> list[str]:

@@ -122,16 +122,35 @@ async def search(
     return [dict(r._mapping) for r in rows]
 
 
+# Document frequencies change only when the knowledge base does: computed once per change.
+_FREQUENCIES: dict[tuple[Any, ...], tuple[int, dict[str, int]]] = {}
+FREQUENCY_KEY = text(
+    """
+    SELECT current_database(), p.n, p.last, e.n, e.last
+    FROM (SELECT count(*) AS n, max(id) AS last FROM intake.kb_passage) p,
+         (SELECT count(*) AS n, max(updated_at) AS last FROM intake.kb_entry
+          WHERE review_status = 'approved') e
+    """
+)
+
+
 async def _idf(session: AsyncSession, words: list[str], *, today: date) -> dict[str, float]:
     """Inverse document frequency of each word over everything searchable: rare words weigh."""
-    searchable = SEARCHABLE.replace(":today", f"'{today.isoformat()}'")  # ts_stat takes SQL text
-    rows = await session.execute(
-        text("SELECT word, ndoc FROM ts_stat(:sql) WHERE word = ANY(:words)"),
-        {"sql": f"SELECT tsv FROM ({searchable}) s", "words": words},
-    )
-    frequency = {row.word: row.ndoc for row in rows}
-    total = await session.scalar(text(f"SELECT count(*) FROM ({SEARCHABLE}) s"), {"today": today})
-    return {w: math.log(1 + (total or 1) / (1 + frequency.get(w, 0))) for w in words}
+    key = (*(await session.execute(FREQUENCY_KEY)).one(), today)
+    if key not in _FREQUENCIES:
+        searchable = SEARCHABLE.replace(":today", f"'{today.isoformat()}'")  # ts_stat: SQL text
+        rows = await session.execute(
+            text("SELECT word, ndoc FROM ts_stat(:sql)"),
+            {"sql": f"SELECT tsv FROM ({searchable}) s"},
+        )
+        frequency = {row.word: row.ndoc for row in rows}
+        total = await session.scalar(
+            text(f"SELECT count(*) FROM ({SEARCHABLE}) s"), {"today": today}
+        )
+        _FREQUENCIES.clear()  # one snapshot is enough: the old one is stale
+        _FREQUENCIES[key] = (total or 1, frequency)
+    total, frequency = _FREQUENCIES[key]
+    return {w: math.log(1 + total / (1 + frequency.get(w, 0))) for w in words}
 
 
 async def get_entry(session: AsyncSession, entry_id: str, *, lock: bool = False) -> KbEntry:
