@@ -52,14 +52,15 @@ def test_the_tuned_evaluation_sets_stay_where_they_were_tuned(measured):
     for name in ("tuned-1", "tuned-2"):
         assert measured[name]["emergency_recall"] == 1.0
         assert measured[name]["type_accuracy"] >= 0.95
-    assert measured["tuned-1"]["false_special_on_normal"] <= 5
+    assert measured["tuned-1"]["false_special_on_normal"] <= 4
 
 
 def test_art11_1_emergency_recall_on_calls_never_used_for_tuning(measured):
     """The figures reported in docs/classification.md for the fresh sets."""
-    assert measured["fresh-1"]["emergency_recall"] >= 0.93
-    assert measured["fresh-2"]["emergency_recall"] == 1.0
+    for name in ("fresh-1", "fresh-2", "fresh-3"):
+        assert measured[name]["emergency_recall"] >= 0.93
     assert measured["fresh-2"]["false_special_on_normal"] <= 4
+    assert measured["fresh-3"]["false_special_on_normal"] <= 6
 
 
 async def test_classify_answers_the_contract(intake_app, client_for):
