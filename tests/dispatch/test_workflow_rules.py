@@ -214,7 +214,10 @@ def test_art19_incomplete_feedback_names_what_is_missing():
 
 def test_art19_non_compliant_feedback_goes_back_without_restarting_the_period():
     submitted = submit_feedback(handling(), unit="tianhe-urban", feedback=FEEDBACK)
-    assert changes(submitted) == {(ClockAction.STOP, ClockKind.HANDLING)}
+    assert changes(submitted) == {
+        (ClockAction.STOP, ClockKind.HANDLING),
+        (ClockAction.STOP, ClockKind.FINAL_FEEDBACK),
+    }
     back = review_feedback(submitted.ticket, compliant=False)
     assert back.ticket.status is Status.HANDLING
     assert changes(back) == {(ClockAction.RESUME, ClockKind.HANDLING)}  # not RESTART
@@ -239,7 +242,7 @@ def test_art20_rehandling_once_no_extension_no_return():
     )
     refused("no_return_in_rehandling", request_return, again.ticket, unit="tianhe-urban")
     second = submit_feedback(again.ticket, unit="tianhe-urban", feedback=FEEDBACK)
-    assert changes(second) == {(ClockAction.STOP, ClockKind.REHANDLING)}
+    assert (ClockAction.STOP, ClockKind.REHANDLING) in changes(second)
     second_rating = evaluate(
         review_feedback(second.ticket, compliant=True).ticket, rating=Rating.UNSATISFIED
     ).ticket
@@ -329,3 +332,11 @@ def test_art21_long_running_matters_are_reported_by_the_lead_unit():
     refused("invalid_state", report_long_running, NEW, unit="tianhe-urban")
     ended = legal_procedure_ended(handling(), unit="tianhe-urban")
     assert changes(ended) == {(ClockAction.START, ClockKind.FINAL_FEEDBACK)}
+
+
+def test_art21_feedback_after_the_legal_procedure_stops_the_final_feedback_clock():
+    from dispatch.workflow.rules import legal_procedure_ended
+
+    waiting = legal_procedure_ended(handling(), unit="tianhe-urban").ticket
+    fed_back = submit_feedback(waiting, unit="tianhe-urban", feedback=FEEDBACK)
+    assert (ClockAction.STOP, ClockKind.FINAL_FEEDBACK) in changes(fed_back)

@@ -236,3 +236,17 @@ async def test_extension_needs_an_idempotency_key(dispatched, sla_app, client_fo
             "/v1/tickets/T1/extensions", json={"reason": "x", "requested_by": "y"}
         )
     assert response.status_code == 422
+
+
+async def test_art21_final_feedback_is_due_three_working_days_after_the_procedure(
+    dispatched, step, sla_app, client_for, clock
+):
+    await dispatched()
+    await step("T1", "legal_procedure_ended", clock.now(), ("start", "final_feedback"))
+    async with client_for(sla_app, Role.DISPATCHER) as client:
+        assert (await _clocks(client))["final_feedback"]["due_date"] == "2026-11-26"
+    await step(
+        "T1", "feedback_submitted", clock.now(), ("stop", "handling"), ("stop", "final_feedback")
+    )
+    async with client_for(sla_app, Role.DISPATCHER) as client:
+        assert "final_feedback" not in await _clocks(client)

@@ -334,10 +334,15 @@ def submit_feedback(ticket: Ticket, *, unit: str, feedback: Feedback) -> Transit
         raise RuleViolation(
             "feedback_incomplete", f"feedback must state {', '.join(missing)} (Art 19)"
         )
-    # The unit is judged by when it fed back, not by when the agency got to review it.
+    # The unit is judged by when it fed back, not by when the agency got to review it; the
+    # feedback is also the final feedback an Art 21 clock may be waiting for (sla ignores a
+    # stop for a clock that is not running).
     return Transition(
         replace(ticket, status=Status.FEEDBACK_REVIEW, status_before_review=ticket.status),
-        (ClockChange(ClockAction.STOP, _handling_clock(ticket), "feedback submitted (Art 19)"),),
+        (
+            ClockChange(ClockAction.STOP, _handling_clock(ticket), "feedback submitted (Art 19)"),
+            ClockChange(ClockAction.STOP, ClockKind.FINAL_FEEDBACK, "final feedback (Art 21)"),
+        ),
     )
 
 
