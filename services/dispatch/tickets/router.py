@@ -27,7 +27,6 @@ from shared.deps import SessionDep
 from shared.errors import BadInput
 
 router = APIRouter(tags=["tickets"])
-PollReader = Viewer
 
 
 @router.get("/v1/queue", response_model=TicketPage)
@@ -70,7 +69,7 @@ async def unit_tickets(
     unit_id: str,
     response: Response,
     session: SessionDep,
-    principal: PollReader,
+    principal: Viewer,
     status: str | None = None,
     overdue: bool | None = None,
     due_before: datetime | None = None,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.classify.model import Labelled, TrainedModel, evaluate, shipped_examples
 from intake.classify.models import ClassifierModel
+from intake.classify.rules import RuleHit
 from intake.classify.suggest import Suggestion, accuracy_with_cues, special_of
 from intake.privacy import Vault
 from intake.tickets.models import Ticket
@@ -100,8 +100,7 @@ def evaluate_on_sets(model: TrainedModel) -> tuple[str, dict[str, Any]]:
             special_of(model, e.text) is not None for e in normal
         )
         result["special_cases_right"] = sum(
-            (special_of(model, r["text"]) or _NONE).disposition == r["disposition"]
-            for r in specials
+            _disposition(special_of(model, r["text"])) == r["disposition"] for r in specials
         )
         result["sizes"] = {
             "normal": len(normal),
@@ -113,12 +112,8 @@ def evaluate_on_sets(model: TrainedModel) -> tuple[str, dict[str, Any]]:
     return "\n".join(lines), metrics
 
 
-@dataclass(frozen=True)
-class _Nothing:
-    disposition: str = "normal"
-
-
-_NONE = _Nothing()
+def _disposition(hit: RuleHit | None) -> str:
+    return hit.disposition if hit else "normal"
 
 
 async def retrain(session: AsyncSession, *, now: datetime) -> tuple[str, TrainedModel]:
