@@ -61,6 +61,8 @@ def test_art11_1_emergency_recall_on_calls_never_used_for_tuning(measured):
         assert measured[name]["emergency_recall"] >= 0.93
     assert measured["fresh-2"]["false_special_on_normal"] <= 4
     assert measured["fresh-3"]["false_special_on_normal"] <= 6
+    for name in ("fresh-2", "fresh-3"):  # most false alarms come marked low confidence
+        assert measured[name]["false_alarms_marked_confident"] <= 1
 
 
 async def test_classify_answers_the_contract(intake_app, client_for):
@@ -87,6 +89,20 @@ async def test_an_emergency_says_which_number(intake_app, client_for):
         answer = (await agent.post("/v1/classify", json={"text": "对面楼着火了，好大的烟"})).json()
     assert answer["disposition"]["value"] == "emergency"
     assert answer["disposition"]["emergency_number"] == "119"
+    assert not answer["disposition"]["low_confidence"]
+
+
+async def test_an_emergency_phrase_the_model_doubts_is_offered_with_low_confidence(
+    intake_app, client_for
+):
+    async with client_for(intake_app, Role.AGENT) as agent:
+        answer = (
+            await agent.post(
+                "/v1/classify", json={"text": "这个路口上个月发生过交通事故，一直没有装红绿灯"}
+            )
+        ).json()
+    assert answer["disposition"]["value"] == "emergency"  # never dropped
+    assert answer["disposition"]["low_confidence"]
 
 
 async def test_a_consultation_gets_knowledge_base_answers(intake_app, client_for):

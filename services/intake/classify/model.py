@@ -95,14 +95,18 @@ class TrainedModel:
             trained_on=len(examples) + len(emergencies),
         )
 
-    def emergency_number(self, text: str) -> tuple[str, float] | None:
-        """(number, probability) when the words are likely an emergency, else None."""
+    def emergency_probability(self, text: str) -> float:
         probabilities = dict(
             zip(self.emergency.classes_, self.emergency.predict_proba([text])[0], strict=True)
         )
-        if probabilities["yes"] < EMERGENCY_THRESHOLD:
+        return round(float(probabilities["yes"]), 3)
+
+    def emergency_number(self, text: str) -> tuple[str, float] | None:
+        """(number, probability) when the words are likely an emergency, else None."""
+        probability = self.emergency_probability(text)
+        if probability < EMERGENCY_THRESHOLD:
             return None
-        return str(self.numbers.predict([text])[0]), round(float(probabilities["yes"]), 3)
+        return str(self.numbers.predict([text])[0]), probability
 
     def predict(self, text: str) -> tuple[Prediction, Prediction]:
         return _predict(self.types, text), _predict(self.categories, text)

@@ -58,6 +58,7 @@ class RuleHit:
     emergency_number: str | None
     evidence: str
     rule: str
+    confidence: float = 0.9
 
 
 def special_case(text: str) -> RuleHit | None:

@@ -96,6 +96,12 @@ def evaluate_on_sets(model: TrainedModel) -> tuple[str, dict[str, Any]]:
             / max(len(emergencies), 1),
             3,
         )
+        result["emergencies_marked_low_confidence"] = sum(
+            h is not None and h.confidence < 0.5 for h in hits
+        )
+        result["false_alarms_marked_confident"] = sum(
+            (h := special_of(model, e.text)) is not None and h.confidence >= 0.5 for e in normal
+        )
         result["false_special_on_normal"] = sum(
             special_of(model, e.text) is not None for e in normal
         )
@@ -192,8 +198,9 @@ def disposition_of(suggestion: Suggestion, related_tickets: list[dict[str, Any]]
         return {
             "value": hit.disposition,
             "emergency_number": hit.emergency_number,
-            "confidence": 0.9,
-            "evidence": f"phrase: {hit.evidence} ({hit.rule})",
+            "confidence": hit.confidence,
+            "low_confidence": hit.confidence < 0.5,
+            "evidence": f"{hit.evidence} ({hit.rule})",
         }
     for relation in ("in_progress", "repeat"):
         match = next((t for t in related_tickets if t["relation"] == relation), None)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from intake.classify.model import Prediction, TrainedModel
+from intake.classify.model import EMERGENCY_THRESHOLD, Prediction, TrainedModel
 from intake.classify.rules import Place, RuleHit, locate, special_case
 
 CUE_CONFIDENCE = 0.9
@@ -70,16 +70,35 @@ class Suggestion:
     place: Place | None
 
 
+# An emergency phrase the model does not back is still offered, marked low confidence:
+# the agent looks twice (a past accident, a fire hazard) but no emergency is dropped.
+UNBACKED_PHRASE_CONFIDENCE = 0.45
+
+
 def special_of(model: TrainedModel, text: str) -> RuleHit | None:
     """The Art 11 case: a phrase rule, or else the emergency model's reading."""
     hit = special_case(text)
     if hit is not None:
-        return hit
+        if hit.disposition != "emergency":
+            return hit
+        probability = model.emergency_probability(text)
+        backed = probability >= EMERGENCY_THRESHOLD
+        return replace(
+            hit,
+            evidence=f"{hit.evidence}; model score {probability}",
+            confidence=hit.confidence if backed else UNBACKED_PHRASE_CONFIDENCE,
+        )
     likely = model.emergency_number(text)
     if likely is None:
         return None
     number, probability = likely
-    return RuleHit("emergency", number, f"model score {probability}", "art11_1_model")
+    return RuleHit(
+        "emergency",
+        number,
+        f"model score {probability}",
+        "art11_1_model",
+        confidence=min(0.9, probability),
+    )
 
 
 def suggest(model: TrainedModel, text: str, *, address: str | None = None) -> Suggestion:
