@@ -66,10 +66,7 @@ def migrate(
     from hotline.reference import load_all
     from shared.migrations import upgrade
 
-    url = get_settings().database_url
-    if not url:
-        typer.echo("DATABASE_URL is not set", err=True)
-        raise typer.Exit(2)
+    url = _database_url()
     for service in services or SERVICES:
         upgrade(service, url)
         typer.echo(f"{service}: migrated to head")
@@ -85,23 +82,24 @@ def train_classifier() -> None:
 
     from intake.classify.service import retrain
 
-    from shared.db import make_engine, make_sessionmaker, session_scope
+    from shared.db import standalone_session
 
+    url = _database_url()
+
+    async def run() -> str:
+        async with standalone_session(url, application_name="train-classifier") as session:
+            report, _ = await retrain(session, now=datetime.now(UTC))
+            return report
+
+    typer.echo(asyncio.run(run()))
+
+
+def _database_url() -> str:
     url = get_settings().database_url
     if not url:
         typer.echo("DATABASE_URL is not set", err=True)
         raise typer.Exit(2)
-
-    async def run() -> str:
-        engine = make_engine(url, pool_size=1, application_name="train-classifier")
-        try:
-            async with session_scope(make_sessionmaker(engine)) as session:
-                report, _ = await retrain(session, now=datetime.now(UTC))
-                return report
-        finally:
-            await engine.dispose()
-
-    typer.echo(asyncio.run(run()))
+    return url
 
 
 @app.command("dev-token")

@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shared.db import make_engine, make_sessionmaker, session_scope
+from shared.db import standalone_session
 
 DATA = Path("data")
 
@@ -22,24 +22,21 @@ async def _load_all(database_url: str, data_dir: Path) -> dict[str, int]:
     from dispatch.directory.service import load_reference
     from intake.kb.service import import_document
 
-    engine = make_engine(database_url, pool_size=1, application_name="load-reference")
     now = datetime.now(UTC)
-    try:
-        async with session_scope(make_sessionmaker(engine)) as session:
-            units, rules = await load_reference(session, now=now)
-            imported = 0
-            index = data_dir / "kb" / "index.json"
-            for document in json.loads(index.read_text())["documents"] if index.exists() else []:
-                _, _, created = await import_document(
-                    session,
-                    title=document["title"],
-                    source_name=document["file"],
-                    raw=(data_dir / "kb" / document["file"]).read_text(),
-                    owning_unit=document.get("owning_unit"),
-                    actor="reference",
-                    now=now,
-                )
-                imported += created
-    finally:
-        await engine.dispose()
+    index = data_dir / "kb" / "index.json"
+    documents = json.loads(index.read_text())["documents"] if index.exists() else []
+    async with standalone_session(database_url, application_name="load-reference") as session:
+        units, rules = await load_reference(session, now=now)
+        imported = 0
+        for document in documents:
+            _, _, created = await import_document(
+                session,
+                title=document["title"],
+                source_name=document["file"],
+                raw=(data_dir / "kb" / document["file"]).read_text(),
+                owning_unit=document.get("owning_unit"),
+                actor="reference",
+                now=now,
+            )
+            imported += created
     return {"units": units, "routing_rules_added": rules, "kb_documents_added": imported}

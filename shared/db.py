@@ -82,3 +82,16 @@ async def session_scope(sessions: async_sessionmaker[AsyncSession]) -> AsyncIter
         except BaseException:
             await session.rollback()
             raise
+
+
+@asynccontextmanager
+async def standalone_session(
+    database_url: str, *, application_name: str
+) -> AsyncIterator[AsyncSession]:
+    """A unit of work for a command (no app, no pool kept): its own engine, disposed after."""
+    engine = make_engine(database_url, pool_size=1, application_name=application_name)
+    try:
+        async with session_scope(make_sessionmaker(engine)) as session:
+            yield session
+    finally:
+        await engine.dispose()

@@ -135,24 +135,21 @@ def create_app(
     return app
 
 
-def make_relay(app: FastAPI, *, listen: bool = True) -> Relay:
-    """The relay of an app's outbox, configured from its settings."""
+async def _run_relay(app: FastAPI) -> None:
+    """Deliver this app's outbox until the app stops."""
     settings: Settings = app.state.settings
     url = app.state.engine.url.render_as_string(hide_password=False)
-    return Relay(
+    relay = Relay(
         outbox=app.state.outbox,
         sessions=app.state.sessions,
         clients=app.state.clients,
-        listen_dsn=asyncpg_dsn(url) if listen else None,
+        listen_dsn=asyncpg_dsn(url),
         metrics=app.state.relay_metrics,
         batch_size=settings.relay_batch_size,
         sweep_seconds=settings.relay_sweep_seconds,
         max_backoff_seconds=settings.relay_max_backoff_seconds,
     )
-
-
-async def _run_relay(app: FastAPI) -> None:
-    await make_relay(app).run()
+    await relay.run()
 
 
 def _install_request_middleware(app: FastAPI, service: str) -> None:
@@ -267,4 +264,4 @@ def _dev_router() -> APIRouter:
     return router
 
 
-__all__ = ["create_app", "error_body", "make_relay"]
+__all__ = ["create_app", "error_body"]

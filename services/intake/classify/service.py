@@ -174,8 +174,8 @@ async def related(
     ).all()
     found = []
     for ticket in tickets:
-        same_matter = ticket.category == category or _similar(ticket.text, text) >= 0.5
-        if not same_matter:
+        similarity = _similar(ticket.text, text)
+        if ticket.category != category and similarity < 0.5:
             continue
         closed = ticket.status in CLOSED_STATUSES
         found.append(
@@ -185,7 +185,7 @@ async def related(
                 "status": ticket.status,
                 "category": ticket.category,
                 "relation": "repeat" if closed else "in_progress",
-                "similarity": round(_similar(ticket.text, text), 2),
+                "similarity": round(similarity, 2),
             }
         )
     return found
