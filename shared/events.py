@@ -11,7 +11,16 @@ from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.vocabulary import (
+    ClockAction,
+    ClockKind,
+    StepAction,
+    StopKind,
+    TicketStatus,
+    TicketType,
+)
 
 
 class Event(BaseModel):
@@ -47,7 +56,7 @@ class TicketSubmitted(Event):
     type_name: ClassVar[str] = "ticket.submitted.v1"
     ticket_id: str
     number: str
-    ticket_type: str
+    ticket_type: TicketType
     category: str | None = None
     district: str | None = None
     street: str | None = None
@@ -66,9 +75,20 @@ class CallerNoteAdded(Event):
 
 
 class ClockChange(BaseModel):
-    action: str  # start | restart | stop | resume
-    clock: str  # a shared.vocabulary.ClockKind
+    """One change a step makes to one clock; a stop says how the run ended."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: ClockAction
+    clock: ClockKind
     reason: str
+    stop_kind: StopKind | None = None
+
+    @model_validator(mode="after")
+    def _stop_says_how(self) -> ClockChange:
+        if (self.action is ClockAction.STOP) != (self.stop_kind is not None):
+            raise ValueError("a stop, and only a stop, carries its stop_kind")
+        return self
 
 
 class TicketStepped(Event):
@@ -80,11 +100,11 @@ class TicketStepped(Event):
 
     type_name: ClassVar[str] = "ticket.stepped.v1"
     ticket_id: str
-    ticket_type: str
+    ticket_type: TicketType
     category: str | None = None
     district: str | None = None
     unit_id: str | None = None
-    action: str
+    action: StepAction
     actor_unit_id: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
     changes: list[ClockChange] = Field(default_factory=list)
@@ -96,7 +116,7 @@ class TicketStatusChanged(Event):
 
     type_name: ClassVar[str] = "ticket.status_changed.v1"
     ticket_id: str
-    status: str
+    status: TicketStatus
     unit_id: str | None = None
     at: datetime
 
@@ -106,7 +126,7 @@ class DeadlineChanged(Event):
 
     type_name: ClassVar[str] = "clock.deadline_changed.v1"
     ticket_id: str
-    clock: str
+    clock: ClockKind
     due_at: datetime | None
     provisional: bool = False
 
@@ -116,5 +136,5 @@ class ClockBreached(Event):
 
     type_name: ClassVar[str] = "clock.breached.v1"
     ticket_id: str
-    clock: str
+    clock: ClockKind
     due_at: datetime

@@ -91,3 +91,29 @@ def drop_outbox_v1(schema: str) -> None:
     op.execute(f"DROP FUNCTION IF EXISTS {schema}.notify_outbox()")
     op.drop_table("inbox", schema=schema)
     op.drop_table("outbox", schema=schema)
+
+
+def order_outbox_per_destination_v2(schema: str) -> None:
+    """Order events per (destination, ordering key): one peer down never holds back another."""
+    op.drop_index("ix_outbox_pending_ordering_key_seq", table_name="outbox", schema=schema)
+    op.create_index(
+        "ix_outbox_pending_destination_ordering_key_seq",
+        "outbox",
+        ["destination", "ordering_key", "seq"],
+        schema=schema,
+        postgresql_where=sa.text("delivered_at IS NULL"),
+    )
+
+
+def unorder_outbox_per_destination_v2(schema: str) -> None:
+    """Undo :func:`order_outbox_per_destination_v2`."""
+    op.drop_index(
+        "ix_outbox_pending_destination_ordering_key_seq", table_name="outbox", schema=schema
+    )
+    op.create_index(
+        "ix_outbox_pending_ordering_key_seq",
+        "outbox",
+        ["ordering_key", "seq"],
+        schema=schema,
+        postgresql_where=sa.text("delivered_at IS NULL"),
+    )

@@ -1,5 +1,7 @@
 """Domain words every service uses (rules.md, "Vocabulary")."""
 
+from __future__ import annotations
+
 from enum import StrEnum
 
 
@@ -21,3 +23,93 @@ class ClockKind(StrEnum):
     HANDLING = "handling"  # Art 17
     REHANDLING = "rehandling"  # Art 20
     FINAL_FEEDBACK = "final_feedback"  # Art 21
+
+
+class TicketStatus(StrEnum):
+    """Where a dispatched ticket stands in the workflow (dispatch owns it; intake is told)."""
+
+    AWAITING_DISPATCH = "awaiting_dispatch"  # with the agency (Art 13)
+    DISPATCHED = "dispatched"  # with the unit, not yet accepted (Art 14)
+    RETURN_REQUESTED = "return_requested"  # the unit applied to return (Art 14)
+    HANDLING = "handling"  # accepted (Art 17)
+    SUB_UNIT_HANDLING = "sub_unit_handling"  # designated to a sub-unit (Art 6)
+    SUB_UNIT_REVIEW = "sub_unit_review"  # the sub-unit's result awaits the unit (Art 19)
+    FEEDBACK_REVIEW = "feedback_review"  # the agency reviews the feedback (Art 19)
+    AWAITING_EVALUATION = "awaiting_evaluation"  # the caller rates it (Art 20)
+    UNSATISFIED = "unsatisfied"  # rated unsatisfied: re-handle or close (Art 20)
+    REHANDLING = "rehandling"  # second pass (Art 20)
+    CLOSED = "closed"
+
+
+class Rating(StrEnum):
+    """The caller's evaluation of compliant feedback (Art 20)."""
+
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    UNSATISFIED = "unsatisfied"
+    NONE = "none"  # the caller gave no rating
+
+
+class StepAction(StrEnum):
+    """Every workflow step dispatch records and reports to sla (``ticket.stepped.v1``).
+
+    The history's entries and sla's KPIs use these names; nothing matches free text.
+    """
+
+    SUBMITTED = "submitted"  # intake handed the call over (Art 13)
+    DISPATCHED = "dispatched"  # Art 13
+    ACCEPTED = "accepted"  # Art 14
+    RETURN_REQUESTED = "return_requested"  # Art 14
+    RETURN_APPROVED = "return_approve"  # Art 15(1)
+    RETURN_REJECTED = "return_reject"  # Art 15(2)
+    RETURN_SEVERAL_UNITS = "return_several_units"  # Art 15(3)
+    DETERMINED = "determined"  # Art 16
+    DESIGNATED = "designated"  # Art 6
+    SUB_UNIT_RESULT = "sub_unit_result"  # Art 6, 19
+    SUB_UNIT_RESULT_APPROVED = "sub_unit_result_approved"  # Art 19
+    SUB_UNIT_RESULT_SENT_BACK = "sub_unit_result_sent_back"  # Art 19
+    FEEDBACK_SUBMITTED = "feedback_submitted"  # Art 19
+    FEEDBACK_APPROVED = "feedback_approved"  # Art 19
+    FEEDBACK_SENT_BACK = "feedback_sent_back"  # Art 19
+    EVALUATED = "evaluated"  # Art 20
+    SENT_BACK_FOR_REHANDLING = "sent_back_for_rehandling"  # Art 20
+    CLOSED = "closed"  # the agency closes an unsatisfied ticket it does not send back
+    EXTENDED = "extended"  # Art 18
+    CALLER_NEW_SITUATION = "caller_new_situation"  # Art 17
+    NEW_SITUATION_JUDGED = "new_situation_judged"  # Art 17
+    REPEAT_ANSWERED = "repeat_answered"  # Art 22
+    LONG_RUNNING_PLAN = "long_running_plan"  # Art 21
+    PROGRESS_REPORTED = "progress_reported"  # Art 21
+    LEGAL_PROCEDURE_ENDED = "legal_procedure_ended"  # Art 21
+    DISPATCH_DUE_PASSED = "dispatch_due_passed"  # sla: Art 13 limit missed
+    VERIFICATION_DUE_PASSED = "verification_due_passed"  # sla: Art 14 window closed
+    HANDLING_DUE_PASSED = "handling_due_passed"  # sla: Art 17 limit missed
+    REHANDLING_DUE_PASSED = "rehandling_due_passed"  # sla: Art 20 limit missed
+    FINAL_FEEDBACK_DUE_PASSED = "final_feedback_due_passed"  # sla: Art 21 limit missed
+
+    @classmethod
+    def due_passed(cls, clock: ClockKind) -> StepAction:
+        """The step dispatch records when sla reports that ``clock`` fell due."""
+        return cls(f"{clock.value}_due_passed")
+
+
+class ClockAction(StrEnum):
+    """What a workflow step does to one of the ticket's clocks."""
+
+    START = "start"  # a new period, unless one is already running
+    RESTART = "restart"  # the running period ends; a new full period starts now
+    STOP = "stop"  # the period ends (how: its StopKind)
+    RESUME = "resume"  # a stopped period runs on to its old due time: no restart (Art 19)
+
+
+class ClockState(StrEnum):
+    RUNNING = "running"
+    STOPPED = "stopped"
+
+
+class StopKind(StrEnum):
+    """Why a clock run ended. Only COMPLETED counts as the unit's work done (KPIs, Art 24)."""
+
+    COMPLETED = "completed"  # the work the clock times was done (dispatch, feedback, repeat)
+    RETURNED = "returned"  # an approved return took the ticket away (Art 15(1))
+    RESTARTED = "restarted"  # a new full period replaced this run (Art 15, 17)

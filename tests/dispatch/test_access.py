@@ -1,6 +1,5 @@
 """Every dispatch endpoint admits only its roles, and a unit only its own tickets."""
 
-import asyncio
 from datetime import UTC, datetime
 
 import httpx
@@ -8,7 +7,6 @@ import pytest
 
 from shared.auth import Role
 from shared.clients.base import ServiceClient
-from shared.db import make_engine
 from tests.dispatch.test_tickets_api import FEEDBACK
 
 UNIT_ENDPOINTS = [
@@ -161,42 +159,3 @@ async def test_extension_while_sla_is_down_is_503_and_changes_nothing(
         ticket = (await client.get(f"/v1/tickets/{dispatched}")).json()
     assert response.status_code == 503
     assert ticket["handling_due_at"] is None
-
-
-async def test_two_decisions_on_one_return_apply_exactly_one(
-    fresh_database_url, settings, clock, client_for, token
-):
-    """Real concurrency: separate connections, no shared test transaction."""
-    from dispatch.app import build_app
-
-    from tests.dispatch.conftest import submitted_envelope
-
-    engine = make_engine(fresh_database_url, pool_size=4)
-    app = build_app(settings=settings, engine=engine, clock=clock, run_relay=False)
-    try:
-        async with client_for(app, Role.SERVICE) as service:
-            envelope, ticket_id = submitted_envelope(clock)
-            await service.post("/v1/events", json=envelope)
-        async with client_for(app, Role.DISPATCHER) as agency:
-            await agency.post(f"/v1/tickets/{ticket_id}/dispatch", json={})
-        async with client_for(app, Role.UNIT, "tianhe-urban") as unit:
-            application = (
-                await unit.post(
-                    f"/v1/tickets/{ticket_id}/returns", json={"reason": "x", "basis": "y"}
-                )
-            ).json()
-        async with (
-            client_for(app, Role.DISPATCHER) as first,
-            client_for(app, Role.DISPATCHER) as second,
-        ):
-            url = f"/v1/returns/{application['id']}/decision"
-            answers = await asyncio.gather(
-                first.post(url, json={"decision": "approve", "reason": "a"}),
-                second.post(url, json={"decision": "reject", "reason": "b"}),
-            )
-        statuses = sorted(a.status_code for a in answers)
-        assert statuses == [200, 409]
-        refused = next(a for a in answers if a.status_code == 409)
-        assert refused.json()["error"]["code"] == "return_already_decided"
-    finally:
-        await engine.dispose()

@@ -19,7 +19,8 @@ FEEDBACK = {
 
 async def _outbox(session, event_type: str) -> list[dict]:
     table = Outbox("dispatch").outbox
-    rows = await session.execute(select(table.c.payload).where(table.c.event_type == event_type))
+    query = select(table.c.payload).where(table.c.event_type == event_type).order_by(table.c.seq)
+    rows = await session.execute(query)
     return [r[0] for r in rows]
 
 
@@ -55,7 +56,12 @@ async def test_art13_a_submitted_ticket_waits_in_the_queue_with_its_suggested_un
     [step] = await _outbox(session, "ticket.stepped.v1")
     assert step["action"] == "submitted"
     assert step["changes"] == [
-        {"action": "start", "clock": "dispatch", "reason": "call received (Art 13)"}
+        {
+            "action": "start",
+            "clock": "dispatch",
+            "reason": "call received (Art 13)",
+            "stop_kind": None,
+        }
     ]
 
 

@@ -189,6 +189,35 @@ async def test_art25_contact_in_full_only_for_the_agent_of_the_call_and_the_assi
     assert [tuple(r) for r in reads] == [("agent", None), ("unit", "tianhe-urban")]
 
 
+async def test_art25_a_unit_whose_return_was_approved_no_longer_reads_the_contact(
+    agent, intake_app, client_for, clock
+):
+    async with agent() as client:
+        ticket = await _take(client)
+
+    async def status(name: str, unit_id: str | None) -> None:
+        event = TicketStatusChanged(
+            ticket_id=ticket["id"], status=name, unit_id=unit_id, at=clock.now()
+        )
+        envelope = EventEnvelope(
+            type=event.type_name,
+            source="dispatch",
+            occurred_at=clock.now(),
+            payload=event.model_dump(mode="json"),
+        )
+        async with client_for(intake_app, Role.SERVICE) as service:
+            await service.post("/v1/events", json=envelope.model_dump(mode="json"))
+
+    async def read_by_unit() -> int:
+        async with client_for(intake_app, Role.UNIT, "tianhe-urban") as unit:
+            return (await unit.get(f"/v1/tickets/{ticket['id']}/contact")).status_code
+
+    await status("dispatched", "tianhe-urban")
+    while_assigned = await read_by_unit()
+    await status("awaiting_dispatch", None)  # Art 15(1): back with the agency
+    assert (while_assigned, await read_by_unit()) == (200, 403)
+
+
 async def test_art11_4_a_caller_is_found_by_phone_in_any_format(agent):
     async with agent() as client:
         ticket = await _take(client)

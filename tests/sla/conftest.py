@@ -17,7 +17,7 @@ def step_envelope(
     ticket_id: str,
     action: str,
     at: datetime,
-    *changes: tuple[str, str],
+    *changes: tuple[str, ...],
     unit_id: str | None = "tianhe-urban",
     ticket_type: str = "complaint",
     details: dict | None = None,
@@ -32,7 +32,11 @@ def step_envelope(
         action=action,
         actor_unit_id=actor_unit_id,
         details=details or {},
-        changes=[ClockChange(action=a, clock=c, reason=f"{action}") for a, c in changes],
+        # (action, clock) or, for a stop, (action, clock, stop_kind)
+        changes=[
+            ClockChange(action=c[0], clock=c[1], reason=action, stop_kind=c[2] if c[2:] else None)
+            for c in changes
+        ],
         at=at,
     )
     return EventEnvelope(
@@ -48,7 +52,7 @@ def step(sla_app, client_for):
     """Deliver one of dispatch's steps to sla's inbox."""
 
     async def deliver(
-        ticket_id: str, action: str, at: datetime, *changes: tuple[str, str], **options
+        ticket_id: str, action: str, at: datetime, *changes: tuple[str, ...], **options
     ) -> None:
         async with client_for(sla_app, Role.SERVICE) as client:
             response = await client.post(
@@ -77,7 +81,7 @@ def dispatched(step, clock):
             ticket_id,
             "dispatched",
             now,
-            ("stop", "dispatch"),
+            ("stop", "dispatch", "completed"),
             ("restart", "verification"),
             ("restart", "handling"),
             ticket_type=ticket_type,

@@ -87,7 +87,7 @@ async def test_art18_extension_after_the_due_time_is_refused(
 
 async def test_art20_rehandling_cannot_be_extended(dispatched, step, sla_app, client_for, clock):
     await dispatched()
-    await step("T1", "feedback_submitted", clock.now(), ("stop", "handling"))
+    await step("T1", "feedback_submitted", clock.now(), ("stop", "handling", "completed"))
     await step("T1", "sent_back_for_rehandling", clock.now(), ("start", "rehandling"))
     async with client_for(sla_app, Role.SERVICE) as client:
         refused = await _extend(client, "r1")
@@ -110,7 +110,7 @@ async def test_art15_1_restart_closes_the_old_run_and_starts_a_new_one(
         ("tianhe-urban", "stopped"),
         ("tianhe-gov", "running"),
     ]
-    assert handling[0]["stop_reason"].startswith("restart")
+    assert handling[0]["stop_kind"] == "restarted"
     assert handling[1]["due_date"] == "2026-12-08"
 
 
@@ -118,7 +118,7 @@ async def test_art19_non_compliant_feedback_resumes_without_restart(
     dispatched, step, sla_app, client_for, clock
 ):
     await dispatched()
-    await step("T1", "feedback_submitted", clock.now(), ("stop", "handling"))
+    await step("T1", "feedback_submitted", clock.now(), ("stop", "handling", "completed"))
     clock.advance(timedelta(days=3))
     await step("T1", "feedback_sent_back", clock.now(), ("resume", "handling"))
     async with client_for(sla_app, Role.DISPATCHER) as client:
@@ -246,7 +246,11 @@ async def test_art21_final_feedback_is_due_three_working_days_after_the_procedur
     async with client_for(sla_app, Role.DISPATCHER) as client:
         assert (await _clocks(client))["final_feedback"]["due_date"] == "2026-11-26"
     await step(
-        "T1", "feedback_submitted", clock.now(), ("stop", "handling"), ("stop", "final_feedback")
+        "T1",
+        "feedback_submitted",
+        clock.now(),
+        ("stop", "handling", "completed"),
+        ("stop", "final_feedback", "completed"),
     )
     async with client_for(sla_app, Role.DISPATCHER) as client:
         assert "final_feedback" not in await _clocks(client)

@@ -98,12 +98,14 @@ async def test_kpis_count_from_the_steps_and_clocks(dispatched, step, sla_app, c
     await step("T1", "accepted", now + timedelta(hours=2), actor_unit_id="tianhe-urban")
     await step("T2", "return_requested", now, actor_unit_id="tianhe-urban")
     await step("T2", "return_reject", now, details={"returning_unit": "tianhe-urban"})
-    await step("T1", "feedback_submitted", now + timedelta(days=3), ("stop", "handling"))
+    await step(
+        "T1", "feedback_submitted", now + timedelta(days=3), ("stop", "handling", "completed")
+    )
     await step(
         "T1", "evaluated", now + timedelta(days=4), details={"rating": "basically_satisfied"}
     )
     clock.advance(timedelta(days=20))
-    await step("T2", "feedback_submitted", clock.now(), ("stop", "handling"))
+    await step("T2", "feedback_submitted", clock.now(), ("stop", "handling", "completed"))
     async with client_for(sla_app, Role.SUPERVISOR) as client:
         kpis = (
             await client.get(
@@ -122,3 +124,34 @@ async def test_kpis_count_from_the_steps_and_clocks(dispatched, step, sla_app, c
     assert kpis["satisfaction_rate"] == 1.0 and kpis["rated"] == 1
     assert kpis["response_hours"] == 2.0
     assert backwards.status_code == 422
+
+
+async def test_art24_an_approved_return_is_not_a_closure(
+    dispatched, step, sla_app, client_for, clock
+):
+    """A unit cannot raise its on-time rate by returning tickets (Art 15(1), 24)."""
+    from dispatch.workflow import rules
+
+    await dispatched("T1")
+    now = clock.now()
+    await step("T1", "return_requested", now, actor_unit_id="tianhe-urban")
+    approved = rules.decide_return(
+        rules.Ticket(status=rules.Status.RETURN_REQUESTED, lead_unit="tianhe-urban"),
+        decision=rules.ReturnDecision.APPROVE,
+    )
+    changes = [
+        (c.action.value, c.clock.value, c.stop_kind.value)
+        if c.stop_kind
+        else (c.action.value, c.clock.value)
+        for c in approved.clocks
+    ]
+    await step("T1", "return_approve", now, *changes, details={"returning_unit": "tianhe-urban"})
+    async with client_for(sla_app, Role.SUPERVISOR) as client:
+        kpis = (
+            await client.get(
+                "/v1/kpis",
+                params={"unit": "tianhe-urban", "from": "2026-11-01", "to": "2026-12-31"},
+            )
+        ).json()
+    assert (kpis["received"], kpis["returns_upheld"]) == (1, 1)
+    assert (kpis["closed"], kpis["closed_on_time"], kpis["on_time_rate"]) == (0, 0, None)

@@ -18,6 +18,7 @@ from dispatch.workflow import rules
 from shared.auth import Principal, Role, require
 from shared.clock import Clock
 from shared.deps import ClockDep, SessionDep
+from shared.vocabulary import StepAction
 
 Agency = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.ADMIN))]
 Viewer = Annotated[
@@ -62,7 +63,7 @@ async def apply_action(
     ticket_id: str,
     principal: Principal,
     *,
-    action: str,
+    action: StepAction,
     transition: Callable[[rules.Ticket], rules.Transition],
     reason: str | None = None,
     details: dict[str, Any] | None = None,

@@ -27,8 +27,14 @@ from dispatch.tickets.schemas import (
 )
 from dispatch.workflow import rules
 from shared.errors import BadInput, NotFound, RuleViolation
+from shared.vocabulary import StepAction
 
 router = APIRouter(tags=["agency"])
+RETURN_STEPS = {
+    rules.ReturnDecision.APPROVE: StepAction.RETURN_APPROVED,
+    rules.ReturnDecision.REJECT: StepAction.RETURN_REJECTED,
+    rules.ReturnDecision.SEVERAL_UNITS: StepAction.RETURN_SEVERAL_UNITS,
+}
 
 
 @router.post("/v1/tickets/{ticket_id}/dispatch", response_model=TicketRead)
@@ -50,7 +56,7 @@ async def dispatch_ticket(
         ctx,
         ticket_id,
         principal,
-        action="dispatched",
+        action=StepAction.DISPATCHED,
         transition=lambda t: rules.dispatch(t, unit=unit_id, co_handlers=co_handlers),
         details={
             "unit_id": unit_id,
@@ -93,7 +99,7 @@ async def decide_return(
         ctx,
         return_request.ticket_id,
         principal,
-        action=f"return_{body.decision.value}",
+        action=RETURN_STEPS[body.decision],
         reason=body.reason,
         transition=lambda t: rules.decide_return(
             t, decision=body.decision, co_handlers=co_handlers
@@ -123,7 +129,7 @@ async def determine(
         ctx,
         ticket_id,
         principal,
-        action="determined",
+        action=StepAction.DETERMINED,
         reason=body.principle,
         transition=lambda t: rules.determine(
             t,
@@ -195,7 +201,7 @@ async def review_feedback(
         ctx,
         ticket_id,
         principal,
-        action="feedback_approved" if body.approved else "feedback_sent_back",
+        action=StepAction.FEEDBACK_APPROVED if body.approved else StepAction.FEEDBACK_SENT_BACK,
         reason=body.reason,
         transition=lambda t: rules.review_feedback(t, compliant=body.approved),
     )
@@ -218,7 +224,7 @@ async def evaluation(
             ctx,
             ticket_id,
             principal,
-            action="evaluated",
+            action=StepAction.EVALUATED,
             transition=lambda t: rules.evaluate(t, rating=body.rating),
             details={"rating": body.rating},
         )
@@ -238,7 +244,7 @@ async def rehandle(
             ctx,
             ticket_id,
             principal,
-            action="sent_back_for_rehandling",
+            action=StepAction.SENT_BACK_FOR_REHANDLING,
             reason=body.reason,
             transition=rules.rehandle,
         )
@@ -258,7 +264,7 @@ async def close(
             ctx,
             ticket_id,
             principal,
-            action="closed",
+            action=StepAction.CLOSED,
             reason=body.reason,
             transition=rules.close,
         )

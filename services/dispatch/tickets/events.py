@@ -17,7 +17,7 @@ from shared.events import (
     TicketSubmitted,
 )
 from shared.outbox import EventHandler
-from shared.vocabulary import ClockKind
+from shared.vocabulary import ClockKind, StepAction
 
 DUE_COLUMNS = {
     ClockKind.DISPATCH: "dispatch_due_at",
@@ -53,7 +53,7 @@ def handlers(state: State) -> dict[str, EventHandler]:
             row,
             rules.Transition(service.state_of(row)),
             principal=service.SYSTEM["intake"],
-            action="caller_new_situation",
+            action=StepAction.CALLER_NEW_SITUATION,
             now=state.clock.now(),
             reason=event.text,
             details={"note_id": event.note_id},
@@ -87,7 +87,7 @@ def handlers(state: State) -> dict[str, EventHandler]:
             row,
             rules.Transition(service.state_of(row)),
             principal=service.SYSTEM["sla"],
-            action=f"{clock.value}_due_passed",
+            action=StepAction.due_passed(clock),
             now=state.clock.now(),
             details={"due_at": event.due_at.isoformat()},
         )

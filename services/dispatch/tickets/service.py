@@ -23,7 +23,7 @@ from shared.auth import Principal, Role
 from shared.errors import Forbidden, NotFound
 from shared.events import ClockChange, TicketStatusChanged, TicketStepped, TicketSubmitted
 from shared.outbox import Outbox
-from shared.vocabulary import ClockKind
+from shared.vocabulary import ClockAction, ClockKind, StepAction, TicketStatus, TicketType
 
 GENESIS = "0" * 64
 AGENCY_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.SERVICE})
@@ -33,7 +33,7 @@ SYSTEM = {"intake": Principal("intake", Role.SERVICE), "sla": Principal("sla", R
 def state_of(row: Ticket) -> rules.Ticket:
     """The workflow's view of a stored ticket."""
     return rules.Ticket(
-        status=rules.Status(row.status),
+        status=TicketStatus(row.status),
         lead_unit=row.lead_unit,
         first_unit=row.first_unit,
         co_handlers=frozenset(row.co_handlers),
@@ -41,10 +41,10 @@ def state_of(row: Ticket) -> rules.Ticket:
         approved_returns=row.approved_returns,
         determined_unit=row.determined_unit,
         verification_open=row.verification_open,
-        status_before_return=rules.Status(row.status_before_return)
+        status_before_return=TicketStatus(row.status_before_return)
         if row.status_before_return
         else None,
-        status_before_review=rules.Status(row.status_before_review)
+        status_before_review=TicketStatus(row.status_before_review)
         if row.status_before_review
         else None,
         rehandled=row.rehandled,
@@ -83,8 +83,10 @@ async def get_ticket(
 ) -> Ticket:
     query = select(Ticket).where(Ticket.id == ticket_id)
     if for_update:
-        # Two conflicting actions on one ticket: the second waits, then sees the first's result.
-        query = query.with_for_update()
+        # Two conflicting actions on one ticket: the second waits, then sees the first's
+        # result. populate_existing: a row this session read before the lock would otherwise
+        # come back as the stale object, and the rule would run on the state before the wait.
+        query = query.with_for_update().execution_options(populate_existing=True)
     row = (await session.execute(query)).scalar_one_or_none()
     if row is None:
         raise NotFound(f"no ticket {ticket_id!r}")
@@ -131,7 +133,7 @@ async def _append_history(
     row: Ticket,
     *,
     principal: Principal,
-    action: str,
+    action: StepAction,
     reason: str | None,
     details: dict[str, Any],
     now: datetime,
@@ -149,7 +151,7 @@ async def _append_history(
         actor=principal.subject,
         role=principal.role.value,
         unit_id=principal.unit_id,
-        action=action,
+        action=action.value,
         status=row.status,
         reason=reason,
         details=details,
@@ -173,7 +175,7 @@ async def record(
     transition: rules.Transition,
     *,
     principal: Principal,
-    action: str,
+    action: StepAction,
     now: datetime,
     reason: str | None = None,
     details: dict[str, Any] | None = None,
@@ -196,7 +198,7 @@ async def record(
         session,
         TicketStepped(
             ticket_id=row.id,
-            ticket_type=row.ticket_type,
+            ticket_type=TicketType(row.ticket_type),
             category=row.category,
             district=row.district,
             unit_id=row.lead_unit,
@@ -204,7 +206,7 @@ async def record(
             actor_unit_id=principal.unit_id,
             details=details or {},
             changes=[
-                ClockChange(action=c.action.value, clock=c.clock.value, reason=c.reason)
+                ClockChange(action=c.action, clock=c.clock, reason=c.reason, stop_kind=c.stop_kind)
                 for c in transition.clocks
             ],
             at=clocks_at or now,
@@ -216,7 +218,12 @@ async def record(
     if row.status != old_status:
         await outbox.add(
             session,
-            TicketStatusChanged(ticket_id=row.id, status=row.status, unit_id=row.lead_unit, at=now),
+            TicketStatusChanged(
+                ticket_id=row.id,
+                status=TicketStatus(row.status),
+                unit_id=row.lead_unit,
+                at=now,
+            ),
             to="intake",
             now=now,
             ordering_key=row.id,
@@ -264,7 +271,7 @@ async def receive_submitted(
         district=event.district,
         street=event.street,
         summary=event.summary,
-        status=rules.Status.AWAITING_DISPATCH.value,
+        status=TicketStatus.AWAITING_DISPATCH.value,
         received_at=event.received_at,
         change_seq=0,
         created_at=now,
@@ -274,7 +281,7 @@ async def receive_submitted(
     session.add(row)
     start = rules.Transition(
         state_of(row),
-        (rules.ClockChange(rules.ClockAction.START, ClockKind.DISPATCH, "call received (Art 13)"),),
+        (rules.ClockChange(ClockAction.START, ClockKind.DISPATCH, "call received (Art 13)"),),
     )
     await record(
         session,
@@ -282,7 +289,7 @@ async def receive_submitted(
         row,
         start,
         principal=SYSTEM["intake"],
-        action="submitted",
+        action=StepAction.SUBMITTED,
         now=now,
         details={"suggested_unit": row.suggested_unit, "rule_id": row.suggested_rule_id},
         clocks_at=event.received_at,

@@ -33,6 +33,7 @@ from dispatch.workflow import rules
 from shared.auth import Principal
 from shared.clients.sla import SlaClient
 from shared.errors import RuleViolation
+from shared.vocabulary import StepAction
 
 router = APIRouter(tags=["units"])
 
@@ -46,7 +47,7 @@ async def accept(ticket_id: str, ctx: Ctx, principal: UnitActor) -> TicketRead:
             ctx,
             ticket_id,
             principal,
-            action="accepted",
+            action=StepAction.ACCEPTED,
             transition=lambda t: rules.accept(t, unit=unit),
         )
     )
@@ -66,7 +67,7 @@ async def apply_to_return(
         ctx,
         ticket_id,
         principal,
-        action="return_requested",
+        action=StepAction.RETURN_REQUESTED,
         transition=lambda t: rules.request_return(t, unit=unit),
         reason=body.reason,
         details={"basis": body.basis},
@@ -100,7 +101,7 @@ async def designate(
             ctx,
             ticket_id,
             principal,
-            action="designated",
+            action=StepAction.DESIGNATED,
             transition=lambda t: rules.designate(
                 t, unit=unit, sub_unit=sub_unit.id, sub_unit_parent=sub_unit.parent_id
             ),
@@ -150,7 +151,7 @@ async def sub_unit_result(
         ctx,
         ticket_id,
         principal,
-        action="sub_unit_result",
+        action=StepAction.SUB_UNIT_RESULT,
         transition=lambda t: rules.submit_sub_unit_result(t, sub_unit=sub_unit),
     )
     await _store_feedback(ctx, ticket_id, "sub_unit", body, principal)
@@ -171,7 +172,9 @@ async def review_sub_unit_result(
             ctx,
             ticket_id,
             principal,
-            action="sub_unit_result_approved" if body.approved else "sub_unit_result_sent_back",
+            action=StepAction.SUB_UNIT_RESULT_APPROVED
+            if body.approved
+            else StepAction.SUB_UNIT_RESULT_SENT_BACK,
             reason=body.reason,
             transition=lambda t: rules.review_sub_unit_result(t, unit=unit, approved=body.approved),
         )
@@ -191,7 +194,7 @@ async def feedback(
         ctx,
         ticket_id,
         principal,
-        action="feedback_submitted",
+        action=StepAction.FEEDBACK_SUBMITTED,
         transition=lambda t: rules.submit_feedback(t, unit=unit, feedback=_feedback_of(body)),
         details={"finding": body.finding} if body.finding else None,
     )
@@ -224,7 +227,7 @@ async def extend(
             row,
             rules.Transition(service.state_of(row)),
             principal=principal,
-            action="extended",
+            action=StepAction.EXTENDED,
             now=ctx.now(),
             reason=body.reason,
             details={
@@ -253,7 +256,7 @@ async def judge_new_situation(
             ctx,
             ticket_id,
             principal,
-            action="new_situation_judged",
+            action=StepAction.NEW_SITUATION_JUDGED,
             reason=body.reason,
             details={"affects_handling": body.affects_handling},
             transition=lambda t: rules.new_situation(
@@ -279,7 +282,7 @@ async def answer_repeat(
         ctx,
         ticket_id,
         principal,
-        action="repeat_answered",
+        action=StepAction.REPEAT_ANSWERED,
         transition=lambda t: rules.close_as_repeat(t, unit=unit),
     )
     await _store_feedback(ctx, ticket_id, "repeat", body, principal)
@@ -304,7 +307,7 @@ async def long_running_plan(
             ctx,
             ticket_id,
             principal,
-            action="long_running_plan",
+            action=StepAction.LONG_RUNNING_PLAN,
             reason=body.plan,
             before=planned,
             transition=lambda t: rules.report_long_running(t, unit=unit),
@@ -326,7 +329,7 @@ async def report_progress(
             ctx,
             ticket_id,
             principal,
-            action="progress_reported",
+            action=StepAction.PROGRESS_REPORTED,
             reason=body.plan,
             transition=lambda t: rules.report_long_running(t, unit=unit),
         )
@@ -347,7 +350,7 @@ async def legal_procedure_ended(
             ctx,
             ticket_id,
             principal,
-            action="legal_procedure_ended",
+            action=StepAction.LEGAL_PROCEDURE_ENDED,
             reason=body.reason,
             transition=lambda t: rules.legal_procedure_ended(t, unit=unit),
         )

@@ -13,23 +13,10 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from shared.errors import RuleViolation
-from shared.vocabulary import ClockKind
+from shared.vocabulary import ClockAction, ClockKind, Rating, StopKind
+from shared.vocabulary import TicketStatus as Status
 
 DIFFICULT_AFTER_RETURNS = 3  # Art 16: 退回3次以上
-
-
-class Status(StrEnum):
-    AWAITING_DISPATCH = "awaiting_dispatch"  # with the agency (Art 13)
-    DISPATCHED = "dispatched"  # with the unit, not yet accepted (Art 14)
-    RETURN_REQUESTED = "return_requested"  # the unit applied to return (Art 14)
-    HANDLING = "handling"  # accepted (Art 17)
-    SUB_UNIT_HANDLING = "sub_unit_handling"  # designated to a sub-unit (Art 6)
-    SUB_UNIT_REVIEW = "sub_unit_review"  # the sub-unit's result awaits the unit (Art 19)
-    FEEDBACK_REVIEW = "feedback_review"  # the agency reviews the feedback (Art 19)
-    AWAITING_EVALUATION = "awaiting_evaluation"  # the caller rates it (Art 20)
-    UNSATISFIED = "unsatisfied"  # rated unsatisfied: re-handle or close (Art 20)
-    REHANDLING = "rehandling"  # second pass (Art 20)
-    CLOSED = "closed"
 
 
 HANDLING_STATES = (
@@ -67,25 +54,12 @@ CONSULTED_FOR: Mapping[DisputeKind, ConsultedBody] = {
 }
 
 
-class Rating(StrEnum):
-    SATISFIED = "satisfied"
-    BASICALLY_SATISFIED = "basically_satisfied"
-    UNSATISFIED = "unsatisfied"
-    NONE = "none"  # the caller gave no rating
-
-
-class ClockAction(StrEnum):
-    START = "start"
-    RESTART = "restart"  # a new full period from now
-    STOP = "stop"  # the work it times is done (or no longer this clock's)
-    RESUME = "resume"  # a stopped clock runs on to its old due time: no restart
-
-
 @dataclass(frozen=True)
 class ClockChange:
     action: ClockAction
     clock: ClockKind
     reason: str
+    stop_kind: StopKind | None = None  # set on every STOP: how the run ended
 
 
 @dataclass(frozen=True)
@@ -148,7 +122,7 @@ def _require_lead(ticket: Ticket, unit: str, action: str) -> None:
 def _handling_started(reason: str) -> tuple[ClockChange, ...]:
     # Art 14, 17: both periods run from the unit's receipt.
     return (
-        ClockChange(ClockAction.STOP, ClockKind.DISPATCH, reason),
+        ClockChange(ClockAction.STOP, ClockKind.DISPATCH, reason, StopKind.COMPLETED),
         ClockChange(ClockAction.RESTART, ClockKind.VERIFICATION, reason),
         ClockChange(ClockAction.RESTART, ClockKind.HANDLING, reason),
     )
@@ -250,8 +224,15 @@ def decide_return(
             status_before_return=None,
         ),
         (
-            ClockChange(ClockAction.STOP, ClockKind.HANDLING, "return approved (Art 15(1))"),
-            ClockChange(ClockAction.STOP, ClockKind.VERIFICATION, "return approved"),
+            ClockChange(
+                ClockAction.STOP,
+                ClockKind.HANDLING,
+                "return approved (Art 15(1))",
+                StopKind.RETURNED,
+            ),
+            ClockChange(
+                ClockAction.STOP, ClockKind.VERIFICATION, "return approved", StopKind.RETURNED
+            ),
             ClockChange(ClockAction.START, ClockKind.DISPATCH, "back with the agency (Art 13)"),
         ),
     )
@@ -340,8 +321,18 @@ def submit_feedback(ticket: Ticket, *, unit: str, feedback: Feedback) -> Transit
     return Transition(
         replace(ticket, status=Status.FEEDBACK_REVIEW, status_before_review=ticket.status),
         (
-            ClockChange(ClockAction.STOP, _handling_clock(ticket), "feedback submitted (Art 19)"),
-            ClockChange(ClockAction.STOP, ClockKind.FINAL_FEEDBACK, "final feedback (Art 21)"),
+            ClockChange(
+                ClockAction.STOP,
+                _handling_clock(ticket),
+                "feedback submitted (Art 19)",
+                StopKind.COMPLETED,
+            ),
+            ClockChange(
+                ClockAction.STOP,
+                ClockKind.FINAL_FEEDBACK,
+                "final feedback (Art 21)",
+                StopKind.COMPLETED,
+            ),
         ),
     )
 
@@ -421,7 +412,14 @@ def close_as_repeat(ticket: Ticket, *, unit: str) -> Transition:
     _require_lead(ticket, unit, "answer a repeat")
     return Transition(
         replace(ticket, status=Status.CLOSED),
-        (ClockChange(ClockAction.STOP, ClockKind.HANDLING, "repeat answered (Art 22)"),),
+        (
+            ClockChange(
+                ClockAction.STOP,
+                ClockKind.HANDLING,
+                "repeat answered (Art 22)",
+                StopKind.COMPLETED,
+            ),
+        ),
     )
 
 

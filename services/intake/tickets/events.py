@@ -17,7 +17,9 @@ def handlers(state: State) -> dict[str, EventHandler]:
         if ticket is None:
             return
         ticket.status = event.status
-        ticket.assigned_unit = event.unit_id or ticket.assigned_unit
+        # Only the unit holding the ticket now may read the caller's contact: after an
+        # approved return (Art 15(1)) the ticket is with the agency and no unit holds it.
+        ticket.assigned_unit = event.unit_id
         ticket.updated_at = state.clock.now()
 
     return {TicketStatusChanged.type_name: status_changed}

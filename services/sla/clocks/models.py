@@ -1,6 +1,7 @@
 """Clocks, their changes, extensions, and the workflow steps dispatch reports."""
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, Column
@@ -17,7 +18,7 @@ class Clock(SQLModel, table=True):
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     ticket_id: str = Field(index=True)
     kind: str
-    state: str  # running | stopped
+    state: str  # a ClockState
     unit_id: str | None = None
     ticket_type: str
     category: str | None = None
@@ -35,7 +36,20 @@ class Clock(SQLModel, table=True):
     breached_at: datetime | None = None
     stopped_at: datetime | None = None
     stop_reason: str | None = None
+    stop_kind: str | None = None  # a StopKind: only "completed" is the unit's work done
     working_days_late: int | None = None
+
+
+class ChangeAction(StrEnum):
+    """What sla did to a clock run, as its change record names it."""
+
+    START = "start"
+    STOP = "stop"
+    RESUME = "resume"
+    EXTEND = "extend"  # Art 18
+    ADJUST = "adjust"  # Art 17: force majeure
+    BREACH = "breach"  # the due time passed with the work not done
+    RECOMPUTE = "recompute"  # a calendar year loaded
 
 
 class ClockChangeRecord(SQLModel, table=True):
@@ -47,7 +61,7 @@ class ClockChangeRecord(SQLModel, table=True):
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     clock_id: int = Field(index=True)
     at: datetime
-    action: str
+    action: str  # a ChangeAction
     reason: str
     actor: str
     old_due_at: datetime | None = None

@@ -4,15 +4,15 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.vocabulary import ClockKind
+from shared.vocabulary import ClockKind, ClockState, StopKind
 
 
 class ClockRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    kind: str
-    state: str
+    kind: ClockKind
+    state: ClockState
     unit_id: str | None
     started_at: datetime
     working_days: int
@@ -25,6 +25,7 @@ class ClockRead(BaseModel):
     breached_at: datetime | None
     stopped_at: datetime | None
     stop_reason: str | None
+    stop_kind: StopKind | None
     working_days_late: int | None
 
 

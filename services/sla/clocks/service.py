@@ -14,14 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.errors import BadInput, NotFound
 from shared.events import ClockBreached, DeadlineChanged, TicketStepped
 from shared.outbox import Outbox
-from shared.vocabulary import ClockKind
+from shared.vocabulary import ClockAction, ClockKind, ClockState, StopKind
 from shared.workdays import Deadline, WorkingCalendar, end_of_day
 from sla.clocks import rules
-from sla.clocks.models import Clock, ClockChangeRecord, Extension, TicketStep
+from sla.clocks.models import ChangeAction, Clock, ClockChangeRecord, Extension, TicketStep
 from sla.supervision.models import Supervision
 from sla.time_limits import service as time_limits
 
-RUNNING, STOPPED = "running", "stopped"
+RUNNING, STOPPED = ClockState.RUNNING.value, ClockState.STOPPED.value
 SCAN_BATCH = 500
 
 
@@ -60,7 +60,7 @@ def _note(
     clock: Clock,
     *,
     at: datetime,
-    action: str,
+    action: ChangeAction,
     reason: str,
     actor: str,
     old_due_at: datetime | None = None,
@@ -69,7 +69,7 @@ def _note(
     return ClockChangeRecord(
         clock_id=clock.id,
         at=at,
-        action=action,
+        action=action.value,
         reason=reason,
         actor=actor,
         old_due_at=old_due_at,
@@ -117,17 +117,18 @@ async def _start(
     )
     session.add(clock)
     await session.flush()
-    session.add(_note(clock, at=now, action="start", reason=reason, actor="dispatch"))
+    session.add(_note(clock, at=now, action=ChangeAction.START, reason=reason, actor="dispatch"))
     await _announce(session, outbox, clock, now)
     return clock
 
 
 def _stop(
-    calendar: WorkingCalendar, clock: Clock, *, at: datetime, reason: str
+    calendar: WorkingCalendar, clock: Clock, *, at: datetime, reason: str, kind: StopKind
 ) -> ClockChangeRecord:
     clock.state, clock.stopped_at, clock.stop_reason = STOPPED, at, reason
+    clock.stop_kind = kind.value
     clock.working_days_late = calendar.working_days_late(at, clock.due_date)
-    return _note(clock, at=at, action="stop", reason=reason, actor="dispatch")
+    return _note(clock, at=at, action=ChangeAction.STOP, reason=reason, actor="dispatch")
 
 
 async def apply_step(
@@ -143,7 +144,7 @@ async def apply_step(
         TicketStep(
             ticket_id=step.ticket_id,
             at=step.at,
-            action=step.action,
+            action=step.action.value,
             unit_id=step.unit_id,
             actor_unit_id=step.actor_unit_id,
             ticket_type=step.ticket_type,
@@ -153,19 +154,28 @@ async def apply_step(
         )
     )
     for change in step.changes:
-        kind = ClockKind(change.clock)
+        kind = change.clock
         current = await running_clock(session, step.ticket_id, kind, lock=True)
-        if change.action == "start" and current is None:
+        if change.action is ClockAction.START and current is None:
             await _start(session, outbox, calendar, step, kind, change.reason, now)
-        elif change.action == "restart":
+        elif change.action is ClockAction.RESTART:
             if current is not None:
                 session.add(
-                    _stop(calendar, current, at=step.at, reason=f"restart: {change.reason}")
+                    _stop(
+                        calendar,
+                        current,
+                        at=step.at,
+                        reason=change.reason,
+                        kind=StopKind.RESTARTED,
+                    )
                 )
             await _start(session, outbox, calendar, step, kind, change.reason, now)
-        elif change.action == "stop" and current is not None:
-            session.add(_stop(calendar, current, at=step.at, reason=change.reason))
-        elif change.action == "resume" and current is None:
+        elif change.action is ClockAction.STOP and current is not None:
+            assert change.stop_kind is not None  # the contract requires it on a stop
+            session.add(
+                _stop(calendar, current, at=step.at, reason=change.reason, kind=change.stop_kind)
+            )
+        elif change.action is ClockAction.RESUME and current is None:
             await _resume(session, outbox, step.ticket_id, kind, change.reason, now)
     await session.flush()
 
@@ -190,13 +200,9 @@ async def _resume(
     ).first()
     if last is None:
         return
-    last.state, last.stopped_at, last.stop_reason, last.working_days_late = (
-        RUNNING,
-        None,
-        None,
-        None,
-    )
-    session.add(_note(last, at=now, action="resume", reason=reason, actor="dispatch"))
+    last.state, last.stopped_at, last.stop_reason, last.stop_kind = RUNNING, None, None, None
+    last.working_days_late = None
+    session.add(_note(last, at=now, action=ChangeAction.RESUME, reason=reason, actor="dispatch"))
     await _announce(session, outbox, last, now)
 
 
@@ -253,7 +259,7 @@ async def extend(
         _note(
             handling,
             at=now,
-            action="extend",
+            action=ChangeAction.EXTEND,
             reason=reason,
             actor=requested_by,
             old_due_at=old_due_at,
@@ -290,7 +296,14 @@ async def adjust(
     if clock.breached_at and clock.due_at > now:
         clock.breached_at = None
     session.add(
-        _note(clock, at=now, action="adjust", reason=reason, actor=actor, old_due_at=old_due_at)
+        _note(
+            clock,
+            at=now,
+            action=ChangeAction.ADJUST,
+            reason=reason,
+            actor=actor,
+            old_due_at=old_due_at,
+        )
     )
     await _announce(session, outbox, clock, now)
     await session.flush()
@@ -312,7 +325,9 @@ async def scan_breaches(
     ).all()
     for clock in due:
         clock.breached_at = now
-        session.add(_note(clock, at=now, action="breach", reason="due time passed", actor="sla"))
+        session.add(
+            _note(clock, at=now, action=ChangeAction.BREACH, reason="due time passed", actor="sla")
+        )
         await outbox.add(
             session,
             ClockBreached(ticket_id=clock.ticket_id, clock=clock.kind, due_at=clock.due_at),
@@ -364,7 +379,7 @@ async def recompute_provisional(
             _note(
                 clock,
                 at=now,
-                action="recompute",
+                action=ChangeAction.RECOMPUTE,
                 reason="calendar year loaded",
                 actor="sla",
                 old_due_at=old_due_at,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.vocabulary import ClockKind
+from shared.vocabulary import ClockKind, ClockState, Rating, StepAction, StopKind
 from sla.clocks.models import Clock
 
 # What a supervisor calls overdue: the agency's and the units' periods, not the return window.
@@ -33,7 +33,10 @@ class Filters:
     due_to: date | None = None
 
     def conditions(self) -> list[Any]:
-        found: list[Any] = [Clock.state == "running", Clock.kind.in_([k.value for k in WATCHED])]
+        found: list[Any] = [
+            Clock.state == ClockState.RUNNING.value,
+            Clock.kind.in_([k.value for k in WATCHED]),
+        ]
         for column, value in (
             (Clock.unit_id, self.unit),
             (Clock.district, self.district),
@@ -76,42 +79,85 @@ def due_soon_window(now: datetime, horizon: date) -> Any:
     return and_(Clock.due_at > now, Clock.due_date <= horizon)
 
 
-# Days are Guangzhou days (sla.gz_date: the Asia/Shanghai calendar day of an instant).
+# The steps the KPIs count; every other step is kept (replayable) but counted by nothing.
+# A contract test holds these two sets to the whole StepAction vocabulary, so a new step
+# is a decision here, not a silent zero.
+KPI_STEPS = frozenset(
+    {
+        StepAction.RETURN_REQUESTED,
+        StepAction.RETURN_APPROVED,
+        StepAction.EVALUATED,
+        StepAction.SENT_BACK_FOR_REHANDLING,
+        StepAction.DISPATCHED,
+        StepAction.DETERMINED,
+        StepAction.ACCEPTED,
+    }
+)
+UNCOUNTED_STEPS = frozenset(
+    {
+        StepAction.SUBMITTED,
+        StepAction.RETURN_REJECTED,
+        StepAction.RETURN_SEVERAL_UNITS,
+        StepAction.DESIGNATED,
+        StepAction.SUB_UNIT_RESULT,
+        StepAction.SUB_UNIT_RESULT_APPROVED,
+        StepAction.SUB_UNIT_RESULT_SENT_BACK,
+        StepAction.FEEDBACK_SUBMITTED,  # closure is counted from the clock run's stop
+        StepAction.FEEDBACK_APPROVED,
+        StepAction.FEEDBACK_SENT_BACK,
+        StepAction.CLOSED,
+        StepAction.EXTENDED,  # counted from sla's own extension records
+        StepAction.CALLER_NEW_SITUATION,
+        StepAction.NEW_SITUATION_JUDGED,
+        StepAction.REPEAT_ANSWERED,
+        StepAction.LONG_RUNNING_PLAN,
+        StepAction.PROGRESS_REPORTED,
+        StepAction.LEGAL_PROCEDURE_ENDED,
+        StepAction.DISPATCH_DUE_PASSED,
+        StepAction.VERIFICATION_DUE_PASSED,
+        StepAction.HANDLING_DUE_PASSED,
+        StepAction.REHANDLING_DUE_PASSED,
+        StepAction.FINAL_FEEDBACK_DUE_PASSED,
+    }
+)
+
+# Days are Guangzhou days (sla.gz_date: the Asia/Shanghai calendar day of an instant). Every
+# vocabulary word is a bound parameter (KPI_PARAMETERS), never a literal matched in SQL.
 KPI_SQL = text(
     """
 WITH handling AS (
     SELECT * FROM sla.clock
-    WHERE unit_id = :unit AND kind IN ('handling', 'rehandling')
+    WHERE unit_id = :unit AND kind IN (:handling, :rehandling)
 ), received AS (
     SELECT count(DISTINCT ticket_id) AS n FROM handling
-    WHERE kind = 'handling' AND sla.gz_date(started_at) BETWEEN :from_date AND :to_date
+    WHERE kind = :handling AND sla.gz_date(started_at) BETWEEN :from_date AND :to_date
 ), closed AS (
     SELECT count(*) AS n,
            count(*) FILTER (WHERE working_days_late = 0) AS on_time,
            count(*) FILTER (WHERE working_days_late > 0) AS late,
            coalesce(sum(working_days_late), 0) AS days_late
     FROM handling
-    WHERE state = 'stopped' AND stop_reason NOT LIKE 'restart:%'
+    WHERE state = :stopped AND stop_kind = :completed
       AND sla.gz_date(stopped_at) BETWEEN :from_date AND :to_date
 ), still_late AS (
     SELECT count(*) AS n FROM handling
-    WHERE state = 'running' AND breached_at IS NOT NULL
+    WHERE state = :running AND breached_at IS NOT NULL
       AND due_date BETWEEN :from_date AND :to_date
 ), steps AS (
     SELECT * FROM sla.ticket_step WHERE sla.gz_date(at) BETWEEN :from_date AND :to_date
 ), returns AS (
-    SELECT count(*) FILTER (WHERE action = 'return_requested' AND actor_unit_id = :unit) AS asked,
-           count(*) FILTER (WHERE action = 'return_approve'
+    SELECT count(*) FILTER (WHERE action = :return_requested AND actor_unit_id = :unit) AS asked,
+           count(*) FILTER (WHERE action = :return_approved
                             AND details->>'returning_unit' = :unit) AS upheld
     FROM steps
 ), ratings AS (
-    SELECT count(*) FILTER (WHERE details->>'rating' IN ('satisfied', 'basically_satisfied'))
+    SELECT count(*) FILTER (WHERE details->>'rating' IN (:satisfied, :basically_satisfied))
                AS satisfied,
-           count(*) FILTER (WHERE details->>'rating' <> 'none') AS rated
-    FROM steps WHERE action = 'evaluated' AND unit_id = :unit
+           count(*) FILTER (WHERE details->>'rating' <> :no_rating) AS rated
+    FROM steps WHERE action = :evaluated AND unit_id = :unit
 ), rehandled AS (
     SELECT count(*) AS n FROM steps
-    WHERE action = 'sent_back_for_rehandling' AND unit_id = :unit
+    WHERE action = :sent_back_for_rehandling AND unit_id = :unit
 ), extended AS (
     SELECT count(DISTINCT e.ticket_id) AS n FROM sla.extension e
     JOIN sla.clock c ON c.id = e.clock_id
@@ -121,10 +167,10 @@ WITH handling AS (
     FROM steps a
     JOIN LATERAL (
         SELECT max(at) AS at FROM sla.ticket_step d
-        WHERE d.ticket_id = a.ticket_id AND d.action IN ('dispatched', 'determined')
+        WHERE d.ticket_id = a.ticket_id AND d.action IN (:dispatched, :determined)
           AND d.unit_id = :unit AND d.at <= a.at
     ) d ON d.at IS NOT NULL
-    WHERE a.action = 'accepted' AND a.actor_unit_id = :unit
+    WHERE a.action = :accepted AND a.actor_unit_id = :unit
 ), supervised AS (
     SELECT count(*) AS n FROM sla.supervision
     WHERE unit_id = :unit AND sla.gz_date(opened_at) BETWEEN :from_date AND :to_date
@@ -137,14 +183,22 @@ SELECT received.n AS received, closed.n AS closed, closed.on_time, closed.late,
 FROM received, closed, still_late, returns, ratings, rehandled, extended, response, supervised
 """
 )
+KPI_PARAMETERS: dict[str, str] = {
+    "handling": ClockKind.HANDLING.value,
+    "rehandling": ClockKind.REHANDLING.value,
+    "running": ClockState.RUNNING.value,
+    "stopped": ClockState.STOPPED.value,
+    "completed": StopKind.COMPLETED.value,
+    "satisfied": Rating.SATISFIED.value,
+    "basically_satisfied": Rating.BASICALLY_SATISFIED.value,
+    "no_rating": Rating.NONE.value,
+    **{step.name.lower(): step.value for step in KPI_STEPS},
+}
 
 
 async def kpi_counts(
     session: AsyncSession, *, unit: str, from_date: date, to_date: date
 ) -> dict[str, Any]:
-    row = (
-        (await session.execute(KPI_SQL, {"unit": unit, "from_date": from_date, "to_date": to_date}))
-        .mappings()
-        .one()
-    )
+    parameters = {**KPI_PARAMETERS, "unit": unit, "from_date": from_date, "to_date": to_date}
+    row = (await session.execute(KPI_SQL, parameters)).mappings().one()
     return dict(row)

@@ -1,0 +1,23 @@
+"""intake: outbox events ordered per (destination, ticket), not per ticket alone.
+
+Revision ID: intake_0005
+Revises: intake_0004
+Create Date: 2026-11-24
+"""
+
+from collections.abc import Sequence
+
+from shared.migration_ops import order_outbox_per_destination_v2, unorder_outbox_per_destination_v2
+
+revision: str = "intake_0005"
+down_revision: str | Sequence[str] | None = "intake_0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    order_outbox_per_destination_v2("intake")
+
+
+def downgrade() -> None:
+    unorder_outbox_per_destination_v2("intake")

@@ -1,0 +1,147 @@
+"""Real concurrency: two replicas of dispatch (own engines, own connections) on one database.
+
+Each workflow action must check its rule on the ticket as locked, not as read before the lock.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from fastapi import FastAPI
+
+from shared.auth import Role
+from shared.db import make_engine
+from tests.dispatch.conftest import submitted_envelope
+
+PAIRS = 10
+
+
+@pytest.fixture
+async def replicas(fresh_database_url, settings, clock) -> AsyncIterator[list[FastAPI]]:
+    from dispatch.app import build_app
+
+    engines = [make_engine(fresh_database_url, pool_size=PAIRS + 2) for _ in range(2)]
+    yield [
+        build_app(settings=settings, engine=engine, clock=clock, run_relay=False)
+        for engine in engines
+    ]
+    for engine in engines:
+        await engine.dispose()
+
+
+async def _submitted(app: FastAPI, client_for, clock, **options) -> str:
+    envelope, ticket_id = submitted_envelope(clock, **options)
+    async with client_for(app, Role.SERVICE) as service:
+        assert (await service.post("/v1/events", json=envelope)).status_code == 200
+    return ticket_id
+
+
+async def _history_actions(app: FastAPI, client_for, ticket_id: str) -> list[str]:
+    async with client_for(app, Role.DISPATCHER) as agency:
+        history = (await agency.get(f"/v1/tickets/{ticket_id}/history")).json()
+    return [entry["action"] for entry in history["items"]]
+
+
+async def test_art13_two_simultaneous_dispatches_send_a_ticket_once(replicas, client_for, clock):
+    first, second = replicas
+    tickets = [await _submitted(first, client_for, clock) for _ in range(PAIRS)]
+    async with (
+        client_for(first, Role.DISPATCHER) as one,
+        client_for(second, Role.DISPATCHER) as other,
+    ):
+        answers = await asyncio.gather(
+            *(
+                call
+                for ticket_id in tickets
+                for call in (
+                    one.post(f"/v1/tickets/{ticket_id}/dispatch", json={"unit_id": "tianhe-urban"}),
+                    other.post(f"/v1/tickets/{ticket_id}/dispatch", json={"unit_id": "tianhe-gov"}),
+                )
+            )
+        )
+    for index, ticket_id in enumerate(tickets):
+        pair = answers[2 * index : 2 * index + 2]
+        assert sorted(a.status_code for a in pair) == [200, 409], [a.text for a in pair]
+        winner = next(a for a in pair if a.status_code == 200).json()["lead_unit"]
+        async with client_for(first, Role.DISPATCHER) as agency:
+            ticket = (await agency.get(f"/v1/tickets/{ticket_id}")).json()
+        assert ticket["lead_unit"] == winner
+        actions = await _history_actions(first, client_for, ticket_id)
+        assert actions.count("dispatched") == 1
+
+
+async def test_art6_two_simultaneous_designations_pick_one_sub_unit(replicas, client_for, clock):
+    first, second = replicas
+    tickets = [
+        await _submitted(first, client_for, clock, category="other.general") for _ in range(PAIRS)
+    ]
+    async with client_for(first, Role.DISPATCHER) as agency:
+        for ticket_id in tickets:
+            await agency.post(f"/v1/tickets/{ticket_id}/dispatch", json={"unit_id": "tianhe-gov"})
+    async with client_for(first, Role.UNIT, "tianhe-gov") as unit:
+        for ticket_id in tickets:
+            await unit.post(f"/v1/tickets/{ticket_id}/accept")
+    async with (
+        client_for(first, Role.UNIT, "tianhe-gov") as one,
+        client_for(second, Role.UNIT, "tianhe-gov") as other,
+    ):
+        answers = await asyncio.gather(
+            *(
+                call
+                for ticket_id in tickets
+                for call in (
+                    one.post(
+                        f"/v1/tickets/{ticket_id}/designate",
+                        json={"sub_unit_id": "tianhe-street-07"},
+                    ),
+                    other.post(
+                        f"/v1/tickets/{ticket_id}/designate",
+                        json={"sub_unit_id": "tianhe-street-01"},
+                    ),
+                )
+            )
+        )
+    for index, ticket_id in enumerate(tickets):
+        pair = answers[2 * index : 2 * index + 2]
+        assert sorted(a.status_code for a in pair) == [200, 409], [a.text for a in pair]
+        actions = await _history_actions(first, client_for, ticket_id)
+        assert actions.count("designated") == 1
+
+
+async def test_two_decisions_on_one_return_apply_exactly_one(
+    fresh_database_url, settings, clock, client_for, token
+):
+    """Real concurrency: separate connections, no shared test transaction."""
+    from dispatch.app import build_app
+
+    from tests.dispatch.conftest import submitted_envelope
+
+    engine = make_engine(fresh_database_url, pool_size=4)
+    app = build_app(settings=settings, engine=engine, clock=clock, run_relay=False)
+    try:
+        async with client_for(app, Role.SERVICE) as service:
+            envelope, ticket_id = submitted_envelope(clock)
+            await service.post("/v1/events", json=envelope)
+        async with client_for(app, Role.DISPATCHER) as agency:
+            await agency.post(f"/v1/tickets/{ticket_id}/dispatch", json={})
+        async with client_for(app, Role.UNIT, "tianhe-urban") as unit:
+            application = (
+                await unit.post(
+                    f"/v1/tickets/{ticket_id}/returns", json={"reason": "x", "basis": "y"}
+                )
+            ).json()
+        async with (
+            client_for(app, Role.DISPATCHER) as first,
+            client_for(app, Role.DISPATCHER) as second,
+        ):
+            url = f"/v1/returns/{application['id']}/decision"
+            answers = await asyncio.gather(
+                first.post(url, json={"decision": "approve", "reason": "a"}),
+                second.post(url, json={"decision": "reject", "reason": "b"}),
+            )
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses == [200, 409]
+        refused = next(a for a in answers if a.status_code == 409)
+        assert refused.json()["error"]["code"] == "return_already_decided"
+    finally:
+        await engine.dispose()
