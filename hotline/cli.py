@@ -94,6 +94,41 @@ def train_classifier() -> None:
     typer.echo(asyncio.run(run()))
 
 
+@app.command()
+def outbox(
+    service: Annotated[str, typer.Argument(help="intake, dispatch or sla")],
+    replay: Annotated[
+        list[int] | None, typer.Option(help="make this event (seq) due now; repeatable")
+    ] = None,
+    replay_all: Annotated[bool, typer.Option(help="make every undelivered event due now")] = False,
+) -> None:
+    """List a service's events that failed delivery (kept, retried); replay them now."""
+    import asyncio
+
+    from shared.db import standalone_session
+    from shared.outbox import Outbox
+
+    if service not in SERVICES:
+        raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
+    url = _database_url()
+
+    async def run() -> None:
+        async with standalone_session(url, application_name="outbox") as session:
+            box = Outbox(service)
+            if replay or replay_all:
+                count = await box.replay(session, None if replay_all else replay)
+                typer.echo(f"{count} event(s) due now")
+                return
+            for row in await box.stuck(session):
+                typer.echo(
+                    f"{row['seq']}\t{row['event_type']}\t→ {row['destination']}\t"
+                    f"key {row['ordering_key']}\tattempts {row['attempts']}\t"
+                    f"next {row['next_attempt_at']:%Y-%m-%d %H:%M:%S%z}\t{row['last_error']}"
+                )
+
+    asyncio.run(run())
+
+
 def _database_url() -> str:
     url = get_settings().database_url
     if not url:

@@ -66,6 +66,11 @@ class PeerUnavailable(DomainError):
     code = "peer_unavailable"
 
 
+class PeerFailed(PeerUnavailable):
+    """Another service answered this request with a server error: the request, not the
+    peer, is the likely problem (the relay retries that event alone)."""
+
+
 class PeerRefused(DomainError):
     """Another service answered with a refusal; its code and status are passed on."""
 

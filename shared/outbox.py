@@ -2,10 +2,12 @@
 
 A state change and the event announcing it are written in one transaction
 (:meth:`Outbox.add`). The relay delivers undelivered events by HTTP POST, oldest first and
-in order per ordering key, retrying with exponential back-off forever: an event is never
-dropped. Several relays may run on one outbox (``FOR UPDATE SKIP LOCKED``). The receiver
-records each event id in its inbox in the same transaction as the event's effect, so a
-redelivery has no second effect.
+in order per (destination, ordering key), retrying with exponential back-off forever: an
+event is never dropped. An event its receiver refuses holds back only the events of its
+own key to the same destination; a peer that cannot be reached holds back its own events.
+Several relays may run on one outbox (``FOR UPDATE SKIP LOCKED``). The receiver records
+each event id in its inbox in the same transaction as the event's effect, so a redelivery
+has no second effect.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.clients.base import ServiceClient
 from shared.db import schema_metadata, session_scope
-from shared.errors import DomainError, PeerUnavailable
+from shared.errors import DomainError, PeerFailed, PeerUnavailable
 from shared.events import Event, EventEnvelope
 from shared.migration_ops import notify_channel
 
@@ -135,6 +137,35 @@ class Outbox:
             await handler(session, envelope)
         return True
 
+    async def stuck(self, session: AsyncSession, *, limit: int = 100) -> list[dict[str, Any]]:
+        """Undelivered events that have failed at least once, oldest first (for operators)."""
+        table = self.outbox
+        rows = await session.execute(
+            select(
+                table.c.seq,
+                table.c.event_id,
+                table.c.event_type,
+                table.c.destination,
+                table.c.ordering_key,
+                table.c.attempts,
+                table.c.next_attempt_at,
+                table.c.last_error,
+            )
+            .where(table.c.delivered_at.is_(None), table.c.attempts > 0)
+            .order_by(table.c.seq)
+            .limit(limit)
+        )
+        return [dict(row) for row in rows.mappings()]
+
+    async def replay(self, session: AsyncSession, seqs: list[int] | None = None) -> int:
+        """Make undelivered events (these, or every one) due now; return how many."""
+        table = self.outbox
+        query = update(table).where(table.c.delivered_at.is_(None))
+        if seqs is not None:
+            query = query.where(table.c.seq.in_(seqs))
+        result = await session.execute(query.values(next_attempt_at=func.now()))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def counts(self, session: AsyncSession) -> tuple[int, int]:
         """(pending, failed): undelivered events, and those of them retried many times."""
         row = (
@@ -159,6 +190,7 @@ class RelayMetrics:
     pending: Gauge
     failed: Gauge
     delivered: Counter
+    refused: Counter
 
     @classmethod
     def register(cls, registry: CollectorRegistry) -> RelayMetrics:
@@ -171,6 +203,12 @@ class RelayMetrics:
             ),
             delivered=Counter(
                 "outbox_delivered", "Outbox events delivered", ["destination"], registry=registry
+            ),
+            refused=Counter(
+                "outbox_refused",
+                "Deliveries a reachable receiver refused or failed on (the event is retried)",
+                ["destination"],
+                registry=registry,
             ),
         )
 
@@ -204,10 +242,12 @@ class Relay:
         """Deliver one batch of due events; return how many were delivered."""
         table = self.outbox.outbox
         earlier = table.alias("earlier")
-        # Per ordering key, only the oldest undelivered event is eligible, so a receiver sees
-        # a ticket's events in the order they happened even with several relays.
+        # Per destination and ordering key, only the oldest undelivered event is eligible, so
+        # a receiver sees a ticket's events in the order they happened even with several
+        # relays, and a receiver that is down holds back no other receiver's events.
         blocked = exists().where(
             and_(
+                earlier.c.destination == table.c.destination,
                 earlier.c.ordering_key == table.c.ordering_key,
                 earlier.c.seq < table.c.seq,
                 earlier.c.delivered_at.is_(None),
@@ -238,11 +278,14 @@ class Relay:
                     continue
                 try:
                     await self._post(row)
+                except PeerFailed as exc:  # the receiver failed on this event, not in general
+                    await self._refused(session, row, exc)
+                    continue
                 except PeerUnavailable as exc:
                     unreachable[destination] = await self._retry_later(session, row, error=exc)
                     continue
                 except DomainError as exc:  # refused: this event, not the peer
-                    await self._retry_later(session, row, error=exc)
+                    await self._refused(session, row, exc)
                     continue
                 await session.execute(
                     update(table)
@@ -253,6 +296,17 @@ class Relay:
                 if self.metrics:
                     self.metrics.delivered.labels(destination).inc()
         return delivered
+
+    async def drain(self) -> int:
+        """Deliver batches until a pass delivers nothing; return how many were delivered.
+
+        A ticket's next event becomes eligible once the one before it is delivered, so a
+        pass that delivered something goes again at once instead of waiting for a sweep.
+        """
+        total = 0
+        while delivered := await self.deliver_once():
+            total += delivered
+        return total
 
     async def _post(self, row: Any) -> None:
         client = self.clients.get(row["destination"])
@@ -267,6 +321,11 @@ class Relay:
             payload=row["payload"],
         )
         await client.request("POST", "/v1/events", json=envelope.model_dump(mode="json"))
+
+    async def _refused(self, session: AsyncSession, row: Any, error: DomainError) -> None:
+        if self.metrics:
+            self.metrics.refused.labels(row["destination"]).inc()
+        await self._retry_later(session, row, error=error)
 
     async def _retry_later(
         self,
@@ -284,6 +343,8 @@ class Relay:
             at = now + backoff(attempts, cap_seconds=self.max_backoff_seconds)
             log.warning(
                 "outbox_delivery_failed",
+                seq=row["seq"],
+                event_id=str(row["event_id"]),
                 event_type=row["event_type"],
                 destination=row["destination"],
                 attempts=attempts,
@@ -311,8 +372,7 @@ class Relay:
         try:
             while True:
                 try:
-                    while await self.deliver_once() >= self.batch_size:
-                        pass
+                    await self.drain()
                     await self.refresh_metrics()
                 except Exception as exc:  # the loop must outlive a database restart
                     log.error("outbox_relay_error", error=f"{type(exc).__name__}: {exc}")

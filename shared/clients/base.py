@@ -1,24 +1,28 @@
 """The one way a service calls another: timeouts, safe retries, the service token.
 
-Transport failures and 5xx become :class:`PeerUnavailable`; a 4xx refusal becomes
-:class:`PeerRefused` carrying the peer's rule code. Inject ``transport`` (for example an
-``httpx.MockTransport``) to test a caller without a running peer.
+Transport failures and 502/503/504 become :class:`PeerUnavailable` (the peer cannot serve
+now); another 5xx becomes :class:`PeerFailed` (the peer failed on this request); a 4xx
+refusal becomes :class:`PeerRefused` carrying the peer's rule code. Inject ``transport`` (for
+example an ``httpx.MockTransport``) to test a caller without a running peer, and ``sleep`` to
+test retries without waiting.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 
 from shared.auth import Role, mint_token
-from shared.errors import PeerRefused, PeerUnavailable
+from shared.errors import PeerFailed, PeerRefused, PeerUnavailable
 from shared.settings import Settings
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+# Answers that say the peer (or its gateway) cannot serve now, whatever was asked.
+UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 
 
 class ServiceTokens:
@@ -49,8 +53,10 @@ class ServiceClient:
         timeout_seconds: float = 5.0,
         retries: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.peer = peer
+        self._sleep = sleep
         self._token = token
         self._retries = retries
         self._http = httpx.AsyncClient(
@@ -75,25 +81,28 @@ class ServiceClient:
         headers = {**(headers or {}), "Authorization": f"Bearer {self._token()}"}
         repeatable = method.upper() in IDEMPOTENT_METHODS or "Idempotency-Key" in headers
         attempts = 1 + (self._retries if repeatable else 0)
-        problem = ""
+        failure: PeerUnavailable = PeerUnavailable(f"{self.peer} unreachable")
         for attempt in range(attempts):
             if attempt:
-                await asyncio.sleep(min(0.2 * 2**attempt, 2.0))
+                await self._sleep(min(0.2 * 2**attempt, 2.0))
             try:
                 response = await self._http.request(
                     method, path, json=json, params=params, headers=headers
                 )
             except httpx.TransportError as exc:
-                problem = f"{self.peer} unreachable: {type(exc).__name__}"
+                failure = PeerUnavailable(f"{self.peer} unreachable: {type(exc).__name__}")
+                continue
+            if response.status_code in UNAVAILABLE_STATUSES:
+                failure = PeerUnavailable(f"{self.peer} unavailable ({response.status_code})")
                 continue
             if response.status_code >= 500:
-                problem = f"{self.peer} failed with {response.status_code}"
+                failure = PeerFailed(f"{self.peer} failed with {response.status_code}")
                 continue
             if response.status_code >= 400:
                 code, message = _error_of(response)
                 raise PeerRefused(response.status_code, code, f"{self.peer}: {message}")
             return response
-        raise PeerUnavailable(problem)
+        raise failure
 
 
 def _error_of(response: httpx.Response) -> tuple[str, str]:

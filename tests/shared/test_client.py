@@ -2,7 +2,13 @@ import httpx
 import pytest
 
 from shared.clients.base import ServiceClient
-from shared.errors import PeerRefused, PeerUnavailable
+from shared.errors import PeerFailed, PeerRefused, PeerUnavailable
+
+slept: list[float] = []
+
+
+async def _no_wait(seconds: float) -> None:
+    slept.append(seconds)  # retries' pauses are injected: the tests never sleep
 
 
 def _client(handler, retries=2) -> ServiceClient:
@@ -12,6 +18,7 @@ def _client(handler, retries=2) -> ServiceClient:
         token=lambda: "tok",
         retries=retries,
         transport=httpx.MockTransport(handler),
+        sleep=_no_wait,
     )
 
 
@@ -72,3 +79,14 @@ async def test_unreachable_peer_is_peer_unavailable():
 
     with pytest.raises(PeerUnavailable, match="sla unreachable"):
         await _client(handler, retries=1).request("GET", "/v1/x")
+
+
+async def test_a_server_error_on_this_request_is_told_apart_from_an_unavailable_peer():
+    slept.clear()
+
+    def handler(request):
+        return httpx.Response(500)
+
+    with pytest.raises(PeerFailed, match="500"):
+        await _client(handler, retries=2).request("GET", "/v1/x")
+    assert slept == [0.4, 0.8]  # backing off between the three attempts

@@ -29,46 +29,55 @@ async def sessions(fresh_database_url):
 class Receiver:
     """Stands in for a peer's /v1/events: records what arrives, can fail on demand."""
 
-    def __init__(self, fail_first: int = 0, fail_keys: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        fail_first: int = 0,
+        fail_keys: frozenset[str] = frozenset(),
+        crash_keys: frozenset[str] = frozenset(),
+    ) -> None:
         self.received: list[EventEnvelope] = []
         self.fail_first = fail_first
         self.fail_keys = set(fail_keys)
+        self.crash_keys = set(crash_keys)  # a handler that raises: 500 on this event only
+        self.arrived = asyncio.Event()
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         envelope = EventEnvelope.model_validate_json(request.content)
         await asyncio.sleep(0.001)  # let concurrent relays interleave
         if envelope.ordering_key in self.fail_keys:
             return httpx.Response(422, json={"error": {"code": "bad", "message": "poison"}})
+        if envelope.ordering_key in self.crash_keys:
+            return httpx.Response(500, json={"error": {"code": "internal", "message": "bug"}})
         if self.fail_first > 0:
             self.fail_first -= 1
             return httpx.Response(503)
         self.received.append(envelope)
+        self.arrived.set()
         return httpx.Response(200, json={"status": "applied"})
 
 
-def _relay(sessions, receiver, **options) -> Relay:
-    client = ServiceClient(
-        peer="dispatch",
-        base_url="http://dispatch",
+def _client(peer: str, receiver) -> ServiceClient:
+    return ServiceClient(
+        peer=peer,
+        base_url=f"http://{peer}",
         token=lambda: "t",
         retries=0,
         transport=httpx.MockTransport(receiver),
     )
+
+
+def _relay(sessions, receiver, *, others: dict | None = None, **options) -> Relay:
+    clients = {"dispatch": _client("dispatch", receiver)}
+    clients.update({peer: _client(peer, r) for peer, r in (others or {}).items()})
     return Relay(
-        outbox=Outbox("intake"),
-        sessions=sessions,
-        clients={"dispatch": client},
-        listen_dsn=None,
-        **options,
+        outbox=Outbox("intake"), sessions=sessions, clients=clients, listen_dsn=None, **options
     )
 
 
-async def _add(sessions, clock, *events: tuple[int, str | None]) -> None:
+async def _add(sessions, clock, *events: tuple[int, str | None], to: str = "dispatch") -> None:
     async with session_scope(sessions) as session:
         for n, key in events:
-            await Outbox("intake").add(
-                session, Ping(n=n), to="dispatch", now=clock.now(), ordering_key=key
-            )
+            await Outbox("intake").add(session, Ping(n=n), to=to, now=clock.now(), ordering_key=key)
 
 
 async def _undelivered(sessions) -> int:
@@ -217,3 +226,80 @@ async def test_notify_wakes_the_relay_without_waiting_for_a_sweep(
         assert [e.parse(Ping).n for e in receiver.received] == [1]
     finally:
         running.cancel()
+
+
+async def test_a_receiver_that_is_down_holds_back_no_other_receivers_events(sessions, clock):
+    """Ordering is per (destination, ticket): sla down never keeps intake uninformed."""
+
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused")
+
+    receiver = Receiver()
+    relay = _relay(sessions, receiver, others={"sla": down})
+    await _add(sessions, clock, (1, "T1"), to="sla")
+    await _add(sessions, clock, (2, "T1"), (3, "T1"), (4, "T2"), to="dispatch")
+    assert await relay.drain() == 3
+    assert [e.parse(Ping).n for e in receiver.received] == [2, 4, 3]
+    assert await _undelivered(sessions) == 1  # sla's event waits for sla
+
+
+async def test_a_burst_of_one_tickets_events_leaves_in_one_sweep(sessions, clock):
+    """Each event becomes eligible when the one before it is delivered: the relay goes again
+    at once after a pass that delivered something, instead of one event per sweep."""
+    receiver = Receiver()
+    await _add(sessions, clock, *[(n, "T1") for n in range(10)])
+    relay = _relay(sessions, receiver, sweep_seconds=3600)
+    running = asyncio.create_task(relay.run())
+
+    async def all_arrived() -> None:
+        while len(receiver.received) < 10:
+            receiver.arrived.clear()
+            await receiver.arrived.wait()
+
+    try:
+        # The work takes milliseconds; a relay that waited for its hour-long sweep after
+        # each event would still be at the second one when this gives up.
+        await asyncio.wait_for(all_arrived(), timeout=120)
+    finally:
+        running.cancel()
+    assert [e.parse(Ping).n for e in receiver.received] == list(range(10))
+
+
+async def test_a_poisoned_event_holds_back_only_its_own_ticket_and_is_counted(sessions, clock):
+    from prometheus_client import CollectorRegistry
+
+    from shared.outbox import RelayMetrics
+
+    registry = CollectorRegistry()
+    receiver = Receiver(crash_keys=frozenset({"POISON"}))
+    relay = _relay(sessions, receiver, metrics=RelayMetrics.register(registry))
+    await _add(sessions, clock, (0, "POISON"), (1, "POISON"))
+    await _add(sessions, clock, *[(n, f"T{n}") for n in range(2, 102)])
+    assert await relay.drain() == 100
+    table = Outbox("intake").outbox
+    async with session_scope(sessions) as session:
+        attempts = dict(
+            (
+                await session.execute(
+                    select(table.c.ordering_key, table.c.attempts).where(
+                        table.c.ordering_key.like("T%")
+                    )
+                )
+            ).all()
+        )
+    assert set(attempts.values()) == {1}  # every unrelated ticket went through at once
+    assert registry.get_sample_value("outbox_refused_total", {"destination": "dispatch"}) == 1
+    for _ in range(FAILED_AFTER_ATTEMPTS - 1):
+        await _make_due(sessions)
+        await relay.drain()
+    await relay.refresh_metrics()
+    assert registry.get_sample_value("outbox_failed") == 1  # the poison, kept for an operator
+    async with session_scope(sessions) as session:
+        [stuck] = await Outbox("intake").stuck(session)
+        assert (stuck["ordering_key"], stuck["attempts"]) == ("POISON", FAILED_AFTER_ATTEMPTS)
+        assert "500" in stuck["last_error"]
+    receiver.crash_keys.clear()  # the receiver is fixed; the operator replays the event
+    async with session_scope(sessions) as session:
+        assert await Outbox("intake").replay(session, [stuck["seq"]]) == 1
+    assert await relay.drain() == 2
+    assert [e.parse(Ping).n for e in receiver.received[-2:]] == [0, 1]
