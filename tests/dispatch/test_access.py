@@ -124,7 +124,7 @@ async def test_art18_extension_is_granted_by_sla_and_shown(dispatched, dispatch_
     assert datetime.fromisoformat(extended.json()["handling_due_at"]) == datetime(
         2026, 12, 21, 16, tzinfo=UTC
     )
-    assert asked[0].headers["idempotency-key"] == "ext-1"
+    assert asked[0].headers["idempotency-key"] == f"{dispatched}:extension:1"
 
 
 async def test_art18_sla_refusal_keeps_its_rule(dispatched, dispatch_app, unit):

@@ -5,6 +5,7 @@ Each workflow action must check its rule on the ticket as locked, not as read be
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from fastapi import FastAPI
@@ -145,3 +146,76 @@ async def test_two_decisions_on_one_return_apply_exactly_one(
         assert refused.json()["error"]["code"] == "return_already_decided"
     finally:
         await engine.dispose()
+
+
+async def test_art18_no_ticket_lock_is_held_while_sla_decides_an_extension(
+    replicas, client_for, clock
+):
+    """While dispatch waits for sla's answer, the ticket's other work (here: sla's own
+    deadline event arriving in the inbox) goes on instead of queueing behind the lock."""
+    import httpx
+
+    from shared.clients.base import ServiceClient
+    from shared.events import DeadlineChanged, EventEnvelope
+    from shared.vocabulary import ClockKind
+
+    app, _ = replicas
+    asked, answer = asyncio.Event(), asyncio.Event()
+
+    async def slow_sla(request: httpx.Request) -> httpx.Response:
+        asked.set()
+        await answer.wait()
+        return httpx.Response(
+            200,
+            json={
+                "ticket_id": ticket_id,
+                "due_at": "2026-12-22T00:00:00+08:00",
+                "due_date": "2026-12-21",
+                "extensions_used": 1,
+            },
+        )
+
+    app.state.clients["sla"] = ServiceClient(
+        peer="sla",
+        base_url="http://sla",
+        token=lambda: "t",
+        retries=0,
+        transport=httpx.MockTransport(slow_sla),
+    )
+    ticket_id = await _submitted(app, client_for, clock)
+    async with client_for(app, Role.DISPATCHER) as agency:
+        await agency.post(f"/v1/tickets/{ticket_id}/dispatch", json={"unit_id": "tianhe-urban"})
+    deadline = DeadlineChanged(
+        ticket_id=ticket_id,
+        clock=ClockKind.VERIFICATION,
+        due_at=clock.now(),
+    )
+    envelope = EventEnvelope(
+        type=deadline.type_name,
+        source="sla",
+        occurred_at=clock.now(),
+        payload=deadline.model_dump(mode="json"),
+    ).model_dump(mode="json")
+    async with (
+        client_for(app, Role.UNIT, "tianhe-urban") as unit,
+        client_for(app, Role.SERVICE) as sla,
+    ):
+        await unit.post(f"/v1/tickets/{ticket_id}/accept")
+        extension = asyncio.create_task(
+            unit.post(
+                f"/v1/tickets/{ticket_id}/extensions",
+                json={"reason": "需协调多部门", "caller_notified": True},
+            )
+        )
+        try:
+            await asyncio.wait_for(asked.wait(), timeout=60)
+            # Seconds of work at most; a lock held across sla's answer blocks it for ever.
+            delivered = await asyncio.wait_for(sla.post("/v1/events", json=envelope), timeout=60)
+        finally:
+            answer.set()
+        extended = await extension
+    assert delivered.status_code == 200, delivered.text
+    assert extended.status_code == 200, extended.text
+    assert datetime.fromisoformat(extended.json()["handling_due_at"]) == datetime(
+        2026, 12, 21, 16, tzinfo=UTC
+    )

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 
 from dispatch.directory import service as directory
-from dispatch.tickets import service
+from dispatch.tickets import flows, service
 from dispatch.tickets.actions import (
     Context,
     Ctx,
@@ -31,7 +29,6 @@ from dispatch.tickets.schemas import (
 )
 from dispatch.workflow import rules
 from shared.auth import Principal
-from shared.clients.sla import SlaClient
 from shared.errors import RuleViolation
 from shared.vocabulary import StepAction
 
@@ -208,32 +205,15 @@ async def extend(
     body: ExtensionCreate,
     ctx: Ctx,
     principal: UnitActor,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> TicketRead:
     """Art 18: apply for an extension; sla grants it on the spot or refuses with the rule."""
-    row = await service.get_ticket(ctx.session, ticket_id, principal=principal, for_update=True)
-    rules.check_extension_allowed(
-        service.state_of(row), unit=principal.unit_id or "", caller_notified=body.caller_notified
-    )
-    key = idempotency_key or f"{ticket_id}:{row.handling_due_at}"
-    granted = await SlaClient(ctx.state.clients["sla"]).request_extension(
-        ticket_id=ticket_id, reason=body.reason, requested_by=principal.subject, idempotency_key=key
-    )
-    row.handling_due_at = granted.due_at
     return read(
-        await service.record(
-            ctx.session,
-            ctx.state.outbox,
-            row,
-            rules.Transition(service.state_of(row)),
-            principal=principal,
-            action=StepAction.EXTENDED,
-            now=ctx.now(),
+        await flows.extend(
+            ctx,
+            ticket_id,
+            principal,
             reason=body.reason,
-            details={
-                "due_at": granted.due_at.isoformat(),
-                "extensions_used": granted.extensions_used,
-            },
+            caller_notified=body.caller_notified,
         )
     )
 
