@@ -117,3 +117,24 @@ def unorder_outbox_per_destination_v2(schema: str) -> None:
         schema=schema,
         postgresql_where=sa.text("delivered_at IS NULL"),
     )
+
+
+def create_idempotency_v1(schema: str) -> None:
+    """The table of remembered keys (migration step; see ``shared.migration_ops``)."""
+    op.create_table(
+        "idempotency_key",
+        sa.Column("scope", sa.Text, primary_key=True),
+        sa.Column("route", sa.Text, primary_key=True),
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("body_hash", sa.Text, nullable=False),
+        sa.Column(
+            "claimed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+        sa.Column("status", sa.Integer),
+        sa.Column("content_type", sa.Text),
+        sa.Column("body", sa.LargeBinary),
+        schema=schema,
+    )
+    op.create_index(
+        "ix_idempotency_key_claimed_at", "idempotency_key", ["claimed_at"], schema=schema
+    )

@@ -34,6 +34,7 @@ from shared.db import SERVICES, asyncpg_dsn, make_engine, make_sessionmaker
 from shared.deps import ClockDep, SessionDep
 from shared.errors import error_body, install_error_handlers
 from shared.events import EventEnvelope
+from shared.idempotency import IdempotencyMiddleware
 from shared.logging import configure_logging, redact_text
 from shared.migrations import head_revisions
 from shared.outbox import EventHandler, Outbox, Relay, RelayMetrics
@@ -126,6 +127,10 @@ def create_app(
     }
 
     install_error_handlers(app)
+    # Inside the request log, so that a replayed answer is logged like any other.
+    app.add_middleware(
+        IdempotencyMiddleware, schema=service, settings=settings, sessions=lambda: state.sessions
+    )
     _install_request_middleware(app, service)
     app.include_router(_ops_router())
     if not settings.is_production:

@@ -9,12 +9,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.auth import Role, mint_token
 from shared.clock import FixedClock
 from shared.db import make_engine
-from shared.deps import get_session
 from shared.settings import Settings
 from tests.support.databases import DatabaseServer
 
@@ -87,17 +86,6 @@ def make_app(
 ) -> Callable[..., FastAPI]:
     """Build a service's app whose requests run inside the test's transaction."""
 
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        async with AsyncSession(
-            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        ) as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
-
     def build(service: str, **overrides: Any) -> FastAPI:
         from importlib import import_module
 
@@ -109,7 +97,11 @@ def make_app(
         }
         options.update(overrides)
         app = import_module(f"{service}.app").build_app(**options)
-        app.dependency_overrides[get_session] = test_session
+        # Every unit of work of the app (requests, idempotency keys) is a savepoint of the
+        # test's transaction, rolled back after the test.
+        app.state.sessions = async_sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
         return app
 
     return build

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select, text
 
-from shared.auth import Role
+from shared.auth import Role, mint_token
 from shared.events import EventEnvelope, TicketStatusChanged
 from shared.outbox import Outbox
 from tests.intake.conftest import CALL
@@ -36,11 +36,49 @@ async def test_a_retried_call_with_the_same_key_creates_nothing(agent, session):
     async with agent() as client:
         first = await client.post("/v1/tickets", json=CALL, headers={"Idempotency-Key": "c1"})
         again = await client.post("/v1/tickets", json=CALL, headers={"Idempotency-Key": "c1"})
-    assert (first.status_code, again.status_code) == (201, 200)
-    assert first.json()["id"] == again.json()["id"]
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert first.json() == again.json()
     assert len(await _events(session, "ticket.submitted.v1")) == 1
     count = await session.scalar(text("SELECT count(*) FROM intake.ticket"))
     assert count == 1
+
+
+async def test_a_key_reused_for_another_call_is_refused_and_keys_are_per_agent(
+    agent, intake_app, client_for, session
+):
+    async with agent() as client:
+        first = await client.post("/v1/tickets", json=CALL, headers={"Idempotency-Key": "c1"})
+        other_call = {**CALL, "text": "另一件事：路灯不亮"}
+        reused = await client.post(
+            "/v1/tickets", json=other_call, headers={"Idempotency-Key": "c1"}
+        )
+    # Another agent's key space is its own: the same key takes a new call, never the first.
+    async with client_for(intake_app, Role.AGENT) as colleague:
+        colleague.headers["Authorization"] = "Bearer " + mint_token(
+            intake_app.state.settings, role=Role.AGENT, subject="agent-2"
+        )
+        theirs = await colleague.post("/v1/tickets", json=CALL, headers={"Idempotency-Key": "c1"})
+    assert reused.status_code == 422
+    assert reused.json()["error"]["code"] == "idempotency_key_reused"
+    assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
+    count = await session.scalar(text("SELECT count(*) FROM intake.ticket"))
+    assert count == 2
+
+
+async def test_a_retried_note_reaches_the_unit_once(agent, session):
+    async with agent() as client:
+        ticket = await _take(client)
+        notes = [
+            await client.post(
+                f"/v1/tickets/{ticket['id']}/notes",
+                json={"text": "施工方今晚又开始打桩"},
+                headers={"Idempotency-Key": "n1"},
+            )
+            for _ in range(2)
+        ]
+    assert [n.status_code for n in notes] == [201, 201]
+    assert len(await _events(session, "ticket.caller_note_added.v1")) == 1
 
 
 @pytest.mark.parametrize(

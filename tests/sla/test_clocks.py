@@ -254,3 +254,27 @@ async def test_art21_final_feedback_is_due_three_working_days_after_the_procedur
     )
     async with client_for(sla_app, Role.DISPATCHER) as client:
         assert "final_feedback" not in await _clocks(client)
+
+
+async def test_art18_an_extension_key_used_on_another_ticket_is_refused(
+    dispatched, sla_app, client_for
+):
+    await dispatched("T1")
+    await dispatched("T2")
+    async with client_for(sla_app, Role.SERVICE) as client:
+        first = await client.post(
+            "/v1/tickets/T1/extensions",
+            json={"reason": "需协调", "requested_by": "u"},
+            headers={"Idempotency-Key": "k"},
+        )
+        other = await client.post(
+            "/v1/tickets/T2/extensions",
+            json={"reason": "需协调", "requested_by": "u"},
+            headers={"Idempotency-Key": "k"},
+        )
+        clocks = (await client.get("/v1/tickets/T2/clocks")).json()["items"]
+    assert first.status_code == 200
+    assert other.status_code == 422
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+    handling = next(c for c in clocks if c["kind"] == "handling")
+    assert handling["extensions_used"] == 0

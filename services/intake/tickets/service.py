@@ -44,8 +44,14 @@ async def create(
     idempotency_key: str | None,
     now: datetime,
 ) -> tuple[Ticket, bool]:
-    """Record a call; with a known idempotency key, return the first result (created False)."""
+    """Record a call; with a known idempotency key, return the first result (created False).
+
+    The shared Idempotency-Key mechanism answers retries before they get here; this key,
+    scoped to the agent, is the last guard that a call never becomes two tickets (a retry
+    that takes over a claim its first attempt left when its process died).
+    """
     if idempotency_key:
+        idempotency_key = f"{agent.role.value}:{agent.subject}:{idempotency_key}"
         earlier = await _by_key(session, idempotency_key)
         if earlier is not None:
             return earlier, False

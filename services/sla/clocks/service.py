@@ -222,6 +222,11 @@ async def extend(
         await session.scalars(select(Extension).where(Extension.idempotency_key == idempotency_key))
     ).first()
     if earlier is not None:
+        if earlier.ticket_id != ticket_id:
+            raise BadInput(
+                "this Idempotency-Key was used for another ticket's extension",
+                code="idempotency_key_reused",
+            )
         return earlier
     handling = await running_clock(session, ticket_id, ClockKind.HANDLING, lock=True)
     rehandling = await running_clock(session, ticket_id, ClockKind.REHANDLING) is not None

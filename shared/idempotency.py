@@ -1,0 +1,245 @@
+"""Idempotency-Key on every create of every service: a retry answers the first result.
+
+A request that changes something (POST, PUT, PATCH) and carries ``Idempotency-Key`` is
+remembered per caller, route and key, with a hash of its body:
+
+- the first request claims the key, runs, and — if it succeeded (2xx) — its answer is
+  stored; a failed request releases the key, so a corrected retry runs again;
+- a retry with the same body gets the stored answer (``Idempotent-Replayed: true``);
+- the same key with another body is refused: 422 ``idempotency_key_reused``;
+- a retry while the first is still running is told so: 409 ``idempotency_request_in_progress``
+  with ``Retry-After``. A claim left by a process that died mid-request is taken over after
+  :data:`STALE_CLAIM`.
+
+Keys are scoped to the caller (role, unit, subject) and the route, so one caller's key never
+answers another's request. Pure ASGI: nothing of the request is changed on the way through.
+Each service's migrations create the table (``migration_ops.create_idempotency_v1``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Column, DateTime, Integer, LargeBinary, Table, Text, and_, delete, func
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.auth import decode_token
+from shared.db import schema_metadata, session_scope
+from shared.errors import DomainError, error_body
+from shared.settings import Settings
+
+HEADER = b"idempotency-key"
+MAX_KEY_LENGTH = 200
+STALE_CLAIM = timedelta(minutes=2)
+WRITES = frozenset({"POST", "PUT", "PATCH"})
+
+
+def idempotency_table(schema: str) -> Table:
+    return Table(
+        "idempotency_key",
+        schema_metadata(schema),
+        Column("scope", Text, primary_key=True),
+        Column("route", Text, primary_key=True),
+        Column("key", Text, primary_key=True),
+        Column("body_hash", Text, nullable=False),
+        Column("claimed_at", DateTime(timezone=True), nullable=False),
+        Column("status", Integer),
+        Column("content_type", Text),
+        Column("body", LargeBinary),
+    )
+
+
+class IdempotencyMiddleware:
+    """Answers a retried write from what its first attempt answered."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        schema: str,
+        settings: Settings,
+        sessions: Callable[[], async_sessionmaker[AsyncSession]],
+    ) -> None:
+        self.app = app
+        self.table = idempotency_table(schema)
+        self.settings = settings
+        self.sessions = sessions  # looked up per request, so tests can bind their own
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITES:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        raw_key = headers.get(HEADER)
+        caller = self._caller(headers)
+        if raw_key is None or caller is None:  # no key, or no valid token: the app decides
+            await self.app(scope, receive, send)
+            return
+        key = raw_key.decode("latin-1")
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            await _answer(
+                send, 422, "bad_idempotency_key", "Idempotency-Key: 1–200 printable characters"
+            )
+            return
+        body = await _read_body(receive)
+        route = f"{scope['method']} {scope['path']}"
+        body_hash = hashlib.sha256(body).hexdigest()
+        earlier = await self._claim(caller, route, key, body_hash)
+        if earlier is not None:
+            await self._answer_earlier(send, earlier, body_hash)
+            return
+        captured = _Captured(send)
+        try:
+            await self.app(scope, _replay(body, receive), captured.send)
+        finally:
+            await self._settle(caller, route, key, captured)
+
+    def _caller(self, headers: dict[bytes, bytes]) -> str | None:
+        scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            principal = decode_token(self.settings, token.strip())
+        except DomainError:
+            return None
+        return f"{principal.role.value}:{principal.unit_id or ''}:{principal.subject}"
+
+    async def _claim(
+        self, caller: str, route: str, key: str, body_hash: str
+    ) -> dict[str, Any] | None:
+        """Claim the key (None), or the earlier request's row."""
+        t = self.table
+        this = and_(t.c.scope == caller, t.c.route == route, t.c.key == key)
+        async with session_scope(self.sessions()) as session:
+            claimed = await session.scalar(
+                insert(t)
+                .values(
+                    scope=caller, route=route, key=key, body_hash=body_hash, claimed_at=func.now()
+                )
+                .on_conflict_do_nothing()
+                .returning(t.c.key)
+            )
+            if claimed is not None:
+                return None
+            row = (
+                (await session.execute(sa.select(t).where(this).with_for_update())).mappings().one()
+            )
+            now = await session.scalar(sa.select(func.now()))
+            stale = row["status"] is None and row["claimed_at"] < now - STALE_CLAIM
+            if stale and row["body_hash"] == body_hash:
+                # Its first attempt died mid-request: run again (any effect it committed is
+                # guarded by the endpoint's own rules and keys).
+                await session.execute(sa.update(t).where(this).values(claimed_at=func.now()))
+                return None
+            return dict(row)
+
+    async def _answer_earlier(self, send: Send, row: dict[str, Any], body_hash: str) -> None:
+        if row["body_hash"] != body_hash:
+            await _answer(
+                send,
+                422,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used for another request: use a new key",
+            )
+        elif row["status"] is None:
+            await _answer(
+                send,
+                409,
+                "idempotency_request_in_progress",
+                "the first request with this Idempotency-Key is still running",
+                retry_after=True,
+            )
+        else:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": row["status"],
+                    "headers": [
+                        (b"content-type", (row["content_type"] or "application/json").encode()),
+                        (b"idempotent-replayed", b"true"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": row["body"] or b""})
+
+    async def _settle(self, caller: str, route: str, key: str, captured: _Captured) -> None:
+        t = self.table
+        this = and_(t.c.scope == caller, t.c.route == route, t.c.key == key)
+        async with session_scope(self.sessions()) as session:
+            if captured.status is not None and 200 <= captured.status < 300:
+                await session.execute(
+                    sa.update(t)
+                    .where(this)
+                    .values(
+                        status=captured.status,
+                        content_type=captured.content_type,
+                        body=bytes(captured.body),
+                    )
+                )
+            else:  # nothing was done: a corrected retry may run
+                await session.execute(delete(t).where(this))
+
+
+class _Captured:
+    """Passes the response through and keeps a copy of it."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.status: int | None = None
+        self.content_type: str | None = None
+        self.body = bytearray()
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            for name, value in message.get("headers", []):
+                if name.lower() == b"content-type":
+                    self.content_type = value.decode("latin-1")
+        elif message["type"] == "http.response.body":
+            self.body.extend(message.get("body", b""))
+        await self._send(message)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The body already read, then whatever the client does next (a disconnect)."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+async def _answer(
+    send: Send, status: int, code: str, message: str, *, retry_after: bool = False
+) -> None:
+    headers = [(b"content-type", b"application/json")]
+    if retry_after:
+        headers.append((b"retry-after", b"1"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send(
+        {"type": "http.response.body", "body": json.dumps(error_body(code, message)).encode()}
+    )
