@@ -63,6 +63,9 @@ def make_engine(
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        # A failed statement's error text must not carry its parameters (callers' sealed
+        # data, phone hashes, free text) into a log line.
+        hide_parameters=True,
         connect_args={"server_settings": {"application_name": application_name}},
     )
 

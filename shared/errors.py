@@ -6,11 +6,14 @@ Every error answers ``{"error": {"code", "message"}}``. Workflow refusals are
 
 from __future__ import annotations
 
+import json
+
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 log = structlog.get_logger(__name__)
 
@@ -84,6 +87,17 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
 
 
+async def send_error(
+    send: Send, status: int, code: str, message: str, *, headers: dict[str, str] | None = None
+) -> None:
+    """Answer with the one error shape from ASGI middleware, where no response class runs."""
+    raw = [(b"content-type", b"application/json")]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    body = json.dumps(error_body(code, message), ensure_ascii=False).encode()
+    await send({"type": "http.response.body", "body": body})
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
@@ -108,7 +122,7 @@ _STATUS_CODES = {
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Map every exception to the one error shape; unexpected ones become a logged 500."""
+    """Map the suite's errors to the one error shape (unexpected ones: ``shared.edge``)."""
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -128,8 +142,3 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", error_type=type(exc).__name__)
-        return JSONResponse(error_body("internal", "internal error"), status_code=500)

@@ -19,7 +19,6 @@ Each service's migrations create the table (``migration_ops.create_idempotency_v
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -32,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import decode_token
 from shared.db import schema_metadata, session_scope
-from shared.errors import DomainError, error_body
+from shared.errors import DomainError, send_error
 from shared.settings import Settings
 
 HEADER = b"idempotency-key"
@@ -84,7 +83,7 @@ class IdempotencyMiddleware:
             return
         key = raw_key.decode("latin-1")
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            await _answer(
+            await send_error(
                 send, 422, "bad_idempotency_key", "Idempotency-Key: 1–200 printable characters"
             )
             return
@@ -142,19 +141,19 @@ class IdempotencyMiddleware:
 
     async def _answer_earlier(self, send: Send, row: dict[str, Any], body_hash: str) -> None:
         if row["body_hash"] != body_hash:
-            await _answer(
+            await send_error(
                 send,
                 422,
                 "idempotency_key_reused",
                 "this Idempotency-Key was used for another request: use a new key",
             )
         elif row["status"] is None:
-            await _answer(
+            await send_error(
                 send,
                 409,
                 "idempotency_request_in_progress",
                 "the first request with this Idempotency-Key is still running",
-                retry_after=True,
+                headers={"Retry-After": "1"},
             )
         else:
             await send(
@@ -231,15 +230,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replayed
-
-
-async def _answer(
-    send: Send, status: int, code: str, message: str, *, retry_after: bool = False
-) -> None:
-    headers = [(b"content-type", b"application/json")]
-    if retry_after:
-        headers.append((b"retry-after", b"1"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send(
-        {"type": "http.response.body", "body": json.dumps(error_body(code, message)).encode()}
-    )

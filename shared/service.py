@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import parse_qs
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -26,12 +27,14 @@ from prometheus_client import (
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Principal, Role, require
 from shared.clients.base import ServiceClient, ServiceTokens
 from shared.clock import Clock
 from shared.db import SERVICES, asyncpg_dsn, make_engine, make_sessionmaker
 from shared.deps import ClockDep, SessionDep
+from shared.edge import EdgeMiddleware
 from shared.errors import error_body, install_error_handlers
 from shared.events import EventEnvelope
 from shared.idempotency import IdempotencyMiddleware
@@ -131,7 +134,8 @@ def create_app(
     app.add_middleware(
         IdempotencyMiddleware, schema=service, settings=settings, sessions=lambda: state.sessions
     )
-    _install_request_middleware(app, service)
+    app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLogMiddleware, registry=state.registry)  # outermost: logs all
     app.include_router(_ops_router())
     if not settings.is_production:
         app.include_router(_dev_router())
@@ -157,43 +161,67 @@ async def _run_relay(app: FastAPI) -> None:
     await relay.run()
 
 
-def _install_request_middleware(app: FastAPI, service: str) -> None:
-    requests = Counter(
-        "http_requests",
-        "HTTP requests",
-        ["method", "route", "status"],
-        registry=app.state.registry,
-    )
-    latency = Histogram(
-        "http_request_duration_seconds",
-        "HTTP request latency",
-        ["method", "route"],
-        registry=app.state.registry,
-    )
-    access_log = structlog.get_logger("access")
+MAX_LOGGED_PATH = 300  # a longer path is an attack or a mistake; its start is enough
 
-    @app.middleware("http")
-    async def request_context(request: Request, call_next: Any) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id[:64])
+
+class RequestLogMiddleware:
+    """Request ids, Prometheus counts and latency, and one redacted log line per request.
+
+    Pure ASGI (not BaseHTTPMiddleware): the request's body and errors pass through untouched.
+    """
+
+    QUIET = frozenset({"/healthz", "/readyz", "/metrics"})
+
+    def __init__(self, app: ASGIApp, *, registry: CollectorRegistry) -> None:
+        self.app = app
+        self.requests = Counter(
+            "http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=registry,
+        )
+        self.log = structlog.get_logger("access")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = (given or uuid.uuid4().hex)[:64]
+        structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode("latin-1")),
+                ]
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["X-Request-ID"] = request_id[:64]
-            return response
+            await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = getattr(request.scope.get("route"), "path", "unmatched")
-            requests.labels(request.method, route, str(status)).inc()
-            latency.labels(request.method, route).observe(elapsed)
-            if route not in ("/healthz", "/readyz", "/metrics"):
-                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-                access_log.info(
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            self.requests.labels(method, route, str(status)).inc()
+            self.latency.labels(method, route).observe(elapsed)
+            if route not in self.QUIET:
+                # Parameter names only: values can be a caller's words (a KB question, a
+                # search) and no pattern recognises every kind of personal data in them.
+                query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+                self.log.info(
                     "request",
-                    method=request.method,
-                    path=redact_text(target),
+                    method=method,
+                    path=redact_text(scope["path"][:MAX_LOGGED_PATH]),
+                    query=sorted(query)[:20],
                     status=status,
                     ms=round(elapsed * 1000, 1),
                 )

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     sla_url: str = "http://127.0.0.1:8003"
     log_level: str = "INFO"
     http_timeout_seconds: float = Field(default=5.0, gt=0)
+    # The largest request body a service reads (a policy document to import is the largest).
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
     relay_sweep_seconds: float = Field(default=5.0, gt=0)
     relay_batch_size: int = Field(default=50, gt=0, le=1000)
     relay_max_backoff_seconds: float = Field(default=300.0, gt=0)

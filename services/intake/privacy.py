@@ -74,6 +74,37 @@ def mask_address(address: str | None) -> str | None:
     return (match.group(1) if match else address[:2]) + "***"
 
 
+# Digits as callers and agents type them: ASCII, full-width, and Chinese numerals read out
+# one by one (幺 is how 1 is said on the phone).
+_DIGITS = str.maketrans(
+    "０１２３４５６７８９零〇一二三四五六七八九幺两",
+    "01234567890012345678912",
+)
+_DIGIT_RUN = re.compile(
+    r"[0-9０-９零〇一二三四五六七八九幺两][0-9０-９零〇一二三四五六七八九幺两\s\-－]{6,}"
+)
+
+
+def _numbers_in_any_script(text: str) -> str:
+    """Runs of digits written in any script, masked when they read as a phone or ID number."""
+    from shared.logging import REDACTED, redact_text
+
+    def masked(match: re.Match[str]) -> str:
+        run = match.group(0).rstrip(" \t-－")
+        ascii_run = run.translate(_DIGITS)
+        masked_run = REDACTED if redact_text(ascii_run) != ascii_run else run
+        return masked_run + match.group(0)[len(run) :]
+
+    return _DIGIT_RUN.sub(masked, text)
+
+
+def scrub_free_text(text: str | None) -> str | None:
+    """Any phone or identity number in text an agent typed (place, what the caller was told)."""
+    from shared.logging import redact_text
+
+    return redact_text(_numbers_in_any_script(text)) if text else text
+
+
 def scrub(text: str, *, name: str | None, phone: str | None, address: str | None) -> str:
     """The matter's text without the caller's own name, phone or address, nor any phone number.
 
@@ -88,4 +119,4 @@ def scrub(text: str, *, name: str | None, phone: str | None, address: str | None
     normal = normalise_phone(phone)
     if normal:
         text = text.replace(normal, mask_phone(normal) or "")
-    return redact_text(text)
+    return redact_text(_numbers_in_any_script(text))

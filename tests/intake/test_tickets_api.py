@@ -1,5 +1,7 @@
 """Taking calls: the three endings (Art 11, 13), idempotency, masking and contact (Art 25)."""
 
+import json
+
 import pytest
 from sqlalchemy import select, text
 
@@ -304,3 +306,29 @@ async def test_bad_calls_are_422_and_change_nothing(agent, session):
         ):
             assert (await client.post("/v1/tickets", json=body)).status_code == 422
     assert await session.scalar(text("SELECT count(*) FROM intake.ticket")) == 0
+
+
+async def test_art25_phones_in_any_script_and_the_callers_name_in_a_note_are_masked(agent, session):
+    call = {
+        **CALL,
+        "text": "噪音扰民，请回电１３９１２３４５６７８或一三九 一二三四 五六七八，住三楼",
+        "place": "林和西路工地门口，保安电话13700001111",
+    }
+    async with agent() as client:
+        ticket = await _take(client, call)
+        note = await client.post(
+            f"/v1/tickets/{ticket['id']}/notes", json={"text": "李雷说工地今晚又开工了"}
+        )
+    shown = json.dumps([ticket, note.json()], ensure_ascii=False)
+    stored = json.dumps(
+        [
+            [str(v) for v in row]
+            for table in ("ticket", "caller_note", "outbox")
+            for row in (await session.execute(text(f"SELECT * FROM intake.{table}"))).all()
+        ],
+        ensure_ascii=False,
+    )
+    for clear in ("１３９１２３４５６７８", "一三九 一二三四 五六七八", "13700001111", "李雷说"):
+        assert clear not in shown
+        assert clear not in stored
+    assert "住三楼" in ticket["text"]  # the matter's words stay

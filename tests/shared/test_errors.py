@@ -3,6 +3,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
+from shared.edge import EdgeMiddleware
 from shared.errors import BadInput, NotFound, RuleViolation, install_error_handlers
 
 
@@ -13,6 +14,7 @@ class Body(BaseModel):
 def _app() -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
+    app.add_middleware(EdgeMiddleware, max_body_bytes=10_000)
 
     @app.post("/extend")
     async def extend(body: Body) -> dict[str, int]:

@@ -54,3 +54,27 @@ def test_every_log_line_is_redacted_json(capsys):
     assert all(PHONE not in json.dumps(line, ensure_ascii=False) for line in lines)
     assert lines[0]["service"] == "intake" and lines[0]["event"] == "call_taken"
     assert lines[1]["event"] == f"library line mentioning {REDACTED}"
+
+
+def test_redaction_is_linear_in_the_length_of_the_text():
+    """A long run of letters with no "@" once cost quadratic time in the e-mail pattern: a
+    40,000-character URL froze a service for 30 s. Run in a child process so that a
+    regression fails the test (killed after a minute) instead of hanging the suite; the work
+    itself takes milliseconds."""
+    import subprocess
+    import sys
+
+    program = (
+        "from shared.logging import redact_text\n"
+        "for text in ('a' * 200_000, 'a.' * 100_000, '1' * 200_000, 'a@' * 100_000):\n"
+        "    redact_text(text)\n"
+    )
+    subprocess.run([sys.executable, "-c", program], check=True, timeout=60)
+
+
+def test_a_long_log_value_is_cut_before_it_is_redacted():
+    from shared.logging import MAX_LOGGED_CHARS, redact
+
+    logged = redact("x" * (MAX_LOGGED_CHARS * 10), "path")
+    assert len(logged) < MAX_LOGGED_CHARS + 50
+    assert logged.endswith(f"[{MAX_LOGGED_CHARS * 9} more characters]")

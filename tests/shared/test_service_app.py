@@ -4,9 +4,11 @@ import json
 from uuid import uuid4
 
 import pytest
+from sqlalchemy import text
 
 from shared.auth import Role, mint_token
 from shared.db import SERVICES, make_engine
+from shared.deps import SessionDep
 from shared.settings import Settings
 
 
@@ -164,3 +166,23 @@ async def test_request_id_is_echoed_and_access_log_is_redacted(make_app, client_
     access = [line for line in lines if line.get("event") == "request"]
     assert access and access[-1]["request_id"] == "req-42"
     assert "13812345678" not in json.dumps(lines)
+    assert access[-1]["query"] == ["caller_phone"]
+
+
+async def test_query_values_and_sql_parameters_never_reach_the_log(make_app, client_for, capsys):
+    """A KB question is a caller's words; a failed statement's parameters can be anything."""
+    app = make_app("intake")
+    async with client_for(app, Role.AGENT) as client:
+        await client.get("/v1/kb/search", params={"q": "我家住天河区林和西路88号怎么办居住证"})
+
+    async def failing(session: SessionDep) -> None:
+        await session.execute(
+            text("SELECT CAST(:address AS integer)"), {"address": "天河区林和西路88号"}
+        )
+
+    app.add_api_route("/v1/failing", failing)
+    async with client_for(app, Role.AGENT) as client:
+        failed = await client.get("/v1/failing")
+    assert failed.status_code == 422  # a value the database refused
+    out = capsys.readouterr().out
+    assert "林和西路88号" not in out

@@ -94,8 +94,9 @@ async def add_note(
 ) -> NoteRead:
     """Art 17: the caller's new situation, passed to the unit through dispatch."""
     ticket = await service.get(session, ticket_id)
+    state = request.app.state
     note = await service.add_note(
-        session, request.app.state.outbox, ticket, body.text, principal=agent, now=clock.now()
+        session, state.outbox, state.vault, ticket, body.text, principal=agent, now=clock.now()
     )
     return NoteRead(
         id=note.id, ticket_id=ticket_id, text=note.text, added_at=note.added_at, forwarded=True

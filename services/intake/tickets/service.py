@@ -9,14 +9,13 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.privacy import Vault, mask_address, mask_name, mask_phone, scrub
+from intake.privacy import Vault, mask_address, mask_name, mask_phone, scrub, scrub_free_text
 from intake.tickets.models import CallerNote, ContactAccess, Ticket
 from intake.tickets.rules import Outcome, check_note_allowed, check_outcome
 from intake.tickets.schemas import CallerRead, TicketCreate, TicketRead
 from shared.auth import Principal, Role
 from shared.errors import Forbidden, NotFound
 from shared.events import CallerNoteAdded, TicketSubmitted
-from shared.logging import redact_text
 from shared.outbox import Outbox
 from shared.workdays import local_date
 
@@ -78,11 +77,11 @@ async def create(
         "street": body.street,
         "text": scrub(body.text, **body.caller.model_dump()),
         "text_sealed": vault.seal(body.text),
-        "place": body.place,
+        "place": scrub_free_text(body.place),
         "outcome": body.outcome.value,
         "disposition": body.disposition.value,
         "emergency_number": body.emergency_number,
-        "told_caller": body.told_caller,
+        "told_caller": scrub_free_text(body.told_caller),
         "related_ticket_id": body.related_ticket_id,
         "kb_entry_id": body.kb_entry_id,
         "status": INITIAL_STATUS[body.outcome],
@@ -201,6 +200,7 @@ async def contact(
 async def add_note(
     session: AsyncSession,
     outbox: Outbox,
+    vault: Vault,
     ticket: Ticket,
     note_text: str,
     *,
@@ -212,7 +212,13 @@ async def add_note(
     note = CallerNote(
         id=str(uuid.uuid4()),
         ticket_id=ticket.id,
-        text=redact_text(note_text),
+        # The unit reads this: the caller's own name, phone and address are masked (Art 25).
+        text=scrub(
+            note_text,
+            name=vault.open(ticket.caller_name),
+            phone=vault.open(ticket.caller_phone),
+            address=vault.open(ticket.caller_address),
+        ),
         added_at=now,
         added_by=principal.subject,
     )
