@@ -115,5 +115,20 @@ def require(*roles: Role) -> Callable[[Request], Coroutine[Any, Any, Principal]]
     return dependency
 
 
+def require_service(*services: str) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
+    """A dependency admitting only the named services' identities (service-to-service calls)."""
+    admitted = frozenset(services)
+    check = require(Role.SERVICE)
+
+    async def dependency(request: Request) -> Principal:
+        principal = await check(request)
+        if principal.subject not in admitted:
+            raise Forbidden(f"service {principal.subject} may not do this")
+        return principal
+
+    dependency.admitted_roles = frozenset({Role.SERVICE})  # type: ignore[attr-defined]
+    return dependency
+
+
 # Any valid token: for reads that hold no personal data (the calendar, time limits).
 authenticated = require(*Role)

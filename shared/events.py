@@ -24,10 +24,12 @@ from shared.vocabulary import (
 
 
 class Event(BaseModel):
-    """Base of every event payload; subclasses set ``type_name``."""
+    """Base of every event payload; subclasses set ``type_name`` and the ``sender``, the one
+    service whose identity may post it (receivers refuse it from any other)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
     type_name: ClassVar[str]
+    sender: ClassVar[str]
 
 
 EventT = TypeVar("EventT", bound=Event)
@@ -54,6 +56,7 @@ class TicketSubmitted(Event):
     """intake → dispatch: a call became a ticket to dispatch (the dispatch clock starts)."""
 
     type_name: ClassVar[str] = "ticket.submitted.v1"
+    sender: ClassVar[str] = "intake"
     ticket_id: str
     number: str
     ticket_type: TicketType
@@ -68,6 +71,7 @@ class CallerNoteAdded(Event):
     """intake → dispatch: the caller reported a new situation before feedback (Art 17)."""
 
     type_name: ClassVar[str] = "ticket.caller_note_added.v1"
+    sender: ClassVar[str] = "intake"
     ticket_id: str
     note_id: str
     text: str
@@ -99,6 +103,7 @@ class TicketStepped(Event):
     """
 
     type_name: ClassVar[str] = "ticket.stepped.v1"
+    sender: ClassVar[str] = "dispatch"
     ticket_id: str
     ticket_type: TicketType
     category: str | None = None
@@ -115,6 +120,7 @@ class TicketStatusChanged(Event):
     """dispatch → intake: the status a caller is told when asking for progress (Art 11(4))."""
 
     type_name: ClassVar[str] = "ticket.status_changed.v1"
+    sender: ClassVar[str] = "dispatch"
     ticket_id: str
     status: TicketStatus
     unit_id: str | None = None
@@ -125,6 +131,7 @@ class DeadlineChanged(Event):
     """sla → dispatch: a clock's due time was set or moved (start, extension, calendar load)."""
 
     type_name: ClassVar[str] = "clock.deadline_changed.v1"
+    sender: ClassVar[str] = "sla"
     ticket_id: str
     clock: ClockKind
     due_at: datetime | None
@@ -135,6 +142,15 @@ class ClockBreached(Event):
     """sla → dispatch: a clock fell due without its work done (verification: window closed)."""
 
     type_name: ClassVar[str] = "clock.breached.v1"
+    sender: ClassVar[str] = "sla"
     ticket_id: str
     clock: ClockKind
     due_at: datetime
+
+
+def sender_of(event_type: str) -> str | None:
+    """The service that may send events of this type (None: a type this version does not know)."""
+    return _SENDERS.get(event_type)
+
+
+_SENDERS = {event.type_name: event.sender for event in Event.__subclasses__()}

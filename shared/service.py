@@ -35,8 +35,8 @@ from shared.clock import Clock
 from shared.db import SERVICES, asyncpg_dsn, make_engine, make_sessionmaker
 from shared.deps import ClockDep, SessionDep
 from shared.edge import EdgeMiddleware
-from shared.errors import error_body, install_error_handlers
-from shared.events import EventEnvelope
+from shared.errors import Forbidden, error_body, install_error_handlers
+from shared.events import EventEnvelope, sender_of
 from shared.idempotency import IdempotencyMiddleware
 from shared.logging import configure_logging, redact_text
 from shared.migrations import head_revisions
@@ -269,9 +269,16 @@ def _ops_router() -> APIRouter:
         envelope: EventEnvelope,
         request: Request,
         session: SessionDep,
-        _: ServiceDep,
+        caller: ServiceDep,
     ) -> dict[str, str]:
-        """Inbox of events from other services; a redelivered event changes nothing."""
+        """Inbox of events from other services; a redelivered event changes nothing.
+
+        A service may post only the events it sends, under its own name: a leaked or misused
+        service identity cannot forge another service's news (a status change, a breach).
+        """
+        sender = sender_of(envelope.type)
+        if envelope.source != caller.subject or sender not in (None, caller.subject):
+            raise Forbidden(f"{caller.subject} may not send {envelope.type} as {envelope.source}")
         state = request.app.state
         applied = await state.outbox.receive(session, envelope, state.event_handlers)
         return {"status": "applied" if applied else "duplicate", "id": str(envelope.id)}

@@ -109,20 +109,25 @@ def make_app(
 
 @pytest.fixture
 def token(settings: Settings) -> Callable[..., str]:
-    def mint(role: Role | str, unit_id: str | None = None) -> str:
-        return mint_token(settings, role=role, subject=f"test-{role}", unit_id=unit_id)
+    def mint(role: Role | str, unit_id: str | None = None, subject: str | None = None) -> str:
+        return mint_token(settings, role=role, subject=subject or f"test-{role}", unit_id=unit_id)
 
     return mint
 
 
 @pytest.fixture
 def client_for(token: Callable[..., str]) -> Callable[..., httpx.AsyncClient]:
-    """An in-process client of an app, authenticated as ``role`` (or anonymous)."""
+    """An in-process client of an app, authenticated as ``role`` (or anonymous); a service
+    client names the service it stands for (``as_service="dispatch"``)."""
 
     def build(
-        app: FastAPI, role: Role | str | None = None, unit_id: str | None = None
+        app: FastAPI,
+        role: Role | str | None = None,
+        unit_id: str | None = None,
+        *,
+        as_service: str | None = None,
     ) -> httpx.AsyncClient:
-        headers = {"Authorization": f"Bearer {token(role, unit_id)}"} if role else {}
+        headers = {"Authorization": f"Bearer {token(role, unit_id, as_service)}"} if role else {}
         # Unexpected errors answer 500 as in production instead of raising into the test.
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         return httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers)

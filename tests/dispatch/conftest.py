@@ -43,8 +43,8 @@ def dispatch_app(make_app):
 def as_role(dispatch_app, client_for):
     """A client of the dispatch app for a role (and unit)."""
 
-    def build(role: Role, unit_id: str | None = None):
-        return client_for(dispatch_app, role, unit_id)
+    def build(role: Role, unit_id: str | None = None, *, as_service: str | None = None):
+        return client_for(dispatch_app, role, unit_id, as_service=as_service)
 
     return build
 
@@ -60,7 +60,7 @@ def submit(as_role, clock):
         envelope, ticket_id = submitted_envelope(
             clock, category=category, district=district, ticket_type=ticket_type
         )
-        async with as_role(Role.SERVICE) as client:
+        async with as_role(Role.SERVICE, as_service="intake") as client:
             response = await client.post("/v1/events", json=envelope)
         assert response.json()["status"] == "applied", response.text
         return ticket_id

@@ -32,7 +32,7 @@ async def replicas(fresh_database_url, settings, clock) -> AsyncIterator[list[Fa
 
 async def _submitted(app: FastAPI, client_for, clock, **options) -> str:
     envelope, ticket_id = submitted_envelope(clock, **options)
-    async with client_for(app, Role.SERVICE) as service:
+    async with client_for(app, Role.SERVICE, as_service="intake") as service:
         assert (await service.post("/v1/events", json=envelope)).status_code == 200
     return ticket_id
 
@@ -120,7 +120,7 @@ async def test_two_decisions_on_one_return_apply_exactly_one(
     engine = make_engine(fresh_database_url, pool_size=4)
     app = build_app(settings=settings, engine=engine, clock=clock, run_relay=False)
     try:
-        async with client_for(app, Role.SERVICE) as service:
+        async with client_for(app, Role.SERVICE, as_service="intake") as service:
             envelope, ticket_id = submitted_envelope(clock)
             await service.post("/v1/events", json=envelope)
         async with client_for(app, Role.DISPATCHER) as agency:
@@ -198,7 +198,7 @@ async def test_art18_no_ticket_lock_is_held_while_sla_decides_an_extension(
     ).model_dump(mode="json")
     async with (
         client_for(app, Role.UNIT, "tianhe-urban") as unit,
-        client_for(app, Role.SERVICE) as sla,
+        client_for(app, Role.SERVICE, as_service="sla") as sla,
     ):
         await unit.post(f"/v1/tickets/{ticket_id}/accept")
         extension = asyncio.create_task(

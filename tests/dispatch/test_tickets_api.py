@@ -30,14 +30,15 @@ async def _post(client, path: str, json: dict | None = None, status: int = 200) 
     return response.json()
 
 
-async def _send_sla_event(as_role, clock, event) -> None:
+async def _send_event(as_role, clock, event) -> None:
+    """Deliver an event as its sender's identity (intake's note, sla's deadline …)."""
     envelope = EventEnvelope(
         type=event.type_name,
-        source="sla",
+        source=event.sender,
         occurred_at=clock.now(),
         payload=event.model_dump(mode="json"),
     )
-    async with as_role(Role.SERVICE) as client:
+    async with as_role(Role.SERVICE, as_service=event.sender) as client:
         assert (await client.post("/v1/events", json=envelope.model_dump(mode="json"))).is_success
 
 
@@ -197,7 +198,7 @@ async def test_art14_return_refused_once_sla_closes_the_window(
     ticket_id = await submit()
     async with agency() as client:
         await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
-    await _send_sla_event(
+    await _send_event(
         as_role,
         clock,
         ClockBreached(
@@ -293,10 +294,10 @@ async def test_sla_deadlines_and_breaches_show_in_the_poll(submit, agency, unit,
     async with agency() as client:
         await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
     due = clock.now() + timedelta(days=14)
-    await _send_sla_event(
+    await _send_event(
         as_role, clock, DeadlineChanged(ticket_id=ticket_id, clock="handling", due_at=due)
     )
-    await _send_sla_event(
+    await _send_event(
         as_role, clock, ClockBreached(ticket_id=ticket_id, clock="handling", due_at=due)
     )
     async with unit() as client:
@@ -320,7 +321,7 @@ async def test_art17_caller_note_then_judgement_restarts_the_period(
         await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
     async with unit() as client:
         await _post(client, f"/v1/tickets/{ticket_id}/accept")
-    await _send_sla_event(
+    await _send_event(
         as_role,
         clock,
         CallerNoteAdded(

@@ -10,6 +10,8 @@ from uuid import uuid4
 
 import httpx
 
+from shared.auth import Role, mint_token
+from shared.settings import get_settings
 from tests.support.stack import free_port_range
 
 
@@ -41,7 +43,7 @@ def _wait_for_tokens(process: subprocess.Popen, log: Path) -> dict[str, str]:
         if "Development tokens" in text:
             lines = text.split("Development tokens", 1)[1].splitlines()[1:]
             tokens = dict(line.split() for line in lines if len(line.split()) == 2)
-            if "sla" not in text or "service" not in tokens:
+            if "sla" not in text or "admin" not in tokens:  # the last one printed
                 time.sleep(0.1)
                 continue
             return tokens
@@ -64,6 +66,8 @@ def test_run_serves_three_services_and_resumes_with_the_same_data(tmp_path):
         "occurred_at": "2026-11-23T01:30:00+00:00",
         "payload": {},
     }
+    # The stack's services mint their own tokens with the development secret; so does this.
+    as_intake = mint_token(get_settings(), role=Role.SERVICE, subject="intake")
 
     first = _start(data_dir, base_port, tmp_path / "first.log")
     try:
@@ -75,14 +79,13 @@ def test_run_serves_three_services_and_resumes_with_the_same_data(tmp_path):
             "sub_unit",
             "supervisor",
             "admin",
-            "service",
         }
         for port in ports:
             assert httpx.get(f"http://127.0.0.1:{port}/readyz").json()["status"] == "ready"
         marked = httpx.post(
             f"http://127.0.0.1:{ports[1]}/v1/events",
             json=event,
-            headers={"Authorization": f"Bearer {tokens['service']}"},
+            headers={"Authorization": f"Bearer {as_intake}"},
         )
         assert marked.json()["status"] == "applied"
     finally:
@@ -101,7 +104,7 @@ def test_run_serves_three_services_and_resumes_with_the_same_data(tmp_path):
         again = httpx.post(
             f"http://127.0.0.1:{ports[1]}/v1/events",
             json=event,
-            headers={"Authorization": f"Bearer {tokens['service']}"},
+            headers={"Authorization": f"Bearer {as_intake}"},
         )
         assert again.json()["status"] == "duplicate"  # the first run's data is still there
     finally:

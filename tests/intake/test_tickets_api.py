@@ -205,7 +205,7 @@ async def test_art25_contact_in_full_only_for_the_agent_of_the_call_and_the_assi
         occurred_at=clock.now(),
         payload=status.model_dump(mode="json"),
     )
-    async with client_for(intake_app, Role.SERVICE) as service:
+    async with client_for(intake_app, Role.SERVICE, as_service="dispatch") as service:
         await service.post("/v1/events", json=envelope.model_dump(mode="json"))
     async with client_for(intake_app, Role.UNIT, "tianhe-urban") as unit:
         assigned = await unit.get(f"/v1/tickets/{ticket['id']}/contact")
@@ -245,7 +245,7 @@ async def test_art25_a_unit_whose_return_was_approved_no_longer_reads_the_contac
             occurred_at=clock.now(),
             payload=event.model_dump(mode="json"),
         )
-        async with client_for(intake_app, Role.SERVICE) as service:
+        async with client_for(intake_app, Role.SERVICE, as_service="dispatch") as service:
             await service.post("/v1/events", json=envelope.model_dump(mode="json"))
 
     async def read_by_unit() -> int:

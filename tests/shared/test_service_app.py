@@ -69,7 +69,7 @@ async def test_inbox_applies_an_event_once(make_app, client_for):
 
     app = make_app("dispatch", event_handlers={"test.counted.v1": count})
     envelope = _envelope()
-    async with client_for(app, Role.SERVICE) as client:
+    async with client_for(app, Role.SERVICE, as_service="intake") as client:
         first = await client.post("/v1/events", json=envelope)
         second = await client.post("/v1/events", json=envelope)
     assert first.json()["status"] == "applied"
@@ -78,7 +78,7 @@ async def test_inbox_applies_an_event_once(make_app, client_for):
 
 
 async def test_inbox_accepts_unknown_event_types_once(make_app, client_for):
-    async with client_for(make_app("sla"), Role.SERVICE) as client:
+    async with client_for(make_app("sla"), Role.SERVICE, as_service="intake") as client:
         body = {**_envelope(), "type": "something.new.v9"}
         assert (await client.post("/v1/events", json=body)).json()["status"] == "applied"
         assert (await client.post("/v1/events", json=body)).json()["status"] == "duplicate"
@@ -94,7 +94,7 @@ async def test_a_failing_handler_leaves_no_inbox_record(make_app, client_for):
 
     app = make_app("dispatch", event_handlers={"test.counted.v1": flaky})
     envelope = _envelope()
-    async with client_for(app, Role.SERVICE) as client:
+    async with client_for(app, Role.SERVICE, as_service="intake") as client:
         assert (await client.post("/v1/events", json=envelope)).status_code == 500
         assert (await client.post("/v1/events", json=envelope)).json()["status"] == "applied"
     assert len(calls) == 2
@@ -105,6 +105,32 @@ async def test_only_services_may_post_events(make_app, client_for, role):
     async with client_for(make_app("dispatch"), role, "u1") as client:
         response = await client.post("/v1/events", json=_envelope())
     assert response.status_code == 403
+
+
+async def test_a_service_may_post_only_the_events_it_sends_under_its_own_name(
+    make_app, client_for, clock
+):
+    """A forged status change once let another unit read a caller's contact (Art 25)."""
+    from shared.events import EventEnvelope, TicketStatusChanged
+
+    event = TicketStatusChanged(ticket_id="t", status="dispatched", unit_id="u", at=clock.now())
+
+    def envelope(source: str) -> dict:
+        return EventEnvelope(
+            type=event.type_name,
+            source=source,
+            occurred_at=clock.now(),
+            payload=event.model_dump(mode="json"),
+        ).model_dump(mode="json")
+
+    app = make_app("intake")
+    async with client_for(app, Role.SERVICE, as_service="sla") as sla:
+        as_itself = await sla.post("/v1/events", json=envelope("sla"))
+        posing = await sla.post("/v1/events", json=envelope("dispatch"))
+    async with client_for(app, Role.SERVICE, as_service="dispatch") as dispatch:
+        genuine = await dispatch.post("/v1/events", json=envelope("dispatch"))
+    assert (as_itself.status_code, posing.status_code) == (403, 403)
+    assert genuine.status_code == 200
 
 
 async def test_malformed_event_is_422(make_app, client_for):

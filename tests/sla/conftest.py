@@ -54,7 +54,7 @@ def step(sla_app, client_for):
     async def deliver(
         ticket_id: str, action: str, at: datetime, *changes: tuple[str, ...], **options
     ) -> None:
-        async with client_for(sla_app, Role.SERVICE) as client:
+        async with client_for(sla_app, Role.SERVICE, as_service="dispatch") as client:
             response = await client.post(
                 "/v1/events", json=step_envelope(ticket_id, action, at, *changes, **options)
             )

@@ -62,7 +62,7 @@ async def test_art17_consultation_is_two_working_days(dispatched, sla_app, clien
 
 async def test_art18_two_extensions_then_refused(dispatched, sla_app, client_for):
     await dispatched()
-    async with client_for(sla_app, Role.SERVICE) as client:
+    async with client_for(sla_app, Role.SERVICE, as_service="dispatch") as client:
         first = await _extend(client, "k1")
         again = await _extend(client, "k1")  # a retry: same answer, nothing added
         second = await _extend(client, "k2")
@@ -80,7 +80,7 @@ async def test_art18_extension_after_the_due_time_is_refused(
 ):
     await dispatched()
     clock.advance(timedelta(days=20))
-    async with client_for(sla_app, Role.SERVICE) as client:
+    async with client_for(sla_app, Role.SERVICE, as_service="dispatch") as client:
         late = await _extend(client, "late")
     assert late.json()["error"]["code"] == "extension_after_due"
 
@@ -89,7 +89,7 @@ async def test_art20_rehandling_cannot_be_extended(dispatched, step, sla_app, cl
     await dispatched()
     await step("T1", "feedback_submitted", clock.now(), ("stop", "handling", "completed"))
     await step("T1", "sent_back_for_rehandling", clock.now(), ("start", "rehandling"))
-    async with client_for(sla_app, Role.SERVICE) as client:
+    async with client_for(sla_app, Role.SERVICE, as_service="dispatch") as client:
         refused = await _extend(client, "r1")
         running = await _clocks(client)
     assert refused.json()["error"]["code"] == "no_extension_in_rehandling"
@@ -132,7 +132,7 @@ async def test_a_redelivered_step_changes_nothing(sla_app, client_for, clock):
     from tests.sla.conftest import step_envelope
 
     envelope = step_envelope("T9", "submitted", clock.now(), ("start", "dispatch"))
-    async with client_for(sla_app, Role.SERVICE) as client:
+    async with client_for(sla_app, Role.SERVICE, as_service="dispatch") as client:
         await client.post("/v1/events", json=envelope)
         assert (await client.post("/v1/events", json=envelope)).json()["status"] == "duplicate"
         assert len((await client.get("/v1/tickets/T9/clocks")).json()["items"]) == 1
@@ -231,7 +231,7 @@ async def test_clock_endpoints_refuse_other_roles(sla_app, client_for, role):
 
 async def test_extension_needs_an_idempotency_key(dispatched, sla_app, client_for):
     await dispatched()
-    async with client_for(sla_app, Role.SERVICE) as client:
+    async with client_for(sla_app, Role.SERVICE, as_service="dispatch") as client:
         response = await client.post(
             "/v1/tickets/T1/extensions", json={"reason": "x", "requested_by": "y"}
         )
@@ -261,7 +261,7 @@ async def test_art18_an_extension_key_used_on_another_ticket_is_refused(
 ):
     await dispatched("T1")
     await dispatched("T2")
-    async with client_for(sla_app, Role.SERVICE) as client:
+    async with client_for(sla_app, Role.SERVICE, as_service="dispatch") as client:
         first = await client.post(
             "/v1/tickets/T1/extensions",
             json={"reason": "需协调", "requested_by": "u"},

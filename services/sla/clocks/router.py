@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
 
-from shared.auth import Principal, Role, require
+from shared.auth import Principal, Role, require, require_service
 from shared.clock import SHANGHAI
 from shared.deps import ClockDep, SessionDep
 from sla.clocks import service
@@ -22,7 +22,8 @@ Reader = Annotated[
     Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.SERVICE))
 ]
 Agency = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.ADMIN))]
-ServiceCaller = Annotated[Principal, Depends(require(Role.SERVICE))]
+# Extensions are asked by dispatch, which checked the unit's rules first (Art 18).
+Dispatch = Annotated[Principal, Depends(require_service("dispatch"))]
 
 
 @router.get("/v1/tickets/{ticket_id}/clocks", response_model=ClocksRead)
@@ -39,7 +40,7 @@ async def extend(
     request: Request,
     session: SessionDep,
     clock: ClockDep,
-    _: ServiceCaller,
+    _: Dispatch,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200)],
 ) -> ExtensionRead:
     """Art 18: granted with the new due time, or refused (409) with the rule."""
