@@ -1,4 +1,8 @@
-"""Typed dependencies every endpoint uses (``SessionDep``, ``ClockDep``, ``SettingsDep``)."""
+"""Typed dependencies every endpoint uses (``SessionDep``, ``ClockDep``, ``OutboxDep`` …).
+
+Endpoints take what they need through these, never from ``request.app.state``, so a test
+can hand an app other parts through ``app.dependency_overrides`` without patching.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.clients.base import ServiceClient
 from shared.clock import Clock
 from shared.db import session_scope
+from shared.outbox import Outbox
 from shared.settings import Settings
 
 
@@ -27,7 +33,17 @@ def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def get_outbox(request: Request) -> Outbox:
+    return request.app.state.outbox
+
+
+def get_peers(request: Request) -> dict[str, ServiceClient]:
+    return request.app.state.clients
+
+
 # scope="function": commit before the response is sent, so a 2xx means the change is durable.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+OutboxDep = Annotated[Outbox, Depends(get_outbox)]
+PeersDep = Annotated[dict[str, ServiceClient], Depends(get_peers)]

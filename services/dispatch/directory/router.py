@@ -16,7 +16,6 @@ from dispatch.directory.schemas import (
 )
 from shared.auth import Principal, Role, authenticated, require
 from shared.deps import ClockDep, SessionDep
-from shared.errors import BadInput
 
 router = APIRouter(tags=["directory"])
 Reader = Annotated[Principal, Depends(authenticated)]
@@ -40,14 +39,7 @@ async def get_unit(unit_id: str, session: SessionDep, _: Reader) -> UnitRead:
 @router.post("/v1/units", response_model=UnitRead, status_code=201)
 async def add_unit(body: UnitCreate, session: SessionDep, _: Admin) -> UnitRead:
     """Add a unit to the directory."""
-    if await session.get(Unit, body.id):
-        raise BadInput(f"unit {body.id!r} exists")
-    if body.parent_id:
-        await service.get_unit(session, body.parent_id)
-    unit = Unit(**body.model_dump())
-    session.add(unit)
-    await session.flush()
-    return UnitRead.model_validate(unit)
+    return UnitRead.model_validate(await service.add_unit(session, Unit(**body.model_dump())))
 
 
 @router.get("/v1/routing-rules", response_model=RoutingRulesRead)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.directory.models import RoutingRule, Unit
 from dispatch.directory.rules import Route, suggest_route
-from shared.errors import NotFound
+from shared.errors import BadInput, NotFound
 
 REFERENCE = Path(__file__).parent / "reference"
 
@@ -47,6 +47,17 @@ async def suggest(
     rules = await list_rules(session)
     routes = [Route(r.id or 0, r.category, r.district, r.unit_id, r.priority) for r in rules]
     return suggest_route(routes, category=category, district=district)
+
+
+async def add_unit(session: AsyncSession, unit: Unit) -> Unit:
+    """A new unit; its parent (for a sub-unit) must exist."""
+    if await session.get(Unit, unit.id):
+        raise BadInput(f"unit {unit.id!r} exists")
+    if unit.parent_id:
+        await get_unit(session, unit.parent_id)
+    session.add(unit)
+    await session.flush()
+    return unit
 
 
 async def add_rule(session: AsyncSession, rule: RoutingRule) -> RoutingRule:

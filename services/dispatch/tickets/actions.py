@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.directory import service as directory
@@ -16,8 +16,10 @@ from dispatch.tickets.models import Ticket
 from dispatch.tickets.schemas import TicketRead
 from dispatch.workflow import rules
 from shared.auth import Principal, Role, require
+from shared.clients.base import ServiceClient
 from shared.clock import Clock
-from shared.deps import ClockDep, SessionDep
+from shared.deps import ClockDep, OutboxDep, PeersDep, SessionDep
+from shared.outbox import Outbox
 from shared.vocabulary import StepAction
 
 Agency = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.ADMIN))]
@@ -39,20 +41,19 @@ def read(row: Ticket) -> TicketRead:
 class Context:
     """What every ticket endpoint needs besides its body and caller."""
 
-    request: Request
     session: AsyncSession
     clock: Clock
-
-    @property
-    def state(self) -> Any:
-        return self.request.app.state
+    outbox: Outbox
+    peers: dict[str, ServiceClient]
 
     def now(self) -> datetime:
         return self.clock.now()
 
 
-async def _context(request: Request, session: SessionDep, clock: ClockDep) -> Context:
-    return Context(request, session, clock)
+async def _context(
+    session: SessionDep, clock: ClockDep, outbox: OutboxDep, peers: PeersDep
+) -> Context:
+    return Context(session, clock, outbox, peers)
 
 
 Ctx = Annotated[Context, Depends(_context)]
@@ -76,7 +77,7 @@ async def apply_action(
         await before(row)
     return await service.record(
         ctx.session,
-        ctx.state.outbox,
+        ctx.outbox,
         row,
         moved,
         principal=principal,

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from dispatch.directory import service as directory
-from dispatch.directory.models import RoutingRule
-from dispatch.tickets import service
+from dispatch.tickets import flows, service
 from dispatch.tickets.actions import (
     Agency,
     Ctx,
@@ -15,7 +13,6 @@ from dispatch.tickets.actions import (
     read,
     require_units,
 )
-from dispatch.tickets.models import Determination, FeedbackRecord, ReturnRequest, Ticket
 from dispatch.tickets.schemas import (
     DeterminationCreate,
     DispatchRequest,
@@ -26,15 +23,10 @@ from dispatch.tickets.schemas import (
     TicketRead,
 )
 from dispatch.workflow import rules
-from shared.errors import BadInput, NotFound, RuleViolation
+from shared.errors import BadInput
 from shared.vocabulary import StepAction
 
 router = APIRouter(tags=["agency"])
-RETURN_STEPS = {
-    rules.ReturnDecision.APPROVE: StepAction.RETURN_APPROVED,
-    rules.ReturnDecision.REJECT: StepAction.RETURN_REJECTED,
-    rules.ReturnDecision.SEVERAL_UNITS: StepAction.RETURN_SEVERAL_UNITS,
-}
 
 
 @router.post("/v1/tickets/{ticket_id}/dispatch", response_model=TicketRead)
@@ -75,43 +67,7 @@ async def decide_return(
     principal: Agency,
 ) -> TicketRead:
     """Art 15: approve (re-dispatch, period restarts), reject (it continues), several units."""
-    return_request = (
-        await ctx.session.execute(
-            select(ReturnRequest).where(ReturnRequest.id == return_id).with_for_update()
-        )
-    ).scalar_one_or_none()
-    if return_request is None:
-        raise NotFound(f"no return request {return_id}")
-    if return_request.decision is not None:
-        raise RuleViolation("return_already_decided", "this return was decided already")
-    co_handlers = await require_units(ctx.session, body.co_handlers)
-    now = ctx.now()
-
-    async def resuggest(row: Ticket) -> None:
-        await service.refresh_suggestion(ctx.session, row)
-
-    return_request.decision = body.decision.value
-    return_request.decision_reason = body.reason
-    return_request.decided_at = now
-    return_request.decided_by = principal.subject
-    await ctx.session.flush()
-    row = await apply_action(
-        ctx,
-        return_request.ticket_id,
-        principal,
-        action=RETURN_STEPS[body.decision],
-        reason=body.reason,
-        transition=lambda t: rules.decide_return(
-            t, decision=body.decision, co_handlers=co_handlers
-        ),
-        details={
-            "return_id": return_id,
-            "returning_unit": return_request.unit_id,
-            "co_handlers": sorted(co_handlers),
-        },
-        before=resuggest if body.decision is rules.ReturnDecision.APPROVE else None,
-    )
-    return read(row)
+    return read(await flows.decide_return(ctx, return_id, body, principal))
 
 
 @router.post("/v1/tickets/{ticket_id}/determination", response_model=TicketRead)
@@ -122,61 +78,7 @@ async def determine(
     principal: Agency,
 ) -> TicketRead:
     """Art 16: settle a difficult ticket; the principle may become a routing rule."""
-    await directory.get_unit(ctx.session, body.unit_id)
-    co_handlers = await require_units(ctx.session, body.co_handlers)
-    now = ctx.now()
-    row = await apply_action(
-        ctx,
-        ticket_id,
-        principal,
-        action=StepAction.DETERMINED,
-        reason=body.principle,
-        transition=lambda t: rules.determine(
-            t,
-            dispute=body.dispute_kind,
-            consulted=body.consulted_body,
-            unit=body.unit_id,
-            co_handlers=co_handlers,
-        ),
-        details={
-            "dispute_kind": body.dispute_kind,
-            "consulted_body": body.consulted_body,
-            "unit_id": body.unit_id,
-        },
-    )
-    rule_id = None
-    if body.record_as_routing_rule:
-        if not body.principle:
-            raise BadInput("a routing rule needs the principle it records")
-        rule = await directory.add_rule(
-            ctx.session,
-            RoutingRule(
-                category=row.category,
-                district=row.district,
-                unit_id=body.unit_id,
-                priority=50,
-                note=body.principle,
-                source="determination",
-                created_at=now,
-                created_by=principal.subject,
-            ),
-        )
-        rule_id = rule.id
-    ctx.session.add(
-        Determination(
-            ticket_id=ticket_id,
-            dispute_kind=body.dispute_kind.value,
-            consulted_body=body.consulted_body.value,
-            unit_id=body.unit_id,
-            co_handlers=sorted(co_handlers),
-            principle=body.principle,
-            routing_rule_id=rule_id,
-            decided_at=now,
-            decided_by=principal.subject,
-        )
-    )
-    await ctx.session.flush()
-    return read(row)
+    return read(await flows.determine(ctx, ticket_id, body, principal))
 
 
 @router.post("/v1/tickets/{ticket_id}/feedback/review", response_model=TicketRead)
@@ -187,28 +89,7 @@ async def review_feedback(
     principal: Agency,
 ) -> TicketRead:
     """Art 19: compliant feedback goes to the caller; non-compliant goes back, no restart."""
-    if not body.approved and not body.reason:
-        raise BadInput("say why the feedback does not comply")
-    latest = (
-        await ctx.session.scalars(
-            select(FeedbackRecord)
-            .where(FeedbackRecord.ticket_id == ticket_id, FeedbackRecord.stage == "unit")
-            .order_by(FeedbackRecord.id.desc())
-            .limit(1)
-        )
-    ).first()
-    row = await apply_action(
-        ctx,
-        ticket_id,
-        principal,
-        action=StepAction.FEEDBACK_APPROVED if body.approved else StepAction.FEEDBACK_SENT_BACK,
-        reason=body.reason,
-        transition=lambda t: rules.review_feedback(t, compliant=body.approved),
-    )
-    if latest is not None:
-        latest.approved, latest.review_reason = body.approved, body.reason
-        latest.reviewed_at, latest.reviewed_by = ctx.now(), principal.subject
-    return read(row)
+    return read(await flows.review_feedback(ctx, ticket_id, body, principal))
 
 
 @router.post("/v1/tickets/{ticket_id}/evaluation", response_model=TicketRead)

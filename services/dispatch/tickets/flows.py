@@ -1,15 +1,24 @@
-"""Flows that span a call to another service: no ticket lock is held across the network."""
+"""Multi-step flows of the ticket endpoints: each checks its rule on the ticket as locked and
+records what happened; none holds a ticket's lock across a call to another service."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
-from dispatch.tickets import service
-from dispatch.tickets.actions import Context
-from dispatch.tickets.models import Ticket, TicketEvent
+from dispatch.directory import service as directory
+from dispatch.directory.models import RoutingRule
+from dispatch.tickets import repository, service
+from dispatch.tickets.actions import Context, apply_action, require_units
+from dispatch.tickets.models import Determination, FeedbackRecord, ReturnRequest, Ticket
+from dispatch.tickets.schemas import (
+    DeterminationCreate,
+    FeedbackCreate,
+    ReturnCreate,
+    ReturnDecisionCreate,
+    ReviewRequest,
+)
 from dispatch.workflow import rules
 from shared.auth import Principal
 from shared.clients.sla import SlaClient
+from shared.errors import BadInput, RuleViolation
 from shared.vocabulary import StepAction
 
 
@@ -25,8 +34,8 @@ async def extend(
     unit = principal.unit_id or ""
     row = await service.get_ticket(ctx.session, ticket_id, principal=principal)
     rules.check_extension_allowed(service.state_of(row), unit=unit, caller_notified=caller_notified)
-    recorded = await _extensions_recorded(ctx, ticket_id)
-    granted = await SlaClient(ctx.state.clients["sla"]).request_extension(
+    recorded = await repository.steps_recorded(ctx.session, ticket_id, StepAction.EXTENDED)
+    granted = await SlaClient(ctx.peers["sla"]).request_extension(
         ticket_id=ticket_id,
         reason=reason,
         requested_by=principal.subject,
@@ -36,12 +45,14 @@ async def extend(
     # The ticket may have moved while sla answered (a return decided, feedback sent): the
     # rule is checked again on the row as locked; a refusal here is a 409 like any other.
     rules.check_extension_allowed(service.state_of(row), unit=unit, caller_notified=caller_notified)
-    if granted.extensions_used <= await _extensions_recorded(ctx, ticket_id):
+    if granted.extensions_used <= await repository.steps_recorded(
+        ctx.session, ticket_id, StepAction.EXTENDED
+    ):
         return row  # sla answered an extension this ticket's history already holds
     row.handling_due_at = granted.due_at
     return await service.record(
         ctx.session,
-        ctx.state.outbox,
+        ctx.outbox,
         row,
         rules.Transition(service.state_of(row)),
         principal=principal,
@@ -52,8 +63,171 @@ async def extend(
     )
 
 
-async def _extensions_recorded(ctx: Context, ticket_id: str) -> int:
-    query = select(func.count()).where(
-        TicketEvent.ticket_id == ticket_id, TicketEvent.action == StepAction.EXTENDED.value
+RETURN_STEPS = {
+    rules.ReturnDecision.APPROVE: StepAction.RETURN_APPROVED,
+    rules.ReturnDecision.REJECT: StepAction.RETURN_REJECTED,
+    rules.ReturnDecision.SEVERAL_UNITS: StepAction.RETURN_SEVERAL_UNITS,
+}
+
+
+async def decide_return(
+    ctx: Context, return_id: int, body: ReturnDecisionCreate, principal: Principal
+) -> Ticket:
+    """Art 15: approve (re-dispatch, period restarts), reject (it continues), several units."""
+    return_request = await repository.return_request_locked(ctx.session, return_id)
+    if return_request.decision is not None:
+        raise RuleViolation("return_already_decided", "this return was decided already")
+    co_handlers = await require_units(ctx.session, body.co_handlers)
+    now = ctx.now()
+
+    async def resuggest(row: Ticket) -> None:
+        await service.refresh_suggestion(ctx.session, row)
+
+    return_request.decision = body.decision.value
+    return_request.decision_reason = body.reason
+    return_request.decided_at = now
+    return_request.decided_by = principal.subject
+    await ctx.session.flush()
+    row = await apply_action(
+        ctx,
+        return_request.ticket_id,
+        principal,
+        action=RETURN_STEPS[body.decision],
+        reason=body.reason,
+        transition=lambda t: rules.decide_return(
+            t, decision=body.decision, co_handlers=co_handlers
+        ),
+        details={
+            "return_id": return_id,
+            "returning_unit": return_request.unit_id,
+            "co_handlers": sorted(co_handlers),
+        },
+        before=resuggest if body.decision is rules.ReturnDecision.APPROVE else None,
     )
-    return int(await ctx.session.scalar(query) or 0)
+    return row
+
+
+async def determine(
+    ctx: Context, ticket_id: str, body: DeterminationCreate, principal: Principal
+) -> Ticket:
+    """Art 16: settle a difficult ticket; the principle may become a routing rule."""
+    await directory.get_unit(ctx.session, body.unit_id)
+    co_handlers = await require_units(ctx.session, body.co_handlers)
+    now = ctx.now()
+    row = await apply_action(
+        ctx,
+        ticket_id,
+        principal,
+        action=StepAction.DETERMINED,
+        reason=body.principle,
+        transition=lambda t: rules.determine(
+            t,
+            dispute=body.dispute_kind,
+            consulted=body.consulted_body,
+            unit=body.unit_id,
+            co_handlers=co_handlers,
+        ),
+        details={
+            "dispute_kind": body.dispute_kind,
+            "consulted_body": body.consulted_body,
+            "unit_id": body.unit_id,
+        },
+    )
+    rule_id = None
+    if body.record_as_routing_rule:
+        if not body.principle:
+            raise BadInput("a routing rule needs the principle it records")
+        rule = await directory.add_rule(
+            ctx.session,
+            RoutingRule(
+                category=row.category,
+                district=row.district,
+                unit_id=body.unit_id,
+                priority=50,
+                note=body.principle,
+                source="determination",
+                created_at=now,
+                created_by=principal.subject,
+            ),
+        )
+        rule_id = rule.id
+    ctx.session.add(
+        Determination(
+            ticket_id=ticket_id,
+            dispute_kind=body.dispute_kind.value,
+            consulted_body=body.consulted_body.value,
+            unit_id=body.unit_id,
+            co_handlers=sorted(co_handlers),
+            principle=body.principle,
+            routing_rule_id=rule_id,
+            decided_at=now,
+            decided_by=principal.subject,
+        )
+    )
+    await ctx.session.flush()
+    return row
+
+
+async def review_feedback(
+    ctx: Context, ticket_id: str, body: ReviewRequest, principal: Principal
+) -> Ticket:
+    """Art 19: compliant feedback goes to the caller; non-compliant goes back, no restart."""
+    if not body.approved and not body.reason:
+        raise BadInput("say why the feedback does not comply")
+    latest = await repository.latest_feedback(ctx.session, ticket_id, "unit")
+    row = await apply_action(
+        ctx,
+        ticket_id,
+        principal,
+        action=StepAction.FEEDBACK_APPROVED if body.approved else StepAction.FEEDBACK_SENT_BACK,
+        reason=body.reason,
+        transition=lambda t: rules.review_feedback(t, compliant=body.approved),
+    )
+    if latest is not None:
+        latest.approved, latest.review_reason = body.approved, body.reason
+        latest.reviewed_at, latest.reviewed_by = ctx.now(), principal.subject
+    return row
+
+
+async def apply_to_return(
+    ctx: Context, ticket_id: str, body: ReturnCreate, principal: Principal
+) -> ReturnRequest:
+    """Art 14: apply to return, with reason and basis, inside the verification window."""
+    unit = principal.unit_id or ""
+    now = ctx.now()
+    await apply_action(
+        ctx,
+        ticket_id,
+        principal,
+        action=StepAction.RETURN_REQUESTED,
+        transition=lambda t: rules.request_return(t, unit=unit),
+        reason=body.reason,
+        details={"basis": body.basis},
+    )
+    return_request = ReturnRequest(
+        ticket_id=ticket_id,
+        unit_id=unit,
+        reason=body.reason,
+        basis=body.basis,
+        requested_at=now,
+        requested_by=principal.subject,
+    )
+    ctx.session.add(return_request)
+    await ctx.session.flush()
+    return return_request
+
+
+async def store_feedback(
+    ctx: Context, ticket_id: str, stage: str, body: FeedbackCreate, principal: Principal
+) -> None:
+    ctx.session.add(
+        FeedbackRecord(
+            ticket_id=ticket_id,
+            stage=stage,
+            unit_id=principal.unit_id or "",
+            submitted_at=ctx.now(),
+            submitted_by=principal.subject,
+            **body.model_dump(),
+        )
+    )
+    await ctx.session.flush()

@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from sqlalchemy import select
 
-from dispatch.tickets import service
+from dispatch.tickets import repository, service
 from dispatch.tickets.actions import (
     Viewer,
     read,
@@ -21,7 +20,6 @@ from dispatch.tickets.schemas import (
     TicketPage,
     TicketRead,
 )
-from dispatch.workflow import rules
 from shared.auth import Principal, Role, require
 from shared.deps import SessionDep
 from shared.errors import BadInput
@@ -36,14 +34,7 @@ async def queue(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> TicketPage:
     """Tickets awaiting dispatch, the oldest due first, each with its suggested unit and rule."""
-    rows = (
-        await session.scalars(
-            select(Ticket)
-            .where(Ticket.status == rules.Status.AWAITING_DISPATCH.value)
-            .order_by(Ticket.dispatch_due_at.asc().nulls_last(), Ticket.received_at)
-            .limit(limit)
-        )
-    ).all()
+    rows = await repository.queue(session, limit=limit)
     return TicketPage(items=[read(r) for r in rows], next_cursor=None)
 
 

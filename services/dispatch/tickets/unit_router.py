@@ -7,14 +7,13 @@ from fastapi import APIRouter
 from dispatch.directory import service as directory
 from dispatch.tickets import flows, service
 from dispatch.tickets.actions import (
-    Context,
     Ctx,
     SubUnitActor,
     UnitActor,
     apply_action,
     read,
 )
-from dispatch.tickets.models import FeedbackRecord, ReturnRequest, Ticket
+from dispatch.tickets.models import Ticket
 from dispatch.tickets.schemas import (
     DesignateRequest,
     ExtensionCreate,
@@ -28,7 +27,6 @@ from dispatch.tickets.schemas import (
     TicketRead,
 )
 from dispatch.workflow import rules
-from shared.auth import Principal
 from shared.errors import RuleViolation
 from shared.vocabulary import StepAction
 
@@ -58,28 +56,7 @@ async def apply_to_return(
     principal: UnitActor,
 ) -> ReturnRead:
     """Art 14: apply to return, with reason and basis, inside the verification window."""
-    unit = principal.unit_id or ""
-    now = ctx.now()
-    await apply_action(
-        ctx,
-        ticket_id,
-        principal,
-        action=StepAction.RETURN_REQUESTED,
-        transition=lambda t: rules.request_return(t, unit=unit),
-        reason=body.reason,
-        details={"basis": body.basis},
-    )
-    return_request = ReturnRequest(
-        ticket_id=ticket_id,
-        unit_id=unit,
-        reason=body.reason,
-        basis=body.basis,
-        requested_at=now,
-        requested_by=principal.subject,
-    )
-    ctx.session.add(return_request)
-    await ctx.session.flush()
-    return ReturnRead.model_validate(return_request)
+    return ReturnRead.model_validate(await flows.apply_to_return(ctx, ticket_id, body, principal))
 
 
 @router.post("/v1/tickets/{ticket_id}/designate", response_model=TicketRead)
@@ -116,22 +93,6 @@ def _feedback_of(body: FeedbackCreate) -> rules.Feedback:
     )
 
 
-async def _store_feedback(
-    ctx: Context, ticket_id: str, stage: str, body: FeedbackCreate, principal: Principal
-) -> None:
-    ctx.session.add(
-        FeedbackRecord(
-            ticket_id=ticket_id,
-            stage=stage,
-            unit_id=principal.unit_id or "",
-            submitted_at=ctx.now(),
-            submitted_by=principal.subject,
-            **body.model_dump(),
-        )
-    )
-    await ctx.session.flush()
-
-
 @router.post("/v1/tickets/{ticket_id}/sub-unit-result", response_model=TicketRead)
 async def sub_unit_result(
     ticket_id: str,
@@ -151,7 +112,7 @@ async def sub_unit_result(
         action=StepAction.SUB_UNIT_RESULT,
         transition=lambda t: rules.submit_sub_unit_result(t, sub_unit=sub_unit),
     )
-    await _store_feedback(ctx, ticket_id, "sub_unit", body, principal)
+    await flows.store_feedback(ctx, ticket_id, "sub_unit", body, principal)
     return read(row)
 
 
@@ -195,7 +156,7 @@ async def feedback(
         transition=lambda t: rules.submit_feedback(t, unit=unit, feedback=_feedback_of(body)),
         details={"finding": body.finding} if body.finding else None,
     )
-    await _store_feedback(ctx, ticket_id, "unit", body, principal)
+    await flows.store_feedback(ctx, ticket_id, "unit", body, principal)
     return read(row)
 
 
@@ -265,7 +226,7 @@ async def answer_repeat(
         action=StepAction.REPEAT_ANSWERED,
         transition=lambda t: rules.close_as_repeat(t, unit=unit),
     )
-    await _store_feedback(ctx, ticket_id, "repeat", body, principal)
+    await flows.store_feedback(ctx, ticket_id, "repeat", body, principal)
     return read(row)
 
 

@@ -2,8 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
+from intake.deps import VaultDep
 from intake.tickets import service
 from intake.tickets.schemas import (
     CallerRead,
@@ -14,7 +15,7 @@ from intake.tickets.schemas import (
     TicketRead,
 )
 from shared.auth import Principal, Role, require
-from shared.deps import ClockDep, SessionDep
+from shared.deps import ClockDep, OutboxDep, SessionDep
 
 router = APIRouter(tags=["tickets"])
 Agent = Annotated[Principal, Depends(require(Role.AGENT))]
@@ -27,9 +28,10 @@ ContactReader = Annotated[Principal, Depends(require(Role.AGENT, Role.UNIT))]
 @router.post("/v1/tickets", response_model=TicketRead, status_code=201)
 async def take_call(
     body: TicketCreate,
-    request: Request,
     response: Response,
     session: SessionDep,
+    outbox: OutboxDep,
+    vault: VaultDep,
     clock: ClockDep,
     agent: Agent,
     idempotency_key: Annotated[
@@ -37,11 +39,10 @@ async def take_call(
     ] = None,
 ) -> TicketRead:
     """Record a call: closed at intake (Art 11), answered (Art 13), or submitted to dispatch."""
-    state = request.app.state
     ticket, created = await service.create(
         session,
-        state.outbox,
-        state.vault,
+        outbox,
+        vault,
         body,
         agent=agent,
         idempotency_key=idempotency_key,
@@ -49,54 +50,53 @@ async def take_call(
     )
     if not created:
         response.status_code = 200
-    return service.read(ticket, state.vault)
+    return service.read(ticket, vault)
 
 
 @router.get("/v1/tickets/{ticket_id}", response_model=TicketRead)
-async def get_ticket(
-    ticket_id: str, request: Request, session: SessionDep, _: Reader
-) -> TicketRead:
-    return service.read(await service.get(session, ticket_id), request.app.state.vault)
+async def get_ticket(ticket_id: str, session: SessionDep, vault: VaultDep, _: Reader) -> TicketRead:
+    return service.read(await service.get(session, ticket_id), vault)
 
 
 @router.get("/v1/tickets", response_model=TicketList)
 async def caller_tickets(
-    request: Request,
     session: SessionDep,
+    vault: VaultDep,
     _: Reader,
     caller_phone: Annotated[str, Query(min_length=5, max_length=30)],
 ) -> TicketList:
     """A caller's tickets with their current status (Art 11(4): tell the progress)."""
-    vault = request.app.state.vault
     tickets = await service.by_caller(session, vault, caller_phone)
     return TicketList(items=[service.read(t, vault) for t in tickets])
 
 
 @router.get("/v1/tickets/{ticket_id}/contact", response_model=CallerRead)
 async def contact(
-    ticket_id: str, request: Request, session: SessionDep, clock: ClockDep, principal: ContactReader
+    ticket_id: str,
+    session: SessionDep,
+    vault: VaultDep,
+    clock: ClockDep,
+    principal: ContactReader,
 ) -> CallerRead:
     """The caller's name, phone and address in full; every read is recorded (Art 25)."""
     ticket = await service.get(session, ticket_id)
-    return await service.contact(
-        session, request.app.state.vault, ticket, principal=principal, now=clock.now()
-    )
+    return await service.contact(session, vault, ticket, principal=principal, now=clock.now())
 
 
 @router.post("/v1/tickets/{ticket_id}/notes", response_model=NoteRead, status_code=201)
 async def add_note(
     ticket_id: str,
     body: NoteCreate,
-    request: Request,
     session: SessionDep,
+    outbox: OutboxDep,
+    vault: VaultDep,
     clock: ClockDep,
     agent: Agent,
 ) -> NoteRead:
     """Art 17: the caller's new situation, passed to the unit through dispatch."""
     ticket = await service.get(session, ticket_id)
-    state = request.app.state
     note = await service.add_note(
-        session, state.outbox, state.vault, ticket, body.text, principal=agent, now=clock.now()
+        session, outbox, vault, ticket, body.text, principal=agent, now=clock.now()
     )
     return NoteRead(
         id=note.id, ticket_id=ticket_id, text=note.text, added_at=note.added_at, forwarded=True

@@ -3,16 +3,17 @@
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from shared.auth import Principal, Role, authenticated, require
-from shared.deps import ClockDep, SessionDep
+from shared.deps import ClockDep, OutboxDep, SessionDep
 from shared.errors import BadInput
 from shared.workdays import local_date, package_schedules
 from sla.calendar import service
 from sla.calendar.rules import NamedDay, validate_year_schedule
 from sla.calendar.schemas import DayRead, DaysRead, DueRead, YearRead, YearScheduleLoad, YearsRead
 from sla.clocks.service import recompute_provisional
+from sla.deps import CalendarCacheDep, CalendarDep
 
 router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
 Reader = Annotated[Principal, Depends(authenticated)]
@@ -20,16 +21,13 @@ Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 MAX_DAYS_LISTED = 400
 
 
-def _cache(request: Request) -> service.CalendarCache:
-    return request.app.state.calendar_cache
-
-
 @router.put("/years/{year}", response_model=YearRead)
 async def load_year(
     year: int,
     body: YearScheduleLoad,
-    request: Request,
     session: SessionDep,
+    outbox: OutboxDep,
+    cache: CalendarCacheDep,
     clock: ClockDep,
     admin: Admin,
 ) -> YearRead:
@@ -42,9 +40,7 @@ async def load_year(
     loaded = await service.load_year(
         session, schedule=schedule, source=body.source, actor=admin.subject, now=clock.now()
     )
-    moved = await recompute_provisional(
-        session, request.app.state.outbox, await _cache(request).get(session), now=clock.now()
-    )
+    moved = await recompute_provisional(session, outbox, await cache.get(session), now=clock.now())
     return YearRead(
         deadlines_moved=moved,
         year=loaded.year,
@@ -79,8 +75,7 @@ async def list_years(session: SessionDep, _: Reader) -> YearsRead:
 
 @router.get("/days", response_model=DaysRead)
 async def list_days(
-    request: Request,
-    session: SessionDep,
+    calendar: CalendarDep,
     _: Reader,
     from_: Annotated[date, Query(alias="from")],
     to: date,
@@ -90,7 +85,6 @@ async def list_days(
         raise BadInput("'to' is before 'from'")
     if (to - from_).days >= MAX_DAYS_LISTED:
         raise BadInput(f"list at most {MAX_DAYS_LISTED} days at a time")
-    calendar = await _cache(request).get(session)
     try:
         days = [calendar.day(from_ + timedelta(days=i)) for i in range((to - from_).days + 1)]
     except ValueError as exc:
@@ -105,8 +99,7 @@ async def list_days(
 
 @router.get("/due", response_model=DueRead)
 async def due(
-    request: Request,
-    session: SessionDep,
+    calendar: CalendarDep,
     _: Reader,
     from_: Annotated[datetime, Query(alias="from", description="the event, with its offset")],
     working_days: Annotated[int, Query(ge=1, le=250)],
@@ -114,7 +107,6 @@ async def due(
     """When a period of ``working_days`` counted from an event ends (Art 13, 14, 17)."""
     if from_.tzinfo is None:
         raise BadInput("'from' needs a UTC offset, e.g. 2026-11-23T09:30:00+08:00")
-    calendar = await _cache(request).get(session)
     try:
         deadline = calendar.deadline(from_, working_days)
     except ValueError as exc:

@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header
 
 from shared.auth import Principal, Role, require, require_service
 from shared.clock import SHANGHAI
-from shared.deps import ClockDep, SessionDep
+from shared.deps import ClockDep, OutboxDep, SessionDep
 from sla.clocks import service
 from sla.clocks.schemas import (
     AdjustmentCreate,
@@ -16,6 +16,7 @@ from sla.clocks.schemas import (
     ExtensionRead,
     ScanRead,
 )
+from sla.deps import CalendarDep
 
 router = APIRouter(tags=["clocks"])
 Reader = Annotated[
@@ -37,18 +38,18 @@ async def clocks(ticket_id: str, session: SessionDep, _: Reader) -> ClocksRead:
 async def extend(
     ticket_id: str,
     body: ExtensionCreate,
-    request: Request,
     session: SessionDep,
+    outbox: OutboxDep,
+    calendar: CalendarDep,
     clock: ClockDep,
     _: Dispatch,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200)],
 ) -> ExtensionRead:
     """Art 18: granted with the new due time, or refused (409) with the rule."""
-    state = request.app.state
     extension = await service.extend(
         session,
-        state.outbox,
-        await state.calendar_cache.get(session),
+        outbox,
+        calendar,
         ticket_id=ticket_id,
         idempotency_key=idempotency_key,
         reason=body.reason,
@@ -70,17 +71,17 @@ async def extend(
 async def adjust(
     ticket_id: str,
     body: AdjustmentCreate,
-    request: Request,
     session: SessionDep,
+    outbox: OutboxDep,
+    calendar: CalendarDep,
     clock: ClockDep,
     principal: Agency,
 ) -> ClockRead:
     """Art 17: force majeure moves a due day; the change and its reason are recorded."""
-    state = request.app.state
     adjusted = await service.adjust(
         session,
-        state.outbox,
-        await state.calendar_cache.get(session),
+        outbox,
+        calendar,
         ticket_id=ticket_id,
         kind=body.clock,
         due_date=body.due_date,
@@ -93,12 +94,10 @@ async def adjust(
 
 @router.post("/v1/scan", response_model=ScanRead)
 async def scan(
-    request: Request,
     session: SessionDep,
+    outbox: OutboxDep,
     clock: ClockDep,
     _: Annotated[Principal, Depends(require(Role.ADMIN))],
 ) -> ScanRead:
     """Run one breach scan now (the scheduler runs it every HOTLINE_SLA_SCAN_SECONDS)."""
-    return ScanRead(
-        breached=await service.scan_breaches(session, request.app.state.outbox, now=clock.now())
-    )
+    return ScanRead(breached=await service.scan_breaches(session, outbox, now=clock.now()))

@@ -19,6 +19,7 @@ from shared.workdays import Deadline, WorkingCalendar, end_of_day
 from sla.clocks import rules
 from sla.clocks.models import ChangeAction, Clock, ClockChangeRecord, Extension, TicketStep
 from sla.supervision.models import Supervision
+from sla.supervision.rules import Method, Reason
 from sla.time_limits import service as time_limits
 
 RUNNING, STOPPED = ClockState.RUNNING.value, ClockState.STOPPED.value
@@ -347,8 +348,8 @@ async def scan_breaches(
                     clock_id=clock.id,
                     unit_id=clock.unit_id,
                     district=clock.district,
-                    reason="late",
-                    method="online",
+                    reason=Reason.LATE.value,
+                    method=Method.ONLINE.value,
                     note=f"{clock.kind} due {clock.due_at.isoformat()} passed (Art 23(1))",
                     opened_at=now,
                     opened_by="sla",

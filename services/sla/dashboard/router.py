@@ -1,47 +1,25 @@
 """Dashboards (overdue, due soon) and unit KPIs; no personal data is ever included."""
 
-from datetime import date
-from typing import Annotated, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role, require
 from shared.deps import ClockDep, SessionDep
 from shared.errors import BadInput, Forbidden
-from shared.workdays import local_date
+from shared.workdays import WorkingCalendar, local_date
 from sla.dashboard import service
+from sla.dashboard.schemas import Dashboard, DashboardItem, Group, Kpis
 from sla.dashboard.service import Filters
+from sla.deps import CalendarDep
 
 router = APIRouter(tags=["dashboards"])
 Watcher = Annotated[
     Principal, Depends(require(Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.UNIT))
 ]
 GroupBy = Literal["unit", "district", "type", "category", "clock"]
-
-
-class Group(BaseModel):
-    key: str | None
-    count: int
-
-
-class DashboardItem(BaseModel):
-    ticket_id: str
-    clock: str
-    unit_id: str | None
-    district: str | None
-    ticket_type: str
-    category: str | None
-    due_at: str
-    provisional: bool
-    working_days_late: int
-
-
-class Dashboard(BaseModel):
-    total: int
-    group_by: str
-    groups: list[Group]
-    items: list[DashboardItem]
 
 
 def _filters(
@@ -63,16 +41,15 @@ def _filters(
 
 
 async def _dashboard(
-    request: Request,
-    session: SessionDep,
+    session: AsyncSession,
+    calendar: WorkingCalendar,
     *,
-    window,
+    window: Any,
     filters: Filters,
     group_by: str,
     limit: int,
-    now,
+    now: datetime,
 ) -> Dashboard:
-    calendar = await request.app.state.calendar_cache.get(session)
     groups, items = await service.grouped(
         session, window=window, filters=filters, group_by=group_by, limit=limit
     )
@@ -99,8 +76,8 @@ async def _dashboard(
 
 @router.get("/v1/dashboard/overdue", response_model=Dashboard)
 async def overdue(
-    request: Request,
     session: SessionDep,
+    calendar: CalendarDep,
     clock: ClockDep,
     principal: Watcher,
     group_by: GroupBy = "unit",
@@ -116,8 +93,8 @@ async def overdue(
     now = clock.now()
     filters = _filters(principal, unit, district, ticket_type, category, due_from, due_to)
     return await _dashboard(
-        request,
         session,
+        calendar,
         window=service.overdue_window(now),
         filters=filters,
         group_by=group_by,
@@ -128,8 +105,8 @@ async def overdue(
 
 @router.get("/v1/dashboard/due-soon", response_model=Dashboard)
 async def due_soon(
-    request: Request,
     session: SessionDep,
+    calendar: CalendarDep,
     clock: ClockDep,
     principal: Watcher,
     group_by: GroupBy = "unit",
@@ -141,46 +118,17 @@ async def due_soon(
 ) -> Dashboard:
     """Running clocks due today or by the end of the next working day."""
     now = clock.now()
-    calendar = await request.app.state.calendar_cache.get(session)
     horizon = calendar.add_working_days(local_date(now), 1)
     filters = _filters(principal, unit, district, ticket_type, category, None, None)
     return await _dashboard(
-        request,
         session,
+        calendar,
         window=service.due_soon_window(now, horizon),
         filters=filters,
         group_by=group_by,
         limit=limit,
         now=now,
     )
-
-
-class Kpis(BaseModel):
-    unit: str
-    from_date: date
-    to_date: date
-    received: int
-    closed: int
-    closed_on_time: int
-    on_time_rate: float | None
-    overdue: int
-    working_days_late: int
-    return_applications: int
-    return_rate: float | None
-    returns_upheld: int
-    upheld_return_rate: float | None
-    extended: int
-    extension_rate: float | None
-    rehandled: int
-    rehandling_rate: float | None
-    rated: int
-    satisfaction_rate: float | None
-    response_hours: float | None
-    supervisions: int
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
 
 
 @router.get("/v1/kpis", response_model=Kpis)
@@ -195,27 +143,4 @@ async def kpis(
     _filters(principal, unit, None, None, None, None, None)
     if to < from_:
         raise BadInput("'to' is before 'from'")
-    c = await service.kpi_counts(session, unit=unit, from_date=from_, to_date=to)
-    return Kpis(
-        unit=unit,
-        from_date=from_,
-        to_date=to,
-        received=c["received"],
-        closed=c["closed"],
-        closed_on_time=c["on_time"],
-        on_time_rate=_rate(c["on_time"], c["closed"]),
-        overdue=c["late"] + c["still_late"],
-        working_days_late=int(c["days_late"]),
-        return_applications=c["returns_asked"],
-        return_rate=_rate(c["returns_asked"], c["received"]),
-        returns_upheld=c["returns_upheld"],
-        upheld_return_rate=_rate(c["returns_upheld"], c["returns_asked"]),
-        extended=c["extended"],
-        extension_rate=_rate(c["extended"], c["received"]),
-        rehandled=c["rehandled"],
-        rehandling_rate=_rate(c["rehandled"], c["rated"]),
-        rated=c["rated"],
-        satisfaction_rate=_rate(c["satisfied"], c["rated"]),
-        response_hours=round(float(c["response_hours"]), 2) if c["response_hours"] else None,
-        supervisions=c["supervisions"],
-    )
+    return await service.kpis(session, unit=unit, from_date=from_, to_date=to)

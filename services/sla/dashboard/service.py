@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.vocabulary import ClockKind, ClockState, Rating, StepAction, StopKind
 from sla.clocks.models import Clock
+from sla.dashboard.schemas import Kpis
 
 # What a supervisor calls overdue: the agency's and the units' periods, not the return window.
 WATCHED = [ClockKind.DISPATCH, ClockKind.HANDLING, ClockKind.REHANDLING, ClockKind.FINAL_FEEDBACK]
@@ -202,3 +203,35 @@ async def kpi_counts(
     parameters = {**KPI_PARAMETERS, "unit": unit, "from_date": from_date, "to_date": to_date}
     row = (await session.execute(KPI_SQL, parameters)).mappings().one()
     return dict(row)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+async def kpis(session: AsyncSession, *, unit: str, from_date: date, to_date: date) -> Kpis:
+    """A unit's measures for a period (Art 24); definitions in docs/kpis.md."""
+    c = await kpi_counts(session, unit=unit, from_date=from_date, to_date=to_date)
+    return Kpis(
+        unit=unit,
+        from_date=from_date,
+        to_date=to_date,
+        received=c["received"],
+        closed=c["closed"],
+        closed_on_time=c["on_time"],
+        on_time_rate=_rate(c["on_time"], c["closed"]),
+        overdue=c["late"] + c["still_late"],
+        working_days_late=int(c["days_late"]),
+        return_applications=c["returns_asked"],
+        return_rate=_rate(c["returns_asked"], c["received"]),
+        returns_upheld=c["returns_upheld"],
+        upheld_return_rate=_rate(c["returns_upheld"], c["returns_asked"]),
+        extended=c["extended"],
+        extension_rate=_rate(c["extended"], c["received"]),
+        rehandled=c["rehandled"],
+        rehandling_rate=_rate(c["rehandled"], c["rated"]),
+        rated=c["rated"],
+        satisfaction_rate=_rate(c["satisfied"], c["rated"]),
+        response_hours=round(float(c["response_hours"]), 2) if c["response_hours"] else None,
+        supervisions=c["supervisions"],
+    )

@@ -1,0 +1,49 @@
+"""Every query of dispatch's ticket endpoints that is not a single ticket under lock."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from dispatch.tickets.models import FeedbackRecord, ReturnRequest, Ticket, TicketEvent
+from shared.errors import NotFound
+from shared.vocabulary import StepAction, TicketStatus
+
+
+async def queue(session: AsyncSession, *, limit: int) -> list[Ticket]:
+    """Tickets awaiting dispatch, the oldest due first."""
+    query = (
+        select(Ticket)
+        .where(col(Ticket.status) == TicketStatus.AWAITING_DISPATCH.value)
+        .order_by(col(Ticket.dispatch_due_at).asc().nulls_last(), col(Ticket.received_at))
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def return_request_locked(session: AsyncSession, return_id: int) -> ReturnRequest:
+    query = select(ReturnRequest).where(col(ReturnRequest.id) == return_id).with_for_update()
+    found = (await session.execute(query)).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no return request {return_id}")
+    return found
+
+
+async def latest_feedback(
+    session: AsyncSession, ticket_id: str, stage: str
+) -> FeedbackRecord | None:
+    query = (
+        select(FeedbackRecord)
+        .where(col(FeedbackRecord.ticket_id) == ticket_id, col(FeedbackRecord.stage) == stage)
+        .order_by(col(FeedbackRecord.id).desc())
+        .limit(1)
+    )
+    return (await session.scalars(query)).first()
+
+
+async def steps_recorded(session: AsyncSession, ticket_id: str, action: StepAction) -> int:
+    query = select(func.count()).where(
+        col(TicketEvent.ticket_id) == ticket_id, col(TicketEvent.action) == action.value
+    )
+    return int(await session.scalar(query) or 0)

@@ -1,0 +1,53 @@
+"""Dashboard and KPI API shapes (no personal data is ever included)."""
+
+from datetime import date
+
+from pydantic import BaseModel
+
+
+class Group(BaseModel):
+    key: str | None
+    count: int
+
+
+class DashboardItem(BaseModel):
+    ticket_id: str
+    clock: str
+    unit_id: str | None
+    district: str | None
+    ticket_type: str
+    category: str | None
+    due_at: str
+    provisional: bool
+    working_days_late: int
+
+
+class Dashboard(BaseModel):
+    total: int
+    group_by: str
+    groups: list[Group]
+    items: list[DashboardItem]
+
+
+class Kpis(BaseModel):
+    unit: str
+    from_date: date
+    to_date: date
+    received: int
+    closed: int
+    closed_on_time: int
+    on_time_rate: float | None
+    overdue: int
+    working_days_late: int
+    return_applications: int
+    return_rate: float | None
+    returns_upheld: int
+    upheld_return_rate: float | None
+    extended: int
+    extension_rate: float | None
+    rehandled: int
+    rehandling_rate: float | None
+    rated: int
+    satisfaction_rate: float | None
+    response_hours: float | None
+    supervisions: int

@@ -1,0 +1,35 @@
+"""Supervision (Art 23) as pure rules: why and how the agency supervises, who may answer."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from shared.errors import Forbidden, RuleViolation
+
+
+class Reason(StrEnum):
+    LATE = "late"  # Art 23(1)
+    NON_COMPLIANT_FEEDBACK = "non_compliant_feedback"  # Art 23(2)
+    LONG_RUNNING = "long_running"  # Art 23(3)
+    OTHER = "other"  # Art 23(4)
+
+
+class Method(StrEnum):
+    PHONE = "phone"
+    ONLINE = "online"
+    ON_SITE = "on_site"
+    MEETING = "meeting"
+    DOCUMENT = "document"
+
+
+def check_answerable(*, addressed_to: str | None, unit: str | None, closed: bool) -> None:
+    """Art 23: the unit a supervision is addressed to answers it, while it is open."""
+    if addressed_to != unit:
+        raise Forbidden("this supervision is addressed to another unit")
+    check_open(closed=closed)
+
+
+def check_open(*, closed: bool) -> None:
+    """A closed supervision takes no answer and is not closed twice."""
+    if closed:
+        raise RuleViolation("supervision_closed", "this supervision is closed")
