@@ -130,7 +130,7 @@ class IdempotencyMiddleware:
             row = (
                 (await session.execute(sa.select(t).where(this).with_for_update())).mappings().one()
             )
-            now = await session.scalar(sa.select(func.now()))
+            now = (await session.execute(sa.select(func.now()))).scalar_one()
             stale = row["status"] is None and row["claimed_at"] < now - STALE_CLAIM
             if stale and row["body_hash"] == body_hash:
                 # Its first attempt died mid-request: run again (any effect it committed is

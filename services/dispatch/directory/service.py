@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from dispatch.directory.models import RoutingRule, Unit
 from dispatch.directory.rules import Route, suggest_route
@@ -27,16 +28,16 @@ async def get_unit(session: AsyncSession, unit_id: str) -> Unit:
 async def list_units(
     session: AsyncSession, *, kind: str | None = None, district: str | None = None
 ) -> list[Unit]:
-    query = select(Unit).where(Unit.active).order_by(Unit.id)
+    query = select(Unit).where(col(Unit.active)).order_by(col(Unit.id))
     if kind:
-        query = query.where(Unit.kind == kind)
+        query = query.where(col(Unit.kind) == kind)
     if district:
-        query = query.where(Unit.district == district)
+        query = query.where(col(Unit.district) == district)
     return list((await session.scalars(query)).all())
 
 
 async def list_rules(session: AsyncSession) -> list[RoutingRule]:
-    query = select(RoutingRule).order_by(RoutingRule.priority.desc(), RoutingRule.id)
+    query = select(RoutingRule).order_by(col(RoutingRule.priority).desc(), col(RoutingRule.id))
     return list((await session.scalars(query)).all())
 
 
@@ -80,7 +81,7 @@ async def load_reference(session: AsyncSession, *, now: datetime) -> tuple[int, 
             )
         )
     added = 0
-    if not (await session.scalars(select(RoutingRule.id).limit(1))).first():
+    if not (await session.scalars(select(col(RoutingRule.id)).limit(1))).first():
         rules = json.loads((REFERENCE / "routing_rules.json").read_text())["rules"]
         session.add_all(
             RoutingRule(**rule, source="reference", created_at=now, created_by="reference")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 from starlette.datastructures import State
 
 from dispatch.tickets import service
@@ -29,7 +30,7 @@ DUE_COLUMNS = {
 
 
 async def _ticket(session: AsyncSession, ticket_id: str) -> Ticket | None:
-    query = select(Ticket).where(Ticket.id == ticket_id).with_for_update()
+    query = select(Ticket).where(col(Ticket.id) == ticket_id).with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -47,3 +50,23 @@ async def steps_recorded(session: AsyncSession, ticket_id: str, action: StepActi
         col(TicketEvent.ticket_id) == ticket_id, col(TicketEvent.action) == action.value
     )
     return int(await session.scalar(query) or 0)
+
+
+def poll_filters(
+    *,
+    status: TicketStatus | None,
+    overdue: bool | None,
+    due_before: datetime | None,
+    category: str | None,
+) -> list[Any]:
+    """The conditions of a unit's poll besides its scope."""
+    filters: list[Any] = []
+    if status:
+        filters.append(col(Ticket.status) == status.value)
+    if overdue is not None:
+        filters.append(col(Ticket.overdue).is_(overdue))
+    if due_before is not None:
+        filters.append(col(Ticket.handling_due_at) < due_before)
+    if category:
+        filters.append(col(Ticket.category).startswith(category))
+    return filters

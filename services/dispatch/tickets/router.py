@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
@@ -13,7 +13,6 @@ from dispatch.tickets.actions import (
     Viewer,
     read,
 )
-from dispatch.tickets.models import Ticket
 from dispatch.tickets.schemas import (
     HistoryEntry,
     HistoryRead,
@@ -23,6 +22,7 @@ from dispatch.tickets.schemas import (
 from shared.auth import Principal, Role, require
 from shared.deps import SessionDep
 from shared.errors import BadInput
+from shared.vocabulary import TicketStatus
 
 router = APIRouter(tags=["tickets"])
 
@@ -61,7 +61,7 @@ async def unit_tickets(
     response: Response,
     session: SessionDep,
     principal: Viewer,
-    status: str | None = None,
+    status: TicketStatus | None = None,
     overdue: bool | None = None,
     due_before: datetime | None = None,
     category: str | None = None,
@@ -71,21 +71,17 @@ async def unit_tickets(
 ) -> TicketPage | Response:
     """A unit's own and co-handled tickets in change order; 304 when nothing changed."""
     scope = service.unit_scope(principal, unit_id)
-    filters: list[Any] = []
-    if status:
-        filters.append(Ticket.status == status)
-    if overdue is not None:
-        filters.append(Ticket.overdue.is_(overdue))
-    if due_before is not None:
-        if due_before.tzinfo is None:
-            raise BadInput("due_before needs a UTC offset")
-        filters.append(Ticket.handling_due_at < due_before)
-    if category:
-        filters.append(Ticket.category.startswith(category))
+    if due_before is not None and due_before.tzinfo is None:
+        raise BadInput("due_before needs a UTC offset")
+    filters = repository.poll_filters(
+        status=status, overdue=overdue, due_before=due_before, category=category
+    )
     try:
         after = int(cursor) if cursor else 0
     except ValueError:
         raise BadInput("cursor is not one this endpoint gave") from None
+    if not 0 <= after < 2**63:
+        raise BadInput("cursor is not one this endpoint gave")
     rows, newest, count = await service.poll(
         session, scope=scope, filters=filters, after=after, limit=limit
     )

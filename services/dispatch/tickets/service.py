@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import any_, func, literal, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from dispatch.directory import service as directory
 from dispatch.directory.rules import Route, suggest_route
@@ -81,7 +82,7 @@ def check_access(row: Ticket, principal: Principal) -> None:
 async def get_ticket(
     session: AsyncSession, ticket_id: str, *, principal: Principal, for_update: bool = False
 ) -> Ticket:
-    query = select(Ticket).where(Ticket.id == ticket_id)
+    query = select(Ticket).where(col(Ticket.id) == ticket_id)
     if for_update:
         # Two conflicting actions on one ticket: the second waits, then sees the first's
         # result. populate_existing: a row this session read before the lock would otherwise
@@ -115,7 +116,11 @@ def history_entry(event: TicketEvent) -> dict[str, Any]:
 
 
 async def history(session: AsyncSession, ticket_id: str) -> list[TicketEvent]:
-    query = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+    query = (
+        select(TicketEvent)
+        .where(col(TicketEvent.ticket_id) == ticket_id)
+        .order_by(col(TicketEvent.id))
+    )
     return list((await session.scalars(query)).all())
 
 
@@ -140,9 +145,9 @@ async def _append_history(
 ) -> None:
     # Entries of one ticket are written under its row lock, so the chain cannot fork.
     previous = await session.scalar(
-        select(TicketEvent.hash)
-        .where(TicketEvent.ticket_id == row.id)
-        .order_by(TicketEvent.id.desc())
+        select(col(TicketEvent.hash))
+        .where(col(TicketEvent.ticket_id) == row.id)
+        .order_by(col(TicketEvent.id).desc())
         .limit(1)
     )
     event = TicketEvent(
@@ -237,8 +242,8 @@ async def suggestion(session: AsyncSession, row: Ticket) -> Route | None:
     returned = set(
         (
             await session.scalars(
-                select(ReturnRequest.unit_id).where(
-                    ReturnRequest.ticket_id == row.id, ReturnRequest.decision == "approve"
+                select(col(ReturnRequest.unit_id)).where(
+                    col(ReturnRequest.ticket_id) == row.id, col(ReturnRequest.decision) == "approve"
                 )
             )
         ).all()
@@ -301,10 +306,10 @@ def unit_scope(principal: Principal, unit_id: str) -> Any:
     if principal.role is Role.SUB_UNIT:
         if principal.unit_id != unit_id:
             raise Forbidden("a sub-unit sees only its own tickets")
-        return Ticket.sub_unit == unit_id
+        return col(Ticket.sub_unit) == unit_id
     if principal.role is Role.UNIT and principal.unit_id != unit_id:
         raise Forbidden("a unit sees only its own tickets")
-    return or_(Ticket.lead_unit == unit_id, literal(unit_id) == any_(Ticket.co_handlers))
+    return or_(col(Ticket.lead_unit) == unit_id, literal(unit_id) == any_(col(Ticket.co_handlers)))
 
 
 async def poll(
@@ -320,14 +325,14 @@ async def poll(
     rows = (
         await session.scalars(
             select(Ticket)
-            .where(*base, Ticket.change_seq > after)
-            .order_by(Ticket.change_seq)
+            .where(*base, col(Ticket.change_seq) > after)
+            .order_by(col(Ticket.change_seq))
             .limit(limit)
         )
     ).all()
     newest, count = (
         await session.execute(
-            select(func.coalesce(func.max(Ticket.change_seq), 0), func.count()).where(*base)
+            select(func.coalesce(func.max(col(Ticket.change_seq)), 0), func.count()).where(*base)
         )
     ).one()
     return list(rows), int(newest), int(count)

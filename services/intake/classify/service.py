@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from intake.classify.model import Labelled, TrainedModel, evaluate, shipped_examples
 from intake.classify.models import ClassifierModel
@@ -17,7 +18,7 @@ from intake.classify.rules import RuleHit
 from intake.classify.suggest import Suggestion, accuracy_with_cues, special_of
 from intake.privacy import Vault
 from intake.tickets.models import Ticket
-from intake.tickets.rules import CLOSED_STATUSES
+from intake.tickets.rules import CLOSED_STATUSES, Disposition
 
 EVALUATION = Path(__file__).parent / "evaluation"
 
@@ -31,9 +32,9 @@ class ModelCache:
     async def get(self, session: AsyncSession) -> TrainedModel:
         row = (
             await session.scalars(
-                select(ClassifierModel.version)
-                .where(ClassifierModel.active)
-                .order_by(ClassifierModel.trained_at.desc())
+                select(col(ClassifierModel.version))
+                .where(col(ClassifierModel.active))
+                .order_by(col(ClassifierModel.trained_at).desc())
                 .limit(1)
             )
         ).first()
@@ -44,7 +45,7 @@ class ModelCache:
             self._model = await asyncio.to_thread(TrainedModel.fit, shipped_examples())
         else:
             blob = await session.scalar(
-                select(ClassifierModel.blob).where(ClassifierModel.version == row)
+                select(col(ClassifierModel.blob)).where(col(ClassifierModel.version) == row)
             )
             assert blob is not None
             self._model = TrainedModel.loads(blob)
@@ -54,11 +55,15 @@ class ModelCache:
 async def confirmed_examples(session: AsyncSession) -> list[Labelled]:
     """Labels agents confirmed on real calls: the type and category they recorded."""
     rows = await session.execute(
-        select(Ticket.text, Ticket.ticket_type, Ticket.category).where(
-            Ticket.category.is_not(None), Ticket.disposition == "normal"
+        select(col(Ticket.text), col(Ticket.ticket_type), col(Ticket.category)).where(
+            col(Ticket.category).is_not(None), col(Ticket.disposition) == Disposition.NORMAL.value
         )
     )
-    return [Labelled(text, ticket_type, category) for text, ticket_type, category in rows]
+    return [
+        Labelled(text, ticket_type, category)
+        for text, ticket_type, category in rows
+        if category is not None  # filtered in SQL; said again for the type checker
+    ]
 
 
 def evaluation_sets() -> dict[str, list[dict[str, str]]]:
@@ -167,8 +172,8 @@ async def related(
     tickets = (
         await session.scalars(
             select(Ticket)
-            .where(Ticket.caller_phone_hash == phone_hash)
-            .order_by(Ticket.received_at.desc())
+            .where(col(Ticket.caller_phone_hash) == phone_hash)
+            .order_by(col(Ticket.received_at).desc())
             .limit(20)
         )
     ).all()

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from intake.kb import terms
 from intake.kb.models import KbDocument, KbEntry, KbEntryVersion, KbPassage
@@ -67,7 +68,7 @@ async def import_document(
     """Repair, split and index a document; the same text twice is imported once."""
     digest = hashlib.sha256(raw.encode()).hexdigest()
     existing = (
-        await session.scalars(select(KbDocument).where(KbDocument.sha256 == digest))
+        await session.scalars(select(KbDocument).where(col(KbDocument.sha256) == digest))
     ).first()
     if existing is not None:
         return existing, [], False
@@ -100,7 +101,9 @@ async def import_document(
 
 
 async def list_documents(session: AsyncSession) -> list[KbDocument]:
-    return list((await session.scalars(select(KbDocument).order_by(KbDocument.imported_at))).all())
+    return list(
+        (await session.scalars(select(KbDocument).order_by(col(KbDocument.imported_at)))).all()
+    )
 
 
 async def search(
@@ -154,7 +157,7 @@ async def _idf(session: AsyncSession, words: list[str], *, today: date) -> dict[
 
 
 async def get_entry(session: AsyncSession, entry_id: str, *, lock: bool = False) -> KbEntry:
-    query = select(KbEntry).where(KbEntry.id == entry_id)
+    query = select(KbEntry).where(col(KbEntry.id) == entry_id)
     entry = (await session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
     if entry is None:
         raise NotFound(f"no knowledge-base entry {entry_id!r}")
@@ -189,7 +192,7 @@ async def save_entry(session: AsyncSession, entry: KbEntry, *, by: str, now: dat
 async def versions(session: AsyncSession, entry_id: str) -> list[KbEntryVersion]:
     query = (
         select(KbEntryVersion)
-        .where(KbEntryVersion.entry_id == entry_id)
-        .order_by(KbEntryVersion.id)
+        .where(col(KbEntryVersion.entry_id) == entry_id)
+        .order_by(col(KbEntryVersion.id))
     )
     return list((await session.scalars(query)).all())

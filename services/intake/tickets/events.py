@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 from starlette.datastructures import State
 
 from intake.tickets.models import Ticket
@@ -12,7 +13,7 @@ from shared.outbox import EventHandler
 def handlers(state: State) -> dict[str, EventHandler]:
     async def status_changed(session: AsyncSession, envelope: EventEnvelope) -> None:
         event = envelope.parse(TicketStatusChanged)
-        query = select(Ticket).where(Ticket.id == event.ticket_id).with_for_update()
+        query = select(Ticket).where(col(Ticket.id) == event.ticket_id).with_for_update()
         ticket = (await session.execute(query)).scalar_one_or_none()
         if ticket is None:
             return

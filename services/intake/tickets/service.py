@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from intake.privacy import Vault, mask_address, mask_name, mask_phone, scrub, scrub_free_text
 from intake.tickets.models import CallerNote, ContactAccess, Ticket
@@ -17,6 +18,7 @@ from shared.auth import Principal, Role
 from shared.errors import Forbidden, NotFound
 from shared.events import CallerNoteAdded, TicketSubmitted
 from shared.outbox import Outbox
+from shared.vocabulary import TicketType
 from shared.workdays import local_date
 
 # Status intake shows before dispatch has said anything.
@@ -99,7 +101,7 @@ async def create(
         insert(Ticket)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(Ticket.id)
+        .returning(col(Ticket.id))
     )
     if inserted is None:
         assert idempotency_key
@@ -114,7 +116,7 @@ async def create(
             TicketSubmitted(
                 ticket_id=ticket.id,
                 number=ticket.number,
-                ticket_type=ticket.ticket_type,
+                ticket_type=TicketType(ticket.ticket_type),
                 category=ticket.category,
                 district=ticket.district,
                 street=ticket.street,
@@ -130,7 +132,7 @@ async def create(
 
 
 async def _by_key(session: AsyncSession, key: str) -> Ticket | None:
-    return (await session.scalars(select(Ticket).where(Ticket.idempotency_key == key))).first()
+    return (await session.scalars(select(Ticket).where(col(Ticket.idempotency_key) == key))).first()
 
 
 async def get(session: AsyncSession, ticket_id: str) -> Ticket:
@@ -149,8 +151,8 @@ async def by_caller(
         return []
     query = (
         select(Ticket)
-        .where(Ticket.caller_phone_hash == phone_hash)
-        .order_by(Ticket.received_at.desc())
+        .where(col(Ticket.caller_phone_hash) == phone_hash)
+        .order_by(col(Ticket.received_at).desc())
         .limit(limit)
     )
     return list((await session.scalars(query)).all())

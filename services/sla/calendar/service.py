@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from shared.workdays import DaySource, WorkingCalendar, YearSchedule
 from sla.calendar.models import CalendarDay, CalendarYear
@@ -24,7 +25,7 @@ class CalendarCache:
         self._calendar: WorkingCalendar | None = None
 
     async def get(self, session: AsyncSession) -> WorkingCalendar:
-        revision = await session.scalar(select(func.max(CalendarYear.revision)))
+        revision = await session.scalar(select(func.max(col(CalendarYear.revision))))
         if self._calendar is None or revision != self._revision:
             schedules = await loaded_schedules(session)
             # Building the index takes a tenth of a second: keep the event loop free.
@@ -34,7 +35,7 @@ class CalendarCache:
 
 
 async def loaded_schedules(session: AsyncSession) -> list[YearSchedule]:
-    years = (await session.scalars(select(CalendarYear.year))).all()
+    years = (await session.scalars(select(col(CalendarYear.year)))).all()
     days: dict[int, tuple[dict[date, str], dict[date, str]]] = defaultdict(lambda: ({}, {}))
     for day in (await session.scalars(select(CalendarDay))).all():
         days[day.year][0 if day.kind == HOLIDAY else 1][day.day_date] = day.name
@@ -42,7 +43,9 @@ async def loaded_schedules(session: AsyncSession) -> list[YearSchedule]:
 
 
 async def list_years(session: AsyncSession) -> list[CalendarYear]:
-    return list((await session.scalars(select(CalendarYear).order_by(CalendarYear.year))).all())
+    return list(
+        (await session.scalars(select(CalendarYear).order_by(col(CalendarYear.year)))).all()
+    )
 
 
 async def load_year(
@@ -53,8 +56,8 @@ async def load_year(
         text("SELECT pg_advisory_xact_lock(hashtext('sla.calendar_year'), :year)"),
         {"year": schedule.year},
     )
-    await session.execute(delete(CalendarDay).where(CalendarDay.year == schedule.year))
-    await session.execute(delete(CalendarYear).where(CalendarYear.year == schedule.year))
+    await session.execute(delete(CalendarDay).where(col(CalendarDay.year) == schedule.year))
+    await session.execute(delete(CalendarYear).where(col(CalendarYear.year) == schedule.year))
     await session.flush()
     session.add_all(
         [

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from shared.errors import BadInput, NotFound
 from shared.events import ClockBreached, DeadlineChanged, TicketStepped
@@ -30,7 +31,9 @@ async def running_clock(
     session: AsyncSession, ticket_id: str, kind: ClockKind, *, lock: bool = False
 ) -> Clock | None:
     query = select(Clock).where(
-        Clock.ticket_id == ticket_id, Clock.kind == kind.value, Clock.state == RUNNING
+        col(Clock.ticket_id) == ticket_id,
+        col(Clock.kind) == kind.value,
+        col(Clock.state) == RUNNING,
     )
     if lock:
         query = query.with_for_update()
@@ -38,7 +41,7 @@ async def running_clock(
 
 
 async def ticket_clocks(session: AsyncSession, ticket_id: str) -> list[Clock]:
-    query = select(Clock).where(Clock.ticket_id == ticket_id).order_by(Clock.id)
+    query = select(Clock).where(col(Clock.ticket_id) == ticket_id).order_by(col(Clock.id))
     return list((await session.scalars(query)).all())
 
 
@@ -47,7 +50,7 @@ async def _announce(session: AsyncSession, outbox: Outbox, clock: Clock, now: da
         session,
         DeadlineChanged(
             ticket_id=clock.ticket_id,
-            clock=clock.kind,
+            clock=ClockKind(clock.kind),
             due_at=clock.due_at,
             provisional=clock.provisional,
         ),
@@ -193,8 +196,8 @@ async def _resume(
     last = (
         await session.scalars(
             select(Clock)
-            .where(Clock.ticket_id == ticket_id, Clock.kind == kind.value)
-            .order_by(Clock.id.desc())
+            .where(col(Clock.ticket_id) == ticket_id, col(Clock.kind) == kind.value)
+            .order_by(col(Clock.id).desc())
             .limit(1)
             .with_for_update()
         )
@@ -220,7 +223,9 @@ async def extend(
 ) -> Extension:
     """Art 18: add the handling length after the current due day, or refuse with the rule."""
     earlier = (
-        await session.scalars(select(Extension).where(Extension.idempotency_key == idempotency_key))
+        await session.scalars(
+            select(Extension).where(col(Extension.idempotency_key) == idempotency_key)
+        )
     ).first()
     if earlier is not None:
         if earlier.ticket_id != ticket_id:
@@ -323,8 +328,12 @@ async def scan_breaches(
     due = (
         await session.scalars(
             select(Clock)
-            .where(Clock.state == RUNNING, Clock.breached_at.is_(None), Clock.due_at <= now)
-            .order_by(Clock.due_at)
+            .where(
+                col(Clock.state) == RUNNING,
+                col(Clock.breached_at).is_(None),
+                col(Clock.due_at) <= now,
+            )
+            .order_by(col(Clock.due_at))
             .limit(batch)
             .with_for_update(skip_locked=True)
         )
@@ -336,7 +345,9 @@ async def scan_breaches(
         )
         await outbox.add(
             session,
-            ClockBreached(ticket_id=clock.ticket_id, clock=clock.kind, due_at=clock.due_at),
+            ClockBreached(
+                ticket_id=clock.ticket_id, clock=ClockKind(clock.kind), due_at=clock.due_at
+            ),
             to="dispatch",
             now=now,
             ordering_key=clock.ticket_id,
@@ -366,7 +377,7 @@ async def recompute_provisional(
     clocks = (
         await session.scalars(
             select(Clock)
-            .where(Clock.state == RUNNING, Clock.provisional, ~Clock.adjusted)
+            .where(col(Clock.state) == RUNNING, col(Clock.provisional), ~col(Clock.adjusted))
             .with_for_update()
         )
     ).all()

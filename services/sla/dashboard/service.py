@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from shared.vocabulary import ClockKind, ClockState, Rating, StepAction, StopKind
 from sla.clocks.models import Clock
@@ -16,11 +17,11 @@ from sla.dashboard.schemas import Kpis
 # What a supervisor calls overdue: the agency's and the units' periods, not the return window.
 WATCHED = [ClockKind.DISPATCH, ClockKind.HANDLING, ClockKind.REHANDLING, ClockKind.FINAL_FEEDBACK]
 GROUPS = {
-    "unit": Clock.unit_id,
-    "district": Clock.district,
-    "type": Clock.ticket_type,
-    "category": Clock.category,
-    "clock": Clock.kind,
+    "unit": col(Clock.unit_id),
+    "district": col(Clock.district),
+    "type": col(Clock.ticket_type),
+    "category": col(Clock.category),
+    "clock": col(Clock.kind),
 }
 
 
@@ -35,22 +36,22 @@ class Filters:
 
     def conditions(self) -> list[Any]:
         found: list[Any] = [
-            Clock.state == ClockState.RUNNING.value,
-            Clock.kind.in_([k.value for k in WATCHED]),
+            col(Clock.state) == ClockState.RUNNING.value,
+            col(Clock.kind).in_([k.value for k in WATCHED]),
         ]
         for column, value in (
-            (Clock.unit_id, self.unit),
-            (Clock.district, self.district),
-            (Clock.ticket_type, self.ticket_type),
+            (col(Clock.unit_id), self.unit),
+            (col(Clock.district), self.district),
+            (col(Clock.ticket_type), self.ticket_type),
         ):
             if value:
                 found.append(column == value)
         if self.category:
-            found.append(Clock.category.startswith(self.category))
+            found.append(col(Clock.category).startswith(self.category))
         if self.due_from:
-            found.append(Clock.due_date >= self.due_from)
+            found.append(col(Clock.due_date) >= self.due_from)
         if self.due_to:
-            found.append(Clock.due_date <= self.due_to)
+            found.append(col(Clock.due_date) <= self.due_to)
         return found
 
 
@@ -66,18 +67,18 @@ async def grouped(
         )
     ).all()
     items = (
-        await session.scalars(select(Clock).where(where).order_by(Clock.due_at).limit(limit))
+        await session.scalars(select(Clock).where(where).order_by(col(Clock.due_at)).limit(limit))
     ).all()
     return [(g[0], int(g[1])) for g in groups], list(items)
 
 
 def overdue_window(now: datetime) -> Any:
-    return Clock.due_at <= now
+    return col(Clock.due_at) <= now
 
 
 def due_soon_window(now: datetime, horizon: date) -> Any:
     """Not yet due, and due today or by the end of the next working day."""
-    return and_(Clock.due_at > now, Clock.due_date <= horizon)
+    return and_(col(Clock.due_at) > now, col(Clock.due_date) <= horizon)
 
 
 # The steps the KPIs count; every other step is kept (replayable) but counted by nothing.

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from shared.vocabulary import ClockKind
 from sla.time_limits.models import TimeLimit
@@ -26,7 +27,9 @@ def as_rule(row: TimeLimit) -> TimeLimitRule:
 
 
 async def list_limits(session: AsyncSession) -> list[TimeLimit]:
-    query = select(TimeLimit).order_by(TimeLimit.clock_kind, TimeLimit.effective_from, TimeLimit.id)
+    query = select(TimeLimit).order_by(
+        col(TimeLimit.clock_kind), col(TimeLimit.effective_from), col(TimeLimit.id)
+    )
     return list((await session.scalars(query)).all())
 
 
@@ -40,7 +43,7 @@ async def resolve(
 ) -> ResolvedLimit:
     """The limit a clock of this kind started at ``at`` gets."""
     base = ClockKind.HANDLING if clock_kind is ClockKind.REHANDLING else clock_kind
-    rows = (await session.scalars(select(TimeLimit).where(TimeLimit.clock_kind == base))).all()
+    rows = (await session.scalars(select(TimeLimit).where(col(TimeLimit.clock_kind) == base))).all()
     return resolve_limit(
         [as_rule(r) for r in rows],
         clock_kind=clock_kind,
