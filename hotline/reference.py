@@ -1,5 +1,6 @@
-"""Reference data every stack starts with: Guangzhou's unit directory and routing rules, and
-the policy documents the knowledge base answers consultations from (``data/kb``)."""
+"""Reference data every stack starts with: Guangzhou's unit directory and routing rules, the
+policy documents the knowledge base answers consultations from (``data/kb``), and the first
+classifier trained on the shipped examples."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def load_all(database_url: str, *, data_dir: Path = DATA) -> dict[str, int]:
 
 async def _load_all(database_url: str, data_dir: Path) -> dict[str, int]:
     from dispatch.directory.service import load_reference
+    from intake.classify.service import ensure_active_model
     from intake.kb.service import import_document
 
     now = datetime.now(UTC)
@@ -39,4 +41,11 @@ async def _load_all(database_url: str, data_dir: Path) -> dict[str, int]:
                 now=now,
             )
             imported += created
-    return {"units": units, "routing_rules_added": rules, "kb_documents_added": imported}
+        # The first classifier is trained here, not in a request (about a second of CPU).
+        trained = await ensure_active_model(session, now=now) is not None
+    return {
+        "units": units,
+        "routing_rules_added": rules,
+        "kb_documents_added": imported,
+        "classifier_trained": int(trained),
+    }

@@ -7,6 +7,7 @@ Every error answers ``{"error": {"code", "message"}}``. Workflow refusals are
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 import structlog
 from fastapi import FastAPI, Request
@@ -23,6 +24,7 @@ class DomainError(Exception):
 
     status_code = 400
     code = "bad_request"
+    headers: ClassVar[dict[str, str] | None] = None  # e.g. Retry-After on a 503
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -126,7 +128,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
+        return JSONResponse(
+            error_body(exc.code, exc.message), status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -67,12 +67,18 @@ def create_app(
     routers: Sequence[APIRouter] = (),
     event_handlers: dict[str, EventHandler] | None = None,
     background: Sequence[BackgroundTask] = (),
+    readiness: Sequence[Callable[[FastAPI], str | None]] = (),
     settings: Settings | None = None,
     clock: Clock | None = None,
     engine: AsyncEngine | None = None,
     run_relay: bool = True,
 ) -> FastAPI:
-    """A service app; ``engine`` and ``clock`` may be injected by tests."""
+    """A service app; ``engine`` and ``clock`` may be injected by tests.
+
+    ``background`` tasks run for the app's lifetime (a warm-up may simply return);
+    ``readiness`` checks name what the app still waits for (``/readyz`` answers 503 until
+    each returns None).
+    """
     if service not in SERVICES:
         raise ValueError(f"unknown service {service!r}")
     settings = settings or get_settings()
@@ -115,6 +121,7 @@ def create_app(
     state.outbox = Outbox(service)
     state.event_handlers = event_handlers or {}
     state.heads = head_revisions(service)
+    state.readiness = list(readiness)
     state.registry = CollectorRegistry()
     state.relay_metrics = RelayMetrics.register(state.registry)
     tokens = ServiceTokens(settings, service=service)
@@ -257,6 +264,10 @@ def _ops_router() -> APIRouter:
                 "current": sorted(current),
                 "head": sorted(state.heads),
             }
+        waiting = [reason for check in state.readiness if (reason := check(request.app))]
+        if waiting:
+            response.status_code = 503
+            return {"status": "unavailable", "reason": "; ".join(waiting)}
         return {"status": "ready", "migrations": sorted(current)}
 
     @router.get("/metrics")

@@ -1,7 +1,9 @@
 """The intake service's app (served with `hotline serve intake`)."""
 
+import asyncio
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 
 from intake.classify.router import router as classify_router
@@ -12,11 +14,32 @@ from intake.tickets.events import handlers
 from intake.tickets.router import router as tickets_router
 from shared.service import create_app
 
+log = structlog.get_logger(__name__)
+
+
+async def _warm_classifier(app: FastAPI) -> None:
+    """Load the classifier before /readyz says ready; a database not up yet only delays it."""
+    while True:
+        try:
+            await app.state.model_cache.warm(app.state.sessions, now=app.state.clock.now())
+            return
+        except Exception as exc:
+            log.warning("classifier_warm_up_failed", error_type=type(exc).__name__)
+            await asyncio.sleep(2)
+
+
+def _classifier_ready(app: FastAPI) -> str | None:
+    return None if app.state.model_cache.ready else "classifier warming up"
+
 
 def build_app(**overrides: Any) -> FastAPI:
     """The intake app; tests pass an engine or a clock through ``overrides``."""
     app = create_app(
-        service="intake", routers=[tickets_router, kb_router, classify_router], **overrides
+        service="intake",
+        routers=[tickets_router, kb_router, classify_router],
+        background=[_warm_classifier],
+        readiness=[_classifier_ready],
+        **overrides,
     )
     app.state.vault = Vault(app.state.settings.pii_key.get_secret_value())
     app.state.model_cache = ModelCache()

@@ -4,6 +4,7 @@ import pytest
 from intake.classify.model import TrainedModel, shipped_emergencies, shipped_examples
 from intake.classify.rules import locate, special_case
 from intake.classify.service import evaluate_on_sets, retrain
+from sqlalchemy import text
 
 from shared.auth import Role
 from tests.intake.conftest import CALL
@@ -136,3 +137,38 @@ async def test_retraining_stores_an_active_model_with_its_metrics(session, clock
 async def test_classify_is_for_agents(intake_app, client_for, role):
     async with client_for(intake_app, role, "u1") as client:
         assert (await client.post("/v1/classify", json={"text": "x"})).status_code == 403
+
+
+async def test_the_first_model_is_stored_at_migrate_and_loaded_from_the_database(session):
+    """The run's database was migrated and loaded like a stack's: its model is there, and a
+    process that has not seen it loads the stored bytes (no request trains)."""
+    from intake.classify import service as classify
+
+    stored = await session.scalar(text("SELECT version FROM intake.classifier_model WHERE active"))
+    assert stored is not None
+    classify._LOADED.pop(stored, None)  # as a new process: nothing loaded yet
+    model = await classify.ModelCache().get(session)
+    assert model.version == stored
+    ticket_type, category = model.predict("林和西路工地夜间施工噪音扰民")
+    assert ticket_type and category
+
+
+async def test_readyz_waits_for_the_warm_model_and_a_request_never_trains(
+    intake_app, client_for, session, clock
+):
+    await session.execute(text("UPDATE intake.classifier_model SET active = false"))
+    async with client_for(intake_app) as anonymous:
+        cold = await anonymous.get("/readyz")
+    async with client_for(intake_app, Role.AGENT) as agent:
+        refused = await agent.post("/v1/classify", json={"text": "路灯不亮"})
+    await intake_app.state.model_cache.warm(intake_app.state.sessions, now=clock.now())
+    async with client_for(intake_app) as anonymous:
+        warm = await anonymous.get("/readyz")
+    async with client_for(intake_app, Role.AGENT) as agent:
+        answered = await agent.post("/v1/classify", json={"text": "路灯不亮"})
+    assert (cold.status_code, cold.json()["reason"]) == (503, "classifier warming up")
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "2"
+    assert refused.json()["error"]["code"] == "classifier_not_ready"
+    assert warm.status_code == 200 and answered.status_code == 200
+    active = await session.scalar(text("SELECT count(*) FROM intake.classifier_model WHERE active"))
+    assert active == 1  # the warm-up trained and stored one, for every replica

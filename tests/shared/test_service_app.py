@@ -13,10 +13,19 @@ from shared.settings import Settings
 
 
 @pytest.mark.parametrize("service", SERVICES)
-async def test_health_and_readiness(make_app, client_for, service):
-    async with client_for(make_app(service)) as client:
+async def test_health_and_readiness(make_app, client_for, service, database_url):
+    """Ready once migrated and warmed up in the app's lifespan (intake loads its classifier)."""
+    import asyncio
+
+    engine = make_engine(database_url, pool_size=1)  # the lifespan disposes of it
+    app = make_app(service, engine=engine)
+    async with app.router.lifespan_context(app), client_for(app) as client:
         assert (await client.get("/healthz")).json() == {"status": "ok"}
-        ready = await client.get("/readyz")
+        for _ in range(600):  # a minute at most; loading the stored model takes milliseconds
+            ready = await client.get("/readyz")
+            if ready.status_code == 200:
+                break
+            await asyncio.sleep(0.1)
     assert ready.status_code == 200
     assert ready.json()["status"] == "ready"
     assert all(rev.startswith(f"{service}_") for rev in ready.json()["migrations"])

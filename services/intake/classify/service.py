@@ -6,10 +6,10 @@ import asyncio
 import csv
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from intake.classify.model import Labelled, TrainedModel, evaluate, shipped_examples
@@ -19,37 +19,80 @@ from intake.classify.suggest import Suggestion, accuracy_with_cues, special_of
 from intake.privacy import Vault
 from intake.tickets.models import Ticket
 from intake.tickets.rules import CLOSED_STATUSES, Disposition
+from shared.db import session_scope
+from shared.errors import DomainError
 
 EVALUATION = Path(__file__).parent / "evaluation"
 
 
+class ModelNotReady(DomainError):
+    """No model is loaded yet: the process is warming up (``/readyz`` says so too)."""
+
+    status_code = 503
+    code = "classifier_not_ready"
+    headers: ClassVar[dict[str, str] | None] = {"Retry-After": "2"}
+
+
+# Models loaded in this process, by version: every app (and every test) shares one object.
+_LOADED: dict[str, TrainedModel] = {}
+
+
+async def _active_version(session: AsyncSession) -> str | None:
+    query = (
+        select(col(ClassifierModel.version))
+        .where(col(ClassifierModel.active))
+        .order_by(col(ClassifierModel.trained_at).desc())
+        .limit(1)
+    )
+    return (await session.scalars(query)).first()
+
+
 class ModelCache:
-    """The active model of this process; a newer one trained by any replica replaces it."""
+    """The active model of this process; a newer one trained by any replica replaces it.
+
+    Requests never train: the first model is trained and stored when the stack is migrated
+    (``hotline migrate`` → :func:`ensure_active_model`), and the app loads it in its
+    lifespan (:meth:`warm`) before ``/readyz`` says ready.
+    """
 
     def __init__(self) -> None:
         self._model: TrainedModel | None = None
 
+    @property
+    def ready(self) -> bool:
+        return self._model is not None
+
+    async def warm(self, sessions: async_sessionmaker[AsyncSession], *, now: datetime) -> None:
+        """Load the active model, training and storing one first if none exists yet."""
+        async with session_scope(sessions) as session:
+            await ensure_active_model(session, now=now)
+        async with session_scope(sessions) as session:
+            await self.get(session)
+
     async def get(self, session: AsyncSession) -> TrainedModel:
-        row = (
-            await session.scalars(
-                select(col(ClassifierModel.version))
-                .where(col(ClassifierModel.active))
-                .order_by(col(ClassifierModel.trained_at).desc())
-                .limit(1)
-            )
-        ).first()
-        if self._model is not None and self._model.version == (row or self._model.version):
+        version = await _active_version(session)
+        if self._model is not None and self._model.version == (version or self._model.version):
             return self._model
-        if row is None:
-            # Nothing trained yet: the shipped examples make the first model.
-            self._model = await asyncio.to_thread(TrainedModel.fit, shipped_examples())
-        else:
+        if version is None:
+            raise ModelNotReady("the classifier is not trained yet; try again shortly")
+        if version not in _LOADED:
             blob = await session.scalar(
-                select(col(ClassifierModel.blob)).where(col(ClassifierModel.version) == row)
+                select(col(ClassifierModel.blob)).where(col(ClassifierModel.version) == version)
             )
             assert blob is not None
-            self._model = TrainedModel.loads(blob)
+            _LOADED[version] = await asyncio.to_thread(TrainedModel.loads, blob)
+        self._model = _LOADED[version]
         return self._model
+
+
+async def ensure_active_model(session: AsyncSession, *, now: datetime) -> str | None:
+    """Train and store the first model if there is no active one; its report, or None."""
+    # Replicas warming at once: one trains, the others wait and find its model.
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("intake.classifier"))))
+    if await _active_version(session) is not None:
+        return None
+    report, _ = await retrain(session, now=now)
+    return report
 
 
 async def confirmed_examples(session: AsyncSession) -> list[Labelled]:
