@@ -24,7 +24,18 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Column, DateTime, Integer, LargeBinary, Table, Text, and_, delete, func
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    Table,
+    Text,
+    and_,
+    delete,
+    func,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -48,10 +59,11 @@ def idempotency_table(schema: str) -> Table:
         Column("route", Text, primary_key=True),
         Column("key", Text, primary_key=True),
         Column("body_hash", Text, nullable=False),
-        Column("claimed_at", DateTime(timezone=True), nullable=False),
+        Column("claimed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("status", Integer),
         Column("content_type", Text),
         Column("body", LargeBinary),
+        Index("ix_idempotency_key_claimed_at", "claimed_at"),
     )
 
 

@@ -64,10 +64,12 @@ def run_env(*, schema: str, target_metadata: MetaData | None = None) -> None:
         return
 
     def migrate(connection: Connection) -> None:
-        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        # The lock first: two replicas creating the schema at once would otherwise race on
+        # CREATE SCHEMA IF NOT EXISTS (a unique violation in pg_namespace).
         connection.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"alembic:{schema}"}
         )
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         context.configure(connection=connection, **options)
         with context.begin_transaction():
             context.run_migrations()

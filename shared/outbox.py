@@ -27,14 +27,17 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
     and_,
     exists,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
@@ -70,11 +73,32 @@ class Outbox:
             Column("ordering_key", Text),
             Column("payload", JSONB, nullable=False),
             Column("occurred_at", DateTime(timezone=True), nullable=False),
-            Column("created_at", DateTime(timezone=True)),
-            Column("attempts", Integer, nullable=False),
-            Column("next_attempt_at", DateTime(timezone=True)),
+            Column(
+                "created_at", DateTime(timezone=True), nullable=False, server_default=func.now()
+            ),
+            Column("attempts", Integer, nullable=False, server_default="0"),
+            Column(
+                "next_attempt_at",
+                DateTime(timezone=True),
+                nullable=False,
+                server_default=func.now(),
+            ),
             Column("delivered_at", DateTime(timezone=True)),
             Column("last_error", Text),
+            UniqueConstraint("event_id", "destination", name="uq_outbox_event_id_destination"),
+            # The relay reads only undelivered rows: these stay small.
+            Index(
+                "ix_outbox_pending_next_attempt_at",
+                "next_attempt_at",
+                postgresql_where=text("delivered_at IS NULL"),
+            ),
+            Index(
+                "ix_outbox_pending_destination_ordering_key_seq",
+                "destination",
+                "ordering_key",
+                "seq",
+                postgresql_where=text("delivered_at IS NULL"),
+            ),
         )
         self.inbox = Table(
             "inbox",
@@ -82,7 +106,9 @@ class Outbox:
             Column("event_id", Uuid, primary_key=True),
             Column("event_type", Text, nullable=False),
             Column("source", Text, nullable=False),
-            Column("received_at", DateTime(timezone=True)),
+            Column(
+                "received_at", DateTime(timezone=True), nullable=False, server_default=func.now()
+            ),
         )
 
     async def add(

@@ -16,7 +16,7 @@ class Unit(SQLModel, table=True):
     kind: str
     district: str | None = None
     street: str | None = None
-    parent_id: str | None = Field(default=None, index=True)
+    parent_id: str | None = Field(default=None, foreign_key="dispatch.unit.id", index=True)
     active: bool = True
 
 

@@ -3,17 +3,28 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Text
+from sqlalchemy import BigInteger, Column, Index, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 
 class Ticket(SQLModel, table=True):
     __tablename__ = "ticket"
-    __table_args__ = {"schema": "dispatch"}
+    __table_args__ = (
+        # Units' polls (keyset on change_seq) and the agency's queue.
+        Index("ix_ticket_lead_unit_change_seq", "lead_unit", "change_seq"),
+        Index("ix_ticket_sub_unit_change_seq", "sub_unit", "change_seq"),
+        Index("ix_ticket_co_handlers", "co_handlers", postgresql_using="gin"),
+        Index(
+            "ix_ticket_queue",
+            "dispatch_due_at",
+            postgresql_where=text("status = 'awaiting_dispatch'"),
+        ),
+        {"schema": "dispatch"},
+    )
 
     id: str = Field(primary_key=True)
-    number: str
+    number: str = Field(unique=True)
     ticket_type: str
     category: str | None = None
     district: str | None = None

@@ -2,8 +2,14 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column
+from sqlalchemy import BigInteger, Column, Computed, Index
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlmodel import Field, SQLModel
+
+
+def _tsv() -> Column[str]:
+    """The generated search vector of the jieba terms (searched through its GIN index)."""
+    return Column(TSVECTOR, Computed("to_tsvector('simple', terms)", persisted=True))
 
 
 class KbDocument(SQLModel, table=True):
@@ -22,7 +28,10 @@ class KbDocument(SQLModel, table=True):
 
 class KbPassage(SQLModel, table=True):
     __tablename__ = "kb_passage"
-    __table_args__ = {"schema": "intake"}
+    __table_args__ = (
+        Index("ix_kb_passage_tsv", "tsv", postgresql_using="gin"),
+        {"schema": "intake"},
+    )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     document_id: str = Field(foreign_key="intake.kb_document.id", index=True)
@@ -30,13 +39,14 @@ class KbPassage(SQLModel, table=True):
     section: str
     text: str
     terms: str  # jieba terms; a generated tsvector column indexes them
+    tsv: str | None = Field(default=None, sa_column=_tsv())
 
 
 class KbEntry(SQLModel, table=True):
     """A question and its answer, kept by its owning unit (Art 10), versioned."""
 
     __tablename__ = "kb_entry"
-    __table_args__ = {"schema": "intake"}
+    __table_args__ = (Index("ix_kb_entry_tsv", "tsv", postgresql_using="gin"), {"schema": "intake"})
 
     id: str = Field(primary_key=True)
     question: str
@@ -49,6 +59,7 @@ class KbEntry(SQLModel, table=True):
     version: int = 1
     review_status: str = "draft"  # draft | approved | retired
     terms: str
+    tsv: str | None = Field(default=None, sa_column=_tsv())
     updated_at: datetime
     updated_by: str
 

@@ -26,7 +26,7 @@ class Ticket(SQLModel, table=True):
     disposition: str
     emergency_number: str | None = None
     told_caller: str | None = None
-    related_ticket_id: str | None = None
+    related_ticket_id: str | None = Field(default=None, foreign_key="intake.ticket.id")
     kb_entry_id: str | None = None
     status: str
     assigned_unit: str | None = None

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -13,7 +13,25 @@ class Clock(SQLModel, table=True):
     """One run of a clock; a restart closes the run and opens a new one (per unit for KPIs)."""
 
     __tablename__ = "clock"
-    __table_args__ = {"schema": "sla"}
+    __table_args__ = (
+        # One running clock of a kind per ticket, whatever the replicas do.
+        Index(
+            "uq_clock_running_kind",
+            "ticket_id",
+            "kind",
+            unique=True,
+            postgresql_where=text("state = 'running'"),
+        ),
+        # The breach scan reads only what is due and not yet breached (scan_breaches).
+        Index(
+            "ix_clock_scan_due_at",
+            "due_at",
+            postgresql_where=text("state = 'running' AND breached_at IS NULL"),
+        ),
+        Index("ix_clock_running_due_at", "due_at", postgresql_where=text("state = 'running'")),
+        Index("ix_clock_unit_id_kind", "unit_id", "kind"),
+        {"schema": "sla"},
+    )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     ticket_id: str = Field(index=True)
@@ -59,7 +77,9 @@ class ClockChangeRecord(SQLModel, table=True):
     __table_args__ = {"schema": "sla"}
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
-    clock_id: int = Field(index=True)
+    clock_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("sla.clock.id"), nullable=False, index=True)
+    )
     at: datetime
     action: str  # a ChangeAction
     reason: str
@@ -73,7 +93,9 @@ class Extension(SQLModel, table=True):
     __table_args__ = {"schema": "sla"}
 
     id: int | None = Field(default=None, primary_key=True)
-    clock_id: int = Field(index=True)
+    clock_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("sla.clock.id"), nullable=False, index=True)
+    )
     ticket_id: str
     idempotency_key: str = Field(unique=True)
     reason: str
@@ -89,7 +111,7 @@ class TicketStep(SQLModel, table=True):
     """A workflow step as dispatch reported it; KPIs are computed from these."""
 
     __tablename__ = "ticket_step"
-    __table_args__ = {"schema": "sla"}
+    __table_args__ = (Index("ix_ticket_step_action_at", "action", "at"), {"schema": "sla"})
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     ticket_id: str = Field(index=True)

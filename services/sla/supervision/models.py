@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from sqlalchemy import BigInteger, Column
 from sqlmodel import Field, SQLModel
 
 
@@ -11,7 +12,7 @@ class Supervision(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: str = Field(index=True)
-    clock_id: int | None = None
+    clock_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     unit_id: str | None = Field(default=None, index=True)
     district: str | None = None
     reason: str  # late | non_compliant_feedback | long_running | other (Art 23(1)–(4))
