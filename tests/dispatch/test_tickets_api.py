@@ -390,3 +390,18 @@ async def test_bad_input_is_4xx_and_changes_nothing(submit, agency, unit):
     async with unit() as client:
         bad_cursor = await client.get("/v1/units/tianhe-urban/tickets", params={"cursor": "x"})
     assert bad_cursor.status_code == 422
+
+
+async def test_a_routing_rule_names_a_category_of_the_catalogue(as_role):
+    async with as_role(Role.ADMIN) as admin:
+        unknown = await admin.post(
+            "/v1/routing-rules",
+            json={"category": "noise.constructon", "unit_id": "tianhe-urban", "note": "x"},
+        )
+        known = await admin.post(
+            "/v1/routing-rules",
+            json={"category": "noise.construction", "unit_id": "tianhe-urban", "note": "x"},
+        )
+    assert unknown.status_code == 422
+    assert "noise.construction" in unknown.json()["error"]["message"]
+    assert known.status_code == 201

@@ -303,8 +303,11 @@ async def test_bad_calls_are_422_and_change_nothing(agent, session):
             {**CALL, "channel": "fax"},
             {**CALL, "text": ""},
             {**CALL, "ticket_type": "rumour"},
+            {**CALL, "category": "foo.bar"},
         ):
             assert (await client.post("/v1/tickets", json=body)).status_code == 422
+        typo = await client.post("/v1/tickets", json={**CALL, "category": "noise.constructon"})
+    assert "noise.construction" in typo.json()["error"]["message"]
     assert await session.scalar(text("SELECT count(*) FROM intake.ticket")) == 0
 
 

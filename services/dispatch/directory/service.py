@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from dispatch.directory.models import RoutingRule, Unit
 from dispatch.directory.rules import Route, suggest_route
+from shared.catalogue import catalogue
 from shared.errors import BadInput, NotFound
 
 REFERENCE = Path(__file__).parent / "reference"
@@ -62,7 +63,10 @@ async def add_unit(session: AsyncSession, unit: Unit) -> Unit:
 
 
 async def add_rule(session: AsyncSession, rule: RoutingRule) -> RoutingRule:
+    """A routing rule for a unit that exists and a category of the catalogue."""
     await get_unit(session, rule.unit_id)
+    if rule.category is not None:
+        catalogue().check(rule.category)
     session.add(rule)
     await session.flush()
     return rule

@@ -15,6 +15,7 @@ from intake.tickets.models import CallerNote, ContactAccess, Ticket
 from intake.tickets.rules import Outcome, check_note_allowed, check_outcome
 from intake.tickets.schemas import CallerRead, TicketCreate, TicketRead
 from shared.auth import Principal, Role
+from shared.catalogue import catalogue
 from shared.errors import Forbidden, NotFound
 from shared.events import CallerNoteAdded, TicketSubmitted
 from shared.outbox import Outbox
@@ -65,6 +66,8 @@ async def create(
         related_ticket_id=body.related_ticket_id,
         kb_entry_id=body.kb_entry_id,
     )
+    if body.category is not None:
+        catalogue().check(body.category)
     if body.related_ticket_id and await session.get(Ticket, body.related_ticket_id) is None:
         raise NotFound(f"no ticket {body.related_ticket_id!r} to link")
     ticket_id = str(uuid.uuid4())

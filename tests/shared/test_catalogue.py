@@ -1,0 +1,44 @@
+"""One category catalogue: every category the suite ships or accepts comes from it."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from shared.catalogue import catalogue
+from shared.errors import BadInput
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_category_the_suite_ships_is_in_the_catalogue():
+    known = set(catalogue().categories)
+    rules = json.loads(
+        (ROOT / "services/dispatch/directory/reference/routing_rules.json").read_text()
+    )
+    routed = {r["category"] for r in rules["rules"] if r.get("category")}
+    with (ROOT / "services/intake/classify/examples.tsv").open() as handle:
+        trained = {r["category"] for r in csv.DictReader(handle, delimiter="\t")}
+    assert routed and trained
+    assert routed <= known, routed - known
+    assert trained <= known, trained - known
+
+
+def test_every_leaf_has_its_top_level_and_a_chinese_label():
+    categories = catalogue().categories
+    for category in categories.values():
+        assert category.name and not category.name.isascii()
+        if category.parent is not None:
+            assert categories[category.parent].parent is None
+            assert category.code.startswith(category.parent + ".")
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggested"),
+    [("noise.constructon", "noise.construction"), ("施工噪声", "noise.construction")],
+)
+def test_an_unknown_code_is_refused_with_the_nearest_choices(typed, suggested):
+    with pytest.raises(BadInput) as refused:
+        catalogue().check(typed)
+    assert suggested in refused.value.message

@@ -1,0 +1,45 @@
+"""Clock rules (pure): extensions (Art 18, 20) and which breaches are supervised (Art 23)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sla.clocks.rules import RunningClock, check_extension, opens_supervision
+
+from shared.errors import RuleViolation
+from shared.vocabulary import ClockKind
+
+NOW = datetime(2026, 11, 24, 2, tzinfo=UTC)
+
+
+def _handling(used=0, due_in=timedelta(days=3)) -> RunningClock:
+    return RunningClock(ClockKind.HANDLING, NOW + due_in, used, 2)
+
+
+def _refusal(handling, *, rehandling=False) -> str:
+    with pytest.raises(RuleViolation) as refused:
+        check_extension(handling, rehandling=rehandling, now=NOW)
+    return refused.value.code
+
+
+def test_art18_an_extension_before_the_due_time_is_allowed_twice():
+    check_extension(_handling(used=0), rehandling=False, now=NOW)
+    check_extension(_handling(used=1), rehandling=False, now=NOW)
+    assert _refusal(_handling(used=2)) == "extension_limit_reached"
+
+
+def test_art18_an_extension_at_or_after_the_due_time_is_refused():
+    assert _refusal(_handling(due_in=timedelta(0))) == "extension_after_due"
+    assert _refusal(_handling(due_in=-timedelta(seconds=1))) == "extension_after_due"
+
+
+def test_art20_re_handling_is_never_extended():
+    assert _refusal(_handling(), rehandling=True) == "no_extension_in_rehandling"
+    assert _refusal(None) == "no_running_handling_clock"
+
+
+def test_art23_1_only_handling_periods_open_a_supervision_when_late():
+    assert {k for k in ClockKind if opens_supervision(k)} == {
+        ClockKind.HANDLING,
+        ClockKind.REHANDLING,
+        ClockKind.FINAL_FEEDBACK,
+    }
