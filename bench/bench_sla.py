@@ -11,9 +11,15 @@ import asyncio
 import os
 import statistics
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+from sla.clocks.service import due_clocks
+from sla.dashboard.service import GROUPS, Filters, overdue_window
+from sqlalchemy import and_, func, select
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from shared import embedded_pg
 from shared.db import asyncpg_dsn
@@ -23,17 +29,27 @@ CLOCKS = 1_000_000
 DUE_NOW = 10_000
 ROOT = Path(__file__).resolve().parents[1]
 
-SCAN = """
-SELECT id FROM sla.clock
-WHERE state = 'running' AND breached_at IS NULL AND due_at <= $1
-ORDER BY due_at LIMIT 500 FOR UPDATE SKIP LOCKED
-"""
-DASHBOARD = """
-SELECT unit_id, count(*) FROM sla.clock
-WHERE state = 'running' AND kind IN ('dispatch', 'handling', 'rehandling', 'final_feedback')
-  AND due_at <= $1
-GROUP BY unit_id ORDER BY count(*) DESC
-"""
+
+def statement(query: Any) -> tuple[str, list[Any]]:
+    """The SQL and arguments asyncpg receives for a statement the services build."""
+    compiled = query.compile(
+        dialect=asyncpg_dialect.dialect(), compile_kwargs={"render_postcompile": True}
+    )
+    return str(compiled), [compiled.params[name] for name in compiled.positiontup or []]
+
+
+def scan(at: datetime) -> tuple[str, list[Any]]:
+    """The breach scan's own statement (sla.clocks.service.due_clocks)."""
+    return statement(due_clocks(at))
+
+
+def dashboard(at: datetime) -> tuple[str, list[Any]]:
+    """The overdue dashboard's count by unit, as sla.dashboard.service.grouped builds it."""
+    where = and_(*Filters().conditions(), overdue_window(at))
+    column = GROUPS["unit"]
+    return statement(
+        select(column, func.count()).where(where).group_by(column).order_by(func.count().desc())
+    )
 
 
 def database_url() -> str:
@@ -69,7 +85,7 @@ async def seed(connection: asyncpg.Connection) -> None:
 
 
 async def timed(
-    connection: asyncpg.Connection, query: str, *args: object, indexes: bool, runs: int = 7
+    connection: asyncpg.Connection, query: str, args: list[Any], *, indexes: bool, runs: int = 7
 ) -> float:
     """Median milliseconds of ``query`` inside a rolled-back transaction."""
     samples = []
@@ -102,15 +118,16 @@ async def run(url: str) -> None:
         nothing_due = await connection.fetchval("SELECT now() - interval '40 days'")
         now = await connection.fetchval("SELECT now()")
         print(f"{'query':<38}{'indexed ms':>12}{'baseline ms':>13}{'ratio':>9}")
-        for label, query, at in (
-            ("breach scan, nothing due", SCAN, nothing_due),
-            (f"breach scan, {DUE_NOW:,} due (first batch)", SCAN, now),
-            ("overdue dashboard by unit", DASHBOARD, now),
+        for label, (query, args) in (
+            ("breach scan, nothing due", scan(nothing_due)),
+            (f"breach scan, {DUE_NOW:,} due (first batch)", scan(now)),
+            ("overdue dashboard by unit", dashboard(now)),
         ):
-            fast = await timed(connection, query, at, indexes=True)
-            slow = await timed(connection, query, at, indexes=False)
+            fast = await timed(connection, query, args, indexes=True)
+            slow = await timed(connection, query, args, indexes=False)
             print(f"{label:<38}{fast:>12.2f}{slow:>13.2f}{slow / fast:>8.1f}x")
-        plan = await connection.fetch("EXPLAIN " + SCAN, now)
+        query, args = scan(now)
+        plan = await connection.fetch("EXPLAIN " + query, *args)
         print("scan plan:", " / ".join(r[0].strip() for r in plan[:3]))
     finally:
         await connection.close()

@@ -8,6 +8,7 @@ from sqlalchemy import select, text
 from shared.auth import Role
 from shared.events import ClockBreached, DeadlineChanged, EventEnvelope
 from shared.outbox import Outbox
+from tests.dispatch.conftest import submitted_envelope
 
 FEEDBACK = {
     "handling_time": "2026-11-24 10:00",
@@ -66,15 +67,18 @@ async def test_art13_a_submitted_ticket_waits_in_the_queue_with_its_suggested_un
     ]
 
 
-async def test_a_redelivered_submission_creates_nothing_new(submit, agency, as_role, clock):
-    ticket_id = await submit()
+async def test_a_redelivered_submission_creates_nothing_new(as_role, agency, clock, session):
+    envelope, ticket_id = submitted_envelope(clock)
+    async with as_role(Role.SERVICE, as_service="intake") as intake:
+        first = await intake.post("/v1/events", json=envelope)
+        again = await intake.post("/v1/events", json=envelope)  # the relay's retry
     async with agency() as client:
-        before = len((await client.get("/v1/queue")).json()["items"])
-    from dispatch.tickets import service  # noqa: F401  (the inbox dedupes by event id)
-
-    async with agency() as client:
-        assert len((await client.get("/v1/queue")).json()["items"]) == before
-        assert (await client.get(f"/v1/tickets/{ticket_id}")).status_code == 200
+        queue = (await client.get("/v1/queue")).json()["items"]
+        history = (await client.get(f"/v1/tickets/{ticket_id}/history")).json()["items"]
+    assert (first.json()["status"], again.json()["status"]) == ("applied", "duplicate")
+    assert [t["id"] for t in queue].count(ticket_id) == 1
+    assert [e["action"] for e in history] == ["submitted"]
+    assert len(await _outbox(session, "ticket.stepped.v1")) == 1  # one dispatch clock for sla
 
 
 async def test_dispatched_ticket_appears_in_the_units_poll_with_etag(submit, agency, unit):

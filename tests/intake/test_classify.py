@@ -133,12 +133,6 @@ async def test_retraining_stores_an_active_model_with_its_metrics(session, clock
     assert model.trained_on == len(shipped_examples()) + len(shipped_emergencies())
 
 
-@pytest.mark.parametrize("role", [Role.UNIT, Role.SUB_UNIT, Role.SUPERVISOR])
-async def test_classify_is_for_agents(intake_app, client_for, role):
-    async with client_for(intake_app, role, "u1") as client:
-        assert (await client.post("/v1/classify", json={"text": "x"})).status_code == 403
-
-
 async def test_the_first_model_is_stored_at_migrate_and_loaded_from_the_database(session):
     """The run's database was migrated and loaded like a stack's: its model is there, and a
     process that has not seen it loads the stored bytes (no request trains)."""

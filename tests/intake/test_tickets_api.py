@@ -291,12 +291,6 @@ async def test_art17_a_new_situation_is_forwarded_to_dispatch(agent, session):
     assert refused.status_code == 409
 
 
-@pytest.mark.parametrize("role", [Role.UNIT, Role.SUB_UNIT, Role.SUPERVISOR, Role.SERVICE])
-async def test_only_agents_take_calls(intake_app, client_for, role):
-    async with client_for(intake_app, role, "u1") as client:
-        assert (await client.post("/v1/tickets", json=CALL)).status_code == 403
-
-
 async def test_bad_calls_are_422_and_change_nothing(agent, session):
     async with agent() as client:
         for body in (

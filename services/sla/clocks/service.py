@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -321,23 +321,27 @@ async def adjust(
     return clock
 
 
+def due_clocks(now: datetime, batch: int = SCAN_BATCH) -> Select[tuple[Clock]]:
+    """The breach scan's statement: running, not yet breached, due by ``now`` (its cost
+    follows what is due, through the partial index ix_clock_scan_due_at)."""
+    return (
+        select(Clock)
+        .where(
+            col(Clock.state) == RUNNING,
+            col(Clock.breached_at).is_(None),
+            col(Clock.due_at) <= now,
+        )
+        .order_by(col(Clock.due_at))
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+
+
 async def scan_breaches(
     session: AsyncSession, outbox: Outbox, *, now: datetime, batch: int = SCAN_BATCH
 ) -> int:
     """Mark one batch of clocks that fell due; safe with any number of replicas scanning."""
-    due = (
-        await session.scalars(
-            select(Clock)
-            .where(
-                col(Clock.state) == RUNNING,
-                col(Clock.breached_at).is_(None),
-                col(Clock.due_at) <= now,
-            )
-            .order_by(col(Clock.due_at))
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
+    due = (await session.scalars(due_clocks(now, batch))).all()
     for clock in due:
         clock.breached_at = now
         session.add(
