@@ -1,10 +1,13 @@
-"""intake's typed dependencies: the vault that seals and opens callers' personal data."""
+"""intake's typed dependencies: the vault for callers' personal data, the classifier."""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from intake.classify.model import TrainedModel
+from intake.classify.service import ModelCache
 from intake.privacy import Vault
+from shared.deps import SessionDep
 
 
 def get_vault(request: Request) -> Vault:
@@ -12,3 +15,17 @@ def get_vault(request: Request) -> Vault:
 
 
 VaultDep = Annotated[Vault, Depends(get_vault)]
+
+
+def get_model_cache(request: Request) -> ModelCache:
+    return request.app.state.model_cache
+
+
+async def get_model(
+    cache: Annotated[ModelCache, Depends(get_model_cache)], session: SessionDep
+) -> TrainedModel:
+    """The active classifier (503 classifier_not_ready while the process warms up)."""
+    return await cache.get(session)
+
+
+ModelDep = Annotated[TrainedModel, Depends(get_model)]

@@ -2,11 +2,12 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from intake.classify import service
 from intake.classify.suggest import Guess, suggest
+from intake.deps import ModelDep, VaultDep
 from intake.kb.service import search
 from shared.auth import Principal, Role, require
 from shared.deps import ClockDep, SessionDep
@@ -52,15 +53,18 @@ class ClassifyRead(BaseModel):
 
 @router.post("/v1/classify", response_model=ClassifyRead)
 async def classify(
-    body: ClassifyRequest, request: Request, session: SessionDep, clock: ClockDep, _: Agent
+    body: ClassifyRequest,
+    session: SessionDep,
+    model: ModelDep,
+    vault: VaultDep,
+    clock: ClockDep,
+    _: Agent,
 ) -> ClassifyRead:
     """Suggest type, Art 11 disposition, category, district, answers and related tickets."""
-    state = request.app.state
-    model = await state.model_cache.get(session)
     suggestion = suggest(model, body.text, address=body.address)
     related = await service.related(
         session,
-        state.vault,
+        vault,
         phone=body.caller_phone,
         category=suggestion.category.value,
         text=body.text,

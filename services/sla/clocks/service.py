@@ -321,7 +321,7 @@ async def adjust(
     return clock
 
 
-def due_clocks(now: datetime, batch: int = SCAN_BATCH) -> Select[tuple[Clock]]:
+def due_clocks(now: datetime, batch: int = SCAN_BATCH) -> Select[Clock]:
     """The breach scan's statement: running, not yet breached, due by ``now`` (its cost
     follows what is due, through the partial index ix_clock_scan_due_at)."""
     return (
