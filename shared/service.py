@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from typing import Annotated, Any
@@ -59,6 +59,22 @@ class ClockAdvance(BaseModel):
 class ClockRead(BaseModel):
     now: str
     offset_seconds: float
+
+
+def warm_up(what: str, load: Callable[[FastAPI], Awaitable[None]]) -> BackgroundTask:
+    """A background task that runs ``load`` until it succeeds, for a readiness check to wait
+    on; a database that is not up yet only delays it."""
+
+    async def task(app: FastAPI) -> None:
+        while True:
+            try:
+                await load(app)
+                return
+            except Exception as exc:
+                log.warning("warm_up_failed", what=what, error_type=type(exc).__name__)
+                await asyncio.sleep(2)
+
+    return task
 
 
 def create_app(

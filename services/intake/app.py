@@ -1,9 +1,7 @@
 """The intake service's app (served with `hotline serve intake`)."""
 
-import asyncio
 from typing import Any
 
-import structlog
 from fastapi import FastAPI
 
 from intake.classify.router import router as classify_router
@@ -12,20 +10,11 @@ from intake.kb.router import router as kb_router
 from intake.privacy import Vault
 from intake.tickets.events import handlers
 from intake.tickets.router import router as tickets_router
-from shared.service import create_app
-
-log = structlog.get_logger(__name__)
+from shared.service import create_app, warm_up
 
 
-async def _warm_classifier(app: FastAPI) -> None:
-    """Load the classifier before /readyz says ready; a database not up yet only delays it."""
-    while True:
-        try:
-            await app.state.model_cache.warm(app.state.sessions, now=app.state.clock.now())
-            return
-        except Exception as exc:
-            log.warning("classifier_warm_up_failed", error_type=type(exc).__name__)
-            await asyncio.sleep(2)
+async def _load_classifier(app: FastAPI) -> None:
+    await app.state.model_cache.warm(app.state.sessions, now=app.state.clock.now())
 
 
 def _classifier_ready(app: FastAPI) -> str | None:
@@ -37,7 +26,7 @@ def build_app(**overrides: Any) -> FastAPI:
     app = create_app(
         service="intake",
         routers=[tickets_router, kb_router, classify_router],
-        background=[_warm_classifier],
+        background=[warm_up("classifier", _load_classifier)],
         readiness=[_classifier_ready],
         **overrides,
     )

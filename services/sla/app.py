@@ -4,7 +4,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from shared.service import create_app
+from shared.db import session_scope
+from shared.service import create_app, warm_up
 from sla.calendar.router import router as calendar_router
 from sla.calendar.service import CalendarCache
 from sla.clocks.router import router as clocks_router
@@ -12,6 +13,15 @@ from sla.clocks.tasks import handlers, run_scheduler
 from sla.dashboard.router import router as dashboard_router
 from sla.supervision.router import router as supervision_router
 from sla.time_limits.router import router as time_limits_router
+
+
+async def _build_calendar(app: FastAPI) -> None:
+    async with session_scope(app.state.sessions) as session:
+        await app.state.calendar_cache.get(session)
+
+
+def _calendar_ready(app: FastAPI) -> str | None:
+    return None if app.state.calendar_cache.ready else "working calendar loading"
 
 
 def build_app(*, run_scan: bool = True, **overrides: Any) -> FastAPI:
@@ -25,7 +35,11 @@ def build_app(*, run_scan: bool = True, **overrides: Any) -> FastAPI:
             supervision_router,
             dashboard_router,
         ],
-        background=[run_scheduler] if run_scan else [],
+        background=[
+            warm_up("working calendar", _build_calendar),
+            *([run_scheduler] if run_scan else []),
+        ],
+        readiness=[_calendar_ready],
         **overrides,
     )
     app.state.calendar_cache = CalendarCache()

@@ -23,14 +23,26 @@ class CalendarCache:
     def __init__(self) -> None:
         self._revision: int | None = None
         self._calendar: WorkingCalendar | None = None
+        # One build at a time: at start-up every inbox event and request would otherwise
+        # build its own copy at once, and the threads' fight over the GIL stalled the
+        # service for seconds.
+        self._building = asyncio.Lock()
+
+    @property
+    def ready(self) -> bool:
+        return self._calendar is not None
 
     async def get(self, session: AsyncSession) -> WorkingCalendar:
         revision = await session.scalar(select(func.max(col(CalendarYear.revision))))
-        if self._calendar is None or revision != self._revision:
-            schedules = await loaded_schedules(session)
-            # Building the index takes a tenth of a second: keep the event loop free.
-            self._calendar = await asyncio.to_thread(WorkingCalendar.build, schedules)
-            self._revision = revision
+        if self._calendar is not None and revision == self._revision:
+            return self._calendar
+        async with self._building:
+            if self._calendar is None or revision != self._revision:
+                schedules = await loaded_schedules(session)
+                # Building the index takes a tenth of a second: keep the event loop free.
+                self._calendar = await asyncio.to_thread(WorkingCalendar.build, schedules)
+                self._revision = revision
+        assert self._calendar is not None
         return self._calendar
 
 
