@@ -138,6 +138,18 @@ class DeadlineChanged(Event):
     provisional: bool = False
 
 
+class ClockBreachWithdrawn(Event):
+    """sla → dispatch: a breach found before the news of an on-time act arrived is withdrawn
+    (the act's own time was before the due time): the overdue flag goes."""
+
+    type_name: ClassVar[str] = "clock.breach_withdrawn.v1"
+    sender: ClassVar[str] = "sla"
+    ticket_id: str
+    clock: ClockKind
+    due_at: datetime
+    act_at: datetime
+
+
 class ClockBreached(Event):
     """sla → dispatch: a clock fell due without its work done (verification: window closed)."""
 

@@ -86,6 +86,7 @@ class StepAction(StrEnum):
     HANDLING_DUE_PASSED = "handling_due_passed"  # sla: Art 17 limit missed
     REHANDLING_DUE_PASSED = "rehandling_due_passed"  # sla: Art 20 limit missed
     FINAL_FEEDBACK_DUE_PASSED = "final_feedback_due_passed"  # sla: Art 21 limit missed
+    BREACH_WITHDRAWN = "breach_withdrawn"  # sla: the act was on time, its news came late
 
     @classmethod
     def due_passed(cls, clock: ClockKind) -> StepAction:

@@ -409,3 +409,52 @@ async def test_a_routing_rule_names_a_category_of_the_catalogue(as_role):
     assert unknown.status_code == 422
     assert "noise.construction" in unknown.json()["error"]["message"]
     assert known.status_code == 201
+
+
+async def test_art17_a_withdrawn_breach_lifts_the_overdue_flag(
+    submit, agency, unit, as_role, clock
+):
+    from shared.events import ClockBreachWithdrawn
+
+    ticket_id = await submit()
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+    due = clock.now()
+    await _send_event(
+        as_role, clock, ClockBreached(ticket_id=ticket_id, clock="handling", due_at=due)
+    )
+    async with unit() as client:
+        overdue = (await client.get(f"/v1/tickets/{ticket_id}")).json()["overdue"]
+    await _send_event(
+        as_role,
+        clock,
+        ClockBreachWithdrawn(
+            ticket_id=ticket_id, clock="handling", due_at=due, act_at=due - timedelta(minutes=1)
+        ),
+    )
+    async with unit() as client:
+        ticket = (await client.get(f"/v1/tickets/{ticket_id}")).json()
+        history = (await client.get(f"/v1/tickets/{ticket_id}/history")).json()["items"]
+    assert (overdue, ticket["overdue"]) == (True, False)
+    assert history[-1]["action"] == "breach_withdrawn"
+
+
+async def test_art14_a_return_a_minute_after_the_window_is_refused_without_waiting_for_sla(
+    submit, agency, unit, as_role, clock
+):
+    ticket_id = await submit()
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+    due = clock.now() + timedelta(days=2)
+    await _send_event(
+        as_role,
+        clock,
+        DeadlineChanged(ticket_id=ticket_id, clock="verification", due_at=due),
+    )
+    clock.advance(due - clock.now() + timedelta(minutes=1))  # sla's scan has not run
+    async with unit() as client:
+        late = await client.post(
+            f"/v1/tickets/{ticket_id}/returns", json={"reason": "不属于本单位", "basis": "职责"}
+        )
+    assert late.status_code == 409
+    assert late.json()["error"]["code"] == "return_window_closed"

@@ -1,6 +1,7 @@
 """The ticket workflow of Art 6, 13–22 as pure transitions: every rule with its article."""
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from dispatch.workflow.rules import (
@@ -34,6 +35,7 @@ from shared.errors import RuleViolation
 from shared.vocabulary import ClockKind
 
 NEW = Ticket(status=Status.AWAITING_DISPATCH)
+T0 = datetime(2026, 11, 24, 2, tzinfo=UTC)
 FEEDBACK = Feedback(
     handling_time="2026-11-24 10:00",
     process="到现场核查施工许可",
@@ -75,16 +77,19 @@ def test_art14_only_the_assigned_unit_accepts():
 
 def test_art14_return_inside_the_verification_window():
     dispatched = dispatch(NEW, unit="tianhe-urban").ticket
-    assert request_return(dispatched, unit="tianhe-urban").ticket.status is Status.RETURN_REQUESTED
+    assert (
+        request_return(dispatched, unit="tianhe-urban", at=T0).ticket.status
+        is Status.RETURN_REQUESTED
+    )
 
 
 def test_art14_return_after_the_window_is_refused():
     late = replace(handling(), verification_open=False)
-    refused("return_window_closed", request_return, late, unit="tianhe-urban")
+    refused("return_window_closed", request_return, late, unit="tianhe-urban", at=T0)
 
 
 def test_art15_1_approved_return_goes_back_to_the_agency_and_restarts_for_the_new_unit():
-    asked = request_return(dispatch(NEW, unit="a").ticket, unit="a").ticket
+    asked = request_return(dispatch(NEW, unit="a").ticket, unit="a", at=T0).ticket
     approved = decide_return(asked, decision=ReturnDecision.APPROVE)
     assert approved.ticket.status is Status.AWAITING_DISPATCH
     assert approved.ticket.approved_returns == 1
@@ -94,7 +99,7 @@ def test_art15_1_approved_return_goes_back_to_the_agency_and_restarts_for_the_ne
 
 
 def test_art15_2_rejected_return_keeps_the_unit_and_the_period():
-    asked = request_return(handling("a"), unit="a").ticket
+    asked = request_return(handling("a"), unit="a", at=T0).ticket
     rejected = decide_return(asked, decision=ReturnDecision.REJECT)
     assert rejected.ticket.status is Status.HANDLING
     assert rejected.ticket.lead_unit == "a"
@@ -102,7 +107,7 @@ def test_art15_2_rejected_return_keeps_the_unit_and_the_period():
 
 
 def test_art15_3_several_units_first_receiver_leads_and_the_period_restarts():
-    asked = request_return(dispatch(NEW, unit="a").ticket, unit="a").ticket
+    asked = request_return(dispatch(NEW, unit="a").ticket, unit="a", at=T0).ticket
     several = decide_return(
         asked, decision=ReturnDecision.SEVERAL_UNITS, co_handlers=frozenset({"b", "c"})
     )
@@ -120,7 +125,7 @@ def test_art15_3_several_units_first_receiver_leads_and_the_period_restarts():
 
 def test_art15_3_co_handlers_cannot_return_or_feed_back():
     ticket = replace(handling("a"), co_handlers=frozenset({"b"}))
-    refused("co_handler_cannot_act", request_return, ticket, unit="b")
+    refused("co_handler_cannot_act", request_return, ticket, unit="b", at=T0)
     refused("co_handler_cannot_act", submit_feedback, ticket, unit="b", feedback=FEEDBACK)
     assert ticket.involves("b")
 
@@ -129,7 +134,7 @@ def test_art16_three_approved_returns_then_a_determined_unit_that_cannot_return(
     ticket = NEW
     for unit in ("a", "b", "c"):
         ticket = dispatch(ticket, unit=unit).ticket
-        ticket = request_return(ticket, unit=unit).ticket
+        ticket = request_return(ticket, unit=unit, at=T0).ticket
         ticket = decide_return(ticket, decision=ReturnDecision.APPROVE).ticket
     assert ticket.difficult and ticket.approved_returns == 3
     refused("determination_required", dispatch, ticket, unit="d")
@@ -151,8 +156,8 @@ def test_art16_three_approved_returns_then_a_determined_unit_that_cannot_return(
     assert settled.ticket.status is Status.DISPATCHED
     assert settled.ticket.lead_unit == settled.ticket.determined_unit == "b"
     assert (ClockAction.RESTART, ClockKind.HANDLING) in changes(settled)
-    refused("determined_unit_cannot_return", request_return, settled.ticket, unit="b")
-    refused("co_handler_cannot_act", request_return, settled.ticket, unit="c")
+    refused("determined_unit_cannot_return", request_return, settled.ticket, unit="b", at=T0)
+    refused("co_handler_cannot_act", request_return, settled.ticket, unit="c", at=T0)
 
 
 @pytest.mark.parametrize(
@@ -240,7 +245,7 @@ def test_art20_rehandling_once_no_extension_no_return():
         unit="tianhe-urban",
         caller_notified=True,
     )
-    refused("no_return_in_rehandling", request_return, again.ticket, unit="tianhe-urban")
+    refused("no_return_in_rehandling", request_return, again.ticket, unit="tianhe-urban", at=T0)
     second = submit_feedback(again.ticket, unit="tianhe-urban", feedback=FEEDBACK)
     assert (ClockAction.STOP, ClockKind.REHANDLING) in changes(second)
     second_rating = evaluate(
@@ -340,3 +345,19 @@ def test_art21_feedback_after_the_legal_procedure_stops_the_final_feedback_clock
     waiting = legal_procedure_ended(handling(), unit="tianhe-urban").ticket
     fed_back = submit_feedback(waiting, unit="tianhe-urban", feedback=FEEDBACK)
     assert (ClockAction.STOP, ClockKind.FINAL_FEEDBACK) in changes(fed_back)
+
+
+def test_art14_the_window_closes_at_its_instant_before_sla_says_so():
+    due = T0
+    ticket = replace(handling(), verification_due_at=due)  # sla's scan has not run yet
+    asked = request_return(ticket, unit="tianhe-urban", at=due)  # 24:00 exactly: in time
+    assert asked.ticket.status is Status.RETURN_REQUESTED
+    late = due + timedelta(minutes=1)
+    refused("return_window_closed", request_return, ticket, unit="tianhe-urban", at=late)
+
+
+def test_art14_before_sla_gives_the_due_time_only_its_word_closes_the_window():
+    unknown = replace(handling(), verification_due_at=None)
+    request_return(unknown, unit="tianhe-urban", at=T0 + timedelta(days=30))
+    closed = replace(unknown, verification_open=False)
+    refused("return_window_closed", request_return, closed, unit="tianhe-urban", at=T0)

@@ -3,7 +3,12 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sla.clocks.rules import RunningClock, check_extension, opens_supervision
+from sla.clocks.rules import (
+    RunningClock,
+    breach_withdrawn,
+    check_extension,
+    opens_supervision,
+)
 
 from shared.errors import RuleViolation
 from shared.vocabulary import ClockKind
@@ -43,3 +48,11 @@ def test_art23_1_only_handling_periods_open_a_supervision_when_late():
         ClockKind.REHANDLING,
         ClockKind.FINAL_FEEDBACK,
     }
+
+
+def test_art17_23_a_breach_is_withdrawn_when_the_act_happened_by_the_due_time():
+    due = NOW
+    assert breach_withdrawn(due, due, act_at=due - timedelta(minutes=1))  # 23:59 feedback
+    assert breach_withdrawn(due, due, act_at=due)
+    assert not breach_withdrawn(due, due, act_at=due + timedelta(seconds=1))
+    assert not breach_withdrawn(None, due, act_at=due - timedelta(days=1))  # nothing to undo

@@ -271,3 +271,54 @@ async def test_art18_an_extension_key_used_on_another_ticket_is_refused(
     assert other.json()["error"]["code"] == "idempotency_key_reused"
     handling = next(c for c in clocks if c["kind"] == "handling")
     assert handling["extensions_used"] == 0
+
+
+async def test_art17_23_feedback_at_2359_whose_news_came_after_the_scan_is_on_time(
+    dispatched, step, sla_app, client_for, clock, session
+):
+    """The scan breached the clock before the feedback event arrived; the feedback's own
+    time was before the due time: breach, supervision and overdue flag are withdrawn."""
+    await dispatched()  # Monday 23 Nov: handling due Monday 7 Dec 24:00
+    due = datetime(2026, 12, 7, 16, 0, tzinfo=UTC)
+    clock.advance(due - clock.now() + timedelta(minutes=30))  # 00:30, news not yet here
+    async with client_for(sla_app, Role.ADMIN) as admin:
+        await admin.post("/v1/scan")
+    await step(
+        "T1",
+        "feedback_submitted",
+        due - timedelta(minutes=1),  # the unit fed back at 23:59
+        ("stop", "handling", "completed"),
+        ("stop", "final_feedback", "completed"),
+    )
+    async with client_for(sla_app, Role.SUPERVISOR) as supervisor:
+        clocks = (await supervisor.get("/v1/tickets/T1/clocks")).json()["items"]
+        supervisions = (await supervisor.get("/v1/supervisions")).json()["items"]
+        kpis = (
+            await supervisor.get(
+                "/v1/kpis",
+                params={"unit": "tianhe-urban", "from": "2026-11-01", "to": "2026-12-31"},
+            )
+        ).json()
+    handling = next(c for c in clocks if c["kind"] == "handling")
+    assert handling["breached_at"] is None and handling["working_days_late"] == 0
+    late = [s for s in supervisions if s["reason"] == "late"]
+    assert len(late) == 1 and late[0]["withdrawn_at"] is not None  # kept, withdrawn
+    assert (kpis["closed_on_time"], kpis["overdue"], kpis["supervisions"]) == (1, 0, 0)
+    [withdrawn] = await _outbox(session, "clock.breach_withdrawn.v1")
+    assert (withdrawn["clock"], withdrawn["ticket_id"]) == ("handling", "T1")
+
+
+async def test_feedback_after_the_due_time_stays_late(
+    dispatched, step, sla_app, client_for, clock, session
+):
+    await dispatched()
+    due = datetime(2026, 12, 7, 16, 0, tzinfo=UTC)
+    clock.advance(due - clock.now() + timedelta(minutes=30))
+    async with client_for(sla_app, Role.ADMIN) as admin:
+        await admin.post("/v1/scan")
+    await step("T1", "feedback_submitted", clock.now(), ("stop", "handling", "completed"))
+    async with client_for(sla_app, Role.SUPERVISOR) as supervisor:
+        clocks = (await supervisor.get("/v1/tickets/T1/clocks")).json()["items"]
+    handling = next(c for c in clocks if c["kind"] == "handling")
+    assert handling["breached_at"] is not None and handling["working_days_late"] == 1
+    assert await _outbox(session, "clock.breach_withdrawn.v1") == []

@@ -13,6 +13,7 @@ from dispatch.workflow import rules
 from shared.events import (
     CallerNoteAdded,
     ClockBreached,
+    ClockBreachWithdrawn,
     DeadlineChanged,
     EventEnvelope,
     TicketSubmitted,
@@ -93,7 +94,35 @@ def handlers(state: State) -> dict[str, EventHandler]:
             details={"due_at": event.due_at.isoformat()},
         )
 
+    async def breach_withdrawn(session: AsyncSession, envelope: EventEnvelope) -> None:
+        # The act that ended the clock was on time; only its news was late (Art 17, 23(1)).
+        event = envelope.parse(ClockBreachWithdrawn)
+        row = await _ticket(session, event.ticket_id)
+        if row is None:
+            return
+        if event.clock is ClockKind.VERIFICATION:
+            row.verification_open = True
+        elif event.clock is ClockKind.DISPATCH:
+            row.dispatch_overdue = False
+        else:
+            row.overdue = False
+        await service.record(
+            session,
+            state.outbox,
+            row,
+            rules.Transition(service.state_of(row)),
+            principal=service.SYSTEM["sla"],
+            action=StepAction.BREACH_WITHDRAWN,
+            now=state.clock.now(),
+            details={
+                "clock": event.clock.value,
+                "due_at": event.due_at.isoformat(),
+                "act_at": event.act_at.isoformat(),
+            },
+        )
+
     return {
+        ClockBreachWithdrawn.type_name: breach_withdrawn,
         TicketSubmitted.type_name: submitted,
         CallerNoteAdded.type_name: caller_note,
         DeadlineChanged.type_name: deadline,

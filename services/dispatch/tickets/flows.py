@@ -200,7 +200,7 @@ async def apply_to_return(
         ticket_id,
         principal,
         action=StepAction.RETURN_REQUESTED,
-        transition=lambda t: rules.request_return(t, unit=unit),
+        transition=lambda t: rules.request_return(t, unit=unit, at=now),
         reason=body.reason,
         details={"basis": body.basis},
     )

@@ -42,6 +42,7 @@ def state_of(row: Ticket) -> rules.Ticket:
         approved_returns=row.approved_returns,
         determined_unit=row.determined_unit,
         verification_open=row.verification_open,
+        verification_due_at=row.verification_due_at,
         status_before_return=TicketStatus(row.status_before_return)
         if row.status_before_return
         else None,

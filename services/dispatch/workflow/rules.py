@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 
 from shared.errors import RuleViolation
@@ -73,7 +74,8 @@ class Ticket:
     sub_unit: str | None = None
     approved_returns: int = 0
     determined_unit: str | None = None  # Art 16: this unit cannot return the ticket
-    verification_open: bool = True
+    verification_open: bool = True  # False once sla reported the window closed
+    verification_due_at: datetime | None = None  # 24:00 of its 2nd working day, from sla
     status_before_return: Status | None = None
     status_before_review: Status | None = None
     rehandled: bool = False
@@ -167,8 +169,18 @@ def accept(ticket: Ticket, *, unit: str) -> Transition:
     return Transition(replace(ticket, status=Status.HANDLING))
 
 
-def request_return(ticket: Ticket, *, unit: str) -> Transition:
-    """Art 14: inside its verification window, a unit applies to return (reason and basis)."""
+def verification_window_open(ticket: Ticket, *, at: datetime) -> bool:
+    """Art 14: the window closes at its due instant, whether or not sla's scan has said so
+    yet. Before sla has told dispatch the due time (just dispatched, sla unreachable), only
+    sla's word closes it: the unit is given the benefit of the doubt."""
+    if not ticket.verification_open:
+        return False
+    return ticket.verification_due_at is None or at <= ticket.verification_due_at
+
+
+def request_return(ticket: Ticket, *, unit: str, at: datetime) -> Transition:
+    """Art 14: inside its verification window, a unit applies to return (reason and basis);
+    the window is judged at ``at``, the time of the application."""
     if ticket.status is Status.REHANDLING:
         raise RuleViolation("no_return_in_rehandling", "a re-handled ticket cannot be returned")
     _require(ticket, Status.DISPATCHED, Status.HANDLING, action="return")
@@ -177,7 +189,7 @@ def request_return(ticket: Ticket, *, unit: str) -> Transition:
             "determined_unit_cannot_return", "the unit determined under Art 16 cannot return it"
         )
     _require_lead(ticket, unit, "apply to return")
-    if not ticket.verification_open:
+    if not verification_window_open(ticket, at=at):
         raise RuleViolation(
             "return_window_closed", "the 2-working-day verification window has closed (Art 14)"
         )

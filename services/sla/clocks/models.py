@@ -67,6 +67,7 @@ class ChangeAction(StrEnum):
     EXTEND = "extend"  # Art 18
     ADJUST = "adjust"  # Art 17: force majeure
     BREACH = "breach"  # the due time passed with the work not done
+    WITHDRAW_BREACH = "withdraw_breach"  # news of an on-time act arrived after the breach
     RECOMPUTE = "recompute"  # a calendar year loaded
 
 

@@ -40,6 +40,12 @@ def check_extension(handling: RunningClock | None, *, rehandling: bool, now: dat
         )
 
 
+def breach_withdrawn(breached_at: datetime | None, due_at: datetime, *, act_at: datetime) -> bool:
+    """Art 17, 23(1): time is judged by when the act happened. A run marked breached whose
+    ending act happened by its due time was never late: the news only arrived late."""
+    return breached_at is not None and act_at <= due_at
+
+
 def opens_supervision(kind: ClockKind) -> bool:
     """Whether a breach of this clock opens a supervision record by itself (Art 23(1))."""
     return kind in SUPERVISED_WHEN_LATE

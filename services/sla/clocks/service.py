@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shared.errors import BadInput, NotFound
-from shared.events import ClockBreached, DeadlineChanged, TicketStepped
+from shared.events import ClockBreached, ClockBreachWithdrawn, DeadlineChanged, TicketStepped
 from shared.outbox import Outbox
 from shared.vocabulary import ClockAction, ClockKind, ClockState, StopKind
 from shared.workdays import Deadline, WorkingCalendar, end_of_day
@@ -179,9 +179,49 @@ async def apply_step(
             session.add(
                 _stop(calendar, current, at=step.at, reason=change.reason, kind=change.stop_kind)
             )
+            if rules.breach_withdrawn(current.breached_at, current.due_at, act_at=step.at):
+                await _withdraw_breach(session, outbox, current, act_at=step.at, now=now)
         elif change.action is ClockAction.RESUME and current is None:
             await _resume(session, outbox, step.ticket_id, kind, change.reason, now)
     await session.flush()
+
+
+async def _withdraw_breach(
+    session: AsyncSession, outbox: Outbox, clock: Clock, *, act_at: datetime, now: datetime
+) -> None:
+    """The scan marked the clock breached before the news of its on-time end arrived: the
+    breach, its automatic supervision and dispatch's overdue flag are withdrawn, audited."""
+    clock.breached_at = None
+    session.add(
+        _note(
+            clock,
+            at=now,
+            action=ChangeAction.WITHDRAW_BREACH,
+            reason=f"the act happened at {act_at.isoformat()}, before the due time",
+            actor="sla",
+        )
+    )
+    await session.execute(
+        update(Supervision)
+        .where(
+            col(Supervision.clock_id) == clock.id,
+            col(Supervision.opened_by) == "sla",
+            col(Supervision.withdrawn_at).is_(None),
+        )
+        .values(withdrawn_at=now)
+    )
+    await outbox.add(
+        session,
+        ClockBreachWithdrawn(
+            ticket_id=clock.ticket_id,
+            clock=ClockKind(clock.kind),
+            due_at=clock.due_at,
+            act_at=act_at,
+        ),
+        to="dispatch",
+        now=now,
+        ordering_key=clock.ticket_id,
+    )
 
 
 async def _resume(

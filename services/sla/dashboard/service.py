@@ -120,6 +120,7 @@ UNCOUNTED_STEPS = frozenset(
         StepAction.HANDLING_DUE_PASSED,
         StepAction.REHANDLING_DUE_PASSED,
         StepAction.FINAL_FEEDBACK_DUE_PASSED,
+        StepAction.BREACH_WITHDRAWN,
     }
 )
 
@@ -175,7 +176,8 @@ WITH handling AS (
     WHERE a.action = :accepted AND a.actor_unit_id = :unit
 ), supervised AS (
     SELECT count(*) AS n FROM sla.supervision
-    WHERE unit_id = :unit AND sla.gz_date(opened_at) BETWEEN :from_date AND :to_date
+    WHERE unit_id = :unit AND withdrawn_at IS NULL
+      AND sla.gz_date(opened_at) BETWEEN :from_date AND :to_date
 )
 SELECT received.n AS received, closed.n AS closed, closed.on_time, closed.late,
        closed.days_late, still_late.n AS still_late, returns.asked AS returns_asked,

@@ -26,3 +26,6 @@ class Supervision(SQLModel, table=True):
     outcome: str | None = None
     closed_at: datetime | None = None
     closed_by: str | None = None
+    # A supervision the breach scan opened before the news of an on-time act arrived is
+    # withdrawn, not deleted: it stays in the record, and counts for nothing.
+    withdrawn_at: datetime | None = None

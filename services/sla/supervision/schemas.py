@@ -39,6 +39,7 @@ class SupervisionRead(BaseModel):
     responded_at: datetime | None
     outcome: str | None
     closed_at: datetime | None
+    withdrawn_at: datetime | None
 
 
 class SupervisionsRead(BaseModel):
