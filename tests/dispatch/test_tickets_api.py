@@ -458,3 +458,23 @@ async def test_art14_a_return_a_minute_after_the_window_is_refused_without_waiti
         )
     assert late.status_code == 409
     assert late.json()["error"]["code"] == "return_window_closed"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("returns", {"reason": "   ", "basis": "职责"}),  # Art 14: a reason
+        ("returns", {"reason": "不属于本单位", "basis": "\u3000\n"}),  # Art 14: and its basis
+        ("extensions", {"reason": " \t", "caller_notified": True}),  # Art 18
+    ],
+)
+async def test_art14_18_whitespace_is_not_a_reason(submit, agency, unit, path, body, session):
+    ticket_id = await submit()
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+    async with unit() as client:
+        refused = await client.post(f"/v1/tickets/{ticket_id}/{path}", json=body)
+        ticket = (await client.get(f"/v1/tickets/{ticket_id}")).json()
+    assert refused.status_code == 422
+    assert ticket["status"] == "dispatched"
+    assert await session.scalar(text("SELECT count(*) FROM dispatch.return_request")) == 0

@@ -18,3 +18,13 @@ def test_art23_a_closed_supervision_takes_no_answer_and_no_second_closing():
     assert refused.value.code == "supervision_closed"
     with pytest.raises(RuleViolation):
         check_open(closed=True)
+
+
+def test_art23_a_supervision_of_whitespace_is_refused():
+    from pydantic import ValidationError
+    from sla.supervision.schemas import SupervisionCreate
+
+    with pytest.raises(ValidationError):
+        SupervisionCreate(
+            ticket_id="T1", unit_id="tianhe-urban", reason="other", method="phone", note="  "
+        )

@@ -6,8 +6,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from dispatch.workflow.rules import ConsultedBody, DisputeKind, Rating, ReturnDecision
+from shared.schemas import Words
 
-Text = Field(min_length=1, max_length=2000)
+Text = Field(max_length=2000)
 
 
 class TicketRead(BaseModel):
@@ -55,8 +56,8 @@ class DispatchRequest(BaseModel):
 class ReturnCreate(BaseModel):
     """Art 14: a return application carries a reason and its basis."""
 
-    reason: str = Text
-    basis: str = Field(min_length=1, max_length=2000, description="依据: the rule or fact")
+    reason: Words = Text
+    basis: Words = Field(max_length=2000, description="依据: the rule or fact")
 
 
 class ReturnRead(BaseModel):
@@ -75,7 +76,7 @@ class ReturnRead(BaseModel):
 
 class ReturnDecisionCreate(BaseModel):
     decision: ReturnDecision
-    reason: str = Text
+    reason: Words = Text
     co_handlers: list[str] = Field(default_factory=list, max_length=20)
 
 
@@ -116,23 +117,23 @@ class EvaluationCreate(BaseModel):
 
 
 class ReasonRequest(BaseModel):
-    reason: str = Text
+    reason: Words = Text
 
 
 class ExtensionCreate(BaseModel):
     """Art 18: applied for before the due time, with a reason the caller is told."""
 
-    reason: str = Text
+    reason: Words = Text
     caller_notified: bool = Field(description="the caller was told the reason and new due time")
 
 
 class NewSituationJudgement(BaseModel):
     affects_handling: bool
-    reason: str = Text
+    reason: Words = Text
 
 
 class PlanRequest(BaseModel):
-    plan: str = Text
+    plan: Words = Text
 
 
 class HistoryEntry(BaseModel):

@@ -6,6 +6,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from intake.tickets.rules import Disposition, Outcome
+from shared.schemas import Words
 from shared.vocabulary import TicketType
 
 
@@ -33,7 +34,7 @@ class CallerIn(BaseModel):
 class TicketCreate(BaseModel):
     channel: Channel
     caller: CallerIn = Field(default_factory=CallerIn)
-    text: str = Field(min_length=1, max_length=5000, description="the matter in the caller's words")
+    text: Words = Field(max_length=5000, description="the matter in the caller's words")
     place: str | None = Field(default=None, max_length=300)
     ticket_type: TicketType
     category: str | None = Field(default=None, max_length=100)
@@ -83,7 +84,7 @@ class TicketList(BaseModel):
 
 
 class NoteCreate(BaseModel):
-    text: str = Field(min_length=1, max_length=2000)
+    text: Words = Field(max_length=2000)
 
 
 class NoteRead(BaseModel):

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.schemas import Words
 from shared.vocabulary import ClockKind, ClockState, StopKind
 
 
@@ -35,8 +36,8 @@ class ClocksRead(BaseModel):
 
 
 class ExtensionCreate(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
-    requested_by: str = Field(min_length=1, max_length=200)
+    reason: Words = Field(max_length=2000)
+    requested_by: Words = Field(max_length=200)
 
 
 class ExtensionRead(BaseModel):
@@ -52,7 +53,7 @@ class AdjustmentCreate(BaseModel):
 
     clock: ClockKind = ClockKind.HANDLING
     due_date: date
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Words = Field(max_length=2000)
 
 
 class ScanRead(BaseModel):

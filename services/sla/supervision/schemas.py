@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.schemas import Words
 from sla.supervision.rules import Method, Reason
 
 
@@ -12,15 +13,15 @@ class SupervisionCreate(BaseModel):
     unit_id: str = Field(min_length=1, max_length=100)
     reason: Reason
     method: Method
-    note: str = Field(min_length=1, max_length=2000)
+    note: Words = Field(max_length=2000)
 
 
 class SupervisionResponse(BaseModel):
-    response: str = Field(min_length=1, max_length=4000)
+    response: Words = Field(max_length=4000)
 
 
 class SupervisionClose(BaseModel):
-    outcome: str = Field(min_length=1, max_length=2000)
+    outcome: Words = Field(max_length=2000)
 
 
 class SupervisionRead(BaseModel):

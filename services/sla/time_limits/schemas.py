@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from shared.schemas import Words
 from shared.vocabulary import ClockKind, TicketType
 
 
@@ -14,7 +15,7 @@ class TimeLimitCreate(BaseModel):
     working_days: int
     max_extensions: int = 0
     effective_from: datetime | None = Field(default=None, description="default: now")
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Words = Field(max_length=500)
 
 
 class TimeLimitRead(BaseModel):
