@@ -361,3 +361,11 @@ def test_art14_before_sla_gives_the_due_time_only_its_word_closes_the_window():
     request_return(unknown, unit="tianhe-urban", at=T0 + timedelta(days=30))
     closed = replace(unknown, verification_open=False)
     refused("return_window_closed", request_return, closed, unit="tianhe-urban", at=T0)
+
+
+def test_art14_accepting_stops_the_verification_clock_but_not_the_window():
+    dispatched = dispatch(NEW, unit="tianhe-urban").ticket
+    accepted = accept(dispatched, unit="tianhe-urban")
+    assert changes(accepted) == {(ClockAction.STOP, ClockKind.VERIFICATION)}
+    due = replace(accepted.ticket, verification_due_at=T0)
+    request_return(due, unit="tianhe-urban", at=T0)  # still inside the window

@@ -25,8 +25,9 @@ def test_art13_an_ordinary_matter_is_submitted():
     ending()
 
 
-@pytest.mark.parametrize("number", ["110", "119", "120", "122"])
+@pytest.mark.parametrize("number", ["110", "119", "120", "122", "12395"])
 def test_art11_1_an_emergency_is_transferred_to_its_number(number):
+    """The four numbers the article names, and the lines its 等 covers (12395 at sea)."""
     ending(
         outcome=Outcome.CLOSED_AT_INTAKE,
         disposition=Disposition.EMERGENCY,
@@ -77,3 +78,10 @@ def test_art17_notes_go_only_to_dispatched_open_tickets():
     with pytest.raises(RuleViolation) as closed:
         check_note_allowed(outcome="submitted", status="closed")
     assert (not_dispatched.value.code, closed.value.code) == ("not_dispatched", "ticket_closed")
+
+
+def test_art11_1_every_emergency_line_has_its_chinese_name():
+    from intake.tickets.rules import EMERGENCY_LINES
+
+    assert {"110", "119", "120", "122"} <= set(EMERGENCY_LINES)
+    assert all(name and not name.isascii() for name in EMERGENCY_LINES.values())

@@ -152,18 +152,22 @@ async def test_art11_4_progress_links_the_open_ticket_instead_of_a_new_one(agent
 
 
 async def test_art13_a_consultation_answered_from_the_knowledge_base(agent, session):
-    call = {
-        **CALL,
-        "ticket_type": "consultation",
-        "outcome": "answered",
-        "kb_entry_id": "kb-1",
-        "told_caller": "按政策原文答复",
-    }
     async with agent() as client:
+        found = await client.get("/v1/kb/search", params={"q": "热线事项可以延期几次"})
+        cited = found.json()["items"][0]["id"]
+        call = {
+            **CALL,
+            "ticket_type": "consultation",
+            "outcome": "answered",
+            "kb_entry_id": cited,
+            "told_caller": "按政策原文答复",
+        }
         answered = await _take(client, call)
         complaint = await client.post("/v1/tickets", json={**call, "ticket_type": "complaint"})
-    assert answered["status"] == "answered"
+        invented = await client.post("/v1/tickets", json={**call, "kb_entry_id": "kb-404"})
+    assert answered["status"] == "answered" and answered["kb_entry_id"] == cited
     assert complaint.status_code == 422
+    assert invented.status_code == 422  # Art 13(1): the answer cited must exist
     assert await _events(session, "ticket.submitted.v1") == []
 
 

@@ -322,3 +322,23 @@ async def test_feedback_after_the_due_time_stays_late(
     handling = next(c for c in clocks if c["kind"] == "handling")
     assert handling["breached_at"] is not None and handling["working_days_late"] == 1
     assert await _outbox(session, "clock.breach_withdrawn.v1") == []
+
+
+async def test_art14_the_verification_clock_stops_when_the_unit_accepts(
+    dispatched, step, sla_app, client_for, clock, session
+):
+    await dispatched()
+    await step(
+        "T1",
+        "accepted",
+        clock.now(),
+        ("stop", "verification", "completed"),
+        actor_unit_id="tianhe-urban",
+    )
+    clock.advance(timedelta(days=3))  # past the 2-working-day window
+    async with client_for(sla_app, Role.ADMIN) as admin:
+        assert (await admin.post("/v1/scan")).json()["breached"] == 0
+        clocks = (await admin.get("/v1/tickets/T1/clocks")).json()["items"]
+    verification = next(c for c in clocks if c["kind"] == "verification")
+    assert (verification["state"], verification["stop_kind"]) == ("stopped", "completed")
+    assert await _outbox(session, "clock.breached.v1") == []

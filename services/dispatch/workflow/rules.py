@@ -163,10 +163,18 @@ def _send_to(ticket: Ticket, *, unit: str, co_handlers: frozenset[str]) -> Trans
 
 
 def accept(ticket: Ticket, *, unit: str) -> Transition:
-    """Art 14: the unit accepts responsibility and handles."""
+    """Art 14: the unit accepts responsibility and handles; its verification is done, so
+    the verification clock stops (a return inside the window is still judged by its time)."""
     _require(ticket, Status.DISPATCHED, action="accept")
     _require_lead(ticket, unit, "accept")
-    return Transition(replace(ticket, status=Status.HANDLING))
+    return Transition(
+        replace(ticket, status=Status.HANDLING),
+        (
+            ClockChange(
+                ClockAction.STOP, ClockKind.VERIFICATION, "accepted (Art 14)", StopKind.COMPLETED
+            ),
+        ),
+    )
 
 
 def verification_window_open(ticket: Ticket, *, at: datetime) -> bool:

@@ -106,6 +106,16 @@ async def list_documents(session: AsyncSession) -> list[KbDocument]:
     )
 
 
+async def answer_exists(session: AsyncSession, answer_id: str) -> bool:
+    """Whether ``answer_id`` names a passage of an imported document or an approved entry,
+    as search returns them (Art 13(1): a direct answer cites what it answered from)."""
+    passage = answer_id.isdigit() and int(answer_id) < 2**63
+    if passage and await session.get(KbPassage, int(answer_id)) is not None:
+        return True
+    entry = await session.get(KbEntry, answer_id)
+    return entry is not None and entry.review_status == "approved"
+
+
 async def search(
     session: AsyncSession, question: str, *, limit: int, today: date
 ) -> list[dict[str, Any]]:

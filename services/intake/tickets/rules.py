@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from enum import StrEnum
+from pathlib import Path
 
 from shared.errors import BadInput, RuleViolation
 from shared.vocabulary import TicketType
@@ -24,7 +27,11 @@ class Disposition(StrEnum):
     REPEAT = "repeat"  # Art 22
 
 
-EMERGENCY_NUMBERS = frozenset({"110", "119", "120", "122"})
+# Art 11(1) names 110, 119, 120 and 122 "等": the lines are data, each with its name.
+EMERGENCY_LINES: Mapping[str, str] = {
+    line["number"]: line["name"]
+    for line in json.loads((Path(__file__).parent / "emergency_lines.json").read_text())["lines"]
+}
 CLOSED_DISPOSITIONS = frozenset(
     {
         Disposition.EMERGENCY,
@@ -52,8 +59,9 @@ def check_outcome(
             raise BadInput("closing at intake needs an Art 11 disposition")
         if not (told_caller or "").strip():
             raise BadInput("record what the caller was told (Art 11)")
-        if disposition is Disposition.EMERGENCY and emergency_number not in EMERGENCY_NUMBERS:
-            raise BadInput("an emergency is transferred to 110, 119, 120 or 122 (Art 11(1))")
+        if disposition is Disposition.EMERGENCY and emergency_number not in EMERGENCY_LINES:
+            lines = "、".join(f"{n} {name}" for n, name in EMERGENCY_LINES.items())
+            raise BadInput(f"an emergency is transferred to an emergency line: {lines} (Art 11(1))")
         if disposition is Disposition.IN_PROGRESS and not related_ticket_id:
             raise BadInput("link the open ticket whose progress the caller was told (Art 11(4))")
     elif outcome is Outcome.ANSWERED:

@@ -10,13 +10,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from intake.kb import service as kb
 from intake.privacy import Vault, mask_address, mask_name, mask_phone, scrub, scrub_free_text
 from intake.tickets.models import CallerNote, ContactAccess, Ticket
 from intake.tickets.rules import Outcome, check_note_allowed, check_outcome
 from intake.tickets.schemas import CallerRead, TicketCreate, TicketRead
 from shared.auth import Principal, Role
 from shared.catalogue import catalogue
-from shared.errors import Forbidden, NotFound
+from shared.errors import BadInput, Forbidden, NotFound
 from shared.events import CallerNoteAdded, TicketSubmitted
 from shared.outbox import Outbox
 from shared.vocabulary import TicketType
@@ -68,6 +69,8 @@ async def create(
     )
     if body.category is not None:
         catalogue().check(body.category)
+    if body.kb_entry_id and not await kb.answer_exists(session, body.kb_entry_id):
+        raise BadInput(f"no knowledge-base answer {body.kb_entry_id!r} to cite (Art 13(1))")
     if body.related_ticket_id and await session.get(Ticket, body.related_ticket_id) is None:
         raise NotFound(f"no ticket {body.related_ticket_id!r} to link")
     ticket_id = str(uuid.uuid4())
