@@ -65,6 +65,7 @@ class TicketSubmitted(Event):
     street: str | None = None
     summary: str
     received_at: datetime
+    repeat_of: str | None = None  # Art 22: the caller's completed ticket this repeats
 
 
 class CallerNoteAdded(Event):

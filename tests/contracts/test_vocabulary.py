@@ -57,7 +57,9 @@ def test_every_stop_in_the_workflow_rules_names_its_kind():
             feedback=rules.Feedback("today", "visited", "fixed", "phoned"),
         ),
         rules.review_feedback(ticket, compliant=False),
-        rules.close_as_repeat(rules.Ticket(status=rules.Status.HANDLING, lead_unit="u"), unit="u"),
+        rules.close_as_repeat(
+            rules.Ticket(status=rules.Status.HANDLING, lead_unit="u", repeat=True), unit="u"
+        ),
     ]
     for transition in transitions:
         for change in transition.clocks:

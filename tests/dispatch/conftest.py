@@ -12,7 +12,12 @@ _numbers = count(1)
 
 
 def submitted_envelope(
-    clock, *, category="noise.construction", district="天河区", ticket_type="complaint"
+    clock,
+    *,
+    category="noise.construction",
+    district="天河区",
+    ticket_type="complaint",
+    repeat_of=None,
 ) -> tuple[dict, str]:
     """intake's event for a new ticket, as dispatch's inbox receives it."""
     ticket_id = str(uuid.uuid4())
@@ -24,6 +29,7 @@ def submitted_envelope(
         district=district,
         summary="天河区林和街道某工地夜间施工噪声扰民",
         received_at=clock.now(),
+        repeat_of=repeat_of,
     )
     envelope = EventEnvelope(
         type=event.type_name,

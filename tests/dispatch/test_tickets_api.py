@@ -478,3 +478,23 @@ async def test_art14_18_whitespace_is_not_a_reason(submit, agency, unit, path, b
     assert refused.status_code == 422
     assert ticket["status"] == "dispatched"
     assert await session.scalar(text("SELECT count(*) FROM dispatch.return_request")) == 0
+
+
+async def test_art22_a_unit_answers_as_a_repeat_only_what_intake_recorded_as_one(
+    as_role, agency, unit, clock
+):
+    tickets = {}
+    for repeat_of in (None, "earlier-ticket"):
+        envelope, ticket_id = submitted_envelope(clock, repeat_of=repeat_of)
+        async with as_role(Role.SERVICE, as_service="intake") as intake:
+            await intake.post("/v1/events", json=envelope)
+        async with agency() as client:
+            await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+        tickets[repeat_of] = ticket_id
+    async with unit() as client:
+        ordinary = await client.post(f"/v1/tickets/{tickets[None]}/repeat-answer", json=FEEDBACK)
+        repeat = await client.post(
+            f"/v1/tickets/{tickets['earlier-ticket']}/repeat-answer", json=FEEDBACK
+        )
+    assert (ordinary.status_code, ordinary.json()["error"]["code"]) == (409, "not_a_repeat")
+    assert repeat.status_code == 200 and repeat.json()["status"] == "closed"

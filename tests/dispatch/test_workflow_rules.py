@@ -317,9 +317,13 @@ def test_art17_new_situation_restarts_only_when_it_affects_handling():
 
 
 def test_art22_a_repeat_closes_without_a_handling_process():
-    closed = close_as_repeat(dispatch(NEW, unit="a").ticket, unit="a")
+    closed = close_as_repeat(dispatch(replace(NEW, repeat=True), unit="a").ticket, unit="a")
     assert closed.ticket.status is Status.CLOSED
     assert changes(closed) == {(ClockAction.STOP, ClockKind.HANDLING)}
+
+
+def test_art22_only_a_call_intake_recorded_as_a_repeat_is_answered_as_one():
+    refused("not_a_repeat", close_as_repeat, dispatch(NEW, unit="a").ticket, unit="a")
 
 
 def test_actions_in_the_wrong_state_are_refused():

@@ -85,3 +85,19 @@ def test_art11_1_every_emergency_line_has_its_chinese_name():
 
     assert {"110", "119", "120", "122"} <= set(EMERGENCY_LINES)
     assert all(name and not name.isascii() for name in EMERGENCY_LINES.values())
+
+
+def test_art11_4_and_22_a_call_links_only_to_the_same_callers_ticket_in_the_right_state():
+    from intake.tickets.rules import check_related
+
+    check_related(disposition=Disposition.REPEAT, related_status="closed", same_caller=True)
+    check_related(disposition=Disposition.IN_PROGRESS, related_status="handling", same_caller=True)
+    for disposition, status, same, code in (
+        (Disposition.REPEAT, "handling", True, "repeat_of_open_ticket"),
+        (Disposition.IN_PROGRESS, "closed", True, "in_progress_ticket_closed"),
+        (Disposition.REPEAT, "closed", False, "related_ticket_of_another_caller"),
+        (Disposition.IN_PROGRESS, "handling", False, "related_ticket_of_another_caller"),
+    ):
+        with pytest.raises(RuleViolation) as refused:
+            check_related(disposition=disposition, related_status=status, same_caller=same)
+        assert refused.value.code == code

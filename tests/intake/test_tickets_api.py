@@ -13,7 +13,8 @@ from tests.intake.conftest import CALL
 
 async def _events(session, event_type: str) -> list[dict]:
     table = Outbox("intake").outbox
-    rows = await session.execute(select(table.c.payload).where(table.c.event_type == event_type))
+    query = select(table.c.payload).where(table.c.event_type == event_type).order_by(table.c.seq)
+    rows = await session.execute(query)
     return [r[0] for r in rows]
 
 
@@ -149,6 +150,38 @@ async def test_art11_4_progress_links_the_open_ticket_instead_of_a_new_one(agent
     assert progress["related_ticket_id"] == first["id"]
     assert unlinked.status_code == 422
     assert len(await _events(session, "ticket.submitted.v1")) == 1
+
+
+async def test_art22_a_repeat_links_only_the_same_callers_completed_ticket(agent, session):
+    repeat = {**CALL, "disposition": "repeat"}
+    other_caller = {**CALL["caller"], "phone": "13900002222"}
+    async with agent() as client:
+        open_one = await _take(client)
+        of_open = await client.post(
+            "/v1/tickets", json={**repeat, "related_ticket_id": open_one["id"]}
+        )
+        theirs = await client.post(
+            "/v1/tickets",
+            json={**repeat, "caller": other_caller, "related_ticket_id": open_one["id"]},
+        )
+        answered = await _take(
+            client,
+            {
+                **CALL,
+                "outcome": "closed_at_intake",
+                "disposition": "legal_channel",
+                "told_caller": "已告知向法院起诉",
+            },
+        )
+        repeated = await _take(client, {**repeat, "related_ticket_id": answered["id"]})
+    assert (of_open.status_code, of_open.json()["error"]["code"]) == (
+        409,
+        "repeat_of_open_ticket",
+    )
+    assert theirs.json()["error"]["code"] == "related_ticket_of_another_caller"
+    events = await _events(session, "ticket.submitted.v1")
+    assert [e["repeat_of"] for e in events] == [None, answered["id"]]
+    assert repeated["related_ticket_id"] == answered["id"]
 
 
 async def test_art13_a_consultation_answered_from_the_knowledge_base(agent, session):

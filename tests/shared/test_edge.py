@@ -75,12 +75,16 @@ async def test_values_the_database_cannot_take_are_422_and_change_nothing(
 
     intake = make_app("intake")
     async with client_for(intake, Role.AGENT) as agent:
-        nul = await agent.post("/v1/tickets", json={**CALL, "text": "工地噪音\u0000扰民"})
+        # The words people write are checked at the edge (the field is named) ...
+        in_words = await agent.post("/v1/tickets", json={**CALL, "text": "工地噪音\u0000扰民"})
+        # ... and any other text PostgreSQL refuses is a 422 too, never a 500.
+        nul = await agent.post("/v1/tickets", json={**CALL, "place": "林和西路\u0000"})
     dispatch = make_app("dispatch")
     async with client_for(dispatch, Role.DISPATCHER) as agency:
         past_int64 = await agency.post(
             f"/v1/returns/{2**70}/decision", json={"decision": "reject", "reason": "x"}
         )
-    assert (nul.status_code, past_int64.status_code) == (422, 422)
+    assert (in_words.status_code, nul.status_code, past_int64.status_code) == (422, 422, 422)
+    assert "NUL" in in_words.json()["error"]["message"]
     assert nul.json()["error"]["code"] == "invalid_value"
     assert await session.scalar(text("SELECT count(*) FROM intake.ticket")) == 0

@@ -30,6 +30,7 @@ class Ticket(SQLModel, table=True):
     district: str | None = None
     street: str | None = None
     summary: str
+    repeat_of: str | None = None  # Art 22: intake recorded the call as a repeat of this
     status: str
     lead_unit: str | None = None
     first_unit: str | None = None

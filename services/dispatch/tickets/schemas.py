@@ -21,6 +21,7 @@ class TicketRead(BaseModel):
     district: str | None
     street: str | None
     summary: str
+    repeat_of: str | None
     status: str
     lead_unit: str | None
     co_handlers: list[str]

@@ -50,6 +50,7 @@ def state_of(row: Ticket) -> rules.Ticket:
         if row.status_before_review
         else None,
         rehandled=row.rehandled,
+        repeat=row.repeat_of is not None,
     )
 
 
@@ -277,6 +278,7 @@ async def receive_submitted(
         district=event.district,
         street=event.street,
         summary=event.summary,
+        repeat_of=event.repeat_of,
         status=TicketStatus.AWAITING_DISPATCH.value,
         received_at=event.received_at,
         change_seq=0,

@@ -79,6 +79,7 @@ class Ticket:
     status_before_return: Status | None = None
     status_before_review: Status | None = None
     rehandled: bool = False
+    repeat: bool = False  # intake recorded the call as a repeat of a completed one (Art 22)
 
     @property
     def difficult(self) -> bool:
@@ -430,6 +431,10 @@ def close_as_repeat(ticket: Ticket, *, unit: str) -> Transition:
     """Art 22: a repeat answered with the earlier result closes without a handling process."""
     _require(ticket, Status.DISPATCHED, Status.HANDLING, action="close as a repeat")
     _require_lead(ticket, unit, "answer a repeat")
+    if not ticket.repeat:
+        raise RuleViolation(
+            "not_a_repeat", "only a call intake recorded as a repeat is answered so (Art 22)"
+        )
     return Transition(
         replace(ticket, status=Status.CLOSED),
         (

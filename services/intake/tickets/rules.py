@@ -78,6 +78,26 @@ def check_outcome(
 CLOSED_STATUSES = frozenset({"closed", "closed_at_intake", "answered"})
 
 
+def check_related(*, disposition: Disposition, related_status: str, same_caller: bool) -> None:
+    """Art 11(4), 22: a call is linked only to the same caller's own ticket — an open one to
+    tell its progress, a completed one to repeat it (no new facts)."""
+    if not same_caller:
+        raise RuleViolation(
+            "related_ticket_of_another_caller", "a call is linked only to the same caller's ticket"
+        )
+    closed = related_status in CLOSED_STATUSES
+    if disposition is Disposition.REPEAT and not closed:
+        raise RuleViolation(
+            "repeat_of_open_ticket",
+            "a repeat (Art 22) is of a completed ticket; for an open one tell its progress",
+        )
+    if disposition is Disposition.IN_PROGRESS and closed:
+        raise RuleViolation(
+            "in_progress_ticket_closed",
+            "the linked ticket is completed: it is a repeat (Art 22) or a new matter",
+        )
+
+
 def check_note_allowed(*, outcome: str, status: str) -> None:
     """Art 17: a new situation goes to the unit only for a dispatched ticket not yet closed."""
     if outcome != Outcome.SUBMITTED.value:

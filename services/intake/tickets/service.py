@@ -13,7 +13,13 @@ from sqlmodel import col
 from intake.kb import service as kb
 from intake.privacy import Vault, mask_address, mask_name, mask_phone, scrub, scrub_free_text
 from intake.tickets.models import CallerNote, ContactAccess, Ticket
-from intake.tickets.rules import Outcome, check_note_allowed, check_outcome
+from intake.tickets.rules import (
+    Disposition,
+    Outcome,
+    check_note_allowed,
+    check_outcome,
+    check_related,
+)
 from intake.tickets.schemas import CallerRead, TicketCreate, TicketRead
 from shared.auth import Principal, Role
 from shared.catalogue import catalogue
@@ -71,8 +77,16 @@ async def create(
         catalogue().check(body.category)
     if body.kb_entry_id and not await kb.answer_exists(session, body.kb_entry_id):
         raise BadInput(f"no knowledge-base answer {body.kb_entry_id!r} to cite (Art 13(1))")
-    if body.related_ticket_id and await session.get(Ticket, body.related_ticket_id) is None:
-        raise NotFound(f"no ticket {body.related_ticket_id!r} to link")
+    if body.related_ticket_id:
+        related = await session.get(Ticket, body.related_ticket_id)
+        if related is None:
+            raise NotFound(f"no ticket {body.related_ticket_id!r} to link")
+        check_related(
+            disposition=body.disposition,
+            related_status=related.status,
+            same_caller=related.caller_phone_hash is not None
+            and related.caller_phone_hash == vault.phone_hash(body.caller.phone),
+        )
     ticket_id = str(uuid.uuid4())
     values = {
         "id": ticket_id,
@@ -128,6 +142,10 @@ async def create(
                 street=ticket.street,
                 # Units get the matter, never the caller's identity (Art 25).
                 summary=ticket.text,
+                # Art 22: dispatch lets a unit answer it as a repeat only when intake says so.
+                repeat_of=ticket.related_ticket_id
+                if body.disposition is Disposition.REPEAT
+                else None,
                 received_at=now,
             ),
             to="dispatch",
