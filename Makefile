@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format typecheck bench clean
+.PHONY: run test lint format typecheck bench fuzz clean
 
 $(STAMP): pyproject.toml client/pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
@@ -35,6 +35,10 @@ typecheck: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache
+
+## Generated requests over every operation of the three services; any 5xx fails (docs/fuzzing.md).
+fuzz: $(STAMP)
+	$(BIN)/python -m pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
 
 ## Benchmarks (print rates side by side with their baselines; results go to docs/benchmarks.md).
 bench: $(STAMP)

@@ -24,7 +24,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,13 +35,14 @@ from shared.clock import Clock
 from shared.db import SERVICES, asyncpg_dsn, make_engine, make_sessionmaker
 from shared.deps import ClockDep, SessionDep
 from shared.edge import EdgeMiddleware
-from shared.errors import Forbidden, error_body, install_error_handlers
+from shared.errors import BadInput, Forbidden, error_body, install_error_handlers
 from shared.events import EventEnvelope, sender_of
 from shared.idempotency import IdempotencyMiddleware
 from shared.logging import configure_logging, redact_text
 from shared.migrations import head_revisions
 from shared.outbox import EventHandler, Outbox, Relay, RelayMetrics
 from shared.settings import Settings, get_settings
+from shared.workdays import LAST_YEAR
 
 log = structlog.get_logger(__name__)
 
@@ -51,9 +52,12 @@ ServiceDep = Annotated[Principal, Depends(require(Role.SERVICE))]
 
 
 class ClockAdvance(BaseModel):
+    # Strict: `false` is not zero seconds. Bounded: ten years at most, however it is said.
+    model_config = ConfigDict(strict=True)
+
     days: float = Field(default=0, ge=0, le=3660)
     hours: float = Field(default=0, ge=0, le=24 * 3660)
-    seconds: float = Field(default=0, ge=0)
+    seconds: float = Field(default=0, ge=0, le=86400 * 3660)
 
 
 class ClockRead(BaseModel):
@@ -324,7 +328,10 @@ def _dev_router() -> APIRouter:
     @router.post("/clock/advance", response_model=ClockRead)
     async def advance_clock(body: ClockAdvance, clock: ClockDep, _: AdminDep) -> ClockRead:
         """Move this process's time forward, so a scenario can cross working days."""
-        clock.advance(timedelta(days=body.days, hours=body.hours, seconds=body.seconds))
+        delta = timedelta(days=body.days, hours=body.hours, seconds=body.seconds)
+        if (clock.now() + delta).year > LAST_YEAR:
+            raise BadInput(f"the working-day calendar ends with {LAST_YEAR}")
+        clock.advance(delta)
         log.info("clock_advanced", offset_seconds=clock.offset.total_seconds())
         return ClockRead(now=clock.now().isoformat(), offset_seconds=clock.offset.total_seconds())
 
