@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format typecheck bench fuzz clean
+.PHONY: run test lint format typecheck bench fuzz chaos clean
 
 $(STAMP): pyproject.toml client/pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
@@ -36,9 +36,13 @@ typecheck: $(STAMP)
 clean:
 	rm -rf $(VENV) .data .pytest_cache
 
-## Generated requests over every operation of the three services; any 5xx fails (docs/fuzzing.md).
+## Generated requests over every operation of the three services; any 5xx fails (docs/robustness.md).
 fuzz: $(STAMP)
 	$(BIN)/python -m pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
+
+## Calls under load while each service is killed and the database crashes; 0 lost, 0 duplicated.
+chaos: $(STAMP)
+	$(BIN)/python -m pytest -m chaos tests/chaos -s $(PYTEST_ARGS)
 
 ## Benchmarks (print rates side by side with their baselines; results go to docs/benchmarks.md).
 bench: $(STAMP)
