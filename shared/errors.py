@@ -7,12 +7,13 @@ Every error answers ``{"error": {"code", "message"}}``. Workflow refusals are
 from __future__ import annotations
 
 import json
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
@@ -82,6 +83,33 @@ class PeerRefused(DomainError):
     def __init__(self, status_code: int, code: str, message: str) -> None:
         super().__init__(message, code=code)
         self.status_code = status_code
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="a stable identifier, e.g. return_window_closed")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The one error shape, as the OpenAPI documents declare it."""
+
+    error: ErrorDetail
+
+
+# Answers every guarded endpoint may give besides its own, declared in the OpenAPI documents.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        401: "no valid bearer token",
+        403: "the caller's role or unit may not do this",
+        404: "no such thing",
+        409: "a rule of the Measures forbids it (the code names the rule), or a conflict",
+        413: "request body too large",
+        414: "path and query too long",
+        422: "bad input (the message names the field)",
+        503: "the database or a peer service is unavailable; retry after Retry-After",
+    }.items()
+}
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:

@@ -35,7 +35,13 @@ from shared.clock import Clock
 from shared.db import SERVICES, asyncpg_dsn, make_engine, make_sessionmaker
 from shared.deps import ClockDep, SessionDep
 from shared.edge import EdgeMiddleware
-from shared.errors import BadInput, Forbidden, error_body, install_error_handlers
+from shared.errors import (
+    ERROR_RESPONSES,
+    BadInput,
+    Forbidden,
+    error_body,
+    install_error_handlers,
+)
 from shared.events import EventEnvelope, sender_of
 from shared.idempotency import IdempotencyMiddleware
 from shared.logging import configure_logging, redact_text
@@ -164,10 +170,11 @@ def create_app(
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware, registry=state.registry)  # outermost: logs all
     app.include_router(_ops_router())
+    app.include_router(_inbox_router(), responses=ERROR_RESPONSES)
     if not settings.is_production:
-        app.include_router(_dev_router())
+        app.include_router(_dev_router(), responses=ERROR_RESPONSES)
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     return app
 
 
@@ -295,7 +302,13 @@ def _ops_router() -> APIRouter:
         """Prometheus metrics of this process."""
         return Response(generate_latest(request.app.state.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @router.post("/v1/events", tags=["events"])
+    return router
+
+
+def _inbox_router() -> APIRouter:
+    router = APIRouter(tags=["events"])
+
+    @router.post("/v1/events")
     async def receive_event(
         envelope: EventEnvelope,
         request: Request,

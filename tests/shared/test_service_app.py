@@ -221,3 +221,15 @@ async def test_query_values_and_sql_parameters_never_reach_the_log(make_app, cli
     assert failed.status_code == 422  # a value the database refused
     out = capsys.readouterr().out
     assert "林和西路88号" not in out
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_operation_declares_the_errors_it_can_answer(make_app, service):
+    document = make_app(service).openapi()
+    for path, operations in document["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, operation in operations.items():
+            declared = set(operation["responses"])
+            assert {"401", "403", "409", "422", "503"} <= declared, (method, path, declared)
+    assert "ErrorBody" in document["components"]["schemas"]

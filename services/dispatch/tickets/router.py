@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -22,6 +21,7 @@ from dispatch.tickets.schemas import (
 from shared.auth import Principal, Role, require
 from shared.deps import SessionDep
 from shared.errors import BadInput
+from shared.schemas import Instant
 from shared.vocabulary import TicketStatus
 
 router = APIRouter(tags=["tickets"])
@@ -63,7 +63,7 @@ async def unit_tickets(
     principal: Viewer,
     status: TicketStatus | None = None,
     overdue: bool | None = None,
-    due_before: datetime | None = None,
+    due_before: Instant | None = None,
     category: str | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -71,8 +71,6 @@ async def unit_tickets(
 ) -> TicketPage | Response:
     """A unit's own and co-handled tickets in change order; 304 when nothing changed."""
     scope = service.unit_scope(principal, unit_id)
-    if due_before is not None and due_before.tzinfo is None:
-        raise BadInput("due_before needs a UTC offset")
     filters = repository.poll_filters(
         status=status, overdue=overdue, due_before=due_before, category=category
     )

@@ -1,6 +1,6 @@
 """Calendar endpoints: load a year, list days, compute a due time."""
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from shared.auth import Principal, Role, authenticated, require
 from shared.deps import ClockDep, OutboxDep, SessionDep
 from shared.errors import BadInput
+from shared.schemas import Day, Instant
 from shared.workdays import local_date, package_schedules
 from sla.calendar import service
 from sla.calendar.rules import NamedDay, validate_year_schedule
@@ -77,8 +78,8 @@ async def list_years(session: SessionDep, _: Reader) -> YearsRead:
 async def list_days(
     calendar: CalendarDep,
     _: Reader,
-    from_: Annotated[date, Query(alias="from")],
-    to: date,
+    from_: Annotated[Day, Query(alias="from")],
+    to: Day,
 ) -> DaysRead:
     """Each day from ``from`` to ``to`` with its kind and where that comes from."""
     if to < from_:
@@ -101,12 +102,10 @@ async def list_days(
 async def due(
     calendar: CalendarDep,
     _: Reader,
-    from_: Annotated[datetime, Query(alias="from", description="the event, with its offset")],
+    from_: Annotated[Instant, Query(alias="from", description="the event, with its offset")],
     working_days: Annotated[int, Query(ge=1, le=250)],
 ) -> DueRead:
     """When a period of ``working_days`` counted from an event ends (Art 13, 14, 17)."""
-    if from_.tzinfo is None:
-        raise BadInput("'from' needs a UTC offset, e.g. 2026-11-23T09:30:00+08:00")
     try:
         deadline = calendar.deadline(from_, working_days)
     except ValueError as exc:

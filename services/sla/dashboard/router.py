@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import Principal, Role, require
 from shared.deps import ClockDep, SessionDep
 from shared.errors import BadInput, Forbidden
+from shared.schemas import Day
 from shared.workdays import WorkingCalendar, local_date
 from sla.dashboard import service
 from sla.dashboard.schemas import Dashboard, DashboardItem, Group, Kpis
@@ -85,8 +86,8 @@ async def overdue(
     district: str | None = None,
     ticket_type: Annotated[str | None, Query(alias="type")] = None,
     category: str | None = None,
-    due_from: date | None = None,
-    due_to: date | None = None,
+    due_from: Day | None = None,
+    due_to: Day | None = None,
     limit: Annotated[int, Query(ge=0, le=1000)] = 100,
 ) -> Dashboard:
     """Running clocks past their due time, counted by group, oldest first."""
@@ -136,8 +137,8 @@ async def kpis(
     session: SessionDep,
     principal: Watcher,
     unit: str,
-    from_: Annotated[date, Query(alias="from")],
-    to: date,
+    from_: Annotated[Day, Query(alias="from")],
+    to: Day,
 ) -> Kpis:
     """A unit's measures for a period (Art 24); definitions in docs/kpis.md."""
     _filters(principal, unit, None, None, None, None, None)

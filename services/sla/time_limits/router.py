@@ -1,6 +1,5 @@
 """Time-limit endpoints: the table, a change, and which limit applies."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -8,6 +7,7 @@ from fastapi import APIRouter, Depends
 from shared.auth import Principal, Role, authenticated, require
 from shared.deps import ClockDep, SessionDep
 from shared.errors import BadInput
+from shared.schemas import Instant
 from shared.vocabulary import ClockKind, TicketType
 from sla.time_limits import service
 from sla.time_limits.models import TimeLimit
@@ -74,11 +74,9 @@ async def resolve(
     clock_kind: ClockKind,
     ticket_type: TicketType,
     category: str | None = None,
-    at: datetime | None = None,
+    at: Instant | None = None,
 ) -> ResolvedLimitRead:
     """The limit a clock of this kind, started at ``at`` (default now), gets."""
-    if at is not None and at.tzinfo is None:
-        raise BadInput("at needs a UTC offset")
     resolved = await service.resolve(
         session,
         clock_kind=clock_kind,
