@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select, text
 
 from shared.auth import Role
@@ -342,3 +343,49 @@ async def test_art14_the_verification_clock_stops_when_the_unit_accepts(
     verification = next(c for c in clocks if c["kind"] == "verification")
     assert (verification["state"], verification["stop_kind"]) == ("stopped", "completed")
     assert await _outbox(session, "clock.breached.v1") == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "start", "stop"),
+    [
+        ("dispatch", None, "dispatched"),  # Art 13
+        ("verification", None, "accepted"),  # Art 14
+        ("handling", None, "feedback_submitted"),  # Art 17
+        ("rehandling", "sent_back_for_rehandling", "feedback_submitted"),  # Art 20
+        ("final_feedback", "legal_procedure_ended", "feedback_submitted"),  # Art 21
+    ],
+)
+async def test_art13_to_21_every_clock_judges_by_the_acts_time_not_the_news(
+    step, sla_app, client_for, clock, session, kind, start, stop
+):
+    """For each clock: the scan breaches it, then the news of an act done one minute before
+    the due time arrives; the breach is withdrawn and the run ends on time."""
+    now = clock.now()
+    await step("T1", "submitted", now, ("start", "dispatch"), unit_id=None)
+    if kind != "dispatch":
+        await step(
+            "T1",
+            "dispatched",
+            now,
+            ("stop", "dispatch", "completed"),
+            ("restart", "verification"),
+            ("restart", "handling"),
+        )
+    if start:
+        await step("T1", start, now, ("start", kind))
+    async with client_for(sla_app, Role.ADMIN) as admin:
+        clocks = (await admin.get("/v1/tickets/T1/clocks")).json()["items"]
+        running = next(c for c in clocks if c["kind"] == kind and c["state"] == "running")
+        due = datetime.fromisoformat(running["due_at"])
+        clock.advance(due - clock.now() + timedelta(hours=1))
+        await admin.post("/v1/scan")
+        await step("T1", stop, due - timedelta(minutes=1), ("stop", kind, "completed"))
+        after = (await admin.get("/v1/tickets/T1/clocks")).json()["items"]
+    ended = next(c for c in after if c["id"] == running["id"])
+    assert (ended["state"], ended["breached_at"], ended["working_days_late"]) == (
+        "stopped",
+        None,
+        0,
+    )
+    withdrawn = await _outbox(session, "clock.breach_withdrawn.v1")
+    assert [w["clock"] for w in withdrawn] == [kind]
