@@ -146,6 +146,25 @@ async def test_art15_16_three_approved_returns_then_determination(submit, agency
             },
         )
         rules = (await client.get("/v1/routing-rules")).json()["items"]
+        proposed = (
+            await client.get("/v1/determinations", params={"principle_status": "proposed"})
+        ).json()["items"]
+    # Art 16 ¶3: the principle is proposed; it becomes a routing rule once approved (审定).
+    assert all(r["source"] != "determination" for r in rules)
+    assert [p["principle_status"] for p in proposed] == ["proposed"]
+    async with as_role(Role.ADMIN) as admin:
+        approved = await _post(
+            admin,
+            f"/v1/determinations/{proposed[0]['id']}/principle-review",
+            {"approved": True, "reason": "符合属地管理原则"},
+        )
+        again = await admin.post(
+            f"/v1/determinations/{proposed[0]['id']}/principle-review",
+            json={"approved": False, "reason": "x"},
+        )
+        rules = (await admin.get("/v1/routing-rules")).json()["items"]
+    assert approved["principle_status"] == "approved" and approved["principle_reviewed_by"]
+    assert again.json()["error"]["code"] == "principle_not_proposed"
     assert returned_by == ["tianhe-urban", "tianhe-gov", "haizhu-urban"]
     assert ticket["difficult"] and ticket["approved_returns"] == 3
     assert refused.status_code == 409 and refused.json()["error"]["code"] == (

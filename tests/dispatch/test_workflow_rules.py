@@ -373,3 +373,11 @@ def test_art14_accepting_stops_the_verification_clock_but_not_the_window():
     assert changes(accepted) == {(ClockAction.STOP, ClockKind.VERIFICATION)}
     due = replace(accepted.ticket, verification_due_at=T0)
     request_return(due, unit="tianhe-urban", at=T0)  # still inside the window
+
+
+def test_art16_3_only_a_proposed_principle_is_approved_or_rejected():
+    from dispatch.workflow.rules import PrincipleStatus, check_principle_reviewable
+
+    check_principle_reviewable(PrincipleStatus.PROPOSED)
+    for status in (None, PrincipleStatus.APPROVED, PrincipleStatus.REJECTED):
+        refused("principle_not_proposed", check_principle_reviewable, status)

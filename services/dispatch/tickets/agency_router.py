@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
 
 from dispatch.directory import service as directory
-from dispatch.tickets import flows, service
+from dispatch.tickets import flows, repository, service
 from dispatch.tickets.actions import (
     Agency,
     Ctx,
@@ -15,18 +17,25 @@ from dispatch.tickets.actions import (
 )
 from dispatch.tickets.schemas import (
     DeterminationCreate,
+    DeterminationRead,
+    DeterminationsRead,
     DispatchRequest,
     EvaluationCreate,
+    PrincipleReview,
     ReasonRequest,
     ReturnDecisionCreate,
     ReviewRequest,
     TicketRead,
 )
 from dispatch.workflow import rules
+from dispatch.workflow.rules import PrincipleStatus
+from shared.auth import Principal, Role, require
 from shared.errors import BadInput
 from shared.vocabulary import StepAction
 
 router = APIRouter(tags=["agency"])
+# Art 16 ¶3: the principle a dispatcher proposes is approved by the agency's administrator.
+Approver = Annotated[Principal, Depends(require(Role.ADMIN))]
 
 
 @router.post("/v1/tickets/{ticket_id}/dispatch", response_model=TicketRead)
@@ -149,4 +158,30 @@ async def close(
             reason=body.reason,
             transition=rules.close,
         )
+    )
+
+
+@router.get("/v1/determinations", response_model=DeterminationsRead)
+async def list_determinations(
+    ctx: Ctx,
+    _: Agency,
+    principle_status: PrincipleStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> DeterminationsRead:
+    """Art 16: determinations, newest first; ``principle_status=proposed`` awaits approval."""
+    rows = await repository.determinations(
+        ctx.session, principle_status=principle_status and principle_status.value, limit=limit
+    )
+    return DeterminationsRead(items=[DeterminationRead.model_validate(r) for r in rows])
+
+
+@router.post(
+    "/v1/determinations/{determination_id}/principle-review", response_model=DeterminationRead
+)
+async def review_principle(
+    determination_id: int, body: PrincipleReview, ctx: Ctx, principal: Approver
+) -> DeterminationRead:
+    """Art 16 ¶3: approve (审定) a determination's principle as a routing rule, or reject it."""
+    return DeterminationRead.model_validate(
+        await flows.review_principle(ctx, determination_id, body, principal)
     )

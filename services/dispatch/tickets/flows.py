@@ -11,6 +11,7 @@ from dispatch.tickets.models import Determination, FeedbackRecord, ReturnRequest
 from dispatch.tickets.schemas import (
     DeterminationCreate,
     FeedbackCreate,
+    PrincipleReview,
     ReturnCreate,
     ReturnDecisionCreate,
     ReviewRequest,
@@ -110,7 +111,7 @@ async def decide_return(
 async def determine(
     ctx: Context, ticket_id: str, body: DeterminationCreate, principal: Principal
 ) -> Ticket:
-    """Art 16: settle a difficult ticket; the principle may become a routing rule."""
+    """Art 16: settle a difficult ticket; its principle may be proposed as a routing rule."""
     await directory.get_unit(ctx.session, body.unit_id)
     co_handlers = await require_units(ctx.session, body.co_handlers)
     now = ctx.now()
@@ -133,24 +134,8 @@ async def determine(
             "unit_id": body.unit_id,
         },
     )
-    rule_id = None
-    if body.record_as_routing_rule:
-        if not body.principle:
-            raise BadInput("a routing rule needs the principle it records")
-        rule = await directory.add_rule(
-            ctx.session,
-            RoutingRule(
-                category=row.category,
-                district=row.district,
-                unit_id=body.unit_id,
-                priority=50,
-                note=body.principle,
-                source="determination",
-                created_at=now,
-                created_by=principal.subject,
-            ),
-        )
-        rule_id = rule.id
+    if body.record_as_routing_rule and not body.principle:
+        raise BadInput("a routing rule needs the principle it records")
     ctx.session.add(
         Determination(
             ticket_id=ticket_id,
@@ -159,7 +144,10 @@ async def determine(
             unit_id=body.unit_id,
             co_handlers=sorted(co_handlers),
             principle=body.principle,
-            routing_rule_id=rule_id,
+            # Art 16 ¶3: proposed for approval; it becomes a routing rule only when approved.
+            principle_status=rules.PrincipleStatus.PROPOSED.value
+            if body.record_as_routing_rule
+            else None,
             decided_at=now,
             decided_by=principal.subject,
         )
@@ -231,3 +219,40 @@ async def store_feedback(
         )
     )
     await ctx.session.flush()
+
+
+async def review_principle(
+    ctx: Context, determination_id: int, body: PrincipleReview, principal: Principal
+) -> Determination:
+    """Art 16 ¶3: approve a determination's principle (a routing rule for similar matters
+    is recorded) or reject it; who, when and why are kept on the determination."""
+    determination = await repository.determination_locked(ctx.session, determination_id)
+    status = determination.principle_status
+    rules.check_principle_reviewable(rules.PrincipleStatus(status) if status else None)
+    now = ctx.now()
+    if body.approved:
+        ticket = await service.get_ticket(ctx.session, determination.ticket_id, principal=principal)
+        rule = await directory.add_rule(
+            ctx.session,
+            RoutingRule(
+                category=ticket.category,
+                district=ticket.district,
+                unit_id=determination.unit_id,
+                priority=50,
+                note=determination.principle or "",
+                source="determination",
+                created_at=now,
+                created_by=principal.subject,
+            ),
+        )
+        determination.routing_rule_id = rule.id
+    determination.principle_status = (
+        rules.PrincipleStatus.APPROVED if body.approved else rules.PrincipleStatus.REJECTED
+    ).value
+    determination.principle_reviewed_at, determination.principle_reviewed_by = (
+        now,
+        principal.subject,
+    )
+    determination.principle_review_reason = body.reason
+    await ctx.session.flush()
+    return determination

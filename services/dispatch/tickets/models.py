@@ -91,6 +91,10 @@ class Determination(SQLModel, table=True):
         default_factory=list, sa_column=Column(ARRAY(Text), nullable=False)
     )
     principle: str | None = None
+    principle_status: str | None = None  # a PrincipleStatus (Art 16 ¶3)
+    principle_reviewed_at: datetime | None = None
+    principle_reviewed_by: str | None = None
+    principle_review_reason: str | None = None
     routing_rule_id: int | None = None
     decided_at: datetime
     decided_by: str

@@ -9,7 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from dispatch.tickets.models import FeedbackRecord, ReturnRequest, Ticket, TicketEvent
+from dispatch.tickets.models import (
+    Determination,
+    FeedbackRecord,
+    ReturnRequest,
+    Ticket,
+    TicketEvent,
+)
 from shared.errors import NotFound
 from shared.vocabulary import StepAction, TicketStatus
 
@@ -31,6 +37,23 @@ async def return_request_locked(session: AsyncSession, return_id: int) -> Return
     if found is None:
         raise NotFound(f"no return request {return_id}")
     return found
+
+
+async def determination_locked(session: AsyncSession, determination_id: int) -> Determination:
+    query = select(Determination).where(col(Determination.id) == determination_id)
+    found = (await session.execute(query.with_for_update())).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no determination {determination_id}")
+    return found
+
+
+async def determinations(
+    session: AsyncSession, *, principle_status: str | None, limit: int
+) -> list[Determination]:
+    query = select(Determination).order_by(col(Determination.decided_at).desc()).limit(limit)
+    if principle_status:
+        query = query.where(col(Determination.principle_status) == principle_status)
+    return list((await session.scalars(query)).all())
 
 
 async def latest_feedback(

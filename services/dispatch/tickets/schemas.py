@@ -5,7 +5,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dispatch.workflow.rules import ConsultedBody, DisputeKind, Rating, ReturnDecision
+from dispatch.workflow.rules import (
+    ConsultedBody,
+    DisputeKind,
+    PrincipleStatus,
+    Rating,
+    ReturnDecision,
+)
 from shared.schemas import Words
 
 Text = Field(max_length=2000)
@@ -89,7 +95,38 @@ class DeterminationCreate(BaseModel):
     unit_id: str
     co_handlers: list[str] = Field(default_factory=list, max_length=20)
     principle: str | None = Field(default=None, max_length=2000)
-    record_as_routing_rule: bool = False
+    record_as_routing_rule: bool = Field(
+        default=False, description="propose the principle for approval as a routing rule"
+    )
+
+
+class PrincipleReview(BaseModel):
+    """Art 16 ¶3: the principle approved (it becomes a routing rule) or rejected, and why."""
+
+    approved: bool
+    reason: Words = Text
+
+
+class DeterminationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ticket_id: str
+    dispute_kind: DisputeKind
+    consulted_body: ConsultedBody
+    unit_id: str
+    principle: str | None
+    principle_status: PrincipleStatus | None
+    principle_reviewed_at: datetime | None
+    principle_reviewed_by: str | None
+    principle_review_reason: str | None
+    routing_rule_id: int | None
+    decided_at: datetime
+    decided_by: str
+
+
+class DeterminationsRead(BaseModel):
+    items: list[DeterminationRead]
 
 
 class DesignateRequest(BaseModel):

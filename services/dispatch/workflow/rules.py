@@ -281,6 +281,22 @@ def determine(
     return _send_to(replace(ticket, determined_unit=unit), unit=unit, co_handlers=co_handlers)
 
 
+class PrincipleStatus(StrEnum):
+    """Art 16 ¶3: a determination's principle for similar matters, and its approval (审定)."""
+
+    PROPOSED = "proposed"
+    APPROVED = "approved"  # it became a routing rule
+    REJECTED = "rejected"
+
+
+def check_principle_reviewable(status: PrincipleStatus | None) -> None:
+    """Art 16 ¶3: only a principle proposed and not yet decided is approved or rejected."""
+    if status is not PrincipleStatus.PROPOSED:
+        raise RuleViolation(
+            "principle_not_proposed", "this determination has no principle awaiting approval"
+        )
+
+
 def designate(
     ticket: Ticket, *, unit: str, sub_unit: str, sub_unit_parent: str | None
 ) -> Transition:
