@@ -164,6 +164,29 @@ class Calls:
         )
 
     @staticmethod
+    def determinations(principle_status: str | None = None) -> Call[models.Determinations]:
+        return Call(
+            "dispatch",
+            "GET",
+            "/v1/determinations",
+            models.Determinations,
+            params=_clean({"principle_status": principle_status}),
+        )
+
+    @staticmethod
+    def review_principle(
+        determination_id: int, approved: bool, reason: str
+    ) -> Call[models.Determination]:
+        """Art 16 ¶3: approve a determination's principle as a routing rule, or reject it."""
+        return Call(
+            "dispatch",
+            "POST",
+            f"/v1/determinations/{determination_id}/principle-review",
+            models.Determination,
+            json={"approved": approved, "reason": reason},
+        )
+
+    @staticmethod
     def review_feedback(
         ticket_id: str, approved: bool, reason: str | None = None
     ) -> Call[models.Ticket]:

@@ -348,6 +348,24 @@ def determine(
     _show(_run(Calls.determine(ticket_id, body)).value, False, line=_ticket_line)
 
 
+@agency.command("principles")
+def principles(
+    status: Annotated[str | None, typer.Option(help="proposed, approved or rejected")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Determinations and their principles (Art 16 ¶3); --status proposed awaits approval."""
+
+    def table(page: Any) -> Table:
+        rows = Table("id", "ticket", "unit", "status", "principle", title="determinations")
+        for d in page.items:
+            rows.add_row(
+                str(d.id), d.ticket_id, d.unit_id, d.principle_status or "", d.principle or ""
+            )
+        return rows
+
+    _show(_run(Calls.determinations(status)).value, as_json, table=table)
+
+
 @agency.command("review")
 def review(
     ticket_id: str,
@@ -484,6 +502,17 @@ def clock_advance(days: float = typer.Option(...)) -> None:
         moved = _run(Calls.advance_clock(service, days)).value
     breached = _run(Calls.scan()).value
     typer.echo(f"now {moved.now}; clocks newly overdue: {breached.breached}")
+
+
+@admin.command("principle-review")
+def principle_review(
+    determination_id: int,
+    approve: Annotated[bool, typer.Option("--approve/--reject")],
+    reason: str = typer.Option(...),
+) -> None:
+    """Approve (审定) a determination's principle as a routing rule, or reject it (Art 16 ¶3)."""
+    decided = _run(Calls.review_principle(determination_id, approve, reason)).value
+    typer.echo(f"determination {decided.id}: principle {decided.principle_status}")
 
 
 def main() -> None:

@@ -100,6 +100,23 @@ class TicketPage(_Model):
     next_cursor: str | None = None
 
 
+class Determination(_Model):
+    """Art 16: how a difficult ticket was settled; its principle awaits approval, or not."""
+
+    id: int
+    ticket_id: str
+    unit_id: str
+    principle: str | None = None
+    principle_status: str | None = None  # proposed | approved | rejected
+    principle_review_reason: str | None = None
+    routing_rule_id: int | None = None
+    decided_at: datetime
+
+
+class Determinations(_Model):
+    items: list[Determination]
+
+
 class ReturnApplication(_Model):
     id: int
     ticket_id: str

@@ -90,3 +90,26 @@ def test_cli_exit_code_for_an_unreachable_service(monkeypatch):
     result = CliRunner().invoke(app, ["--token", "t", "agency", "queue"])
     assert result.exit_code == 5
     assert "unreachable" in result.output
+
+
+def test_art16_3_a_principle_review_is_sent_with_its_decision_and_reason():
+    sent = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(
+            200,
+            json={
+                "id": 7,
+                "ticket_id": "t1",
+                "unit_id": "tianhe-gov",
+                "principle": "属地管理",
+                "principle_status": "approved",
+                "decided_at": "2026-11-23T01:30:00Z",
+            },
+        )
+
+    decided = _client(handler).get(Client.review_principle(7, True, "符合属地原则"))
+    assert decided.principle_status == "approved"
+    assert sent[0].url.path == "/v1/determinations/7/principle-review"
+    assert sent[0].read() == '{"approved":true,"reason":"符合属地原则"}'.encode()
