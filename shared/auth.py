@@ -29,6 +29,9 @@ class Role(StrEnum):
     SUB_UNIT = "sub_unit"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    INSPECTOR = (
+        "inspector"  # 督查: reads tickets, supervisions and KPIs; acts on nothing (Art 23 ¶2)
+    )
     SERVICE = "service"
 
 

@@ -155,3 +155,32 @@ async def test_art24_an_approved_return_is_not_a_closure(
         ).json()
     assert (kpis["received"], kpis["returns_upheld"]) == (1, 1)
     assert (kpis["closed"], kpis["closed_on_time"], kpis["on_time_rate"]) == (0, 0, None)
+
+
+async def test_art23_26_an_inspector_reads_what_stays_unhandled_after_supervision(
+    dispatched, step, sla_app, client_for, clock
+):
+    await dispatched("T1")
+    await dispatched("T2")
+    clock.advance(timedelta(days=20))  # both overdue: supervised by the scan
+    async with client_for(sla_app, Role.ADMIN) as admin:
+        await admin.post("/v1/scan")
+    await step("T2", "feedback_submitted", clock.now(), ("stop", "handling", "completed"))
+    async with client_for(sla_app, Role.INSPECTOR) as inspector:
+        unhandled = (await inspector.get("/v1/supervisions", params={"unhandled": True})).json()[
+            "items"
+        ]
+        everything = (await inspector.get("/v1/supervisions")).json()["items"]
+        refused = await inspector.post(
+            "/v1/supervisions",
+            json={
+                "ticket_id": "T1",
+                "unit_id": "tianhe-urban",
+                "reason": "other",
+                "method": "phone",
+                "note": "督查",
+            },
+        )
+    assert [s["ticket_id"] for s in unhandled] == ["T1"]
+    assert {s["ticket_id"] for s in everything} == {"T1", "T2"}
+    assert refused.status_code == 403  # inspectors read; the agency supervises

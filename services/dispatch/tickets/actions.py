@@ -25,7 +25,16 @@ from shared.vocabulary import StepAction
 Agency = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.ADMIN))]
 Viewer = Annotated[
     Principal,
-    Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.UNIT, Role.SUB_UNIT)),
+    Depends(
+        require(
+            Role.DISPATCHER,
+            Role.SUPERVISOR,
+            Role.ADMIN,
+            Role.INSPECTOR,
+            Role.UNIT,
+            Role.SUB_UNIT,
+        )
+    ),
 ]
 UnitActor = Annotated[Principal, Depends(require(Role.UNIT))]
 SubUnitActor = Annotated[Principal, Depends(require(Role.SUB_UNIT))]

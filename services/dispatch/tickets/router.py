@@ -30,7 +30,10 @@ router = APIRouter(tags=["tickets"])
 @router.get("/v1/queue", response_model=TicketPage)
 async def queue(
     session: SessionDep,
-    _: Annotated[Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN))],
+    _: Annotated[
+        Principal,
+        Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR)),
+    ],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> TicketPage:
     """Tickets awaiting dispatch, the oldest due first, each with its suggested unit and rule."""

@@ -27,7 +27,10 @@ from shared.outbox import Outbox
 from shared.vocabulary import ClockAction, ClockKind, StepAction, TicketStatus, TicketType
 
 GENESIS = "0" * 64
-AGENCY_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.SERVICE})
+# Roles that see every ticket (reads); what each may do is declared per endpoint.
+AGENCY_ROLES = frozenset(
+    {Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR, Role.SERVICE}
+)
 SYSTEM = {"intake": Principal("intake", Role.SERVICE), "sla": Principal("sla", Role.SERVICE)}
 
 

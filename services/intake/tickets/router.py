@@ -20,7 +20,8 @@ from shared.deps import ClockDep, OutboxDep, SessionDep
 router = APIRouter(tags=["tickets"])
 Agent = Annotated[Principal, Depends(require(Role.AGENT))]
 Reader = Annotated[
-    Principal, Depends(require(Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN))
+    Principal,
+    Depends(require(Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR)),
 ]
 ContactReader = Annotated[Principal, Depends(require(Role.AGENT, Role.UNIT))]
 

@@ -18,7 +18,8 @@ from sla.deps import CalendarDep
 
 router = APIRouter(tags=["dashboards"])
 Watcher = Annotated[
-    Principal, Depends(require(Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.UNIT))
+    Principal,
+    Depends(require(Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.INSPECTOR, Role.UNIT)),
 ]
 GroupBy = Literal["unit", "district", "type", "category", "clock"]
 

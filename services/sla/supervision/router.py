@@ -20,7 +20,8 @@ from sla.supervision.schemas import (
 router = APIRouter(prefix="/v1/supervisions", tags=["supervision"])
 Agency = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN))]
 Reader = Annotated[
-    Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.UNIT))
+    Principal,
+    Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR, Role.UNIT)),
 ]
 UnitActor = Annotated[Principal, Depends(require(Role.UNIT))]
 
@@ -33,6 +34,9 @@ async def list_supervisions(
     ticket_id: str | None = None,
     reason: Reason | None = None,
     open_only: bool = False,
+    unhandled: Annotated[
+        bool, Query(description="only those whose ticket is still not handled (Art 26(2))")
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> SupervisionsRead:
     """Supervision records, filtered; a unit sees its own."""
@@ -41,7 +45,13 @@ async def list_supervisions(
             raise Forbidden("a unit sees only its own supervision records")
         unit = principal.unit_id
     rows = await service.search(
-        session, unit=unit, ticket_id=ticket_id, reason=reason, open_only=open_only, limit=limit
+        session,
+        unit=unit,
+        ticket_id=ticket_id,
+        reason=reason,
+        open_only=open_only,
+        unhandled=unhandled,
+        limit=limit,
     )
     return SupervisionsRead(items=[SupervisionRead.model_validate(r) for r in rows])
 

@@ -10,6 +10,8 @@ from sqlmodel import col
 
 from shared.auth import Principal
 from shared.errors import NotFound
+from shared.vocabulary import ClockState
+from sla.clocks.models import Clock
 from sla.supervision import rules
 from sla.supervision.models import Supervision
 from sla.supervision.schemas import SupervisionCreate
@@ -22,9 +24,16 @@ async def search(
     ticket_id: str | None,
     reason: rules.Reason | None,
     open_only: bool,
+    unhandled: bool = False,
     limit: int,
 ) -> list[Supervision]:
     query = select(Supervision).order_by(col(Supervision.opened_at).desc()).limit(limit)
+    if unhandled:
+        # Art 26(2): supervised, and the clock it was opened for still runs — not handled.
+        still_running = select(col(Clock.id)).where(
+            col(Clock.id) == col(Supervision.clock_id), col(Clock.state) == ClockState.RUNNING
+        )
+        query = query.where(col(Supervision.withdrawn_at).is_(None), still_running.exists())
     if unit:
         query = query.where(col(Supervision.unit_id) == unit)
     if ticket_id:
