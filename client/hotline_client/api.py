@@ -164,6 +164,19 @@ class Calls:
         )
 
     @staticmethod
+    def revisit(
+        ticket_id: str, channel: str, reached: bool, note: str | None = None
+    ) -> Call[models.Ticket]:
+        """Art 20: an attempt to reach the caller for a rating (three failed: no rating)."""
+        return Call(
+            "dispatch",
+            "POST",
+            f"/v1/tickets/{ticket_id}/revisits",
+            models.Ticket,
+            json=_clean({"channel": channel, "reached": reached, "note": note}),
+        )
+
+    @staticmethod
     def determinations(principle_status: str | None = None) -> Call[models.Determinations]:
         return Call(
             "dispatch",

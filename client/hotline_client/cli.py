@@ -376,6 +376,17 @@ def review(
     _show(_run(Calls.review_feedback(ticket_id, approve, reason)).value, False, line=_ticket_line)
 
 
+@agency.command("revisit")
+def revisit(
+    ticket_id: str,
+    channel: Annotated[str, typer.Option(help="phone, sms, wechat or web")] = "phone",
+    reached: Annotated[bool, typer.Option("--reached/--not-reached")] = True,
+    note: str | None = None,
+) -> None:
+    """Record an attempt to reach the caller for a rating (Art 20; three failed: no rating)."""
+    _show(_run(Calls.revisit(ticket_id, channel, reached, note)).value, False, line=_ticket_line)
+
+
 @agency.command("evaluate")
 def evaluate(ticket_id: str, rating: str) -> None:
     """Record the caller's rating: satisfied, basically_satisfied, unsatisfied, none."""

@@ -517,3 +517,30 @@ async def test_art22_a_unit_answers_as_a_repeat_only_what_intake_recorded_as_one
         )
     assert (ordinary.status_code, ordinary.json()["error"]["code"]) == (409, "not_a_repeat")
     assert repeat.status_code == 200 and repeat.json()["status"] == "closed"
+
+
+async def test_art20_three_revisits_without_reaching_the_caller_close_it_unrated(
+    submit, agency, unit
+):
+    ticket_id = await submit()
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+    async with unit() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/accept")
+        await _post(client, f"/v1/tickets/{ticket_id}/feedback", FEEDBACK)
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/feedback/review", {"approved": True})
+        statuses = [
+            (
+                await _post(
+                    client,
+                    f"/v1/tickets/{ticket_id}/revisits",
+                    {"channel": "phone", "reached": False, "note": "无人接听"},
+                )
+            )["status"]
+            for _ in range(3)
+        ]
+        history = (await client.get(f"/v1/tickets/{ticket_id}/history")).json()["items"]
+    assert statuses == ["awaiting_evaluation", "awaiting_evaluation", "closed"]
+    assert [e["action"] for e in history][-3:] == ["revisited", "revisited", "evaluated"]
+    assert history[-1]["details"]["rating"] == "none"

@@ -381,3 +381,15 @@ def test_art16_3_only_a_proposed_principle_is_approved_or_rejected():
     check_principle_reviewable(PrincipleStatus.PROPOSED)
     for status in (None, PrincipleStatus.APPROVED, PrincipleStatus.REJECTED):
         refused("principle_not_proposed", check_principle_reviewable, status)
+
+
+def test_art20_three_revisits_that_do_not_reach_the_caller_mean_no_rating():
+    from dispatch.workflow.rules import REVISITS_BEFORE_NO_RATING, revisit
+
+    waiting = Ticket(status=Status.AWAITING_EVALUATION, lead_unit="a")
+    for failed_before in range(REVISITS_BEFORE_NO_RATING - 1):
+        assert revisit(waiting, reached=False, failed_before=failed_before).ticket == waiting
+    last = revisit(waiting, reached=False, failed_before=REVISITS_BEFORE_NO_RATING - 1)
+    assert last.ticket.status is Status.CLOSED
+    assert revisit(waiting, reached=True, failed_before=5).ticket == waiting  # rate it now
+    refused("invalid_state", revisit, handling(), reached=False, failed_before=0)

@@ -25,6 +25,7 @@ from dispatch.tickets.schemas import (
     ReasonRequest,
     ReturnDecisionCreate,
     ReviewRequest,
+    RevisitCreate,
     TicketRead,
 )
 from dispatch.workflow import rules
@@ -119,6 +120,17 @@ async def evaluation(
             details={"rating": body.rating},
         )
     )
+
+
+@router.post("/v1/tickets/{ticket_id}/revisits", response_model=TicketRead)
+async def revisit(
+    ticket_id: str,
+    body: RevisitCreate,
+    ctx: Ctx,
+    principal: Agency,
+) -> TicketRead:
+    """Art 20: an attempt to reach the caller for a rating; three that fail mean no rating."""
+    return read(await flows.revisit(ctx, ticket_id, body, principal))
 
 
 @router.post("/v1/tickets/{ticket_id}/rehandle", response_model=TicketRead)

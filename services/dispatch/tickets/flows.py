@@ -7,7 +7,13 @@ from dispatch.directory import service as directory
 from dispatch.directory.models import RoutingRule
 from dispatch.tickets import repository, service
 from dispatch.tickets.actions import Context, apply_action, require_units
-from dispatch.tickets.models import Determination, FeedbackRecord, ReturnRequest, Ticket
+from dispatch.tickets.models import (
+    Determination,
+    FeedbackRecord,
+    ReturnRequest,
+    Revisit,
+    Ticket,
+)
 from dispatch.tickets.schemas import (
     DeterminationCreate,
     FeedbackCreate,
@@ -15,6 +21,7 @@ from dispatch.tickets.schemas import (
     ReturnCreate,
     ReturnDecisionCreate,
     ReviewRequest,
+    RevisitCreate,
 )
 from dispatch.workflow import rules
 from shared.auth import Principal
@@ -256,3 +263,39 @@ async def review_principle(
     determination.principle_review_reason = body.reason
     await ctx.session.flush()
     return determination
+
+
+async def revisit(
+    ctx: Context, ticket_id: str, body: RevisitCreate, principal: Principal
+) -> Ticket:
+    """Art 20: record an attempt to reach the caller; the third that fails closes the ticket
+    with "no rating"."""
+    row = await service.get_ticket(ctx.session, ticket_id, principal=principal, for_update=True)
+    failed_before = await repository.failed_revisits(ctx.session, ticket_id)
+    moved = rules.revisit(service.state_of(row), reached=body.reached, failed_before=failed_before)
+    ctx.session.add(
+        Revisit(
+            ticket_id=ticket_id,
+            at=ctx.now(),
+            by=principal.subject,
+            channel=body.channel.value,
+            reached=body.reached,
+            note=body.note,
+        )
+    )
+    no_rating = moved.ticket.status is rules.Status.CLOSED
+    return await service.record(
+        ctx.session,
+        ctx.outbox,
+        row,
+        moved,
+        principal=principal,
+        action=StepAction.EVALUATED if no_rating else StepAction.REVISITED,
+        now=ctx.now(),
+        reason=body.note,
+        details={
+            "channel": body.channel.value,
+            "reached": body.reached,
+            **({"rating": rules.Rating.NONE.value} if no_rating else {}),
+        },
+    )

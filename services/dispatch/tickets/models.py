@@ -76,6 +76,21 @@ class ReturnRequest(SQLModel, table=True):
     decided_by: str | None = None
 
 
+class Revisit(SQLModel, table=True):
+    """Art 20: one attempt to reach the caller for their rating."""
+
+    __tablename__ = "revisit"
+    __table_args__ = {"schema": "dispatch"}
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: str = Field(foreign_key="dispatch.ticket.id", index=True)
+    at: datetime
+    by: str
+    channel: str  # a RevisitChannel
+    reached: bool
+    note: str | None = None
+
+
 class Determination(SQLModel, table=True):
     """Art 16: how a difficult ticket was settled; its principle may become a routing rule."""
 

@@ -13,6 +13,7 @@ from dispatch.tickets.models import (
     Determination,
     FeedbackRecord,
     ReturnRequest,
+    Revisit,
     Ticket,
     TicketEvent,
 )
@@ -54,6 +55,13 @@ async def determinations(
     if principle_status:
         query = query.where(col(Determination.principle_status) == principle_status)
     return list((await session.scalars(query)).all())
+
+
+async def failed_revisits(session: AsyncSession, ticket_id: str) -> int:
+    query = select(func.count()).where(
+        col(Revisit.ticket_id) == ticket_id, col(Revisit.reached).is_(False)
+    )
+    return int(await session.scalar(query) or 0)
 
 
 async def latest_feedback(

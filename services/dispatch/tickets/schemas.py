@@ -1,6 +1,7 @@
 """Dispatch's ticket API shapes."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -98,6 +99,21 @@ class DeterminationCreate(BaseModel):
     record_as_routing_rule: bool = Field(
         default=False, description="propose the principle for approval as a routing rule"
     )
+
+
+class RevisitChannel(StrEnum):
+    PHONE = "phone"
+    SMS = "sms"
+    WECHAT = "wechat"
+    WEB = "web"
+
+
+class RevisitCreate(BaseModel):
+    """Art 20: who was tried, how, and whether the caller was reached."""
+
+    channel: RevisitChannel
+    reached: bool
+    note: Words | None = Field(default=None, max_length=2000)
 
 
 class PrincipleReview(BaseModel):

@@ -401,6 +401,19 @@ def evaluate(ticket: Ticket, *, rating: Rating) -> Transition:
     return Transition(replace(ticket, status=Status.CLOSED))
 
 
+REVISITS_BEFORE_NO_RATING = 3  # Art 20 "或者不评价": a caller not reached three times
+
+
+def revisit(ticket: Ticket, *, reached: bool, failed_before: int) -> Transition:
+    """Art 20: the agency revisits the caller for a rating of compliant feedback; after
+    ``REVISITS_BEFORE_NO_RATING`` attempts that did not reach the caller, the ticket is
+    evaluated "no rating" and closed."""
+    _require(ticket, Status.AWAITING_EVALUATION, action="revisit the caller of")
+    if not reached and failed_before + 1 >= REVISITS_BEFORE_NO_RATING:
+        return evaluate(ticket, rating=Rating.NONE)
+    return Transition(ticket)
+
+
 def rehandle(ticket: Ticket) -> Transition:
     """Art 20: after a first unsatisfied rating, one more pass: same period, no extension."""
     _require(ticket, Status.UNSATISFIED, action="send back for re-handling")

@@ -108,6 +108,7 @@ UNCOUNTED_STEPS = frozenset(
         StepAction.FEEDBACK_APPROVED,
         StepAction.FEEDBACK_SENT_BACK,
         StepAction.CLOSED,
+        StepAction.REVISITED,  # the rating itself is the evaluated step
         StepAction.EXTENDED,  # counted from sla's own extension records
         StepAction.CALLER_NEW_SITUATION,
         StepAction.NEW_SITUATION_JUDGED,
