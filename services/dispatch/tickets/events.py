@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -35,8 +37,40 @@ async def _ticket(session: AsyncSession, ticket_id: str) -> Ticket | None:
     return (await session.execute(query)).scalar_one_or_none()
 
 
+def _mark_breach(row: Ticket, clock: ClockKind, *, breached: bool) -> None:
+    """The flags a breach sets (and a withdrawn breach lifts)."""
+    if clock is ClockKind.VERIFICATION:
+        row.verification_open = not breached  # Art 14: once closed, the unit must handle
+    elif clock is ClockKind.DISPATCH:
+        row.dispatch_overdue = breached
+    else:
+        row.overdue = breached
+
+
 def handlers(state: State) -> dict[str, EventHandler]:
     """The inbox handlers of a dispatch app (they need its clock and outbox)."""
+
+    async def noted(
+        session: AsyncSession,
+        row: Ticket,
+        *,
+        sender: str,
+        action: StepAction,
+        details: dict[str, Any],
+        reason: str | None = None,
+    ) -> None:
+        # What another service reported goes into the ticket's history; the state stays.
+        await service.record(
+            session,
+            state.outbox,
+            row,
+            rules.Transition(service.state_of(row)),
+            principal=service.SYSTEM[sender],
+            action=action,
+            now=state.clock.now(),
+            reason=reason,
+            details=details,
+        )
 
     async def submitted(session: AsyncSession, envelope: EventEnvelope) -> None:
         event = envelope.parse(TicketSubmitted)
@@ -49,14 +83,11 @@ def handlers(state: State) -> dict[str, EventHandler]:
         if row is None:
             raise LookupError(f"note for unknown ticket {event.ticket_id}")  # retried later
         row.new_situation_pending = True
-        await service.record(
+        await noted(
             session,
-            state.outbox,
             row,
-            rules.Transition(service.state_of(row)),
-            principal=service.SYSTEM["intake"],
+            sender="intake",
             action=StepAction.CALLER_NEW_SITUATION,
-            now=state.clock.now(),
             reason=event.text,
             details={"note_id": event.note_id},
         )
@@ -76,21 +107,12 @@ def handlers(state: State) -> dict[str, EventHandler]:
         row = await _ticket(session, event.ticket_id)
         if row is None:
             return
-        clock = ClockKind(event.clock)
-        if clock is ClockKind.VERIFICATION:
-            row.verification_open = False  # Art 14: from now on the unit must handle
-        elif clock is ClockKind.DISPATCH:
-            row.dispatch_overdue = True
-        else:
-            row.overdue = True
-        await service.record(
+        _mark_breach(row, event.clock, breached=True)
+        await noted(
             session,
-            state.outbox,
             row,
-            rules.Transition(service.state_of(row)),
-            principal=service.SYSTEM["sla"],
-            action=StepAction.due_passed(clock),
-            now=state.clock.now(),
+            sender="sla",
+            action=StepAction.due_passed(event.clock),
             details={"due_at": event.due_at.isoformat()},
         )
 
@@ -100,20 +122,12 @@ def handlers(state: State) -> dict[str, EventHandler]:
         row = await _ticket(session, event.ticket_id)
         if row is None:
             return
-        if event.clock is ClockKind.VERIFICATION:
-            row.verification_open = True
-        elif event.clock is ClockKind.DISPATCH:
-            row.dispatch_overdue = False
-        else:
-            row.overdue = False
-        await service.record(
+        _mark_breach(row, event.clock, breached=False)
+        await noted(
             session,
-            state.outbox,
             row,
-            rules.Transition(service.state_of(row)),
-            principal=service.SYSTEM["sla"],
+            sender="sla",
             action=StepAction.BREACH_WITHDRAWN,
-            now=state.clock.now(),
             details={
                 "clock": event.clock.value,
                 "due_at": event.due_at.isoformat(),
