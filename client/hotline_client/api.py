@@ -106,6 +106,27 @@ class Calls:
         return _created("intake", f"/v1/tickets/{ticket_id}/notes", models.Note, {"text": text})
 
     @staticmethod
+    def warn(ticket_id: str, note: str) -> Call[models.ConductRecord]:
+        """Art 12 ¶2: the agent warned the caller of the rules of the line."""
+        return _created(
+            "intake", f"/v1/tickets/{ticket_id}/warnings", models.ConductRecord, {"note": note}
+        )
+
+    @staticmethod
+    def refer(ticket_id: str, note: str, referred_to: str) -> Call[models.ConductRecord]:
+        """Art 27: malicious use referred to the authority concerned."""
+        return _created(
+            "intake",
+            f"/v1/tickets/{ticket_id}/referrals",
+            models.ConductRecord,
+            {"note": note, "referred_to": referred_to},
+        )
+
+    @staticmethod
+    def conduct(ticket_id: str) -> Call[models.ConductList]:
+        return Call("intake", "GET", f"/v1/tickets/{ticket_id}/conduct", models.ConductList)
+
+    @staticmethod
     def kb_search(query: str, limit: int = 5) -> Call[models.KbSearch]:
         return Call(
             "intake", "GET", "/v1/kb/search", models.KbSearch, params={"q": query, "limit": limit}

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import BaseModel
@@ -231,6 +232,13 @@ def note(ticket_id: str, text: str) -> None:
     typer.echo("forwarded")
 
 
+@agent.command("warn")
+def warn(ticket_id: str, note: str = typer.Option(..., help="what the caller was told")) -> None:
+    """Record that the caller was warned of the rules of the line (Art 12 ¶2)."""
+    record = _run(Calls.warn(ticket_id, note)).value
+    typer.echo(f"warning {record.id} recorded for {record.ticket_id}")
+
+
 # ---- unit ----------------------------------------------------------------------------------
 
 
@@ -435,6 +443,31 @@ def _dashboard_table(d: Any) -> Table:
     for g in d.groups:
         rows.add_row(g.key or "-", str(g.count))
     return rows
+
+
+@supervisor.command("refer")
+def refer(
+    ticket_id: str,
+    note: str = typer.Option(..., help="the malicious use and its evidence"),
+    to: str = typer.Option(..., help="the authority it goes to, e.g. 公安机关"),
+) -> None:
+    """Refer malicious use of the line to the authority concerned (Art 27)."""
+    record = _run(Calls.refer(ticket_id, note, to)).value
+    typer.echo(f"referral {record.id} recorded for {record.ticket_id}")
+
+
+@supervisor.command("conduct")
+def conduct(ticket_id: str, as_json: JsonOption = False) -> None:
+    """A call's warnings (Art 12 ¶2) and referrals (Art 27)."""
+
+    def table(page: Any) -> Table:
+        rows = Table("at", "kind", "by", "note", "to", title=f"conduct of {ticket_id}")
+        for r in page.items:
+            at = r.at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+            rows.add_row(at, r.kind, r.by, r.note, r.referred_to or "")
+        return rows
+
+    _show(_run(Calls.conduct(ticket_id)).value, as_json, table=table)
 
 
 @supervisor.command("overdue")

@@ -75,6 +75,22 @@ class Note(_Model):
     forwarded: bool
 
 
+class ConductRecord(_Model):
+    """A warning of the rules (Art 12 ¶2) or a referral of malicious use (Art 27)."""
+
+    id: int
+    ticket_id: str
+    kind: str
+    note: str
+    referred_to: str | None = None
+    at: datetime
+    by: str
+
+
+class ConductList(_Model):
+    items: list[ConductRecord]
+
+
 class Ticket(_Model):
     """A ticket as dispatch holds it."""
 

@@ -113,3 +113,28 @@ def test_art16_3_a_principle_review_is_sent_with_its_decision_and_reason():
     assert decided.principle_status == "approved"
     assert sent[0].url.path == "/v1/determinations/7/principle-review"
     assert sent[0].read() == '{"approved":true,"reason":"符合属地原则"}'.encode()
+
+
+def test_art12_27_the_cli_records_a_warning_and_lists_conduct_in_shanghai_time(monkeypatch):
+    record = {
+        "id": 1,
+        "ticket_id": "t1",
+        "kind": "warning",
+        "note": "已提醒文明表达",
+        "at": "2026-11-23T16:30:00Z",
+        "by": "agent-1",
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(201, json=record)
+        return httpx.Response(200, json={"items": [record]})
+
+    from hotline_client import cli
+
+    monkeypatch.setattr(cli, "_client", lambda: _client(handler))
+    monkeypatch.setenv("TZ", "UTC")
+    warned = CliRunner().invoke(app, ["agent", "warn", "t1", "--note", "已提醒文明表达"])
+    listed = CliRunner().invoke(app, ["supervisor", "conduct", "t1"])
+    assert warned.exit_code == 0 and "warning 1" in warned.output
+    assert "2026-11-24 00:30" in listed.output  # Asia/Shanghai, whatever the desktop's zone
