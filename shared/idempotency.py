@@ -67,6 +67,18 @@ def idempotency_table(schema: str) -> Table:
     )
 
 
+async def forget_older_than(
+    sessions: async_sessionmaker[AsyncSession], schema: str, age: timedelta
+) -> int:
+    """Delete remembered keys claimed longer than ``age`` ago; return how many."""
+    t = idempotency_table(schema)
+    async with session_scope(sessions) as session:
+        # clock_timestamp: the time of the statement, not of its transaction's start.
+        cutoff = func.clock_timestamp() - age
+        result = await session.execute(delete(t).where(t.c.claimed_at < cutoff))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 class IdempotencyMiddleware:
     """Answers a retried write from what its first attempt answered."""
 

@@ -43,7 +43,7 @@ from shared.errors import (
     install_error_handlers,
 )
 from shared.events import EventEnvelope, sender_of
-from shared.idempotency import IdempotencyMiddleware
+from shared.idempotency import IdempotencyMiddleware, forget_older_than
 from shared.logging import configure_logging, redact_text
 from shared.migrations import head_revisions
 from shared.outbox import EventHandler, Outbox, Relay, RelayMetrics
@@ -116,6 +116,7 @@ def create_app(
     tasks: list[BackgroundTask] = list(background)
     if run_relay:
         tasks.append(_run_relay)
+        tasks.append(_forget_idempotency_keys)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -176,6 +177,19 @@ def create_app(
     for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES)
     return app
+
+
+async def _forget_idempotency_keys(app: FastAPI) -> None:
+    """Hourly: keys older than the retention are forgotten (the table would grow for ever)."""
+    retention = timedelta(hours=app.state.settings.idempotency_retention_hours)
+    while True:
+        try:
+            forgotten = await forget_older_than(app.state.sessions, app.state.service, retention)
+            if forgotten:
+                log.info("idempotency_keys_forgotten", count=forgotten)
+        except Exception as exc:  # the next hour tries again
+            log.warning("idempotency_cleanup_failed", error_type=type(exc).__name__)
+        await asyncio.sleep(3600)
 
 
 async def _run_relay(app: FastAPI) -> None:

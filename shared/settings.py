@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     relay_sweep_seconds: float = Field(default=5.0, gt=0)
     relay_batch_size: int = Field(default=50, gt=0, le=1000)
     relay_max_backoff_seconds: float = Field(default=300.0, gt=0)
+    # How long a retry with the same Idempotency-Key still gets the first answer.
+    idempotency_retention_hours: float = Field(default=24.0, gt=0)
     sla_scan_seconds: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")

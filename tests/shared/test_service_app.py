@@ -233,3 +233,23 @@ def test_every_operation_declares_the_errors_it_can_answer(make_app, service):
             declared = set(operation["responses"])
             assert {"401", "403", "409", "422", "503"} <= declared, (method, path, declared)
     assert "ErrorBody" in document["components"]["schemas"]
+
+
+async def test_idempotency_keys_are_forgotten_after_their_retention(make_app, client_for):
+    from datetime import timedelta
+
+    from shared.idempotency import forget_older_than
+    from tests.intake.conftest import CALL
+
+    app = make_app("intake")
+    async with client_for(app, Role.AGENT) as agent:
+        first = await agent.post("/v1/tickets", json=CALL, headers={"Idempotency-Key": "k9"})
+        kept = await forget_older_than(app.state.sessions, "intake", timedelta(hours=24))
+        forgotten = await forget_older_than(app.state.sessions, "intake", timedelta(0))
+        # The key is forgotten; intake's own agent-scoped key still answers the same ticket.
+        other_body = await agent.post(
+            "/v1/tickets", json={**CALL, "text": "另一件事"}, headers={"Idempotency-Key": "k9"}
+        )
+    assert (kept, forgotten) == (0, 1)
+    assert other_body.status_code == 200  # not 422: the shared key store no longer knows it
+    assert other_body.json()["id"] == first.json()["id"]
