@@ -94,13 +94,18 @@ def decode_token(settings: Settings, token: str) -> Principal:
     return Principal(subject=str(claims["sub"]), role=role, unit_id=unit_id)
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header value, or None."""
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 def principal_from_request(request: Request) -> Principal:
     """The caller of this request, from its ``Authorization: Bearer`` header."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(request.headers.get("authorization", ""))
+    if token is None:
         raise Unauthorized("missing bearer token")
-    return decode_token(request.app.state.settings, token.strip())
+    return decode_token(request.app.state.settings, token)
 
 
 def require(*roles: Role) -> Callable[[Request], Coroutine[Any, Any, Principal]]:

@@ -40,7 +40,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.auth import decode_token
+from shared.auth import bearer_token, decode_token
 from shared.db import schema_metadata, session_scope
 from shared.errors import DomainError, send_error
 from shared.settings import Settings
@@ -125,11 +125,11 @@ class IdempotencyMiddleware:
             await self._settle(caller, route, key, captured)
 
     def _caller(self, headers: dict[bytes, bytes]) -> str | None:
-        scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer" or not token:
+        token = bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
+        if token is None:
             return None
         try:
-            principal = decode_token(self.settings, token.strip())
+            principal = decode_token(self.settings, token)
         except DomainError:
             return None
         return f"{principal.role.value}:{principal.unit_id or ''}:{principal.subject}"
