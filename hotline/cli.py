@@ -17,8 +17,9 @@ from typing import Annotated
 import httpx
 import typer
 
-from shared.auth import UNIT_ROLES, Role, mint_token
+from shared.auth import ROLES_WITH_UNIT, Role, mint_token
 from shared.db import SERVICES
+from shared.errors import BadInput
 from shared.settings import get_settings
 
 app = typer.Typer(
@@ -27,7 +28,11 @@ app = typer.Typer(
 
 PORTS = {"intake": 8001, "dispatch": 8002, "sla": 8003}
 # Real units of the shipped directory, so that the printed tokens work in the tour.
-DEMO_UNITS = {Role.UNIT: "tianhe-urban", Role.SUB_UNIT: "tianhe-street-07"}
+DEMO_UNITS = {
+    Role.UNIT: "tianhe-urban",
+    Role.SUB_UNIT: "tianhe-street-07",
+    Role.GUIDANCE: "city-urban",
+}
 
 
 def service_command(service: str, *, host: str, port: int) -> list[str]:
@@ -140,7 +145,13 @@ def _database_url() -> str:
 @app.command("dev-token")
 def dev_token(
     role: Annotated[Role, typer.Argument(help="the token's role")],
-    unit: Annotated[str | None, typer.Option(help="unit id (unit and sub_unit roles)")] = None,
+    unit: Annotated[
+        str | None, typer.Option(help="unit id (unit, sub_unit and guidance roles)")
+    ] = None,
+    district: Annotated[
+        str | None,
+        typer.Option(help="a district hotline agency's district (dispatcher, supervisor; Art 5)"),
+    ] = None,
     subject: Annotated[str | None, typer.Option(help="who the token names")] = None,
 ) -> None:
     """Print a bearer token for a development stack (refused in production)."""
@@ -148,11 +159,19 @@ def dev_token(
     if settings.is_production:
         typer.echo("dev-token is refused: HOTLINE_ENV=production", err=True)
         raise typer.Exit(2)
-    if role in UNIT_ROLES and not unit:
+    if role in ROLES_WITH_UNIT and not unit:
         raise typer.BadParameter(f"a {role.value} token needs --unit")
-    typer.echo(
-        mint_token(settings, role=role, subject=subject or f"dev-{role.value}", unit_id=unit)
-    )
+    try:
+        token = mint_token(
+            settings,
+            role=role,
+            subject=subject or f"dev-{role.value}",
+            unit_id=unit,
+            district=district,
+        )
+    except BadInput as refused:
+        raise typer.BadParameter(refused.message) from None
+    typer.echo(token)
 
 
 @app.command()

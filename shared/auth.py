@@ -1,4 +1,5 @@
-"""Bearer tokens (JWT, HS256) carrying a role and, for units, the unit id.
+"""Bearer tokens (JWT, HS256) carrying a role and, for units, the unit id; for a district
+hotline agency's staff, the district (Art 5 ¶2).
 
 Every endpoint declares the roles it admits with :func:`require`; anything else is
 refused with 403 (or 401 without a valid token).
@@ -32,19 +33,32 @@ class Role(StrEnum):
     INSPECTOR = (
         "inspector"  # 督查: reads tickets, supervisions and KPIs; acts on nothing (Art 23 ¶2)
     )
+    # 业务指导部门: a city department that sees and supervises the Art 21 matters it was
+    # named for; its token carries its unit id.
+    GUIDANCE = "guidance"
     SERVICE = "service"
 
 
 UNIT_ROLES = frozenset({Role.UNIT, Role.SUB_UNIT})
+# Roles whose token must name the unit (or department) they act for.
+ROLES_WITH_UNIT = UNIT_ROLES | {Role.GUIDANCE}
+# Art 5 ¶2: a district hotline agency's dispatchers and supervisors work their district only.
+DISTRICT_SCOPED_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR})
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: the subject, the role, and the unit for unit roles."""
+    """Who is calling: the subject, the role, the unit for unit roles, and for a district
+    agency's staff the district (None: the city agency, which sees every district)."""
 
     subject: str
     role: Role
     unit_id: str | None = None
+    district: str | None = None
+
+    def sees_district(self, district: str | None) -> bool:
+        """Art 5: the city agency sees all; a district agency its own district."""
+        return self.district is None or self.district == district
 
 
 def mint_token(
@@ -53,13 +67,16 @@ def mint_token(
     role: Role | str,
     subject: str,
     unit_id: str | None = None,
+    district: str | None = None,
     ttl: timedelta | None = None,
     now: datetime | None = None,
 ) -> str:
-    """Sign a token for a role; unit roles must name their unit."""
+    """Sign a token for a role; unit roles must name their unit, only agency staff a district."""
     role = Role(role)
-    if role in UNIT_ROLES and not unit_id:
+    if role in ROLES_WITH_UNIT and not unit_id:
         raise BadInput(f"a {role} token needs a unit id")
+    if district and role not in DISTRICT_SCOPED_ROLES:
+        raise BadInput(f"a {role} token cannot be scoped to a district")
     issued = now or datetime.now(UTC)
     claims: dict[str, Any] = {
         "iss": ISSUER,
@@ -70,6 +87,8 @@ def mint_token(
     }
     if unit_id:
         claims["unit_id"] = unit_id
+    if district:
+        claims["district"] = district
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
 
 
@@ -89,9 +108,14 @@ def decode_token(settings: Settings, token: str) -> Principal:
     except (jwt.InvalidTokenError, ValueError):
         raise Unauthorized("invalid token") from None
     unit_id = claims.get("unit_id")
-    if role in UNIT_ROLES and not unit_id:
+    if role in ROLES_WITH_UNIT and not unit_id:
         raise Unauthorized("unit token without a unit id")
-    return Principal(subject=str(claims["sub"]), role=role, unit_id=unit_id)
+    district = claims.get("district")
+    if district is not None and (
+        role not in DISTRICT_SCOPED_ROLES or not isinstance(district, str)
+    ):
+        raise Unauthorized("invalid token")
+    return Principal(subject=str(claims["sub"]), role=role, unit_id=unit_id, district=district)
 
 
 def bearer_token(authorization: str) -> str | None:

@@ -22,7 +22,8 @@ class ClockKind(StrEnum):
     VERIFICATION = "verification"  # Art 14
     HANDLING = "handling"  # Art 17
     REHANDLING = "rehandling"  # Art 20
-    FINAL_FEEDBACK = "final_feedback"  # Art 21
+    FINAL_FEEDBACK = "final_feedback"  # Art 21 ¶2
+    PROGRESS_REPORT = "progress_report"  # Art 21: the next periodic report while a procedure runs
 
 
 class TicketStatus(StrEnum):
@@ -38,6 +39,7 @@ class TicketStatus(StrEnum):
     AWAITING_EVALUATION = "awaiting_evaluation"  # the caller rates it (Art 20)
     UNSATISFIED = "unsatisfied"  # rated unsatisfied: re-handle or close (Art 20)
     REHANDLING = "rehandling"  # second pass (Art 20)
+    AWAITING_LEGAL_PROCEDURE = "awaiting_legal_procedure"  # handling waits on it (Art 21 ¶2)
     CLOSED = "closed"
 
 
@@ -81,12 +83,14 @@ class StepAction(StrEnum):
     REPEAT_ANSWERED = "repeat_answered"  # Art 22
     LONG_RUNNING_PLAN = "long_running_plan"  # Art 21
     PROGRESS_REPORTED = "progress_reported"  # Art 21
-    LEGAL_PROCEDURE_ENDED = "legal_procedure_ended"  # Art 21
+    LEGAL_PROCEDURE_AWAITED = "legal_procedure_awaited"  # Art 21 ¶2
+    LEGAL_PROCEDURE_ENDED = "legal_procedure_ended"  # Art 21 ¶2
     DISPATCH_DUE_PASSED = "dispatch_due_passed"  # sla: Art 13 limit missed
     VERIFICATION_DUE_PASSED = "verification_due_passed"  # sla: Art 14 window closed
     HANDLING_DUE_PASSED = "handling_due_passed"  # sla: Art 17 limit missed
     REHANDLING_DUE_PASSED = "rehandling_due_passed"  # sla: Art 20 limit missed
     FINAL_FEEDBACK_DUE_PASSED = "final_feedback_due_passed"  # sla: Art 21 limit missed
+    PROGRESS_REPORT_DUE_PASSED = "progress_report_due_passed"  # sla: Art 21 report missed
     BREACH_WITHDRAWN = "breach_withdrawn"  # sla: the act was on time, its news came late
 
     @classmethod
@@ -115,3 +119,4 @@ class StopKind(StrEnum):
     COMPLETED = "completed"  # the work the clock times was done (dispatch, feedback, repeat)
     RETURNED = "returned"  # an approved return took the ticket away (Art 15(1))
     RESTARTED = "restarted"  # a new full period replaced this run (Art 15, 17)
+    PAUSED = "paused"  # handling waits on a legal procedure: neither done nor late (Art 21 ¶2)

@@ -109,8 +109,19 @@ def make_app(
 
 @pytest.fixture
 def token(settings: Settings) -> Callable[..., str]:
-    def mint(role: Role | str, unit_id: str | None = None, subject: str | None = None) -> str:
-        return mint_token(settings, role=role, subject=subject or f"test-{role}", unit_id=unit_id)
+    def mint(
+        role: Role | str,
+        unit_id: str | None = None,
+        subject: str | None = None,
+        district: str | None = None,
+    ) -> str:
+        return mint_token(
+            settings,
+            role=role,
+            subject=subject or f"test-{role}",
+            unit_id=unit_id,
+            district=district,
+        )
 
     return mint
 
@@ -126,8 +137,11 @@ def client_for(token: Callable[..., str]) -> Callable[..., httpx.AsyncClient]:
         unit_id: str | None = None,
         *,
         as_service: str | None = None,
+        district: str | None = None,
     ) -> httpx.AsyncClient:
-        headers = {"Authorization": f"Bearer {token(role, unit_id, as_service)}"} if role else {}
+        """``district``: a district hotline agency's staff (Art 5)."""
+        bearer = token(role, unit_id, as_service, district) if role else None
+        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
         # Unexpected errors answer 500 as in production instead of raising into the test.
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         return httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers)

@@ -243,6 +243,48 @@ class Calls:
         )
 
     @staticmethod
+    def await_legal_procedure(
+        ticket_id: str, procedure: str, reference: str, guidance_department: str
+    ) -> Call[models.Ticket]:
+        """Art 21 ¶2: the matter waits on a legal procedure; handling pauses, reports fall due."""
+        body = {
+            "procedure": procedure,
+            "reference": reference,
+            "guidance_department": guidance_department,
+        }
+        return Call(
+            "dispatch", "POST", f"/v1/tickets/{ticket_id}/legal-procedure", models.Ticket, json=body
+        )
+
+    @staticmethod
+    def legal_procedure_ended(ticket_id: str, reason: str) -> Call[models.Ticket]:
+        """Art 21 ¶2: the procedure ended; the final feedback is due in 3 working days."""
+        return Call(
+            "dispatch",
+            "POST",
+            f"/v1/tickets/{ticket_id}/legal-procedure-ended",
+            models.Ticket,
+            json={"reason": reason},
+        )
+
+    @staticmethod
+    def report_progress(ticket_id: str, progress: str) -> Call[models.Ticket]:
+        """Art 21: a periodic progress report."""
+        return Call(
+            "dispatch",
+            "POST",
+            f"/v1/tickets/{ticket_id}/progress",
+            models.Ticket,
+            json={"plan": progress},
+        )
+
+    @staticmethod
+    def legal_procedures(guidance_department: str | None = None) -> Call[models.TicketPage]:
+        """Art 21: open matters with a legal procedure, the next report due first."""
+        params = _clean({"guidance_department": guidance_department})
+        return Call("dispatch", "GET", "/v1/legal-procedures", models.TicketPage, params=params)
+
+    @staticmethod
     def rehandle(ticket_id: str, reason: str) -> Call[models.Ticket]:
         return Call(
             "dispatch",
@@ -348,6 +390,11 @@ class Calls:
     @staticmethod
     def supervisions(**filters: Any) -> Call[models.Supervisions]:
         return Call("sla", "GET", "/v1/supervisions", models.Supervisions, params=_clean(filters))
+
+    @staticmethod
+    def open_supervision(body: dict[str, Any]) -> Call[models.Supervision]:
+        """Art 23: supervise a ticket (a guidance department: the Art 21 matters it oversees)."""
+        return _created("sla", "/v1/supervisions", models.Supervision, body)
 
     @staticmethod
     def load_year(year: int, schedule: dict[str, Any]) -> Call[models.Loaded]:

@@ -30,12 +30,14 @@ unit = typer.Typer(help="handling units: my tickets, accept, return, extend, fee
 agency = typer.Typer(help="the hotline agency: queue, dispatch, returns, review, evaluation")
 supervisor = typer.Typer(help="supervisors: overdue and due-soon dashboards, KPIs, supervision")
 admin = typer.Typer(help="administrators: calendar, routing rules, knowledge documents")
+guidance = typer.Typer(help="business guidance departments: the Art 21 matters they oversee")
 for group, name in (
     (agent, "agent"),
     (unit, "unit"),
     (agency, "agency"),
     (supervisor, "supervisor"),
     (admin, "admin"),
+    (guidance, "guidance"),
 ):
     app.add_typer(group, name=name)
 
@@ -306,6 +308,37 @@ def feedback(
     _show(_run(Calls.feedback(ticket_id, body)).value, False, line=_ticket_line)
 
 
+@unit.command("legal-procedure")
+def legal_procedure(
+    ticket_id: str,
+    procedure: Annotated[
+        str,
+        typer.Option(
+            help="litigation, arbitration, administrative_reconsideration, "
+            "administrative_adjudication, administrative_penalty, appraisal or other"
+        ),
+    ],
+    reference: Annotated[str, typer.Option(help="case number, court or body, what is awaited")],
+    guidance_department: Annotated[str, typer.Option(help="the city department overseeing it")],
+) -> None:
+    """The matter waits on a legal procedure: handling pauses, progress reports fall due
+    (Art 21 ¶2). The agency may do this too."""
+    call = Calls.await_legal_procedure(ticket_id, procedure, reference, guidance_department)
+    _show(_run(call).value, False, line=_ticket_line)
+
+
+@unit.command("progress")
+def progress(ticket_id: str, text: Annotated[str, typer.Option("--text")]) -> None:
+    """Report progress on a long-running matter (Art 21)."""
+    _show(_run(Calls.report_progress(ticket_id, text)).value, False, line=_ticket_line)
+
+
+@unit.command("procedure-ended")
+def procedure_ended(ticket_id: str, reason: str = typer.Option(...)) -> None:
+    """The legal procedure ended: final feedback within 3 working days (Art 21 ¶2)."""
+    _show(_run(Calls.legal_procedure_ended(ticket_id, reason)).value, False, line=_ticket_line)
+
+
 # ---- agency --------------------------------------------------------------------------------
 
 
@@ -514,6 +547,36 @@ def supervisions(
         return rows
 
     _show(found, as_json, table=table)
+
+
+# ---- guidance department -------------------------------------------------------------------
+
+
+@guidance.command("matters")
+def guidance_matters(as_json: JsonOption = False) -> None:
+    """The Art 21 matters this department oversees, the next progress report due first."""
+    _show(_run(Calls.legal_procedures()).value, as_json, table=_tickets_table)
+
+
+@guidance.command("supervise")
+def guidance_supervise(
+    ticket_id: str,
+    unit_id: Annotated[str, typer.Option("--unit", help="the handling unit")],
+    note: str = typer.Option(...),
+    method: Annotated[str, typer.Option(help="phone, online, on_site, meeting, document")] = (
+        "document"
+    ),
+) -> None:
+    """Supervise an Art 21 matter this department oversees (Art 21 ¶1, 23(3))."""
+    body = {
+        "ticket_id": ticket_id,
+        "unit_id": unit_id,
+        "reason": "long_running",
+        "method": method,
+        "note": note,
+    }
+    opened = _run(Calls.open_supervision(body)).value
+    typer.echo(f"supervision {opened.id}")
 
 
 # ---- admin ---------------------------------------------------------------------------------

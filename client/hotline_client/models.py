@@ -109,6 +109,9 @@ class Ticket(_Model):
     dispatch_due_at: datetime | None = None
     overdue: bool = False
     difficult: bool = False
+    legal_procedure: str | None = None
+    guidance_department: str | None = None
+    progress_due_at: datetime | None = None
 
 
 class TicketPage(_Model):

@@ -1,5 +1,7 @@
 """The client library: idempotent creates, safe retries, typed errors, exit codes."""
 
+import json
+
 import httpx
 import pytest
 from hotline_client import AsyncClient, BadRequest, Client, Refused, Unavailable
@@ -138,3 +140,52 @@ def test_art12_27_the_cli_records_a_warning_and_lists_conduct_in_shanghai_time(m
     listed = CliRunner().invoke(app, ["supervisor", "conduct", "t1"])
     assert warned.exit_code == 0 and "warning 1" in warned.output
     assert "2026-11-24 00:30" in listed.output  # Asia/Shanghai, whatever the desktop's zone
+
+
+def test_art21_the_cli_puts_a_matter_on_a_legal_procedure_and_a_department_supervises_it(
+    monkeypatch,
+):
+    sent = []
+    ticket = {**TICKET, "summary": "x", "status": "awaiting_legal_procedure"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if request.url.path == "/v1/supervisions":
+            return httpx.Response(201, json={**SUPERVISION, "reason": "long_running"})
+        return httpx.Response(200, json=ticket)
+
+    from hotline_client import cli
+
+    monkeypatch.setattr(cli, "_client", lambda: _client(handler))
+    paused = CliRunner().invoke(
+        app,
+        [
+            "unit",
+            "legal-procedure",
+            "t1",
+            "--procedure",
+            "litigation",
+            "--reference",
+            "（2026）粤0106民初1号",
+            "--guidance-department",
+            "city-urban",
+        ],
+    )
+    supervised = CliRunner().invoke(
+        app, ["guidance", "supervise", "t1", "--unit", "tianhe-urban", "--note", "请报送进展"]
+    )
+    assert paused.exit_code == 0, paused.output
+    assert supervised.exit_code == 0 and "supervision 3" in supervised.output
+    assert sent[0].url.path == "/v1/tickets/t1/legal-procedure"
+    assert json.loads(sent[0].read())["guidance_department"] == "city-urban"
+    assert json.loads(sent[1].read())["reason"] == "long_running"
+
+
+SUPERVISION = {
+    "id": 3,
+    "ticket_id": "t1",
+    "unit_id": "tianhe-urban",
+    "reason": "late",
+    "method": "document",
+    "opened_at": "2026-11-23T01:30:00Z",
+}

@@ -47,10 +47,16 @@ def dispatch_app(make_app):
 
 @pytest.fixture
 def as_role(dispatch_app, client_for):
-    """A client of the dispatch app for a role (and unit)."""
+    """A client of the dispatch app for a role (and unit, or district: Art 5)."""
 
-    def build(role: Role, unit_id: str | None = None, *, as_service: str | None = None):
-        return client_for(dispatch_app, role, unit_id, as_service=as_service)
+    def build(
+        role: Role,
+        unit_id: str | None = None,
+        *,
+        as_service: str | None = None,
+        district: str | None = None,
+    ):
+        return client_for(dispatch_app, role, unit_id, as_service=as_service, district=district)
 
     return build
 

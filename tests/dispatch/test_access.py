@@ -20,6 +20,11 @@ UNIT_ENDPOINTS = [
     ("POST", "repeat-answer", FEEDBACK),
     ("POST", "long-running", {"plan": "x"}),
     ("POST", "progress", {"plan": "x"}),
+    (
+        "POST",
+        "legal-procedure",
+        {"procedure": "litigation", "reference": "x", "guidance_department": "city-urban"},
+    ),
     ("POST", "legal-procedure-ended", {"reason": "x"}),
     ("POST", "sub-unit-result/review", {"approved": True}),
     ("GET", "", None),
@@ -130,3 +135,29 @@ async def test_extension_while_sla_is_down_is_503_and_changes_nothing(
         ticket = (await client.get(f"/v1/tickets/{dispatched}")).json()
     assert response.status_code == 503
     assert ticket["handling_due_at"] is None
+
+
+async def test_art5_a_district_hotline_agency_works_its_own_districts_tickets(
+    submit, as_role, agency
+):
+    tianhe = await submit(district="天河区")
+    haizhu = await submit(district="海珠区", category="noise.construction")
+    async with as_role(Role.DISPATCHER, district="天河区") as district_agency:
+        queue = [t["id"] for t in (await district_agency.get("/v1/queue")).json()["items"]]
+        own = await district_agency.get(f"/v1/tickets/{tianhe}")
+        other = await district_agency.get(f"/v1/tickets/{haizhu}")
+        refused = await district_agency.post(
+            f"/v1/tickets/{haizhu}/dispatch", json={"unit_id": "haizhu-urban"}
+        )
+        dispatched = await district_agency.post(f"/v1/tickets/{tianhe}/dispatch", json={})
+    async with agency() as city:  # the city agency sees every district
+        city_queue = [t["id"] for t in (await city.get("/v1/queue")).json()["items"]]
+        await city.post(f"/v1/tickets/{haizhu}/dispatch", json={"unit_id": "tianhe-urban"})
+    async with as_role(Role.SUPERVISOR, district="天河区") as district_supervisor:
+        polled = (await district_supervisor.get("/v1/units/tianhe-urban/tickets")).json()
+    assert queue == [tianhe]
+    assert (own.status_code, other.status_code, refused.status_code) == (200, 403, 403)
+    assert dispatched.status_code == 200, dispatched.text
+    assert haizhu in city_queue  # tianhe was dispatched by its district already
+    # tianhe-urban also holds the Haizhu ticket; the Tianhe agency sees only its own.
+    assert [t["id"] for t in polled["items"]] == [tianhe]

@@ -544,3 +544,62 @@ async def test_art20_three_revisits_without_reaching_the_caller_close_it_unrated
     assert statuses == ["awaiting_evaluation", "awaiting_evaluation", "closed"]
     assert [e["action"] for e in history][-3:] == ["revisited", "revisited", "evaluated"]
     assert history[-1]["details"]["rating"] == "none"
+
+
+async def test_art21_a_matter_waits_on_a_legal_procedure_under_its_guidance_department(
+    submit, agency, unit, as_role, session
+):
+    ticket_id = await submit()
+    other_id = await submit()
+    async with agency() as client:
+        for ticket in (ticket_id, other_id):
+            await _post(client, f"/v1/tickets/{ticket}/dispatch")
+    waiting_on = {
+        "procedure": "administrative_reconsideration",
+        "reference": "穗府复〔2026〕123号 行政复议",
+        "guidance_department": "city-urban",
+    }
+    async with unit() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/accept")
+        not_a_department = await client.post(
+            f"/v1/tickets/{ticket_id}/legal-procedure",
+            json={**waiting_on, "guidance_department": "tianhe-housing"},
+        )
+        waiting = await _post(client, f"/v1/tickets/{ticket_id}/legal-procedure", waiting_on)
+        too_early = await client.post(f"/v1/tickets/{ticket_id}/feedback", json=FEEDBACK)
+        await _post(client, f"/v1/tickets/{ticket_id}/progress", {"plan": "复议机关已受理"})
+    async with as_role(Role.GUIDANCE, "city-urban") as guidance:
+        overseen = (await guidance.get("/v1/legal-procedures")).json()["items"]
+        seen = await guidance.get(f"/v1/tickets/{ticket_id}")
+        unseen = await guidance.get(f"/v1/tickets/{other_id}")
+        polled = await guidance.get("/v1/units/tianhe-urban/tickets")
+    async with as_role(Role.GUIDANCE, "city-housing") as stranger:
+        nothing = (await stranger.get("/v1/legal-procedures")).json()["items"]
+    async with agency() as client:  # the agency may say the procedure ended (Art 21)
+        ended = await _post(
+            client, f"/v1/tickets/{ticket_id}/legal-procedure-ended", {"reason": "复议决定已送达"}
+        )
+    assert not_a_department.status_code == 422
+    assert (waiting["status"], waiting["legal_procedure"]) == (
+        "awaiting_legal_procedure",
+        "administrative_reconsideration",
+    )
+    assert waiting["handling_due_at"] is None  # paused: no handling due time is shown
+    assert too_early.json()["error"]["code"] == "invalid_state"
+    assert [t["id"] for t in overseen] == [ticket_id]
+    assert (seen.status_code, unseen.status_code, polled.status_code) == (200, 403, 403)
+    assert nothing == []
+    assert ended["status"] == "handling"
+    steps = await _outbox(session, "ticket.stepped.v1")
+    paused = next(s for s in steps if s["action"] == "legal_procedure_awaited")
+    assert paused["details"] == {
+        "procedure": "administrative_reconsideration",
+        "guidance_department": "city-urban",
+    }
+    assert [(c["action"], c["clock"], c["stop_kind"]) for c in paused["changes"]] == [
+        ("stop", "handling", "paused"),
+        ("start", "progress_report", None),
+    ]
+    last = steps[-1]
+    assert last["action"] == "legal_procedure_ended"
+    assert ("start", "final_feedback") in [(c["action"], c["clock"]) for c in last["changes"]]

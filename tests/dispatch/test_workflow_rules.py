@@ -9,11 +9,13 @@ from dispatch.workflow.rules import (
     ConsultedBody,
     DisputeKind,
     Feedback,
+    LegalProcedure,
     Rating,
     ReturnDecision,
     Status,
     Ticket,
     accept,
+    await_legal_procedure,
     check_extension_allowed,
     close,
     close_as_repeat,
@@ -22,8 +24,10 @@ from dispatch.workflow.rules import (
     determine,
     dispatch,
     evaluate,
+    legal_procedure_ended,
     new_situation,
     rehandle,
+    report_long_running,
     request_return,
     review_feedback,
     review_sub_unit_result,
@@ -32,7 +36,7 @@ from dispatch.workflow.rules import (
 )
 
 from shared.errors import RuleViolation
-from shared.vocabulary import ClockKind
+from shared.vocabulary import ClockKind, StopKind
 
 NEW = Ticket(status=Status.AWAITING_DISPATCH)
 T0 = datetime(2026, 11, 24, 2, tzinfo=UTC)
@@ -219,10 +223,7 @@ def test_art19_incomplete_feedback_names_what_is_missing():
 
 def test_art19_non_compliant_feedback_goes_back_without_restarting_the_period():
     submitted = submit_feedback(handling(), unit="tianhe-urban", feedback=FEEDBACK)
-    assert changes(submitted) == {
-        (ClockAction.STOP, ClockKind.HANDLING),
-        (ClockAction.STOP, ClockKind.FINAL_FEEDBACK),
-    }
+    assert changes(submitted) == {(ClockAction.STOP, ClockKind.HANDLING)}
     back = review_feedback(submitted.ticket, compliant=False)
     assert back.ticket.status is Status.HANDLING
     assert changes(back) == {(ClockAction.RESUME, ClockKind.HANDLING)}  # not RESTART
@@ -334,21 +335,94 @@ def test_actions_in_the_wrong_state_are_refused():
 
 
 def test_art21_long_running_matters_are_reported_by_the_lead_unit():
-    from dispatch.workflow.rules import legal_procedure_ended, report_long_running
-
-    report_long_running(handling(), unit="tianhe-urban")
+    reported = report_long_running(handling(), unit="tianhe-urban")
+    assert changes(reported) == set()  # Art 21 ¶1: the handling period runs on
     refused("not_assigned", report_long_running, handling(), unit="haizhu-urban")
     refused("invalid_state", report_long_running, NEW, unit="tianhe-urban")
-    ended = legal_procedure_ended(handling(), unit="tianhe-urban")
-    assert changes(ended) == {(ClockAction.START, ClockKind.FINAL_FEEDBACK)}
 
 
-def test_art21_feedback_after_the_legal_procedure_stops_the_final_feedback_clock():
-    from dispatch.workflow.rules import legal_procedure_ended
+def waiting(unit: str | None = "tianhe-urban") -> Ticket:
+    return await_legal_procedure(handling(), procedure=LegalProcedure.LITIGATION, unit=unit).ticket
 
-    waiting = legal_procedure_ended(handling(), unit="tianhe-urban").ticket
-    fed_back = submit_feedback(waiting, unit="tianhe-urban", feedback=FEEDBACK)
-    assert (ClockAction.STOP, ClockKind.FINAL_FEEDBACK) in changes(fed_back)
+
+def test_art21_2_waiting_on_a_legal_procedure_pauses_handling_and_schedules_reports():
+    moved = await_legal_procedure(handling(), procedure=LegalProcedure.ARBITRATION, unit=None)
+    assert moved.ticket.status is Status.AWAITING_LEGAL_PROCEDURE
+    assert moved.ticket.legal_procedure is LegalProcedure.ARBITRATION
+    assert {(c.action, c.clock, c.stop_kind) for c in moved.clocks} == {
+        (ClockAction.STOP, ClockKind.HANDLING, StopKind.PAUSED),  # neither done nor late
+        (ClockAction.START, ClockKind.PROGRESS_REPORT, None),
+    }
+    # Each report starts the next period; the unit, not a co-handler or stranger, reports.
+    reported = report_long_running(waiting(), unit="tianhe-urban")
+    assert changes(reported) == {(ClockAction.RESTART, ClockKind.PROGRESS_REPORT)}
+    refused("not_assigned", report_long_running, waiting(), unit="haizhu-urban")
+
+
+def test_art21_2_the_lead_unit_or_the_agency_says_so_and_only_while_handling():
+    refused(
+        "not_assigned",
+        await_legal_procedure,
+        handling(),
+        procedure=LegalProcedure.OTHER,
+        unit="haizhu-urban",
+    )
+    refused(
+        "invalid_state",
+        await_legal_procedure,
+        dispatch(NEW, unit="a").ticket,
+        procedure=LegalProcedure.OTHER,
+        unit="a",
+    )
+    refused(
+        "invalid_state", await_legal_procedure, waiting(), procedure=LegalProcedure.OTHER, unit=None
+    )
+    # Nothing but reports and the procedure's end while it waits.
+    refused("invalid_state", submit_feedback, waiting(), unit="tianhe-urban", feedback=FEEDBACK)
+    refused(
+        "invalid_state",
+        check_extension_allowed,
+        waiting(),
+        unit="tianhe-urban",
+        caller_notified=True,
+    )
+    refused("invalid_state", legal_procedure_ended, handling(), unit="tianhe-urban")
+
+
+def test_art21_2_final_feedback_is_due_three_days_after_the_procedure_ends():
+    ended = legal_procedure_ended(waiting(), unit=None)
+    assert ended.ticket.status is Status.HANDLING
+    assert {(c.action, c.clock, c.stop_kind) for c in ended.clocks} == {
+        (ClockAction.STOP, ClockKind.PROGRESS_REPORT, StopKind.COMPLETED),
+        (ClockAction.START, ClockKind.FINAL_FEEDBACK, None),
+    }
+    # The feedback ends the final-feedback period; sent back, that period resumes (Art 19).
+    fed_back = submit_feedback(ended.ticket, unit="tianhe-urban", feedback=FEEDBACK)
+    assert changes(fed_back) == {(ClockAction.STOP, ClockKind.FINAL_FEEDBACK)}
+    sent_back = review_feedback(fed_back.ticket, compliant=False)
+    assert changes(sent_back) == {(ClockAction.RESUME, ClockKind.FINAL_FEEDBACK)}
+    # The 3 days are the Measures' own: no Art 18 extension of them.
+    refused(
+        "no_extension_of_final_feedback",
+        check_extension_allowed,
+        ended.ticket,
+        unit="tianhe-urban",
+        caller_notified=True,
+    )
+
+
+def test_art21_2_re_handling_can_wait_on_a_procedure_and_after_it_the_period_is_art20s():
+    unsatisfied = evaluate(
+        review_feedback(
+            submit_feedback(handling(), unit="tianhe-urban", feedback=FEEDBACK).ticket,
+            compliant=True,
+        ).ticket,
+        rating=Rating.UNSATISFIED,
+    ).ticket
+    again = rehandle(unsatisfied).ticket
+    paused = await_legal_procedure(again, procedure=LegalProcedure.APPRAISAL, unit=None)
+    assert (ClockAction.STOP, ClockKind.REHANDLING) in changes(paused)
+    assert legal_procedure_ended(paused.ticket, unit=None).ticket.status is Status.REHANDLING
 
 
 def test_art14_the_window_closes_at_its_instant_before_sla_says_so():

@@ -43,7 +43,7 @@ def _wait_for_tokens(process: subprocess.Popen, log: Path) -> dict[str, str]:
         if "Development tokens" in text:
             lines = text.split("Development tokens", 1)[1].splitlines()[1:]
             tokens = dict(line.split() for line in lines if len(line.split()) == 2)
-            if "sla" not in text or "inspector" not in tokens:  # the last one printed
+            if "sla" not in text or "guidance" not in tokens:  # the last one printed
                 time.sleep(0.1)
                 continue
             return tokens
@@ -80,6 +80,7 @@ def test_run_serves_three_services_and_resumes_with_the_same_data(tmp_path):
             "supervisor",
             "admin",
             "inspector",
+            "guidance",
         }
         for port in ports:
             assert httpx.get(f"http://127.0.0.1:{port}/readyz").json()["status"] == "ready"

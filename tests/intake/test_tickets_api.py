@@ -366,3 +366,19 @@ async def test_art25_phones_in_any_script_and_the_callers_name_in_a_note_are_mas
         assert clear not in shown
         assert clear not in stored
     assert "住三楼" in ticket["text"]  # the matter's words stay
+
+
+async def test_art5_a_district_hotline_agency_reads_its_own_districts_calls(
+    agent, intake_app, client_for
+):
+    async with agent() as client:
+        tianhe = await _take(client)
+        haizhu = await _take(client, {**CALL, "district": "海珠区", "place": "海珠区江南大道"})
+    async with client_for(intake_app, Role.DISPATCHER, district="海珠区") as district_agency:
+        own = await district_agency.get(f"/v1/tickets/{haizhu['id']}")
+        other = await district_agency.get(f"/v1/tickets/{tianhe['id']}")
+        progress = await district_agency.get(
+            "/v1/tickets", params={"caller_phone": CALL["caller"]["phone"]}
+        )
+    assert (own.status_code, other.status_code) == (200, 403)
+    assert [t["id"] for t in progress.json()["items"]] == [haizhu["id"]]

@@ -23,6 +23,29 @@ def test_unit_role_without_unit_cannot_be_minted():
         mint_token(SETTINGS, role=Role.SUB_UNIT, subject="x")
 
 
+def test_art5_a_district_agencys_token_carries_its_district_and_only_agency_staff_have_one():
+    token = mint_token(SETTINGS, role=Role.DISPATCHER, subject="d", district="天河区")
+    principal = decode_token(SETTINGS, token)
+    assert principal.district == "天河区"
+    assert principal.sees_district("天河区") and not principal.sees_district("海珠区")
+    city = decode_token(SETTINGS, mint_token(SETTINGS, role=Role.DISPATCHER, subject="c"))
+    assert city.sees_district("海珠区") and city.sees_district(None)
+    with pytest.raises(BadInput):
+        mint_token(SETTINGS, role=Role.UNIT, subject="u", unit_id="x", district="天河区")
+    forged = jwt.encode(
+        {**jwt.decode(token, options={"verify_signature": False}), "role": "admin"},
+        SETTINGS.jwt_secret.get_secret_value(),
+        algorithm="HS256",
+    )
+    with pytest.raises(Unauthorized):
+        decode_token(SETTINGS, forged)  # an admin is the city's, never a district's
+
+
+def test_art21_a_guidance_token_names_its_department():
+    with pytest.raises(BadInput):
+        mint_token(SETTINGS, role=Role.GUIDANCE, subject="g")
+
+
 def test_expired_token_is_refused():
     issued = datetime.now(UTC) - timedelta(hours=2)
     token = mint_token(SETTINGS, role=Role.AGENT, subject="a", ttl=timedelta(minutes=5), now=issued)

@@ -22,12 +22,13 @@ def step_envelope(
     ticket_type: str = "complaint",
     details: dict | None = None,
     actor_unit_id: str | None = None,
+    district: str = "天河区",
 ) -> dict:
     event = TicketStepped(
         ticket_id=ticket_id,
         ticket_type=ticket_type,
         category="noise.construction",
-        district="天河区",
+        district=district,
         unit_id=unit_id,
         action=action,
         actor_unit_id=actor_unit_id,

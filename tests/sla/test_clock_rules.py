@@ -7,8 +7,9 @@ from sla.clocks.rules import (
     RunningClock,
     breach_withdrawn,
     check_extension,
-    opens_supervision,
+    supervision_reason,
 )
+from sla.supervision.rules import Reason
 
 from shared.errors import RuleViolation
 from shared.vocabulary import ClockKind
@@ -43,11 +44,17 @@ def test_art20_re_handling_is_never_extended():
 
 
 def test_art23_1_only_handling_periods_open_a_supervision_when_late():
-    assert {k for k in ClockKind if opens_supervision(k)} == {
+    assert {k for k in ClockKind if supervision_reason(k) is Reason.LATE} == {
         ClockKind.HANDLING,
         ClockKind.REHANDLING,
         ClockKind.FINAL_FEEDBACK,
     }
+    assert supervision_reason(ClockKind.DISPATCH) is None
+    assert supervision_reason(ClockKind.VERIFICATION) is None
+
+
+def test_art21_23_3_a_missed_progress_report_is_supervised_as_long_running_not_late():
+    assert supervision_reason(ClockKind.PROGRESS_REPORT) is Reason.LONG_RUNNING
 
 
 def test_art17_23_a_breach_is_withdrawn_when_the_act_happened_by_the_due_time():

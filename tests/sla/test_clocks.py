@@ -236,18 +236,50 @@ async def test_art21_final_feedback_is_due_three_working_days_after_the_procedur
     dispatched, step, sla_app, client_for, clock
 ):
     await dispatched()
-    await step("T1", "legal_procedure_ended", clock.now(), ("start", "final_feedback"))
-    async with client_for(sla_app, Role.DISPATCHER) as client:
-        assert (await _clocks(client))["final_feedback"]["due_date"] == "2026-11-26"
     await step(
         "T1",
-        "feedback_submitted",
+        "legal_procedure_awaited",
         clock.now(),
-        ("stop", "handling", "completed"),
-        ("stop", "final_feedback", "completed"),
+        ("stop", "handling", "paused"),
+        ("start", "progress_report"),
     )
     async with client_for(sla_app, Role.DISPATCHER) as client:
+        running = await _clocks(client)
+    assert set(running) == {"verification", "progress_report"}
+    assert running["progress_report"]["due_date"] == "2026-12-07"  # 10 working days
+    await step(
+        "T1",
+        "legal_procedure_ended",
+        clock.now(),
+        ("stop", "progress_report", "completed"),
+        ("start", "final_feedback"),
+    )
+    async with client_for(sla_app, Role.DISPATCHER) as client:
+        assert (await _clocks(client))["final_feedback"]["due_date"] == "2026-11-26"
+    await step("T1", "feedback_submitted", clock.now(), ("stop", "final_feedback", "completed"))
+    async with client_for(sla_app, Role.DISPATCHER) as client:
         assert "final_feedback" not in await _clocks(client)
+
+
+async def test_art21_23_a_paused_handling_period_is_never_late_a_missed_report_is_supervised(
+    dispatched, step, sla_app, client_for, clock
+):
+    await dispatched()
+    await step(
+        "T1",
+        "legal_procedure_awaited",
+        clock.now(),
+        ("stop", "handling", "paused"),
+        ("start", "progress_report"),
+    )
+    clock.advance(timedelta(days=30))  # past the handling due day and the report's
+    async with client_for(sla_app, Role.ADMIN) as admin:
+        await admin.post("/v1/scan")
+        clocks = (await admin.get("/v1/tickets/T1/clocks")).json()["items"]
+        supervisions = (await admin.get("/v1/supervisions?ticket_id=T1")).json()["items"]
+    handling = next(c for c in clocks if c["kind"] == "handling")
+    assert (handling["stop_kind"], handling["breached_at"]) == ("paused", None)
+    assert [s["reason"] for s in supervisions] == ["long_running"]  # Art 23(3), not late
 
 
 async def test_art18_an_extension_key_used_on_another_ticket_is_refused(
@@ -353,6 +385,7 @@ async def test_art14_the_verification_clock_stops_when_the_unit_accepts(
         ("handling", None, "feedback_submitted"),  # Art 17
         ("rehandling", "sent_back_for_rehandling", "feedback_submitted"),  # Art 20
         ("final_feedback", "legal_procedure_ended", "feedback_submitted"),  # Art 21
+        ("progress_report", "legal_procedure_awaited", "progress_reported"),  # Art 21
     ],
 )
 async def test_art13_to_21_every_clock_judges_by_the_acts_time_not_the_news(

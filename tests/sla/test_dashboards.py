@@ -184,3 +184,98 @@ async def test_art23_26_an_inspector_reads_what_stays_unhandled_after_supervisio
     assert [s["ticket_id"] for s in unhandled] == ["T1"]
     assert {s["ticket_id"] for s in everything} == {"T1", "T2"}
     assert refused.status_code == 403  # inspectors read; the agency supervises
+
+
+async def test_art21_24_a_legal_procedure_pause_is_no_closure_the_final_feedback_is(
+    dispatched, step, sla_app, client_for, clock
+):
+    """T1 pauses in time and feeds back within the 3 days; T2 pauses after its period had
+    passed: that lateness stays counted (docs/kpis.md)."""
+    await dispatched("T1")
+    await dispatched("T2")
+    paused = (("stop", "handling", "paused"), ("start", "progress_report"))
+    ended = (("stop", "progress_report", "completed"), ("start", "final_feedback"))
+    await step("T1", "legal_procedure_awaited", clock.now(), *paused)
+    clock.advance(timedelta(days=20))  # 13 Dec: T2's period (due 7 Dec) has passed
+    await step("T2", "legal_procedure_awaited", clock.now(), *paused)
+    for ticket in ("T1", "T2"):
+        await step(ticket, "legal_procedure_ended", clock.now(), *ended)
+        await step(
+            ticket, "feedback_submitted", clock.now(), ("stop", "final_feedback", "completed")
+        )
+    async with client_for(sla_app, Role.SUPERVISOR) as client:
+        kpis = (
+            await client.get(
+                "/v1/kpis",
+                params={"unit": "tianhe-urban", "from": "2026-11-01", "to": "2026-12-31"},
+            )
+        ).json()
+    assert (kpis["received"], kpis["closed"], kpis["closed_on_time"]) == (2, 2, 2)
+    assert (kpis["overdue"], kpis["working_days_late"]) == (1, 5)  # T2: 8–11 and 14 Dec
+
+
+async def test_art21_the_guidance_department_supervises_the_matters_it_oversees(
+    dispatched, step, sla_app, client_for, clock
+):
+    await dispatched("T1")
+    await dispatched("T2")
+    await step(
+        "T1",
+        "legal_procedure_awaited",
+        clock.now(),
+        ("stop", "handling", "paused"),
+        ("start", "progress_report"),
+        details={"procedure": "litigation", "guidance_department": "city-urban"},
+    )
+
+    def supervision(ticket_id: str, reason: str = "long_running") -> dict:
+        return {
+            "ticket_id": ticket_id,
+            "unit_id": "tianhe-urban",
+            "reason": reason,
+            "method": "document",
+            "note": "请按期报送诉讼进展",
+        }
+
+    async with client_for(sla_app, Role.DISPATCHER) as agency:
+        await agency.post("/v1/supervisions", json=supervision("T2", "other"))
+    async with client_for(sla_app, Role.GUIDANCE, "city-urban") as guidance:
+        opened = await guidance.post("/v1/supervisions", json=supervision("T1"))
+        late = await guidance.post("/v1/supervisions", json=supervision("T1", "late"))
+        foreign = await guidance.post("/v1/supervisions", json=supervision("T2"))
+        listed = (await guidance.get("/v1/supervisions")).json()["items"]
+    async with client_for(sla_app, Role.GUIDANCE, "city-housing") as other:
+        not_theirs = await other.post("/v1/supervisions", json=supervision("T1"))
+    assert opened.status_code == 201, opened.text
+    assert late.json()["error"]["code"] == "guidance_supervises_long_running"
+    assert (foreign.status_code, not_theirs.status_code) == (403, 403)
+    assert [s["ticket_id"] for s in listed] == ["T1"]
+
+
+async def test_art5_a_district_hotline_agency_watches_and_supervises_its_own_district(
+    dispatched, step, sla_app, client_for, clock
+):
+    await dispatched("T1")  # 天河区 (the fixture's district)
+    await step("T3", "dispatched", clock.now(), ("restart", "handling"), district="海珠区")
+    clock.advance(timedelta(days=30))
+    async with client_for(sla_app, Role.ADMIN) as admin:
+        await admin.post("/v1/scan")
+        [tianhe_late] = (await admin.get("/v1/supervisions", params={"ticket_id": "T1"})).json()[
+            "items"
+        ]
+    note = {"unit_id": "tianhe-urban", "reason": "other", "method": "phone", "note": "电话督办"}
+    async with client_for(sla_app, Role.SUPERVISOR, district="海珠区") as district:
+        overdue = (await district.get("/v1/dashboard/overdue")).json()
+        elsewhere = await district.get("/v1/dashboard/overdue", params={"district": "天河区"})
+        listed = (await district.get("/v1/supervisions")).json()["items"]
+        foreign = await district.post("/v1/supervisions", json={**note, "ticket_id": "T1"})
+        own = await district.post("/v1/supervisions", json={**note, "ticket_id": "T3"})
+        not_closed = await district.post(
+            f"/v1/supervisions/{tianhe_late['id']}/close", json={"outcome": "x"}
+        )
+    assert [i["ticket_id"] for i in overdue["items"]] == ["T3"]
+    assert elsewhere.status_code == 403
+    assert {s["ticket_id"] for s in listed} == {"T3"}
+    assert foreign.status_code == 403
+    assert (own.status_code, own.json()["district"]) == (201, "海珠区")
+    assert not_closed.status_code == 403

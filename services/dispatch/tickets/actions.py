@@ -36,7 +36,23 @@ Viewer = Annotated[
         )
     ),
 ]
+# A single ticket and its history: also the guidance department overseeing it (Art 21).
+TicketReader = Annotated[
+    Principal,
+    Depends(
+        require(
+            Role.DISPATCHER,
+            Role.SUPERVISOR,
+            Role.ADMIN,
+            Role.INSPECTOR,
+            Role.UNIT,
+            Role.SUB_UNIT,
+            Role.GUIDANCE,
+        )
+    ),
+]
 UnitActor = Annotated[Principal, Depends(require(Role.UNIT))]
+UnitOrAgency = Annotated[Principal, Depends(require(Role.UNIT, Role.DISPATCHER, Role.ADMIN))]
 SubUnitActor = Annotated[Principal, Depends(require(Role.SUB_UNIT))]
 
 

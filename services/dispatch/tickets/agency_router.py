@@ -176,13 +176,16 @@ async def close(
 @router.get("/v1/determinations", response_model=DeterminationsRead)
 async def list_determinations(
     ctx: Ctx,
-    _: Agency,
+    principal: Agency,
     principle_status: PrincipleStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DeterminationsRead:
     """Art 16: determinations, newest first; ``principle_status=proposed`` awaits approval."""
     rows = await repository.determinations(
-        ctx.session, principle_status=principle_status and principle_status.value, limit=limit
+        ctx.session,
+        principle_status=principle_status and principle_status.value,
+        scope=service.district_scope(principal),
+        limit=limit,
     )
     return DeterminationsRead(items=[DeterminationRead.model_validate(r) for r in rows])
 

@@ -29,6 +29,7 @@ DUE_COLUMNS = {
     ClockKind.HANDLING: "handling_due_at",
     ClockKind.REHANDLING: "handling_due_at",
     ClockKind.FINAL_FEEDBACK: "handling_due_at",
+    ClockKind.PROGRESS_REPORT: "progress_due_at",
 }
 
 
@@ -98,8 +99,8 @@ def handlers(state: State) -> dict[str, EventHandler]:
         if row is None:
             return
         setattr(row, DUE_COLUMNS[ClockKind(event.clock)], event.due_at)
-        if event.clock in (ClockKind.HANDLING, ClockKind.REHANDLING):
-            row.overdue = False  # a later due time (extension, restart) lifts the flag
+        if event.clock not in (ClockKind.DISPATCH, ClockKind.VERIFICATION):
+            row.overdue = False  # a later due time (extension, restart, report) lifts the flag
         await service.touch(session, row, now=state.clock.now())
 
     async def breached(session: AsyncSession, envelope: EventEnvelope) -> None:

@@ -20,6 +20,12 @@ class Ticket(SQLModel, table=True):
             "dispatch_due_at",
             postgresql_where=text("status = 'awaiting_dispatch'"),
         ),
+        # The business guidance department's list (Art 21).
+        Index(
+            "ix_ticket_guidance_department",
+            "guidance_department",
+            postgresql_where=text("legal_procedure IS NOT NULL"),
+        ),
         {"schema": "dispatch"},
     )
 
@@ -53,6 +59,10 @@ class Ticket(SQLModel, table=True):
     overdue: bool = False
     dispatch_overdue: bool = False
     long_running_plan: str | None = None
+    legal_procedure: str | None = None  # a LegalProcedure the handling waits on (Art 21 ¶2)
+    legal_procedure_reference: str | None = None  # case number, body, what is awaited
+    guidance_department: str | None = None  # 业务指导部门 that oversees it (Art 21)
+    progress_due_at: datetime | None = None  # the next periodic progress report (Art 21)
     new_situation_pending: bool = False
     change_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     created_at: datetime

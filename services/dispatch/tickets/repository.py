@@ -21,14 +21,33 @@ from shared.errors import NotFound
 from shared.vocabulary import StepAction, TicketStatus
 
 
-async def queue(session: AsyncSession, *, limit: int) -> list[Ticket]:
+async def queue(session: AsyncSession, *, scope: list[Any], limit: int) -> list[Ticket]:
     """Tickets awaiting dispatch, the oldest due first."""
     query = (
         select(Ticket)
-        .where(col(Ticket.status) == TicketStatus.AWAITING_DISPATCH.value)
+        .where(col(Ticket.status) == TicketStatus.AWAITING_DISPATCH.value, *scope)
         .order_by(col(Ticket.dispatch_due_at).asc().nulls_last(), col(Ticket.received_at))
         .limit(limit)
     )
+    return list((await session.scalars(query)).all())
+
+
+async def legal_procedures(
+    session: AsyncSession, *, guidance_department: str | None, scope: list[Any], limit: int
+) -> list[Ticket]:
+    """Open tickets with a legal procedure (Art 21), the next progress report due first."""
+    query = (
+        select(Ticket)
+        .where(
+            col(Ticket.legal_procedure).is_not(None),
+            col(Ticket.status) != TicketStatus.CLOSED.value,
+            *scope,
+        )
+        .order_by(col(Ticket.progress_due_at).asc().nulls_last(), col(Ticket.id))
+        .limit(limit)
+    )
+    if guidance_department:
+        query = query.where(col(Ticket.guidance_department) == guidance_department)
     return list((await session.scalars(query)).all())
 
 
@@ -49,9 +68,15 @@ async def determination_locked(session: AsyncSession, determination_id: int) -> 
 
 
 async def determinations(
-    session: AsyncSession, *, principle_status: str | None, limit: int
+    session: AsyncSession, *, principle_status: str | None, scope: list[Any], limit: int
 ) -> list[Determination]:
-    query = select(Determination).order_by(col(Determination.decided_at).desc()).limit(limit)
+    query = (
+        select(Determination)
+        .join(Ticket, col(Ticket.id) == col(Determination.ticket_id))
+        .where(*scope)
+        .order_by(col(Determination.decided_at).desc())
+        .limit(limit)
+    )
     if principle_status:
         query = query.where(col(Determination.principle_status) == principle_status)
     return list((await session.scalars(query)).all())

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 
 from dispatch.tickets import repository, service
 from dispatch.tickets.actions import (
+    TicketReader,
     Viewer,
     read,
 )
@@ -20,7 +21,7 @@ from dispatch.tickets.schemas import (
 )
 from shared.auth import Principal, Role, require
 from shared.deps import SessionDep
-from shared.errors import BadInput
+from shared.errors import BadInput, Forbidden
 from shared.schemas import Instant
 from shared.vocabulary import TicketStatus
 
@@ -30,24 +31,54 @@ router = APIRouter(tags=["tickets"])
 @router.get("/v1/queue", response_model=TicketPage)
 async def queue(
     session: SessionDep,
-    _: Annotated[
+    principal: Annotated[
         Principal,
         Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR)),
     ],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> TicketPage:
-    """Tickets awaiting dispatch, the oldest due first, each with its suggested unit and rule."""
-    rows = await repository.queue(session, limit=limit)
+    """Tickets awaiting dispatch, the oldest due first, each with its suggested unit and rule;
+    a district hotline agency's queue holds its district's (Art 5)."""
+    rows = await repository.queue(session, scope=service.district_scope(principal), limit=limit)
+    return TicketPage(items=[read(r) for r in rows], next_cursor=None)
+
+
+@router.get("/v1/legal-procedures", response_model=TicketPage)
+async def legal_procedures(
+    session: SessionDep,
+    principal: Annotated[
+        Principal,
+        Depends(
+            require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR, Role.GUIDANCE)
+        ),
+    ],
+    guidance_department: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> TicketPage:
+    """Art 21: open tickets that wait on (or came out of) a legal procedure, the next
+    progress report due first; a guidance department sees those it oversees."""
+    if principal.role is Role.GUIDANCE:
+        if guidance_department not in (None, principal.unit_id):
+            raise Forbidden("a guidance department sees only the matters it oversees")
+        guidance_department = principal.unit_id
+    rows = await repository.legal_procedures(
+        session,
+        guidance_department=guidance_department,
+        scope=service.district_scope(principal),
+        limit=limit,
+    )
     return TicketPage(items=[read(r) for r in rows], next_cursor=None)
 
 
 @router.get("/v1/tickets/{ticket_id}", response_model=TicketRead)
-async def get_ticket(ticket_id: str, session: SessionDep, principal: Viewer) -> TicketRead:
+async def get_ticket(ticket_id: str, session: SessionDep, principal: TicketReader) -> TicketRead:
     return read(await service.get_ticket(session, ticket_id, principal=principal))
 
 
 @router.get("/v1/tickets/{ticket_id}/history", response_model=HistoryRead)
-async def ticket_history(ticket_id: str, session: SessionDep, principal: Viewer) -> HistoryRead:
+async def ticket_history(
+    ticket_id: str, session: SessionDep, principal: TicketReader
+) -> HistoryRead:
     """Every change of the ticket: who, role, unit, when, what, why (Art 26)."""
     await service.get_ticket(session, ticket_id, principal=principal)
     events = await service.history(session, ticket_id)

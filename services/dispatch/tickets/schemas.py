@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dispatch.workflow.rules import (
     ConsultedBody,
     DisputeKind,
+    LegalProcedure,
     PrincipleStatus,
     Rating,
     ReturnDecision,
@@ -47,6 +48,10 @@ class TicketRead(BaseModel):
     overdue: bool
     dispatch_overdue: bool
     long_running_plan: str | None
+    legal_procedure: LegalProcedure | None
+    legal_procedure_reference: str | None
+    guidance_department: str | None
+    progress_due_at: datetime | None
     new_situation_pending: bool
     updated_at: datetime
 
@@ -188,6 +193,18 @@ class NewSituationJudgement(BaseModel):
 
 class PlanRequest(BaseModel):
     plan: Words = Text
+
+
+class LegalProcedureCreate(BaseModel):
+    """Art 21 ¶2: what the handling waits on, and the department that oversees it."""
+
+    procedure: LegalProcedure
+    reference: Words = Field(
+        max_length=500, description="the case: number, court or body, what is awaited"
+    )
+    guidance_department: str = Field(
+        min_length=1, max_length=100, description="业务指导部门: a city department's unit id"
+    )
 
 
 class HistoryEntry(BaseModel):

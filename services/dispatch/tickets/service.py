@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import any_, func, literal, or_, select, text
+from sqlalchemy import and_, any_, func, literal, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -54,6 +54,7 @@ def state_of(row: Ticket) -> rules.Ticket:
         else None,
         rehandled=row.rehandled,
         repeat=row.repeat_of is not None,
+        legal_procedure=rules.LegalProcedure(row.legal_procedure) if row.legal_procedure else None,
     )
 
 
@@ -69,15 +70,22 @@ def _store_state(row: Ticket, state: rules.Ticket) -> None:
     row.status_before_return = state.status_before_return and state.status_before_return.value
     row.status_before_review = state.status_before_review and state.status_before_review.value
     row.rehandled = state.rehandled
+    row.legal_procedure = state.legal_procedure and state.legal_procedure.value
 
 
 def check_access(row: Ticket, principal: Principal) -> None:
-    """A unit sees its own and co-handled tickets; a sub-unit only what it was designated."""
+    """A unit sees its own and co-handled tickets; a sub-unit only what it was designated; a
+    guidance department what it was named to oversee (Art 21); a district hotline agency its
+    district's (Art 5)."""
     if principal.role in AGENCY_ROLES:
+        if not principal.sees_district(row.district):
+            raise Forbidden("this ticket is another district's hotline agency's (Art 5)")
         return
     unit = principal.unit_id
     if principal.role is Role.SUB_UNIT:
         allowed = unit is not None and unit == row.sub_unit
+    elif principal.role is Role.GUIDANCE:
+        allowed = unit is not None and unit == row.guidance_department
     else:
         allowed = unit is not None and (unit == row.lead_unit or unit in row.co_handlers)
     if not allowed:
@@ -315,7 +323,15 @@ def unit_scope(principal: Principal, unit_id: str) -> Any:
         return col(Ticket.sub_unit) == unit_id
     if principal.role is Role.UNIT and principal.unit_id != unit_id:
         raise Forbidden("a unit sees only its own tickets")
-    return or_(col(Ticket.lead_unit) == unit_id, literal(unit_id) == any_(col(Ticket.co_handlers)))
+    if principal.role is Role.GUIDANCE:
+        raise Forbidden("a guidance department sees the matters it oversees, not units' polls")
+    own = or_(col(Ticket.lead_unit) == unit_id, literal(unit_id) == any_(col(Ticket.co_handlers)))
+    return and_(own, *district_scope(principal))
+
+
+def district_scope(principal: Principal) -> list[Any]:
+    """Art 5: a district hotline agency's reads cover its district; the city agency's all."""
+    return [] if principal.district is None else [col(Ticket.district) == principal.district]
 
 
 async def poll(

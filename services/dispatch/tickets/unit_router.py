@@ -10,6 +10,7 @@ from dispatch.tickets.actions import (
     Ctx,
     SubUnitActor,
     UnitActor,
+    UnitOrAgency,
     apply_action,
     read,
 )
@@ -18,6 +19,7 @@ from dispatch.tickets.schemas import (
     DesignateRequest,
     ExtensionCreate,
     FeedbackCreate,
+    LegalProcedureCreate,
     NewSituationJudgement,
     PlanRequest,
     ReasonRequest,
@@ -27,6 +29,7 @@ from dispatch.tickets.schemas import (
     TicketRead,
 )
 from dispatch.workflow import rules
+from shared.auth import Principal, Role
 from shared.errors import RuleViolation
 from shared.vocabulary import StepAction
 
@@ -263,7 +266,8 @@ async def report_progress(
     ctx: Ctx,
     principal: UnitActor,
 ) -> TicketRead:
-    """Art 21: periodic progress on a long-running matter."""
+    """Art 21: periodic progress on a long-running matter; while it waits on a legal
+    procedure, each report starts the next reporting period."""
     unit = principal.unit_id or ""
     return read(
         await apply_action(
@@ -277,15 +281,59 @@ async def report_progress(
     )
 
 
+def _acting_unit(principal: Principal) -> str | None:
+    """The unit acting, or None when the agency acts (Art 21 allows either)."""
+    return principal.unit_id if principal.role is Role.UNIT else None
+
+
+@router.post("/v1/tickets/{ticket_id}/legal-procedure", response_model=TicketRead)
+async def await_legal_procedure(
+    ticket_id: str,
+    body: LegalProcedureCreate,
+    ctx: Ctx,
+    principal: UnitOrAgency,
+) -> TicketRead:
+    """Art 21 ¶2: the matter waits on a legal procedure: the handling period pauses and
+    progress reports fall due periodically; the guidance department oversees it."""
+    await service.get_ticket(ctx.session, ticket_id, principal=principal)  # 403 before 422
+    department = await directory.get_unit(ctx.session, body.guidance_department)
+    rules.check_guidance_department(department.kind)
+    unit = _acting_unit(principal)
+
+    async def waiting(row: Ticket) -> None:
+        row.legal_procedure_reference = body.reference
+        row.guidance_department = department.id
+        row.handling_due_at = None  # paused: the next progress report is what falls due
+
+    return read(
+        await apply_action(
+            ctx,
+            ticket_id,
+            principal,
+            action=StepAction.LEGAL_PROCEDURE_AWAITED,
+            reason=body.reference,
+            details={"procedure": body.procedure.value, "guidance_department": department.id},
+            before=waiting,
+            transition=lambda t: rules.await_legal_procedure(
+                t, procedure=body.procedure, unit=unit
+            ),
+        )
+    )
+
+
 @router.post("/v1/tickets/{ticket_id}/legal-procedure-ended", response_model=TicketRead)
 async def legal_procedure_ended(
     ticket_id: str,
     body: ReasonRequest,
     ctx: Ctx,
-    principal: UnitActor,
+    principal: UnitOrAgency,
 ) -> TicketRead:
-    """Art 21: the procedure the matter waited on ended: final feedback in 3 working days."""
-    unit = principal.unit_id or ""
+    """Art 21 ¶2: the procedure ended: the final feedback is due in 3 working days."""
+    unit = _acting_unit(principal)
+
+    async def ended(row: Ticket) -> None:
+        row.progress_due_at = None
+
     return read(
         await apply_action(
             ctx,
@@ -293,6 +341,7 @@ async def legal_procedure_ended(
             principal,
             action=StepAction.LEGAL_PROCEDURE_ENDED,
             reason=body.reason,
+            before=ended,
             transition=lambda t: rules.legal_procedure_ended(t, unit=unit),
         )
     )

@@ -2,8 +2,8 @@
 
 Each transition takes the ticket as plain values and returns the ticket after it, with the
 clock changes sla must make. A transition the Measures forbid raises ``RuleViolation`` whose
-code names the rule. Time is not judged here: sla owns the clocks and tells dispatch when
-the verification window has closed (``verification_open``).
+code names the rule. Deadlines are judged on the act's own time against the due time sla
+reported (``verification_window_open``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from shared.errors import RuleViolation
+from shared.errors import BadInput, RuleViolation
 from shared.vocabulary import ClockAction, ClockKind, Rating, StopKind
 from shared.vocabulary import TicketStatus as Status
 
@@ -32,6 +32,18 @@ class ReturnDecision(StrEnum):
     APPROVE = "approve"  # Art 15(1)
     REJECT = "reject"  # Art 15(2)
     SEVERAL_UNITS = "several_units"  # Art 15(3)
+
+
+class LegalProcedure(StrEnum):
+    """Art 21 ¶2: the statutory procedures a matter may have to wait on (cf. Art 11(2))."""
+
+    LITIGATION = "litigation"  # 诉讼
+    ARBITRATION = "arbitration"  # 仲裁
+    ADMINISTRATIVE_RECONSIDERATION = "administrative_reconsideration"  # 行政复议
+    ADMINISTRATIVE_ADJUDICATION = "administrative_adjudication"  # 行政裁决
+    ADMINISTRATIVE_PENALTY = "administrative_penalty"  # 行政处罚程序
+    APPRAISAL = "appraisal"  # 鉴定、评估
+    OTHER = "other"  # another statutory procedure, named in the reference
 
 
 class DisputeKind(StrEnum):
@@ -80,6 +92,7 @@ class Ticket:
     status_before_review: Status | None = None
     rehandled: bool = False
     repeat: bool = False  # intake recorded the call as a repeat of a completed one (Art 22)
+    legal_procedure: LegalProcedure | None = None  # what handling waits on (Art 21 ¶2)
 
     @property
     def difficult(self) -> bool:
@@ -352,9 +365,7 @@ def submit_feedback(ticket: Ticket, *, unit: str, feedback: Feedback) -> Transit
         raise RuleViolation(
             "feedback_incomplete", f"feedback must state {', '.join(missing)} (Art 19)"
         )
-    # The unit is judged by when it fed back, not by when the agency got to review it; the
-    # feedback is also the final feedback an Art 21 clock may be waiting for (sla ignores a
-    # stop for a clock that is not running).
+    # The unit is judged by when it fed back, not by when the agency got to review it.
     return Transition(
         replace(ticket, status=Status.FEEDBACK_REVIEW, status_before_review=ticket.status),
         (
@@ -362,12 +373,6 @@ def submit_feedback(ticket: Ticket, *, unit: str, feedback: Feedback) -> Transit
                 ClockAction.STOP,
                 _handling_clock(ticket),
                 "feedback submitted (Art 19)",
-                StopKind.COMPLETED,
-            ),
-            ClockChange(
-                ClockAction.STOP,
-                ClockKind.FINAL_FEEDBACK,
-                "final feedback (Art 21)",
                 StopKind.COMPLETED,
             ),
         ),
@@ -390,6 +395,10 @@ def review_feedback(ticket: Ticket, *, compliant: bool) -> Transition:
 
 
 def _handling_clock(ticket: Ticket) -> ClockKind:
+    """The period the unit's feedback is judged by: after a legal procedure, the 3 days of
+    Art 21 ¶2; in re-handling, Art 20's; otherwise the handling period of Art 17."""
+    if ticket.legal_procedure is not None:
+        return ClockKind.FINAL_FEEDBACK
     return ClockKind.REHANDLING if ticket.rehandled else ClockKind.HANDLING
 
 
@@ -420,7 +429,7 @@ def rehandle(ticket: Ticket) -> Transition:
     if ticket.rehandled:
         raise RuleViolation("rehandling_once", "a ticket is re-handled at most once (Art 20)")
     return Transition(
-        replace(ticket, status=Status.REHANDLING, rehandled=True),
+        replace(ticket, status=Status.REHANDLING, rehandled=True, legal_procedure=None),
         (ClockChange(ClockAction.START, ClockKind.REHANDLING, "unsatisfied (Art 20)"),),
     )
 
@@ -440,6 +449,11 @@ def check_extension_allowed(ticket: Ticket, *, unit: str, caller_notified: bool)
         ticket, Status.HANDLING, Status.SUB_UNIT_HANDLING, Status.SUB_UNIT_REVIEW, action="extend"
     )
     _require_lead(ticket, unit, "apply for an extension")
+    if ticket.legal_procedure is not None:
+        raise RuleViolation(
+            "no_extension_of_final_feedback",
+            "the final feedback after a legal procedure is due in 3 working days (Art 21 ¶2)",
+        )
     if not caller_notified:
         raise RuleViolation(
             "caller_not_notified", "tell the caller the reason and the new due time (Art 18)"
@@ -452,8 +466,10 @@ def new_situation(ticket: Ticket, *, unit: str, affects_handling: bool) -> Trans
     _require_lead(ticket, unit, "judge a new situation")
     if not affects_handling:
         return Transition(ticket)
-    clock = ClockKind.REHANDLING if ticket.rehandled else ClockKind.HANDLING
-    return Transition(ticket, (ClockChange(ClockAction.RESTART, clock, "new situation (Art 17)"),))
+    return Transition(
+        ticket,
+        (ClockChange(ClockAction.RESTART, _handling_clock(ticket), "new situation (Art 17)"),),
+    )
 
 
 def close_as_repeat(ticket: Ticket, *, unit: str) -> Transition:
@@ -478,18 +494,66 @@ def close_as_repeat(ticket: Ticket, *, unit: str) -> Transition:
 
 
 def report_long_running(ticket: Ticket, *, unit: str) -> Transition:
-    """Art 21: the lead unit of a ticket in handling draws up a plan and reports progress."""
-    _require(ticket, *HANDLING_STATES, action="plan or report on")
+    """Art 21: the lead unit draws up a plan for a long-running matter and reports progress
+    periodically; while the matter waits on a legal procedure, a report starts the next
+    reporting period."""
+    _require(ticket, *HANDLING_STATES, Status.AWAITING_LEGAL_PROCEDURE, action="report on")
     _require_lead(ticket, unit, "report on a long-running matter")
-    return Transition(ticket)
-
-
-def legal_procedure_ended(ticket: Ticket, *, unit: str) -> Transition:
-    """Art 21: final feedback is due 3 working days after the legal procedure ends."""
-    report_long_running(ticket, unit=unit)
+    if ticket.status is not Status.AWAITING_LEGAL_PROCEDURE:
+        return Transition(ticket)
     return Transition(
         ticket,
         (
+            ClockChange(
+                ClockAction.RESTART, ClockKind.PROGRESS_REPORT, "progress reported (Art 21)"
+            ),
+        ),
+    )
+
+
+def await_legal_procedure(
+    ticket: Ticket, *, procedure: LegalProcedure, unit: str | None
+) -> Transition:
+    """Art 21 ¶2: the matter must wait on a statutory procedure. The lead unit (``unit``) or
+    the agency (``unit`` None) says so; the handling period pauses — the unit is neither done
+    nor late — and periodic progress reports fall due instead."""
+    _require(ticket, Status.HANDLING, Status.REHANDLING, action="put on a legal procedure")
+    if unit is not None:
+        _require_lead(ticket, unit, "say the matter waits on a legal procedure")
+    paused = "waits on a legal procedure (Art 21 ¶2)"
+    return Transition(
+        replace(ticket, status=Status.AWAITING_LEGAL_PROCEDURE, legal_procedure=procedure),
+        (
+            # After an earlier procedure ended, this pauses that one's final feedback.
+            ClockChange(ClockAction.STOP, _handling_clock(ticket), paused, StopKind.PAUSED),
+            ClockChange(ClockAction.START, ClockKind.PROGRESS_REPORT, paused),
+        ),
+    )
+
+
+GUIDANCE_DEPARTMENT_KIND = "city_department"  # Art 16(1), 21: 市业务指导部门
+
+
+def check_guidance_department(unit_kind: str) -> None:
+    """Art 21: the business guidance department is a city department."""
+    if unit_kind != GUIDANCE_DEPARTMENT_KIND:
+        raise BadInput("the guidance department (业务指导部门) is a city department (Art 21)")
+
+
+def legal_procedure_ended(ticket: Ticket, *, unit: str | None) -> Transition:
+    """Art 21 ¶2: the procedure ended: the final feedback is due within 3 working days."""
+    _require(ticket, Status.AWAITING_LEGAL_PROCEDURE, action="end the legal procedure of")
+    if unit is not None:
+        _require_lead(ticket, unit, "say the legal procedure ended")
+    return Transition(
+        replace(ticket, status=Status.REHANDLING if ticket.rehandled else Status.HANDLING),
+        (
+            ClockChange(
+                ClockAction.STOP,
+                ClockKind.PROGRESS_REPORT,
+                "legal procedure ended (Art 21)",
+                StopKind.COMPLETED,
+            ),
             ClockChange(
                 ClockAction.START, ClockKind.FINAL_FEEDBACK, "legal procedure ended (Art 21)"
             ),

@@ -16,6 +16,7 @@ from intake.tickets.schemas import (
 )
 from shared.auth import Principal, Role, require
 from shared.deps import ClockDep, OutboxDep, SessionDep
+from shared.errors import Forbidden
 
 router = APIRouter(tags=["tickets"])
 Agent = Annotated[Principal, Depends(require(Role.AGENT))]
@@ -55,20 +56,28 @@ async def take_call(
 
 
 @router.get("/v1/tickets/{ticket_id}", response_model=TicketRead)
-async def get_ticket(ticket_id: str, session: SessionDep, vault: VaultDep, _: Reader) -> TicketRead:
-    return service.read(await service.get(session, ticket_id), vault)
+async def get_ticket(
+    ticket_id: str, session: SessionDep, vault: VaultDep, principal: Reader
+) -> TicketRead:
+    ticket = await service.get(session, ticket_id)
+    if not principal.sees_district(ticket.district):
+        raise Forbidden("this ticket is another district's hotline agency's (Art 5)")
+    return service.read(ticket, vault)
 
 
 @router.get("/v1/tickets", response_model=TicketList)
 async def caller_tickets(
     session: SessionDep,
     vault: VaultDep,
-    _: Reader,
+    principal: Reader,
     caller_phone: Annotated[str, Query(min_length=5, max_length=30)],
 ) -> TicketList:
-    """A caller's tickets with their current status (Art 11(4): tell the progress)."""
+    """A caller's tickets with their current status (Art 11(4): tell the progress); a district
+    hotline agency sees those of its district (Art 5)."""
     tickets = await service.by_caller(session, vault, caller_phone)
-    return TicketList(items=[service.read(t, vault) for t in tickets])
+    return TicketList(
+        items=[service.read(t, vault) for t in tickets if principal.sees_district(t.district)]
+    )
 
 
 @router.get("/v1/tickets/{ticket_id}/contact", response_model=CallerRead)

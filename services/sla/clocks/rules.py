@@ -7,12 +7,17 @@ from datetime import datetime
 
 from shared.errors import RuleViolation
 from shared.vocabulary import ClockKind
+from sla.supervision.rules import Reason
 
-# Art 23(1): a ticket late without a valid reason is supervised. Verification and dispatch
-# windows passing are not the unit's lateness in handling.
-SUPERVISED_WHEN_LATE = frozenset(
-    {ClockKind.HANDLING, ClockKind.REHANDLING, ClockKind.FINAL_FEEDBACK}
-)
+# Art 23(1): a ticket late without a valid reason is supervised; Art 23(3): so is a matter
+# under Art 21 whose periodic progress report is missing. Verification and dispatch windows
+# passing are not the unit's lateness in handling.
+SUPERVISED_WHEN_PASSED = {
+    ClockKind.HANDLING: Reason.LATE,
+    ClockKind.REHANDLING: Reason.LATE,
+    ClockKind.FINAL_FEEDBACK: Reason.LATE,
+    ClockKind.PROGRESS_REPORT: Reason.LONG_RUNNING,
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,6 @@ def breach_withdrawn(breached_at: datetime | None, due_at: datetime, *, act_at: 
     return breached_at is not None and act_at <= due_at
 
 
-def opens_supervision(kind: ClockKind) -> bool:
-    """Whether a breach of this clock opens a supervision record by itself (Art 23(1))."""
-    return kind in SUPERVISED_WHEN_LATE
+def supervision_reason(kind: ClockKind) -> Reason | None:
+    """Why a breach of this clock opens a supervision by itself, if it does (Art 23)."""
+    return SUPERVISED_WHEN_PASSED.get(kind)

@@ -396,16 +396,18 @@ async def scan_breaches(
             now=now,
             ordering_key=clock.ticket_id,
         )
-        if rules.opens_supervision(ClockKind(clock.kind)):
+        reason = rules.supervision_reason(ClockKind(clock.kind))
+        if reason is not None:
+            article = "Art 23(3)" if reason is Reason.LONG_RUNNING else "Art 23(1)"
             session.add(
                 Supervision(
                     ticket_id=clock.ticket_id,
                     clock_id=clock.id,
                     unit_id=clock.unit_id,
                     district=clock.district,
-                    reason=Reason.LATE.value,
+                    reason=reason.value,
                     method=Method.ONLINE.value,
-                    note=f"{clock.kind} due {clock.due_at.isoformat()} passed (Art 23(1))",
+                    note=f"{clock.kind} due {clock.due_at.isoformat()} passed ({article})",
                     opened_at=now,
                     opened_by="sla",
                 )

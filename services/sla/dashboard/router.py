@@ -37,6 +37,10 @@ def _filters(
         if unit not in (None, principal.unit_id):
             raise Forbidden("a unit sees only its own clocks")
         unit = principal.unit_id
+    if principal.district is not None:  # Art 5: a district hotline agency
+        if district not in (None, principal.district):
+            raise Forbidden("a district hotline agency sees its own district (Art 5)")
+        district = principal.district
     if due_from and due_to and due_to < due_from:
         raise BadInput("due_to is before due_from")
     return Filters(unit, district, ticket_type, category, due_from, due_to)

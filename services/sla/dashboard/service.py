@@ -15,7 +15,13 @@ from sla.clocks.models import Clock
 from sla.dashboard.schemas import Kpis
 
 # What a supervisor calls overdue: the agency's and the units' periods, not the return window.
-WATCHED = [ClockKind.DISPATCH, ClockKind.HANDLING, ClockKind.REHANDLING, ClockKind.FINAL_FEEDBACK]
+WATCHED = [
+    ClockKind.DISPATCH,
+    ClockKind.HANDLING,
+    ClockKind.REHANDLING,
+    ClockKind.FINAL_FEEDBACK,
+    ClockKind.PROGRESS_REPORT,  # Art 21: a report missed is supervised too (Art 23(3))
+]
 GROUPS = {
     "unit": col(Clock.unit_id),
     "district": col(Clock.district),
@@ -115,12 +121,14 @@ UNCOUNTED_STEPS = frozenset(
         StepAction.REPEAT_ANSWERED,
         StepAction.LONG_RUNNING_PLAN,
         StepAction.PROGRESS_REPORTED,
+        StepAction.LEGAL_PROCEDURE_AWAITED,  # the pause is read from the clock runs
         StepAction.LEGAL_PROCEDURE_ENDED,
         StepAction.DISPATCH_DUE_PASSED,
         StepAction.VERIFICATION_DUE_PASSED,
         StepAction.HANDLING_DUE_PASSED,
         StepAction.REHANDLING_DUE_PASSED,
         StepAction.FINAL_FEEDBACK_DUE_PASSED,
+        StepAction.PROGRESS_REPORT_DUE_PASSED,  # counted as a supervision
         StepAction.BREACH_WITHDRAWN,
     }
 )
@@ -131,7 +139,7 @@ KPI_SQL = text(
     """
 WITH handling AS (
     SELECT * FROM sla.clock
-    WHERE unit_id = :unit AND kind IN (:handling, :rehandling)
+    WHERE unit_id = :unit AND kind IN (:handling, :rehandling, :final_feedback)
 ), received AS (
     SELECT count(DISTINCT ticket_id) AS n FROM handling
     WHERE kind = :handling AND sla.gz_date(started_at) BETWEEN :from_date AND :to_date
@@ -142,6 +150,11 @@ WITH handling AS (
            coalesce(sum(working_days_late), 0) AS days_late
     FROM handling
     WHERE state = :stopped AND stop_kind = :completed
+      AND sla.gz_date(stopped_at) BETWEEN :from_date AND :to_date
+), paused_late AS (
+    -- Art 21 ¶2: a period paused for a legal procedure after it had passed stays late.
+    SELECT count(*) AS n, coalesce(sum(working_days_late), 0) AS days_late FROM handling
+    WHERE state = :stopped AND stop_kind = :paused AND working_days_late > 0
       AND sla.gz_date(stopped_at) BETWEEN :from_date AND :to_date
 ), still_late AS (
     SELECT count(*) AS n FROM handling
@@ -180,17 +193,21 @@ WITH handling AS (
     WHERE unit_id = :unit AND withdrawn_at IS NULL
       AND sla.gz_date(opened_at) BETWEEN :from_date AND :to_date
 )
-SELECT received.n AS received, closed.n AS closed, closed.on_time, closed.late,
-       closed.days_late, still_late.n AS still_late, returns.asked AS returns_asked,
+SELECT received.n AS received, closed.n AS closed, closed.on_time,
+       closed.late + paused_late.n AS late, closed.days_late + paused_late.days_late AS days_late,
+       still_late.n AS still_late, returns.asked AS returns_asked,
        returns.upheld AS returns_upheld, ratings.satisfied, ratings.rated,
        rehandled.n AS rehandled, extended.n AS extended, response.hours AS response_hours,
        supervised.n AS supervisions
-FROM received, closed, still_late, returns, ratings, rehandled, extended, response, supervised
+FROM received, closed, paused_late, still_late, returns, ratings, rehandled, extended, response,
+     supervised
 """
 )
 KPI_PARAMETERS: dict[str, str] = {
     "handling": ClockKind.HANDLING.value,
     "rehandling": ClockKind.REHANDLING.value,
+    "final_feedback": ClockKind.FINAL_FEEDBACK.value,
+    "paused": StopKind.PAUSED.value,
     "running": ClockState.RUNNING.value,
     "stopped": ClockState.STOPPED.value,
     "completed": StopKind.COMPLETED.value,

@@ -19,9 +19,22 @@ from sla.supervision.schemas import (
 
 router = APIRouter(prefix="/v1/supervisions", tags=["supervision"])
 Agency = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN))]
+# Art 21: the business guidance department supervises the matters it oversees.
+Supervisor = Annotated[
+    Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.GUIDANCE))
+]
 Reader = Annotated[
     Principal,
-    Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR, Role.UNIT)),
+    Depends(
+        require(
+            Role.DISPATCHER,
+            Role.SUPERVISOR,
+            Role.ADMIN,
+            Role.INSPECTOR,
+            Role.UNIT,
+            Role.GUIDANCE,
+        )
+    ),
 ]
 UnitActor = Annotated[Principal, Depends(require(Role.UNIT))]
 
@@ -31,6 +44,7 @@ async def list_supervisions(
     session: SessionDep,
     principal: Reader,
     unit: str | None = None,
+    district: str | None = None,
     ticket_id: str | None = None,
     reason: Reason | None = None,
     open_only: bool = False,
@@ -39,18 +53,23 @@ async def list_supervisions(
     ] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> SupervisionsRead:
-    """Supervision records, filtered; a unit sees its own."""
+    """Supervision records, filtered; a unit sees its own, a guidance department those of
+    the matters it oversees."""
     if principal.role is Role.UNIT:
         if unit not in (None, principal.unit_id):
             raise Forbidden("a unit sees only its own supervision records")
         unit = principal.unit_id
+    if principal.district is not None and district not in (None, principal.district):
+        raise Forbidden("a district hotline agency sees its own district (Art 5)")
     rows = await service.search(
         session,
         unit=unit,
+        district=principal.district or district,
         ticket_id=ticket_id,
         reason=reason,
         open_only=open_only,
         unhandled=unhandled,
+        overseen_by_department=principal.unit_id if principal.role is Role.GUIDANCE else None,
         limit=limit,
     )
     return SupervisionsRead(items=[SupervisionRead.model_validate(r) for r in rows])
@@ -58,9 +77,10 @@ async def list_supervisions(
 
 @router.post("", response_model=SupervisionRead, status_code=201)
 async def open_supervision(
-    body: SupervisionCreate, session: SessionDep, clock: ClockDep, principal: Agency
+    body: SupervisionCreate, session: SessionDep, clock: ClockDep, principal: Supervisor
 ) -> SupervisionRead:
-    """Art 23: the agency supervises by phone, online, on site, by meeting or document."""
+    """Art 23: the agency supervises by phone, online, on site, by meeting or document; the
+    guidance department the Art 21 matters it oversees (Art 21 ¶1)."""
     record = await service.open_supervision(session, body, principal=principal, now=clock.now())
     return SupervisionRead.model_validate(record)
 

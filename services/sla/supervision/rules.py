@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from shared.auth import Principal
 from shared.errors import Forbidden, RuleViolation
 
 
@@ -33,3 +34,21 @@ def check_open(*, closed: bool) -> None:
     """A closed supervision takes no answer and is not closed twice."""
     if closed:
         raise RuleViolation("supervision_closed", "this supervision is closed")
+
+
+def check_guidance_may_open(*, reason: Reason, oversees: bool) -> None:
+    """Art 21 ¶1, 23(3): a guidance department supervises the Art 21 matters it oversees,
+    and only as such (lateness and feedback are the agency's to supervise)."""
+    if not oversees:
+        raise Forbidden("this department does not oversee this ticket (Art 21)")
+    if reason is not Reason.LONG_RUNNING:
+        raise RuleViolation(
+            "guidance_supervises_long_running",
+            "a guidance department supervises Art 21 matters (reason long_running, Art 23(3))",
+        )
+
+
+def check_district(principal: Principal, district: str | None) -> None:
+    """Art 5: a district hotline agency supervises its own district's tickets."""
+    if not principal.sees_district(district):
+        raise Forbidden("this ticket is another district's hotline agency's (Art 5)")

@@ -3,31 +3,49 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from shared.auth import Principal
+from shared.auth import Principal, Role
 from shared.errors import NotFound
-from shared.vocabulary import ClockState
-from sla.clocks.models import Clock
+from shared.vocabulary import ClockState, StepAction
+from sla.clocks.models import Clock, TicketStep
 from sla.supervision import rules
 from sla.supervision.models import Supervision
 from sla.supervision.schemas import SupervisionCreate
+
+
+def overseen_by(department: str) -> Any:
+    """The tickets a guidance department was named to oversee (Art 21), from dispatch's steps."""
+    return select(col(TicketStep.ticket_id)).where(
+        col(TicketStep.action) == StepAction.LEGAL_PROCEDURE_AWAITED.value,
+        col(TicketStep.details)["guidance_department"].astext == department,
+    )
+
+
+async def oversees(session: AsyncSession, department: str, ticket_id: str) -> bool:
+    query = overseen_by(department).where(col(TicketStep.ticket_id) == ticket_id).exists()
+    return bool(await session.scalar(select(query)))
 
 
 async def search(
     session: AsyncSession,
     *,
     unit: str | None,
+    district: str | None = None,
     ticket_id: str | None,
     reason: rules.Reason | None,
     open_only: bool,
     unhandled: bool = False,
+    overseen_by_department: str | None = None,
     limit: int,
 ) -> list[Supervision]:
     query = select(Supervision).order_by(col(Supervision.opened_at).desc()).limit(limit)
+    if overseen_by_department:
+        query = query.where(col(Supervision.ticket_id).in_(overseen_by(overseen_by_department)))
     if unhandled:
         # Art 26(2): supervised, and the clock it was opened for still runs — not handled.
         still_running = select(col(Clock.id)).where(
@@ -36,6 +54,8 @@ async def search(
         query = query.where(col(Supervision.withdrawn_at).is_(None), still_running.exists())
     if unit:
         query = query.where(col(Supervision.unit_id) == unit)
+    if district:
+        query = query.where(col(Supervision.district) == district)
     if ticket_id:
         query = query.where(col(Supervision.ticket_id) == ticket_id)
     if reason:
@@ -48,8 +68,21 @@ async def search(
 async def open_supervision(
     session: AsyncSession, body: SupervisionCreate, *, principal: Principal, now: datetime
 ) -> Supervision:
-    """Art 23: the agency supervises by phone, online, on site, by meeting or document."""
-    record = Supervision(**body.model_dump(), opened_at=now, opened_by=principal.subject)
+    """Art 23: the agency supervises by phone, online, on site, by meeting or document; a
+    guidance department the Art 21 matters it oversees."""
+    if principal.role is Role.GUIDANCE:
+        rules.check_guidance_may_open(
+            reason=body.reason,
+            oversees=await oversees(session, principal.unit_id or "", body.ticket_id),
+        )
+    district = await ticket_district(session, body.ticket_id)
+    rules.check_district(principal, district)
+    record = Supervision(
+        **body.model_dump(),
+        district=district,
+        opened_at=now,
+        opened_by=principal.subject,
+    )
     session.add(record)
     await session.flush()
     return record
@@ -81,10 +114,17 @@ async def respond(
     return record
 
 
+async def ticket_district(session: AsyncSession, ticket_id: str) -> str | None:
+    """The district of a ticket, as its clocks carry it (None for a ticket sla has not seen)."""
+    query = select(col(Clock.district)).where(col(Clock.ticket_id) == ticket_id).limit(1)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 async def close(
     session: AsyncSession, supervision_id: int, outcome: str, *, principal: Principal, now: datetime
 ) -> Supervision:
     record = await _locked(session, supervision_id)
+    rules.check_district(principal, record.district)
     rules.check_open(closed=record.closed_at is not None)
     record.outcome, record.closed_at, record.closed_by = outcome, now, principal.subject
     await session.flush()
