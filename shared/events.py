@@ -66,6 +66,10 @@ class TicketSubmitted(Event):
     summary: str
     received_at: datetime
     repeat_of: str | None = None  # Art 22: the caller's completed ticket this repeats
+    line: str = "12345"  # the number that received the call (Art 7)
+    # Art 7: the sub-centre or dual-number unit that answers that line receives, handles,
+    # reviews and revisits the ticket itself; None: 12345's agency dispatches it.
+    line_unit: str | None = None
 
 
 class CallerNoteAdded(Event):
@@ -128,8 +132,16 @@ class TicketStatusChanged(Event):
     at: datetime
 
 
+class DeadlineAdjustment(BaseModel):
+    """Art 17 ¶2: force majeure — why the agency moved a due time and what the caller was told."""
+
+    reason: str
+    told_caller: str
+
+
 class DeadlineChanged(Event):
-    """sla → dispatch: a clock's due time was set or moved (start, extension, calendar load)."""
+    """sla → dispatch: a clock's due time was set or moved (start, extension, calendar load,
+    an Art 17 adjustment)."""
 
     type_name: ClassVar[str] = "clock.deadline_changed.v1"
     sender: ClassVar[str] = "sla"
@@ -137,6 +149,7 @@ class DeadlineChanged(Event):
     clock: ClockKind
     due_at: datetime | None
     provisional: bool = False
+    adjustment: DeadlineAdjustment | None = None
 
 
 class ClockBreachWithdrawn(Event):

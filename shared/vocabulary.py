@@ -92,6 +92,7 @@ class StepAction(StrEnum):
     FINAL_FEEDBACK_DUE_PASSED = "final_feedback_due_passed"  # sla: Art 21 limit missed
     PROGRESS_REPORT_DUE_PASSED = "progress_report_due_passed"  # sla: Art 21 report missed
     BREACH_WITHDRAWN = "breach_withdrawn"  # sla: the act was on time, its news came late
+    DEADLINE_ADJUSTED = "deadline_adjusted"  # sla: force majeure moved a due time (Art 17)
 
     @classmethod
     def due_passed(cls, clock: ClockKind) -> StepAction:

@@ -332,12 +332,19 @@ class Calls:
         )
 
     @staticmethod
-    def extend(ticket_id: str, reason: str) -> Call[models.Ticket]:
+    def extend(ticket_id: str, reason: str, told: str | None = None) -> Call[models.Ticket]:
         return _created(
             "dispatch",
             f"/v1/tickets/{ticket_id}/extensions",
             models.Ticket,
-            {"reason": reason, "caller_notified": True},
+            _clean({"reason": reason, "caller_notified": True, "told_caller": told}),
+        )
+
+    @staticmethod
+    def caller_record(ticket_id: str) -> Call[models.CallerRecord]:
+        """Art 11(4), 17, 18: what a caller asking about progress is told."""
+        return Call(
+            "dispatch", "GET", f"/v1/tickets/{ticket_id}/caller-record", models.CallerRecord
         )
 
     @staticmethod

@@ -10,6 +10,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any
@@ -82,6 +83,14 @@ def _show(
         console.print(line(value))
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _shown(at: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A time as people here read it: Asia/Shanghai, with the year, whatever the desktop's zone."""
+    return at.astimezone(SHANGHAI).strftime(pattern) if at else ""
+
+
 def _tickets_table(page: Any) -> Table:
     table = Table("number", "id", "status", "unit", "category", "district", "due", title="tickets")
     for t in page.items:
@@ -94,7 +103,7 @@ def _tickets_table(page: Any) -> Table:
             t.lead_unit or t.suggested_unit or "",
             t.category or "",
             t.district or "",
-            due.astimezone().strftime("%Y-%m-%d %H:%M") if due else "",
+            _shown(due),
             style=style,
         )
     return table
@@ -146,6 +155,9 @@ def take(
     emergency_number: str | None = None,
     related: str | None = None,
     kb_entry: str | None = None,
+    transfer_to: Annotated[
+        str | None, typer.Option(help="transfer to another line, e.g. 12333 (Art 7)")
+    ] = None,
     interactive: Annotated[bool, typer.Option("--interactive", "-i")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print the id only")] = False,
     as_json: JsonOption = False,
@@ -184,6 +196,7 @@ def take(
         "emergency_number": emergency_number,
         "related_ticket_id": related,
         "kb_entry_id": kb_entry,
+        "transfer_to": transfer_to,
         "caller": {"name": name, "phone": phone, "address": address},
     }
     ticket = _run(Calls.take_call(call)).value
@@ -206,7 +219,7 @@ def lookup(phone: str, as_json: JsonOption = False) -> None:
                 t.status,
                 t.ticket_type,
                 t.category or "",
-                t.received_at.astimezone().strftime("%Y-%m-%d"),
+                _shown(t.received_at, "%Y-%m-%d"),
             )
         return result
 
@@ -222,6 +235,30 @@ def kb(query: str, limit: int = 5, as_json: JsonOption = False) -> None:
         rows = Table("score", "source", "section", "text", title=query)
         for hit in result.items:
             rows.add_row(f"{hit.score:.2f}", hit.source, hit.section or "", hit.text[:80])
+        return rows
+
+    _show(found, as_json, table=table)
+
+
+@agent.command("record")
+def caller_record(ticket_id: str, as_json: JsonOption = False) -> None:
+    """What to tell a caller asking about progress: due time, extensions, adjustments, new
+    situations and what they were told (Art 11(4), 17, 18)."""
+    found = _run(Calls.caller_record(ticket_id)).value
+
+    def table(r: Any) -> Table:
+        rows = Table(
+            "at",
+            "action",
+            "reason",
+            "due",
+            "told the caller",
+            title=f"{r.number} {r.status} due {_shown(r.handling_due_at) or '-'}",
+        )
+        for e in r.entries:
+            rows.add_row(
+                _shown(e.at), e.action, e.reason or "", _shown(e.due_at), e.told_caller or ""
+            )
         return rows
 
     _show(found, as_json, table=table)
@@ -280,9 +317,16 @@ def return_ticket(
 
 
 @unit.command("extend")
-def extend(ticket_id: str, reason: str = typer.Option(...), as_json: JsonOption = False) -> None:
+def extend(
+    ticket_id: str,
+    reason: str = typer.Option(...),
+    told: Annotated[
+        str | None, typer.Option(help="what the caller was told of the reason and new limit")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
     """Extend before the due time, at most twice (Art 18); the caller has been told."""
-    _show(_run(Calls.extend(ticket_id, reason)).value, as_json, line=_ticket_line)
+    _show(_run(Calls.extend(ticket_id, reason, told)).value, as_json, line=_ticket_line)
 
 
 @unit.command("designate")
@@ -456,7 +500,7 @@ def history(ticket_id: str, as_json: JsonOption = False) -> None:
         )
         for e in h.items:
             rows.add_row(
-                e.at.astimezone().strftime("%m-%d %H:%M"),
+                _shown(e.at),
                 e.action,
                 e.status,
                 e.actor,
@@ -496,7 +540,7 @@ def conduct(ticket_id: str, as_json: JsonOption = False) -> None:
     def table(page: Any) -> Table:
         rows = Table("at", "kind", "by", "note", "to", title=f"conduct of {ticket_id}")
         for r in page.items:
-            at = r.at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+            at = _shown(r.at)
             rows.add_row(at, r.kind, r.by, r.note, r.referred_to or "")
         return rows
 
@@ -541,7 +585,7 @@ def supervisions(
                 r.unit_id or "",
                 r.reason,
                 r.method,
-                r.opened_at.astimezone().strftime("%Y-%m-%d"),
+                _shown(r.opened_at, "%Y-%m-%d"),
                 "yes" if r.closed_at else "",
             )
         return rows

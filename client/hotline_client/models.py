@@ -114,6 +114,24 @@ class Ticket(_Model):
     progress_due_at: datetime | None = None
 
 
+class CallerRecordEntry(_Model):
+    at: datetime
+    action: str
+    reason: str | None = None
+    due_at: datetime | None = None
+    told_caller: str | None = None
+
+
+class CallerRecord(_Model):
+    """What a caller asking about progress is told (Art 11(4), 17, 18)."""
+
+    ticket_id: str
+    number: str
+    status: str
+    handling_due_at: datetime | None = None
+    entries: list[CallerRecordEntry] = []
+
+
 class TicketPage(_Model):
     items: list[Ticket]
     next_cursor: str | None = None

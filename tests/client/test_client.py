@@ -189,3 +189,35 @@ SUPERVISION = {
     "method": "document",
     "opened_at": "2026-11-23T01:30:00Z",
 }
+
+
+def test_art11_4_18_the_agent_reads_the_caller_record_in_shanghai_time(monkeypatch):
+    record = {
+        "ticket_id": "t1",
+        "number": "GZ261123000001",
+        "status": "handling",
+        "handling_due_at": "2026-12-14T16:00:00Z",
+        "entries": [
+            {
+                "at": "2026-11-30T08:00:00Z",
+                "action": "extended",
+                "reason": "需协调多部门",
+                "due_at": "2026-12-14T16:00:00Z",
+                "told_caller": "已告知延期理由和新期限",
+            }
+        ],
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/v1/tickets/t1/caller-record"
+        return httpx.Response(200, json=record)
+
+    from hotline_client import cli
+
+    monkeypatch.setattr(cli, "_client", lambda: _client(handler))
+    monkeypatch.setenv("TZ", "UTC")
+    shown = CliRunner().invoke(app, ["agent", "record", "t1"])
+    assert shown.exit_code == 0, shown.output
+    assert "due 2026-12-15 00:00" in shown.output  # 24:00 on the 14th in Guangzhou
+    assert "2026-11-30" in shown.output and "16:00" in shown.output  # the table wraps cells
+    assert "08:00" not in shown.output

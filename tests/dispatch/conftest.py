@@ -18,6 +18,8 @@ def submitted_envelope(
     district="天河区",
     ticket_type="complaint",
     repeat_of=None,
+    line="12345",
+    line_unit=None,
 ) -> tuple[dict, str]:
     """intake's event for a new ticket, as dispatch's inbox receives it."""
     ticket_id = str(uuid.uuid4())
@@ -30,6 +32,8 @@ def submitted_envelope(
         summary="天河区林和街道某工地夜间施工噪声扰民",
         received_at=clock.now(),
         repeat_of=repeat_of,
+        line=line,
+        line_unit=line_unit,
     )
     envelope = EventEnvelope(
         type=event.type_name,
@@ -68,9 +72,16 @@ def submit(as_role, clock):
         category: str | None = "noise.construction",
         district: str | None = "天河区",
         ticket_type: str = "complaint",
+        line: str = "12345",
+        line_unit: str | None = None,
     ) -> str:
         envelope, ticket_id = submitted_envelope(
-            clock, category=category, district=district, ticket_type=ticket_type
+            clock,
+            category=category,
+            district=district,
+            ticket_type=ticket_type,
+            line=line,
+            line_unit=line_unit,
         )
         async with as_role(Role.SERVICE, as_service="intake") as client:
             response = await client.post("/v1/events", json=envelope)

@@ -356,7 +356,11 @@ async def test_art17_caller_note_then_judgement_restarts_the_period(
         judged = await _post(
             client,
             f"/v1/tickets/{ticket_id}/new-situation",
-            {"affects_handling": True, "reason": "需重新取证"},
+            {
+                "affects_handling": True,
+                "reason": "需重新取证",
+                "told_caller": "已告知诉求人需重新取证，办理期限重新计算",
+            },
         )
     assert pending["new_situation_pending"] and not judged["new_situation_pending"]
     restarts = [
@@ -603,3 +607,38 @@ async def test_art21_a_matter_waits_on_a_legal_procedure_under_its_guidance_depa
     last = steps[-1]
     assert last["action"] == "legal_procedure_ended"
     assert ("start", "final_feedback") in [(c["action"], c["clock"]) for c in last["changes"]]
+
+
+async def test_art7_a_sub_centre_receives_handles_reviews_and_revisits_its_own_lines_tickets(
+    submit, unit, agency
+):
+    own = await submit(category="labour.wages", line="12333", line_unit="subcentre-12333")
+    city = await submit()
+    async with unit("subcentre-12333") as centre:
+        received = (await centre.get(f"/v1/tickets/{own}")).json()
+        await _post(centre, f"/v1/tickets/{own}/accept")
+        await _post(centre, f"/v1/tickets/{own}/feedback", FEEDBACK)
+        await _post(centre, f"/v1/tickets/{own}/feedback/review", {"approved": True})
+        await _post(centre, f"/v1/tickets/{own}/revisits", {"channel": "phone", "reached": True})
+        rated = await _post(centre, f"/v1/tickets/{own}/evaluation", {"rating": "satisfied"})
+        history = (await centre.get(f"/v1/tickets/{own}/history")).json()["items"]
+        not_its_line = await centre.get(f"/v1/tickets/{city}")
+    async with agency() as client:
+        queue = [t["id"] for t in (await client.get("/v1/queue")).json()["items"]]
+        await _post(client, f"/v1/tickets/{city}/dispatch")
+    async with unit() as handler:  # an ordinary unit does not review its own feedback
+        await _post(handler, f"/v1/tickets/{city}/accept")
+        await _post(handler, f"/v1/tickets/{city}/feedback", FEEDBACK)
+        own_review = await handler.post(
+            f"/v1/tickets/{city}/feedback/review", json={"approved": True}
+        )
+    assert (received["status"], received["lead_unit"], received["line"]) == (
+        "dispatched",
+        "subcentre-12333",
+        "12333",
+    )
+    assert own not in queue  # never waited in 12345's queue
+    assert rated["status"] == "closed"
+    assert [e["action"] for e in history][:2] == ["submitted", "dispatched"]
+    assert not_its_line.status_code == 403
+    assert own_review.status_code == 403

@@ -312,9 +312,22 @@ def test_art6_a_unit_designates_only_its_own_sub_units():
 
 
 def test_art17_new_situation_restarts_only_when_it_affects_handling():
-    assert new_situation(handling(), unit="tianhe-urban", affects_handling=False).clocks == ()
-    restarted = new_situation(handling(), unit="tianhe-urban", affects_handling=True)
+    unit = "tianhe-urban"
+    kept = new_situation(handling(), unit=unit, affects_handling=False, caller_told=False)
+    assert kept.clocks == ()
+    restarted = new_situation(handling(), unit=unit, affects_handling=True, caller_told=True)
     assert changes(restarted) == {(ClockAction.RESTART, ClockKind.HANDLING)}
+
+
+def test_art17_a_restart_needs_the_caller_told_how_the_situation_affects_handling():
+    refused(
+        "caller_not_notified",
+        new_situation,
+        handling(),
+        unit="tianhe-urban",
+        affects_handling=True,
+        caller_told=False,
+    )
 
 
 def test_art22_a_repeat_closes_without_a_handling_process():

@@ -1,7 +1,13 @@
 """How a call may end and when a caller's note is forwarded (pure rules, Art 11, 13, 17, 22)."""
 
 import pytest
-from intake.tickets.rules import Disposition, Outcome, check_note_allowed, check_outcome
+from intake.tickets.rules import (
+    Disposition,
+    Outcome,
+    check_note_allowed,
+    check_outcome,
+    receiving_line,
+)
 
 from shared.errors import BadInput, RuleViolation
 from shared.vocabulary import TicketType
@@ -101,3 +107,36 @@ def test_art11_4_and_22_a_call_links_only_to_the_same_callers_ticket_in_the_righ
         with pytest.raises(RuleViolation) as refused:
             check_related(disposition=disposition, related_status=status, same_caller=same)
         assert refused.value.code == code
+
+
+def test_art7_an_agent_answers_its_own_line_and_transfers_to_another():
+    line, transferred_from = receiving_line(
+        agent_unit=None, transfer_to=None, outcome=Outcome.SUBMITTED
+    )
+    assert (line.number, line.unit_id, transferred_from) == ("12345", None, None)
+    line, _ = receiving_line(
+        agent_unit="subcentre-12315", transfer_to=None, outcome=Outcome.ANSWERED
+    )
+    assert (line.number, line.unit_id) == ("12315", "subcentre-12315")
+    line, transferred_from = receiving_line(
+        agent_unit=None, transfer_to="95598", outcome=Outcome.SUBMITTED
+    )
+    assert (line.unit_id, transferred_from and transferred_from.number) == ("dual-95598", "12345")
+    back, came_from = receiving_line(
+        agent_unit="subcentre-12333", transfer_to="12345", outcome=Outcome.SUBMITTED
+    )
+    assert (back.unit_id, came_from and came_from.number) == (None, "12333")
+
+
+@pytest.mark.parametrize(
+    ("agent_unit", "transfer_to", "outcome"),
+    [
+        ("tianhe-urban", None, Outcome.SUBMITTED),  # a unit that answers no line
+        (None, "12306", Outcome.SUBMITTED),  # not a line of the platform
+        (None, "12345", Outcome.SUBMITTED),  # onto the line it came in on
+        (None, "12333", Outcome.CLOSED_AT_INTAKE),  # a transfer is handled there
+    ],
+)
+def test_art7_transfers_the_measures_do_not_know_are_refused(agent_unit, transfer_to, outcome):
+    with pytest.raises(BadInput):
+        receiving_line(agent_unit=agent_unit, transfer_to=transfer_to, outcome=outcome)

@@ -382,3 +382,21 @@ async def test_art5_a_district_hotline_agency_reads_its_own_districts_calls(
         )
     assert (own.status_code, other.status_code) == (200, 403)
     assert [t["id"] for t in progress.json()["items"]] == [haizhu["id"]]
+
+
+async def test_art7_calls_on_a_sub_centres_line_and_transfers_reach_the_line_that_handles_them(
+    agent, intake_app, client_for, session
+):
+    async with client_for(intake_app, Role.AGENT, "subcentre-12333") as centre_agent:
+        own = await _take(centre_agent, {**CALL, "category": None, "text": "公司拖欠三个月工资"})
+    async with agent() as client:
+        transferred = await _take(client, {**CALL, "transfer_to": "12315"})
+        refused = await client.post(
+            "/v1/tickets", json={**CALL, "transfer_to": "12315", "outcome": "answered"}
+        )
+    assert (own["line"], own["transferred_from"]) == ("12333", None)
+    assert (transferred["line"], transferred["transferred_from"]) == ("12315", "12345")
+    assert refused.status_code == 422
+    submitted = {e["ticket_id"]: e for e in await _events(session, "ticket.submitted.v1")}
+    assert submitted[own["id"]]["line_unit"] == "subcentre-12333"
+    assert submitted[transferred["id"]]["line_unit"] == "subcentre-12315"

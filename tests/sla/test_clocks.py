@@ -184,14 +184,24 @@ async def test_the_scan_reads_the_due_index_not_the_table(session):
 
 async def test_art17_force_majeure_adjustment_is_audited(dispatched, sla_app, client_for, session):
     await dispatched()
+    told = "已电话告知诉求人：受台风影响，办理期限调整至12月14日"
     async with client_for(sla_app, Role.DISPATCHER) as client:
         weekend = await client.post(
-            "/v1/tickets/T1/adjustments", json={"due_date": "2026-12-12", "reason": "台风"}
+            "/v1/tickets/T1/adjustments",
+            json={"due_date": "2026-12-12", "reason": "台风", "told_caller": told},
+        )
+        untold = await client.post(
+            "/v1/tickets/T1/adjustments", json={"due_date": "2026-12-14", "reason": "台风"}
         )
         moved = await client.post(
-            "/v1/tickets/T1/adjustments", json={"due_date": "2026-12-14", "reason": "台风停工三天"}
+            "/v1/tickets/T1/adjustments",
+            json={"due_date": "2026-12-14", "reason": "台风停工三天", "told_caller": told},
         )
-    assert weekend.status_code == 422
+    assert (weekend.status_code, untold.status_code) == (422, 422)
+    [announced] = [
+        d for d in await _outbox(session, "clock.deadline_changed.v1") if d["adjustment"]
+    ]
+    assert announced["adjustment"] == {"reason": "台风停工三天", "told_caller": told}
     assert (moved.json()["due_date"], moved.json()["adjusted"]) == ("2026-12-14", True)
     reasons = [
         r[0]

@@ -53,6 +53,8 @@ TicketReader = Annotated[
 ]
 UnitActor = Annotated[Principal, Depends(require(Role.UNIT))]
 UnitOrAgency = Annotated[Principal, Depends(require(Role.UNIT, Role.DISPATCHER, Role.ADMIN))]
+# The agency's actions after feedback: a sub-centre does them on its own line's tickets (Art 7).
+LineAgency = UnitOrAgency
 SubUnitActor = Annotated[Principal, Depends(require(Role.SUB_UNIT))]
 
 
@@ -94,9 +96,13 @@ async def apply_action(
     reason: str | None = None,
     details: dict[str, Any] | None = None,
     before: Callable[[Ticket], Awaitable[None]] | None = None,
+    as_agency: bool = False,
 ) -> Ticket:
-    """Lock the ticket, run the rule, then (if allowed) ``before``, and record it all."""
+    """Lock the ticket, run the rule, then (if allowed) ``before``, and record it all;
+    ``as_agency``: an agency action (a sub-centre may take it on its own line's tickets)."""
     row = await service.get_ticket(ctx.session, ticket_id, principal=principal, for_update=True)
+    if as_agency:
+        service.check_agency_action(row, principal)
     moved = transition(service.state_of(row))
     if before is not None:
         await before(row)

@@ -11,6 +11,7 @@ from dispatch.tickets import flows, repository, service
 from dispatch.tickets.actions import (
     Agency,
     Ctx,
+    LineAgency,
     apply_action,
     read,
     require_units,
@@ -96,7 +97,7 @@ async def review_feedback(
     ticket_id: str,
     body: ReviewRequest,
     ctx: Ctx,
-    principal: Agency,
+    principal: LineAgency,
 ) -> TicketRead:
     """Art 19: compliant feedback goes to the caller; non-compliant goes back, no restart."""
     return read(await flows.review_feedback(ctx, ticket_id, body, principal))
@@ -107,7 +108,7 @@ async def evaluation(
     ticket_id: str,
     body: EvaluationCreate,
     ctx: Ctx,
-    principal: Agency,
+    principal: LineAgency,
 ) -> TicketRead:
     """Art 20: the caller's rating (satisfied, basically satisfied, unsatisfied, none)."""
     return read(
@@ -118,6 +119,7 @@ async def evaluation(
             action=StepAction.EVALUATED,
             transition=lambda t: rules.evaluate(t, rating=body.rating),
             details={"rating": body.rating},
+            as_agency=True,
         )
     )
 
@@ -127,7 +129,7 @@ async def revisit(
     ticket_id: str,
     body: RevisitCreate,
     ctx: Ctx,
-    principal: Agency,
+    principal: LineAgency,
 ) -> TicketRead:
     """Art 20: an attempt to reach the caller for a rating; three that fail mean no rating."""
     return read(await flows.revisit(ctx, ticket_id, body, principal))
@@ -138,7 +140,7 @@ async def rehandle(
     ticket_id: str,
     body: ReasonRequest,
     ctx: Ctx,
-    principal: Agency,
+    principal: LineAgency,
 ) -> TicketRead:
     """Art 20: after a first unsatisfied rating, send back once: same period, no extension."""
     return read(
@@ -149,6 +151,7 @@ async def rehandle(
             action=StepAction.SENT_BACK_FOR_REHANDLING,
             reason=body.reason,
             transition=rules.rehandle,
+            as_agency=True,
         )
     )
 
@@ -158,7 +161,7 @@ async def close(
     ticket_id: str,
     body: ReasonRequest,
     ctx: Ctx,
-    principal: Agency,
+    principal: LineAgency,
 ) -> TicketRead:
     """Close a ticket rated unsatisfied that is not sent back."""
     return read(
@@ -169,6 +172,7 @@ async def close(
             action=StepAction.CLOSED,
             reason=body.reason,
             transition=rules.close,
+            as_agency=True,
         )
     )
 

@@ -101,7 +101,22 @@ def handlers(state: State) -> dict[str, EventHandler]:
         setattr(row, DUE_COLUMNS[ClockKind(event.clock)], event.due_at)
         if event.clock not in (ClockKind.DISPATCH, ClockKind.VERIFICATION):
             row.overdue = False  # a later due time (extension, restart, report) lifts the flag
-        await service.touch(session, row, now=state.clock.now())
+        if event.adjustment is None:
+            await service.touch(session, row, now=state.clock.now())
+            return
+        # Art 17 ¶2: force majeure; the caller-facing record shows why and what they were told.
+        await noted(
+            session,
+            row,
+            sender="sla",
+            action=StepAction.DEADLINE_ADJUSTED,
+            reason=event.adjustment.reason,
+            details={
+                "clock": event.clock.value,
+                "due_at": event.due_at and event.due_at.isoformat(),
+                "told_caller": event.adjustment.told_caller,
+            },
+        )
 
     async def breached(session: AsyncSession, envelope: EventEnvelope) -> None:
         event = envelope.parse(ClockBreached)

@@ -31,7 +31,13 @@ from shared.vocabulary import StepAction
 
 
 async def extend(
-    ctx: Context, ticket_id: str, principal: Principal, *, reason: str, caller_notified: bool
+    ctx: Context,
+    ticket_id: str,
+    principal: Principal,
+    *,
+    reason: str,
+    caller_notified: bool,
+    told_caller: str | None = None,
 ) -> Ticket:
     """Art 18: check, ask sla (which owns the clock) without holding the ticket's lock, then
     lock again, check again and record.
@@ -67,7 +73,11 @@ async def extend(
         action=StepAction.EXTENDED,
         now=ctx.now(),
         reason=reason,
-        details={"due_at": granted.due_at.isoformat(), "extensions_used": granted.extensions_used},
+        details={
+            "due_at": granted.due_at.isoformat(),
+            "extensions_used": granted.extensions_used,
+            "told_caller": told_caller,
+        },
     )
 
 
@@ -89,6 +99,8 @@ async def decide_return(
     now = ctx.now()
 
     async def resuggest(row: Ticket) -> None:
+        # Back with 12345's agency: a sub-centre's own line no longer holds it (Art 7, 15(1)).
+        row.line_unit = None
         await service.refresh_suggestion(ctx.session, row)
 
     return_request.decision = body.decision.value
@@ -177,6 +189,7 @@ async def review_feedback(
         action=StepAction.FEEDBACK_APPROVED if body.approved else StepAction.FEEDBACK_SENT_BACK,
         reason=body.reason,
         transition=lambda t: rules.review_feedback(t, compliant=body.approved),
+        as_agency=True,
     )
     if latest is not None:
         latest.approved, latest.review_reason = body.approved, body.reason
@@ -271,6 +284,7 @@ async def revisit(
     """Art 20: record an attempt to reach the caller; the third that fails closes the ticket
     with "no rating"."""
     row = await service.get_ticket(ctx.session, ticket_id, principal=principal, for_update=True)
+    service.check_agency_action(row, principal)
     failed_before = await repository.failed_revisits(ctx.session, ticket_id)
     moved = rules.revisit(service.state_of(row), reached=body.reached, failed_before=failed_before)
     ctx.session.add(

@@ -37,6 +37,8 @@ class Ticket(SQLModel, table=True):
     street: str | None = None
     summary: str
     repeat_of: str | None = None  # Art 22: intake recorded the call as a repeat of this
+    line: str = "12345"  # the number that received the call (Art 7)
+    line_unit: str | None = None  # Art 7: the sub-centre / dual-number unit acting as agency
     status: str
     lead_unit: str | None = None
     first_unit: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -14,11 +15,14 @@ from dispatch.tickets.actions import (
     read,
 )
 from dispatch.tickets.schemas import (
+    CallerRecord,
+    CallerRecordEntry,
     HistoryEntry,
     HistoryRead,
     TicketPage,
     TicketRead,
 )
+from dispatch.workflow import rules
 from shared.auth import Principal, Role, require
 from shared.deps import SessionDep
 from shared.errors import BadInput, Forbidden
@@ -86,6 +90,55 @@ async def ticket_history(
         ticket_id=ticket_id,
         chain_intact=service.chain_is_intact(events),
         items=[HistoryEntry.model_validate(e) for e in events],
+    )
+
+
+def _instant(recorded: str | None) -> datetime | None:
+    """A time the history recorded, in UTC like every other time this API answers."""
+    return datetime.fromisoformat(recorded).astimezone(UTC) if recorded else None
+
+
+@router.get("/v1/tickets/{ticket_id}/caller-record", response_model=CallerRecord)
+async def caller_record(
+    ticket_id: str,
+    session: SessionDep,
+    principal: Annotated[
+        Principal,
+        Depends(
+            require(
+                Role.AGENT,
+                Role.DISPATCHER,
+                Role.SUPERVISOR,
+                Role.ADMIN,
+                Role.INSPECTOR,
+                Role.UNIT,
+            )
+        ),
+    ],
+) -> CallerRecord:
+    """What the caller is told on a progress call (Art 11(4)): due time, extensions with reason
+    and new limit (Art 18), adjustments and new situations with what they were told (Art 17),
+    the reply and its evaluation (Art 19, 20)."""
+    row = await service.get_ticket(session, ticket_id, principal=principal)
+    events = service.caller_facing(await service.history(session, ticket_id))
+    return CallerRecord(
+        ticket_id=row.id,
+        number=row.number,
+        status=row.status,
+        line=row.line,
+        handling_due_at=row.handling_due_at,
+        progress_due_at=row.progress_due_at,
+        legal_procedure=rules.LegalProcedure(row.legal_procedure) if row.legal_procedure else None,
+        entries=[
+            CallerRecordEntry(
+                at=e.at,
+                action=e.action,
+                reason=e.reason,
+                due_at=_instant(e.details.get("due_at")),
+                told_caller=e.details.get("told_caller"),
+            )
+            for e in events
+        ],
     )
 
 

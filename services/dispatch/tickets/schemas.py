@@ -30,6 +30,8 @@ class TicketRead(BaseModel):
     street: str | None
     summary: str
     repeat_of: str | None
+    line: str
+    line_unit: str | None
     status: str
     lead_unit: str | None
     co_handlers: list[str]
@@ -184,11 +186,19 @@ class ExtensionCreate(BaseModel):
 
     reason: Words = Text
     caller_notified: bool = Field(description="the caller was told the reason and new due time")
+    told_caller: Words | None = Field(
+        default=None, max_length=2000, description="what the caller was told, for the record"
+    )
 
 
 class NewSituationJudgement(BaseModel):
     affects_handling: bool
     reason: Words = Text
+    told_caller: Words | None = Field(
+        default=None,
+        max_length=2000,
+        description="what the caller was told (required when it affects handling, Art 17)",
+    )
 
 
 class PlanRequest(BaseModel):
@@ -225,3 +235,28 @@ class HistoryRead(BaseModel):
     ticket_id: str
     chain_intact: bool
     items: list[HistoryEntry]
+
+
+class CallerRecordEntry(BaseModel):
+    """One thing the caller is, or was, told of (Art 11(4), 17–20)."""
+
+    at: datetime
+    action: str
+    reason: str | None = Field(description="why: an extension's, adjustment's, judgement's")
+    due_at: datetime | None = Field(description="the due time it set, if it set one")
+    told_caller: str | None = Field(description="what the caller was told, when it was recorded")
+
+
+class CallerRecord(BaseModel):
+    """What an agent tells a caller who asks about progress (Art 11(4)): the due time, each
+    extension with its reason and new limit (Art 18), adjustments and new situations with what
+    the caller was told (Art 17), the reply and its evaluation (Art 19, 20)."""
+
+    ticket_id: str
+    number: str
+    status: str
+    line: str
+    handling_due_at: datetime | None
+    progress_due_at: datetime | None
+    legal_procedure: LegalProcedure | None
+    entries: list[CallerRecordEntry]

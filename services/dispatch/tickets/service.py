@@ -29,7 +29,7 @@ from shared.vocabulary import ClockAction, ClockKind, StepAction, TicketStatus, 
 GENESIS = "0" * 64
 # Roles that see every ticket (reads); what each may do is declared per endpoint.
 AGENCY_ROLES = frozenset(
-    {Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR, Role.SERVICE}
+    {Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR, Role.SERVICE, Role.AGENT}
 )
 SYSTEM = {"intake": Principal("intake", Role.SERVICE), "sla": Principal("sla", Role.SERVICE)}
 
@@ -77,6 +77,8 @@ def check_access(row: Ticket, principal: Principal) -> None:
     """A unit sees its own and co-handled tickets; a sub-unit only what it was designated; a
     guidance department what it was named to oversee (Art 21); a district hotline agency its
     district's (Art 5)."""
+    if principal.role is Role.UNIT and principal.unit_id == row.line_unit:
+        return  # Art 7: the sub-centre is the agency of its own line's tickets
     if principal.role in AGENCY_ROLES:
         if not principal.sees_district(row.district):
             raise Forbidden("this ticket is another district's hotline agency's (Art 5)")
@@ -90,6 +92,13 @@ def check_access(row: Ticket, principal: Principal) -> None:
         allowed = unit is not None and (unit == row.lead_unit or unit in row.co_handlers)
     if not allowed:
         raise Forbidden("this ticket is not assigned to your unit")
+
+
+def check_agency_action(row: Ticket, principal: Principal) -> None:
+    """The agency's actions (review, revisits, evaluation, re-handling, closing): the agency's
+    staff, or on its own line's tickets a sub-centre or dual-number unit (Art 7)."""
+    if principal.role is Role.UNIT and principal.unit_id != row.line_unit:
+        raise Forbidden("only the agency, or the unit whose line received it, may do this")
 
 
 async def get_ticket(
@@ -106,6 +115,34 @@ async def get_ticket(
         raise NotFound(f"no ticket {ticket_id!r}")
     check_access(row, principal)
     return row
+
+
+# The steps a caller is told of (Art 11(4)); the rest (returns, reviews, breaches) are the
+# agency's and the units' business.
+CALLER_FACING = frozenset(
+    {
+        StepAction.SUBMITTED,
+        StepAction.DISPATCHED,
+        StepAction.DETERMINED,
+        StepAction.EXTENDED,
+        StepAction.DEADLINE_ADJUSTED,
+        StepAction.CALLER_NEW_SITUATION,
+        StepAction.NEW_SITUATION_JUDGED,
+        StepAction.LEGAL_PROCEDURE_AWAITED,
+        StepAction.PROGRESS_REPORTED,
+        StepAction.LEGAL_PROCEDURE_ENDED,
+        StepAction.FEEDBACK_APPROVED,
+        StepAction.REPEAT_ANSWERED,
+        StepAction.REVISITED,
+        StepAction.EVALUATED,
+        StepAction.SENT_BACK_FOR_REHANDLING,
+        StepAction.CLOSED,
+    }
+)
+
+
+def caller_facing(events: list[TicketEvent]) -> list[TicketEvent]:
+    return [e for e in events if StepAction(e.action) in CALLER_FACING]
 
 
 def chain_hash(prev_hash: str, entry: dict[str, Any]) -> str:
@@ -290,6 +327,8 @@ async def receive_submitted(
         street=event.street,
         summary=event.summary,
         repeat_of=event.repeat_of,
+        line=event.line,
+        line_unit=event.line_unit,
         status=TicketStatus.AWAITING_DISPATCH.value,
         received_at=event.received_at,
         change_seq=0,
@@ -313,6 +352,21 @@ async def receive_submitted(
         details={"suggested_unit": row.suggested_unit, "rule_id": row.suggested_rule_id},
         clocks_at=event.received_at,
     )
+    if row.line_unit is not None:
+        # Art 7: a sub-centre or dual-number unit receives and handles its own line's calls;
+        # the ticket goes to it at once, with its handling periods from receipt.
+        await record(
+            session,
+            outbox,
+            row,
+            rules.dispatch(state_of(row), unit=row.line_unit),
+            principal=SYSTEM["intake"],
+            action=StepAction.DISPATCHED,
+            now=now,
+            reason=f"received on its own line {row.line} (Art 7)",
+            details={"unit_id": row.line_unit, "line": row.line},
+            clocks_at=event.received_at,
+        )
 
 
 def unit_scope(principal: Principal, unit_id: str) -> Any:

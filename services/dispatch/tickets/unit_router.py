@@ -178,6 +178,7 @@ async def extend(
             principal,
             reason=body.reason,
             caller_notified=body.caller_notified,
+            told_caller=body.told_caller,
         )
     )
 
@@ -202,9 +203,12 @@ async def judge_new_situation(
             principal,
             action=StepAction.NEW_SITUATION_JUDGED,
             reason=body.reason,
-            details={"affects_handling": body.affects_handling},
+            details={"affects_handling": body.affects_handling, "told_caller": body.told_caller},
             transition=lambda t: rules.new_situation(
-                t, unit=unit, affects_handling=body.affects_handling
+                t,
+                unit=unit,
+                affects_handling=body.affects_handling,
+                caller_told=body.told_caller is not None,
             ),
             before=cleared,
         )

@@ -460,12 +460,19 @@ def check_extension_allowed(ticket: Ticket, *, unit: str, caller_notified: bool)
         )
 
 
-def new_situation(ticket: Ticket, *, unit: str, affects_handling: bool) -> Transition:
-    """Art 17: the unit judges a caller's new situation; if it affects handling, restart."""
+def new_situation(
+    ticket: Ticket, *, unit: str, affects_handling: bool, caller_told: bool
+) -> Transition:
+    """Art 17: the unit judges a caller's new situation; if it directly affects handling,
+    it tells the caller and the period restarts."""
     _require(ticket, *HANDLING_STATES, action="judge a new situation on")
     _require_lead(ticket, unit, "judge a new situation")
     if not affects_handling:
         return Transition(ticket)
+    if not caller_told:
+        raise RuleViolation(
+            "caller_not_notified", "tell the caller how the new situation affects handling (Art 17)"
+        )
     return Transition(
         ticket,
         (ClockChange(ClockAction.RESTART, _handling_clock(ticket), "new situation (Art 17)"),),

@@ -15,6 +15,8 @@ class Ticket(SQLModel, table=True):
     number: str = Field(unique=True)
     idempotency_key: str | None = Field(default=None, unique=True)
     channel: str
+    line: str = "12345"  # the number that received it (Art 7)
+    transferred_from: str | None = None  # the line that transferred the call here (Art 7)
     ticket_type: str
     category: str | None = None
     district: str | None = None

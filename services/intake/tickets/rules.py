@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -32,6 +33,55 @@ EMERGENCY_LINES: Mapping[str, str] = {
     line["number"]: line["name"]
     for line in json.loads((Path(__file__).parent / "emergency_lines.json").read_text())["lines"]
 }
+
+
+@dataclass(frozen=True)
+class Line:
+    """A number that receives calls (Art 7): the agency's 12345, or a sub-centre's or
+    dual-number unit's own, answered and handled by that unit."""
+
+    number: str
+    name: str
+    unit_id: str | None
+
+
+AGENCY_LINE = "12345"
+LINES: Mapping[str, Line] = {
+    line["number"]: Line(line["number"], line["name"], line["unit_id"])
+    for line in json.loads((Path(__file__).parent / "lines.json").read_text())["lines"]
+}
+
+
+def line_of(agent_unit: str | None) -> Line:
+    """The line an agent answers: its sub-centre's or dual-number unit's, else 12345."""
+    for line in LINES.values():
+        if line.unit_id is not None and line.unit_id == agent_unit:
+            return line
+    if agent_unit is not None:
+        raise BadInput(f"unit {agent_unit!r} answers no line (Art 7)")
+    return LINES[AGENCY_LINE]
+
+
+def receiving_line(
+    *, agent_unit: str | None, transfer_to: str | None, outcome: Outcome
+) -> tuple[Line, Line | None]:
+    """Art 7: the line that receives the call, and the line it was transferred from. An agent
+    answers its own line; a call for another line is transferred to it (电话转接) and
+    submitted there, to be handled by that line's unit (or 12345's agency)."""
+    own = line_of(agent_unit)
+    if transfer_to is None:
+        return own, None
+    target = LINES.get(transfer_to)
+    if target is None:
+        known = "、".join(f"{n} {line.name}" for n, line in LINES.items())
+        raise BadInput(f"no line {transfer_to!r} to transfer to: {known}")
+    if target.number == own.number:
+        raise BadInput("a call is transferred to another line than the one it came in on")
+    if outcome is not Outcome.SUBMITTED:
+        raise BadInput("a transferred call is submitted to the line that takes it over (Art 7)")
+    return target, own
+
+
 CLOSED_DISPOSITIONS = frozenset(
     {
         Disposition.EMERGENCY,

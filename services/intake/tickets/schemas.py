@@ -47,6 +47,11 @@ class TicketCreate(BaseModel):
     related_ticket_id: str | None = None
     kb_entry_id: str | None = None
     flags: list[Flag] = Field(default_factory=list)
+    transfer_to: str | None = Field(
+        default=None,
+        max_length=20,
+        description="the line the call is transferred to (Art 7: 12345 ↔ a sub-centre)",
+    )
 
 
 class CallerRead(BaseModel):
@@ -60,6 +65,8 @@ class TicketRead(BaseModel):
     id: str
     number: str
     channel: str
+    line: str
+    transferred_from: str | None
     ticket_type: str
     category: str | None
     district: str | None

@@ -19,6 +19,7 @@ from intake.tickets.rules import (
     check_note_allowed,
     check_outcome,
     check_related,
+    receiving_line,
 )
 from intake.tickets.schemas import CallerRead, TicketCreate, TicketRead
 from shared.auth import Principal, Role
@@ -73,6 +74,9 @@ async def create(
         related_ticket_id=body.related_ticket_id,
         kb_entry_id=body.kb_entry_id,
     )
+    line, transferred_from = receiving_line(
+        agent_unit=agent.unit_id, transfer_to=body.transfer_to, outcome=body.outcome
+    )
     if body.category is not None:
         catalogue().check(body.category)
     if body.kb_entry_id and not await kb.answer_exists(session, body.kb_entry_id):
@@ -93,6 +97,8 @@ async def create(
         "number": await _number(session, now),
         "idempotency_key": idempotency_key,
         "channel": body.channel.value,
+        "line": line.number,
+        "transferred_from": transferred_from and transferred_from.number,
         "ticket_type": body.ticket_type.value,
         "category": body.category,
         "district": body.district,
@@ -147,6 +153,8 @@ async def create(
                 if body.disposition is Disposition.REPEAT
                 else None,
                 received_at=now,
+                line=line.number,
+                line_unit=line.unit_id,
             ),
             to="dispatch",
             now=now,

@@ -86,6 +86,7 @@ async def adjust(
         kind=body.clock,
         due_date=body.due_date,
         reason=body.reason,
+        told_caller=body.told_caller,
         actor=principal.subject,
         now=clock.now(),
     )

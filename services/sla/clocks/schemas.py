@@ -54,6 +54,9 @@ class AdjustmentCreate(BaseModel):
     clock: ClockKind = ClockKind.HANDLING
     due_date: date
     reason: Words = Field(max_length=2000)
+    told_caller: Words = Field(
+        max_length=2000, description="what the caller was told of the change (Art 17 ¶2)"
+    )
 
 
 class ScanRead(BaseModel):

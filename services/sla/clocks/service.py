@@ -13,7 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shared.errors import BadInput, NotFound
-from shared.events import ClockBreached, ClockBreachWithdrawn, DeadlineChanged, TicketStepped
+from shared.events import (
+    ClockBreached,
+    ClockBreachWithdrawn,
+    DeadlineAdjustment,
+    DeadlineChanged,
+    TicketStepped,
+)
 from shared.outbox import Outbox
 from shared.vocabulary import ClockAction, ClockKind, ClockState, StopKind
 from shared.workdays import Deadline, WorkingCalendar, end_of_day
@@ -45,7 +51,13 @@ async def ticket_clocks(session: AsyncSession, ticket_id: str) -> list[Clock]:
     return list((await session.scalars(query)).all())
 
 
-async def _announce(session: AsyncSession, outbox: Outbox, clock: Clock, now: datetime) -> None:
+async def _announce(
+    session: AsyncSession,
+    outbox: Outbox,
+    clock: Clock,
+    now: datetime,
+    adjustment: DeadlineAdjustment | None = None,
+) -> None:
     await outbox.add(
         session,
         DeadlineChanged(
@@ -53,6 +65,7 @@ async def _announce(session: AsyncSession, outbox: Outbox, clock: Clock, now: da
             clock=ClockKind(clock.kind),
             due_at=clock.due_at,
             provisional=clock.provisional,
+            adjustment=adjustment,
         ),
         to="dispatch",
         now=now,
@@ -330,10 +343,12 @@ async def adjust(
     kind: ClockKind,
     due_date: date,
     reason: str,
+    told_caller: str,
     actor: str,
     now: datetime,
 ) -> Clock:
-    """Art 17: force majeure — the agency moves a running clock's due day, with its reason."""
+    """Art 17: force majeure — the agency moves a running clock's due day, with its reason,
+    and what the caller was told goes to the ticket's record."""
     clock = await running_clock(session, ticket_id, kind, lock=True)
     if clock is None:
         raise NotFound(f"no running {kind.value} clock for ticket {ticket_id}")
@@ -356,7 +371,9 @@ async def adjust(
             old_due_at=old_due_at,
         )
     )
-    await _announce(session, outbox, clock, now)
+    await _announce(
+        session, outbox, clock, now, DeadlineAdjustment(reason=reason, told_caller=told_caller)
+    )
     await session.flush()
     return clock
 

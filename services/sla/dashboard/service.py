@@ -130,6 +130,7 @@ UNCOUNTED_STEPS = frozenset(
         StepAction.FINAL_FEEDBACK_DUE_PASSED,
         StepAction.PROGRESS_REPORT_DUE_PASSED,  # counted as a supervision
         StepAction.BREACH_WITHDRAWN,
+        StepAction.DEADLINE_ADJUSTED,  # the clock run carries the adjusted due time
     }
 )
 
