@@ -262,8 +262,8 @@ def _print_welcome(host: str, ports: dict[str, int]) -> None:
         typer.echo(f"  {service:<9} http://{host}:{port}   docs: http://{host}:{port}/docs")
     typer.echo("\nDevelopment tokens (Authorization: Bearer …):")
     for role in Role:
-        if role is Role.SERVICE:
-            continue  # services mint their own, each under its name; nobody acts as one
+        if role in (Role.SERVICE, Role.CALLER):
+            continue  # services mint their own; a caller's token is one ticket's rating link
         token = mint_token(
             settings, role=role, subject=f"dev-{role.value}", unit_id=DEMO_UNITS.get(role)
         )

@@ -36,6 +36,9 @@ class Role(StrEnum):
     # 业务指导部门: a city department that sees and supervises the Art 21 matters it was
     # named for; its token carries its unit id.
     GUIDANCE = "guidance"
+    # 诉求人: a token the agency sends the caller (SMS, WeChat) to rate one ticket (Art 20 ¶2);
+    # its subject is the ticket's id.
+    CALLER = "caller"
     SERVICE = "service"
 
 

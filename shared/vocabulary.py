@@ -74,6 +74,7 @@ class StepAction(StrEnum):
     FEEDBACK_APPROVED = "feedback_approved"  # Art 19
     FEEDBACK_SENT_BACK = "feedback_sent_back"  # Art 19
     REVISITED = "revisited"  # Art 20: an attempt to reach the caller for their rating
+    EVALUATION_INVITED = "evaluation_invited"  # Art 20 ¶2: a rating link sent to the caller
     EVALUATED = "evaluated"  # Art 20
     SENT_BACK_FOR_REHANDLING = "sent_back_for_rehandling"  # Art 20
     CLOSED = "closed"  # the agency closes an unsatisfied ticket it does not send back

@@ -243,6 +243,16 @@ class Calls:
         )
 
     @staticmethod
+    def invite_evaluation(ticket_id: str, channel: str) -> Call[models.Invitation]:
+        """Art 20 ¶2: a link for the caller to rate the ticket themselves."""
+        return _created(
+            "dispatch",
+            f"/v1/tickets/{ticket_id}/evaluation-invitation",
+            models.Invitation,
+            {"channel": channel},
+        )
+
+    @staticmethod
     def await_legal_procedure(
         ticket_id: str, procedure: str, reference: str, guidance_department: str
     ) -> Call[models.Ticket]:

@@ -472,6 +472,17 @@ def revisit(
     _show(_run(Calls.revisit(ticket_id, channel, reached, note)).value, False, line=_ticket_line)
 
 
+@agency.command("invite")
+def invite(
+    ticket_id: str,
+    channel: Annotated[str, typer.Option(help="sms, wechat or web")] = "sms",
+) -> None:
+    """Send the caller a link to rate the handling themselves (Art 20 ¶2); prints its token."""
+    invitation = _run(Calls.invite_evaluation(ticket_id, channel)).value
+    typer.echo(f"rating link token (valid until {_shown(invitation.expires_at)}):")
+    typer.echo(invitation.token)
+
+
 @agency.command("evaluate")
 def evaluate(ticket_id: str, rating: str) -> None:
     """Record the caller's rating: satisfied, basically_satisfied, unsatisfied, none."""

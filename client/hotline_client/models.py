@@ -114,6 +114,14 @@ class Ticket(_Model):
     progress_due_at: datetime | None = None
 
 
+class Invitation(_Model):
+    """Art 20 ¶2: the caller's rating link (a bearer token for this ticket's rating only)."""
+
+    ticket_id: str
+    token: str
+    expires_at: datetime
+
+
 class CallerRecordEntry(_Model):
     at: datetime
     action: str

@@ -1,11 +1,12 @@
 """Dispatch over HTTP: queue, dispatch, returns, determination, feedback, evaluation, history."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select, text
 
-from shared.auth import Role
+from shared.auth import Role, mint_token
 from shared.events import ClockBreached, DeadlineChanged, EventEnvelope
 from shared.outbox import Outbox
 from tests.dispatch.conftest import submitted_envelope
@@ -642,3 +643,70 @@ async def test_art7_a_sub_centre_receives_handles_reviews_and_revisits_its_own_l
     assert [e["action"] for e in history][:2] == ["submitted", "dispatched"]
     assert not_its_line.status_code == 403
     assert own_review.status_code == 403
+
+
+async def _awaiting_evaluation(submit, agency, unit) -> str:
+    ticket_id = await submit()
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+    async with unit() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/accept")
+        await _post(client, f"/v1/tickets/{ticket_id}/feedback", FEEDBACK)
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/feedback/review", {"approved": True})
+    return ticket_id
+
+
+async def test_art20_the_caller_rates_through_the_link_the_agency_sent(
+    submit, agency, unit, dispatch_app, settings
+):
+    ticket_id = await _awaiting_evaluation(submit, agency, unit)
+    other_id = await submit()
+    async with agency() as client:
+        early = await client.post(
+            f"/v1/tickets/{other_id}/evaluation-invitation", json={"channel": "sms"}
+        )
+        invitation = await _post(
+            client, f"/v1/tickets/{ticket_id}/evaluation-invitation", {"channel": "sms"}, 201
+        )
+    link = {"Authorization": f"Bearer {invitation['token']}"}
+    stale = mint_token(
+        settings,
+        role=Role.CALLER,
+        subject=ticket_id,
+        ttl=timedelta(days=7),
+        now=datetime.now(UTC) - timedelta(days=8),
+    )
+    rating = {"rating": "basically_satisfied", "comment": "处理及时，但噪音偶尔仍有"}
+    transport = httpx.ASGITransport(app=dispatch_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as caller:
+        elsewhere = await caller.post(
+            f"/v1/tickets/{other_id}/caller-evaluation", json=rating, headers=link
+        )
+        expired = await caller.post(
+            f"/v1/tickets/{ticket_id}/caller-evaluation",
+            json=rating,
+            headers={"Authorization": f"Bearer {stale}"},
+        )
+        rated = await caller.post(
+            f"/v1/tickets/{ticket_id}/caller-evaluation", json=rating, headers=link
+        )
+        again = await caller.post(
+            f"/v1/tickets/{ticket_id}/caller-evaluation", json=rating, headers=link
+        )
+        peek = await caller.get(f"/v1/tickets/{ticket_id}/history", headers=link)
+    async with agency() as client:
+        history = (await client.get(f"/v1/tickets/{ticket_id}/history")).json()["items"]
+    assert early.json()["error"]["code"] == "invalid_state"
+    assert (elsewhere.status_code, expired.status_code) == (403, 401)
+    assert rated.json() == {
+        "number": rated.json()["number"],
+        "status": "closed",
+        "rating": "basically_satisfied",
+    }
+    assert again.json()["error"]["code"] == "invalid_state"  # rated once
+    assert peek.status_code == 403  # the link rates; it shows nothing of the handling
+    invited, evaluated = history[-2:]
+    assert (invited["action"], invited["details"]) == ("evaluation_invited", {"channel": "sms"})
+    assert (evaluated["role"], evaluated["details"]["channel"]) == ("caller", "caller")
+    assert evaluated["reason"] == "处理及时，但噪音偶尔仍有"

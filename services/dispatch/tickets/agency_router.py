@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -17,11 +18,15 @@ from dispatch.tickets.actions import (
     require_units,
 )
 from dispatch.tickets.schemas import (
+    CallerEvaluationCreate,
+    CallerEvaluationRead,
     DeterminationCreate,
     DeterminationRead,
     DeterminationsRead,
     DispatchRequest,
     EvaluationCreate,
+    InvitationCreate,
+    InvitationRead,
     PrincipleReview,
     ReasonRequest,
     ReturnDecisionCreate,
@@ -31,7 +36,8 @@ from dispatch.tickets.schemas import (
 )
 from dispatch.workflow import rules
 from dispatch.workflow.rules import PrincipleStatus
-from shared.auth import Principal, Role, require
+from shared.auth import Principal, Role, mint_token, require
+from shared.deps import SettingsDep
 from shared.errors import BadInput
 from shared.vocabulary import StepAction
 
@@ -122,6 +128,58 @@ async def evaluation(
             as_agency=True,
         )
     )
+
+
+# Art 20 does not say how long a caller may take to rate; a week, then revisits go on.
+INVITATION_TTL = timedelta(days=7)
+
+
+@router.post(
+    "/v1/tickets/{ticket_id}/evaluation-invitation",
+    response_model=InvitationRead,
+    status_code=201,
+)
+async def invite_evaluation(
+    ticket_id: str,
+    body: InvitationCreate,
+    ctx: Ctx,
+    settings: SettingsDep,
+    principal: LineAgency,
+) -> InvitationRead:
+    """Art 20 ¶2: a link for the caller to rate the ticket themselves (SMS, WeChat, web); it
+    opens this ticket's rating and nothing else, for a week."""
+    row = await apply_action(
+        ctx,
+        ticket_id,
+        principal,
+        action=StepAction.EVALUATION_INVITED,
+        transition=rules.invite_evaluation,
+        details={"channel": body.channel.value},
+        as_agency=True,
+    )
+    issued = datetime.now(UTC)  # the token's validity is real time, whatever the dev clock
+    token = mint_token(settings, role=Role.CALLER, subject=row.id, ttl=INVITATION_TTL, now=issued)
+    return InvitationRead(ticket_id=row.id, token=token, expires_at=issued + INVITATION_TTL)
+
+
+@router.post("/v1/tickets/{ticket_id}/caller-evaluation", response_model=CallerEvaluationRead)
+async def caller_evaluation(
+    ticket_id: str,
+    body: CallerEvaluationCreate,
+    ctx: Ctx,
+    principal: Annotated[Principal, Depends(require(Role.CALLER))],
+) -> CallerEvaluationRead:
+    """Art 20 ¶2: the caller rates the handling through the link the agency sent."""
+    row = await apply_action(
+        ctx,
+        ticket_id,
+        principal,
+        action=StepAction.EVALUATED,
+        reason=body.comment,
+        transition=lambda t: rules.evaluate(t, rating=body.rating),
+        details={"rating": body.rating, "channel": "caller"},
+    )
+    return CallerEvaluationRead(number=row.number, status=row.status, rating=body.rating)
 
 
 @router.post("/v1/tickets/{ticket_id}/revisits", response_model=TicketRead)

@@ -177,6 +177,34 @@ class EvaluationCreate(BaseModel):
     rating: Rating
 
 
+class CallerEvaluationCreate(BaseModel):
+    """Art 20 ¶2: the caller's own rating through the link the agency sent."""
+
+    rating: Rating
+    comment: Words | None = Field(default=None, max_length=2000)
+
+
+class CallerEvaluationRead(BaseModel):
+    """What the caller sees after rating: nothing of the handling units' internals."""
+
+    number: str
+    status: str
+    rating: Rating
+
+
+class InvitationCreate(BaseModel):
+    channel: RevisitChannel = Field(description="how the link goes to the caller")
+
+
+class InvitationRead(BaseModel):
+    """A link for the caller to rate the ticket: the token goes in ``Authorization: Bearer``
+    of ``POST /v1/tickets/{ticket_id}/caller-evaluation`` (or the citizens' page)."""
+
+    ticket_id: str
+    token: str
+    expires_at: datetime
+
+
 class ReasonRequest(BaseModel):
     reason: Words = Text
 

@@ -79,6 +79,10 @@ def check_access(row: Ticket, principal: Principal) -> None:
     district's (Art 5)."""
     if principal.role is Role.UNIT and principal.unit_id == row.line_unit:
         return  # Art 7: the sub-centre is the agency of its own line's tickets
+    if principal.role is Role.CALLER:
+        if principal.subject != row.id:
+            raise Forbidden("this link is for another ticket")
+        return
     if principal.role in AGENCY_ROLES:
         if not principal.sees_district(row.district):
             raise Forbidden("this ticket is another district's hotline agency's (Art 5)")
@@ -134,6 +138,7 @@ CALLER_FACING = frozenset(
         StepAction.FEEDBACK_APPROVED,
         StepAction.REPEAT_ANSWERED,
         StepAction.REVISITED,
+        StepAction.EVALUATION_INVITED,
         StepAction.EVALUATED,
         StepAction.SENT_BACK_FOR_REHANDLING,
         StepAction.CLOSED,

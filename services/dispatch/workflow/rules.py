@@ -410,6 +410,12 @@ def evaluate(ticket: Ticket, *, rating: Rating) -> Transition:
     return Transition(replace(ticket, status=Status.CLOSED))
 
 
+def invite_evaluation(ticket: Ticket) -> Transition:
+    """Art 20 ¶2: the agency offers the caller a channel to rate compliant feedback."""
+    _require(ticket, Status.AWAITING_EVALUATION, action="invite a rating of")
+    return Transition(ticket)
+
+
 REVISITS_BEFORE_NO_RATING = 3  # Art 20 "或者不评价": a caller not reached three times
 
 

@@ -115,6 +115,7 @@ UNCOUNTED_STEPS = frozenset(
         StepAction.FEEDBACK_SENT_BACK,
         StepAction.CLOSED,
         StepAction.REVISITED,  # the rating itself is the evaluated step
+        StepAction.EVALUATION_INVITED,
         StepAction.EXTENDED,  # counted from sla's own extension records
         StepAction.CALLER_NEW_SITUATION,
         StepAction.NEW_SITUATION_JUDGED,
