@@ -107,7 +107,7 @@ def decode_token(settings: Settings, token: str) -> Principal:
         )
         role = Role(claims["role"])
     except jwt.ExpiredSignatureError:
-        raise Unauthorized("token expired") from None
+        raise Unauthorized("token expired", zh="登录已过期，请重新登录") from None
     except (jwt.InvalidTokenError, ValueError):
         raise Unauthorized("invalid token") from None
     unit_id = claims.get("unit_id")
@@ -131,7 +131,7 @@ def principal_from_request(request: Request) -> Principal:
     """The caller of this request, from its ``Authorization: Bearer`` header."""
     token = bearer_token(request.headers.get("authorization", ""))
     if token is None:
-        raise Unauthorized("missing bearer token")
+        raise Unauthorized("missing bearer token", zh="请先登录（缺少令牌）")
     return decode_token(request.app.state.settings, token)
 
 
@@ -143,7 +143,10 @@ def require(*roles: Role) -> Callable[[Request], Coroutine[Any, Any, Principal]]
     async def dependency(request: Request) -> Principal:
         principal = principal_from_request(request)
         if principal.role not in admitted:
-            raise Forbidden(f"role {principal.role.value} may not do this (admitted: {names})")
+            raise Forbidden(
+                f"role {principal.role.value} may not do this (admitted: {names})",
+                zh="当前角色无权进行此操作",
+            )
         return principal
 
     dependency.admitted_roles = admitted  # type: ignore[attr-defined]

@@ -39,7 +39,10 @@ class Catalogue:
         by_label = [c.code for c in self.categories.values() if code and code in c.name]
         near = by_label or difflib.get_close_matches(code, list(self.categories), n=3)
         hint = "; ".join(f"{c} ({self.categories[c].name})" for c in near[:3])
-        raise BadInput(f"unknown category {code!r}" + (f"; did you mean: {hint}" if hint else ""))
+        raise BadInput(
+            f"unknown category {code!r}" + (f"; did you mean: {hint}" if hint else ""),
+            zh=f"没有事项分类 {code}" + (f"，是否指：{hint}" if hint else ""),
+        )
 
 
 @cache

@@ -49,17 +49,17 @@ class EdgeMiddleware:
         target = len(scope.get("raw_path") or scope["path"].encode()) + len(scope["query_string"])
         if target > MAX_TARGET_BYTES:
             await send_error(
-                send, 414, "uri_too_long", f"path and query over {MAX_TARGET_BYTES} bytes"
+                send, scope, 414, "uri_too_long", f"path and query over {MAX_TARGET_BYTES} bytes"
             )
             return
         if sum(len(k) + len(v) for k, v in scope["headers"]) > MAX_HEADER_BYTES:
             await send_error(
-                send, 431, "headers_too_large", f"headers over {MAX_HEADER_BYTES} bytes"
+                send, scope, 431, "headers_too_large", f"headers over {MAX_HEADER_BYTES} bytes"
             )
             return
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
-            await send_error(send, 413, "payload_too_large", self._too_large)
+            await send_error(send, scope, 413, "payload_too_large", self._too_large)
             return
         started = False
 
@@ -72,13 +72,13 @@ class EdgeMiddleware:
             await self.app(scope, self._bounded(receive), tracked)
         except BodyTooLarge:
             if not started:
-                await send_error(send, 413, "payload_too_large", self._too_large)
+                await send_error(send, scope, 413, "payload_too_large", self._too_large)
         except Exception as exc:
             if not started and refused_by_database(exc):
                 # A value PostgreSQL cannot take (a NUL character, a number or date out of
                 # range): the transaction rolled back, nothing changed; the input was bad.
                 message = "a value cannot be stored: out of range, or text with a NUL character"
-                await send_error(send, 422, "invalid_value", message)
+                await send_error(send, scope, 422, "invalid_value", message)
                 return
             unavailable = database_unavailable(exc)
             # Where it failed, never the message: a database error quotes the statement's
@@ -93,13 +93,14 @@ class EdgeMiddleware:
             if unavailable:
                 await send_error(
                     send,
+                    scope,
                     503,
                     "database_unavailable",
                     "the database cannot be reached; try again shortly",
                     headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
                 )
             else:
-                await send_error(send, 500, "internal", "internal error")
+                await send_error(send, scope, 500, "internal", "internal error")
 
     @property
     def _too_large(self) -> str:

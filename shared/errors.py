@@ -1,7 +1,8 @@
 """One error hierarchy for the suite, mapped to HTTP in one place.
 
 Every error answers ``{"error": {"code", "message"}}``. Workflow refusals are
-:class:`RuleViolation` (409) and carry the rule's name as their code.
+:class:`RuleViolation` (409) and carry the rule's name as their code. The message is in the
+language ``Accept-Language`` asks for, Chinese unless English is preferred (``shared.i18n``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import Send
+from starlette.types import Scope, Send
+
+from shared.i18n import Lang, message, negotiate, validation_problem
 
 log = structlog.get_logger(__name__)
 
@@ -27,9 +30,10 @@ class DomainError(Exception):
     code = "bad_request"
     headers: ClassVar[dict[str, str] | None] = None  # e.g. Retry-After on a 503
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, zh: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.zh = zh  # the Chinese message, when the catalogue's for the code is not enough
         if code is not None:
             self.code = code
 
@@ -61,8 +65,8 @@ class RuleViolation(DomainError):
 
     status_code = 409
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message, code=code)
+    def __init__(self, code: str, message: str, *, zh: str | None = None) -> None:
+        super().__init__(message, code=code, zh=zh)
 
 
 class PeerUnavailable(DomainError):
@@ -117,23 +121,50 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
 
 
+def request_lang(scope: Scope) -> Lang:
+    """The language a request asks for (``Accept-Language``; Chinese by default)."""
+    header = dict(scope.get("headers") or []).get(b"accept-language", b"")
+    return negotiate(header.decode("latin-1"))
+
+
 async def send_error(
-    send: Send, status: int, code: str, message: str, *, headers: dict[str, str] | None = None
+    send: Send,
+    scope: Scope,
+    status: int,
+    code: str,
+    english: str,
+    *,
+    headers: dict[str, str] | None = None,
 ) -> None:
     """Answer with the one error shape from ASGI middleware, where no response class runs."""
-    raw = [(b"content-type", b"application/json")]
+    lang = request_lang(scope)
+    raw = [(b"content-type", b"application/json"), (b"content-language", lang.value.encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
-    body = json.dumps(error_body(code, message), ensure_ascii=False).encode()
-    await send({"type": "http.response.body", "body": body})
+    body = json.dumps(error_body(code, message(code, english, lang)), ensure_ascii=False)
+    await send({"type": "http.response.body", "body": body.encode()})
 
 
-def _validation_message(exc: RequestValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {err.get('msg', 'invalid')}")
-    return "; ".join(parts) or "invalid request"
+def _validation_message(exc: RequestValidationError, lang: Lang) -> str:
+    parts = [validation_problem(err, lang) for err in exc.errors()]
+    return ("；" if lang is Lang.ZH else "; ").join(parts) or "invalid request"
+
+
+def _answer(
+    request: Request,
+    status: int,
+    code: str,
+    english: str,
+    *,
+    zh: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    lang = request_lang(request.scope)
+    return JSONResponse(
+        error_body(code, message(code, english, lang, zh=zh)),
+        status_code=status,
+        headers={**(headers or {}), "Content-Language": lang.value},
+    )
 
 
 _STATUS_CODES = {
@@ -156,21 +187,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(
-            error_body(exc.code, exc.message), status_code=exc.status_code, headers=exc.headers
+        return _answer(
+            request, exc.status_code, exc.code, exc.message, zh=exc.zh, headers=exc.headers
         )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        lang = request_lang(request.scope)
         return JSONResponse(
-            error_body("invalid_request", _validation_message(exc)), status_code=422
+            error_body("invalid_request", _validation_message(exc, lang)),
+            status_code=422,
+            headers={"Content-Language": lang.value},
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "http_error")
-        return JSONResponse(
-            error_body(code, str(exc.detail)),
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
-        )
+        headers = getattr(exc, "headers", None)
+        return _answer(request, exc.status_code, code, str(exc.detail), headers=headers)

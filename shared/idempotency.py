@@ -108,7 +108,11 @@ class IdempotencyMiddleware:
         key = raw_key.decode("latin-1")
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
             await send_error(
-                send, 422, "bad_idempotency_key", "Idempotency-Key: 1–200 printable characters"
+                send,
+                scope,
+                422,
+                "bad_idempotency_key",
+                "Idempotency-Key: 1–200 printable characters",
             )
             return
         body = await _read_body(receive)
@@ -116,7 +120,7 @@ class IdempotencyMiddleware:
         body_hash = hashlib.sha256(body).hexdigest()
         earlier = await self._claim(caller, route, key, body_hash)
         if earlier is not None:
-            await self._answer_earlier(send, earlier, body_hash)
+            await self._answer_earlier(scope, send, earlier, body_hash)
             return
         captured = _Captured(send)
         try:
@@ -163,10 +167,13 @@ class IdempotencyMiddleware:
                 return None
             return dict(row)
 
-    async def _answer_earlier(self, send: Send, row: dict[str, Any], body_hash: str) -> None:
+    async def _answer_earlier(
+        self, scope: Scope, send: Send, row: dict[str, Any], body_hash: str
+    ) -> None:
         if row["body_hash"] != body_hash:
             await send_error(
                 send,
+                scope,
                 422,
                 "idempotency_key_reused",
                 "this Idempotency-Key was used for another request: use a new key",
@@ -174,6 +181,7 @@ class IdempotencyMiddleware:
         elif row["status"] is None:
             await send_error(
                 send,
+                scope,
                 409,
                 "idempotency_request_in_progress",
                 "the first request with this Idempotency-Key is still running",

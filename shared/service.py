@@ -12,6 +12,8 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
+from importlib import import_module
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -29,7 +31,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.auth import Principal, Role, require
+from shared import i18n
+from shared.auth import Principal, Role, authenticated, require
 from shared.clients.base import ServiceClient, ServiceTokens
 from shared.clock import Clock
 from shared.db import SERVICES, asyncpg_dsn, make_engine, make_sessionmaker
@@ -41,8 +44,10 @@ from shared.errors import (
     Forbidden,
     error_body,
     install_error_handlers,
+    request_lang,
 )
 from shared.events import EventEnvelope, sender_of
+from shared.i18n import Lang
 from shared.idempotency import IdempotencyMiddleware, forget_older_than
 from shared.logging import configure_logging, redact_text
 from shared.migrations import head_revisions
@@ -171,12 +176,40 @@ def create_app(
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware, registry=state.registry)  # outermost: logs all
     app.include_router(_ops_router())
+    app.include_router(_labels_router(service), responses=ERROR_RESPONSES)
     app.include_router(_inbox_router(), responses=ERROR_RESPONSES)
     if not settings.is_production:
         app.include_router(_dev_router(), responses=ERROR_RESPONSES)
     for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES)
     return app
+
+
+def own_labels(service: str) -> Path:
+    """The labels file of what ``service`` owns (beside its package's app)."""
+    return Path(import_module(service).__file__ or "").parent / "labels.json"
+
+
+def _labels_router(service: str) -> APIRouter:
+    router = APIRouter(tags=["labels"])
+
+    @router.get("/v1/labels", response_model=LabelsRead)
+    async def labels(
+        request: Request,
+        _: Annotated[Principal, Depends(authenticated)],
+        lang: Lang | None = None,
+    ) -> LabelsRead:
+        """Chinese (default) or English labels of every code this service answers with:
+        the shared vocabularies and what it owns (``?lang=`` or ``Accept-Language``)."""
+        chosen = lang or request_lang(request.scope)
+        return LabelsRead(lang=chosen, labels=i18n.labels(chosen, own_labels(service)))
+
+    return router
+
+
+class LabelsRead(BaseModel):
+    lang: Lang
+    labels: dict[str, dict[str, str]] = Field(description="vocabulary → code → label")
 
 
 async def _forget_idempotency_keys(app: FastAPI) -> None:
@@ -357,7 +390,10 @@ def _dev_router() -> APIRouter:
         """Move this process's time forward, so a scenario can cross working days."""
         delta = timedelta(days=body.days, hours=body.hours, seconds=body.seconds)
         if (clock.now() + delta).year > LAST_YEAR:
-            raise BadInput(f"the working-day calendar ends with {LAST_YEAR}")
+            raise BadInput(
+                f"the working-day calendar ends with {LAST_YEAR}",
+                zh=f"工作日历只到 {LAST_YEAR} 年",
+            )
         clock.advance(delta)
         log.info("clock_advanced", offset_seconds=clock.offset.total_seconds())
         return ClockRead(now=clock.now().isoformat(), offset_seconds=clock.offset.total_seconds())

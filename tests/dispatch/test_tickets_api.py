@@ -248,7 +248,7 @@ async def test_walk_feedback_rejected_unsatisfied_rehandled_closed(submit, agenc
         )
         await _post(client, f"/v1/tickets/{ticket_id}/feedback", FEEDBACK)
     assert incomplete.status_code == 409
-    assert "caller_reply" in incomplete.json()["error"]["message"]
+    assert "回复诉求人情况" in incomplete.json()["error"]["message"]  # what is missing
     async with agency() as client:
         back = await _post(
             client,

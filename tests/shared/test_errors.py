@@ -75,4 +75,6 @@ async def test_unknown_path_and_method_use_the_shape(client):
 async def test_unexpected_error_is_500_without_internals(client):
     response = await client.post("/extend", json={"working_days": 5})
     assert response.status_code == 500
-    assert response.json() == {"error": {"code": "internal", "message": "internal error"}}
+    assert response.json() == {
+        "error": {"code": "internal", "message": "系统内部错误，已记录，请稍后重试"}
+    }

@@ -22,7 +22,7 @@ REFERENCE = Path(__file__).parent / "reference"
 async def get_unit(session: AsyncSession, unit_id: str) -> Unit:
     unit = await session.get(Unit, unit_id)
     if unit is None or not unit.active:
-        raise NotFound(f"no unit {unit_id!r}")
+        raise NotFound(f"no unit {unit_id!r}", zh=f"没有单位 {unit_id}")
     return unit
 
 
@@ -54,7 +54,7 @@ async def suggest(
 async def add_unit(session: AsyncSession, unit: Unit) -> Unit:
     """A new unit; its parent (for a sub-unit) must exist."""
     if await session.get(Unit, unit.id):
-        raise BadInput(f"unit {unit.id!r} exists")
+        raise BadInput(f"unit {unit.id!r} exists", zh=f"单位 {unit.id} 已存在")
     if unit.parent_id:
         await get_unit(session, unit.parent_id)
     session.add(unit)

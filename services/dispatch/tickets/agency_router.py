@@ -58,7 +58,9 @@ async def dispatch_ticket(
     rules.check_dispatchable(service.state_of(row))
     unit_id = body.unit_id or row.suggested_unit
     if unit_id is None:
-        raise BadInput("no routing rule suggests a unit: name one")
+        raise BadInput(
+            "no routing rule suggests a unit: name one", zh="没有派单规则推荐承办单位，请指定"
+        )
     await directory.get_unit(ctx.session, unit_id)
     co_handlers = await require_units(ctx.session, body.co_handlers)
     row = await apply_action(

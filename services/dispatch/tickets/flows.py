@@ -154,7 +154,9 @@ async def determine(
         },
     )
     if body.record_as_routing_rule and not body.principle:
-        raise BadInput("a routing rule needs the principle it records")
+        raise BadInput(
+            "a routing rule needs the principle it records", zh="记入派单规则须写明处理原则"
+        )
     ctx.session.add(
         Determination(
             ticket_id=ticket_id,
@@ -180,7 +182,7 @@ async def review_feedback(
 ) -> Ticket:
     """Art 19: compliant feedback goes to the caller; non-compliant goes back, no restart."""
     if not body.approved and not body.reason:
-        raise BadInput("say why the feedback does not comply")
+        raise BadInput("say why the feedback does not comply", zh="请说明反馈不符合要求的理由")
     latest = await repository.latest_feedback(ctx.session, ticket_id, "unit")
     row = await apply_action(
         ctx,

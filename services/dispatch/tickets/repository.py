@@ -55,7 +55,7 @@ async def return_request_locked(session: AsyncSession, return_id: int) -> Return
     query = select(ReturnRequest).where(col(ReturnRequest.id) == return_id).with_for_update()
     found = (await session.execute(query)).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"no return request {return_id}")
+        raise NotFound(f"no return request {return_id}", zh=f"没有退回申请 {return_id}")
     return found
 
 
@@ -63,7 +63,9 @@ async def determination_locked(session: AsyncSession, determination_id: int) -> 
     query = select(Determination).where(col(Determination.id) == determination_id)
     found = (await session.execute(query.with_for_update())).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"no determination {determination_id}")
+        raise NotFound(
+            f"no determination {determination_id}", zh=f"没有认定记录 {determination_id}"
+        )
     return found
 
 

@@ -30,6 +30,7 @@ from shared.schemas import Instant
 from shared.vocabulary import TicketStatus
 
 router = APIRouter(tags=["tickets"])
+BAD_CURSOR = "翻页游标无效，请从第一页重新查询"
 
 
 @router.get("/v1/queue", response_model=TicketPage)
@@ -63,7 +64,10 @@ async def legal_procedures(
     progress report due first; a guidance department sees those it oversees."""
     if principal.role is Role.GUIDANCE:
         if guidance_department not in (None, principal.unit_id):
-            raise Forbidden("a guidance department sees only the matters it oversees")
+            raise Forbidden(
+                "a guidance department sees only the matters it oversees",
+                zh="业务指导部门只能查看其指导监督的事项",
+            )
         guidance_department = principal.unit_id
     rows = await repository.legal_procedures(
         session,
@@ -164,9 +168,9 @@ async def unit_tickets(
     try:
         after = int(cursor) if cursor else 0
     except ValueError:
-        raise BadInput("cursor is not one this endpoint gave") from None
+        raise BadInput("cursor is not one this endpoint gave", zh=BAD_CURSOR) from None
     if not 0 <= after < 2**63:
-        raise BadInput("cursor is not one this endpoint gave")
+        raise BadInput("cursor is not one this endpoint gave", zh=BAD_CURSOR)
     rows, newest, count = await service.poll(
         session, scope=scope, filters=filters, after=after, limit=limit
     )

@@ -31,6 +31,8 @@ GENESIS = "0" * 64
 AGENCY_ROLES = frozenset(
     {Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR, Role.SERVICE, Role.AGENT}
 )
+OTHER_DISTRICT = "该热线事项属于其他区热线工作机构（《办法》第五条）"
+OWN_TICKETS = "只能查看本单位的热线事项"
 SYSTEM = {"intake": Principal("intake", Role.SERVICE), "sla": Principal("sla", Role.SERVICE)}
 
 
@@ -81,11 +83,13 @@ def check_access(row: Ticket, principal: Principal) -> None:
         return  # Art 7: the sub-centre is the agency of its own line's tickets
     if principal.role is Role.CALLER:
         if principal.subject != row.id:
-            raise Forbidden("this link is for another ticket")
+            raise Forbidden("this link is for another ticket", zh="该评价链接不属于此热线事项")
         return
     if principal.role in AGENCY_ROLES:
         if not principal.sees_district(row.district):
-            raise Forbidden("this ticket is another district's hotline agency's (Art 5)")
+            raise Forbidden(
+                "this ticket is another district's hotline agency's (Art 5)", zh=OTHER_DISTRICT
+            )
         return
     unit = principal.unit_id
     if principal.role is Role.SUB_UNIT:
@@ -95,14 +99,17 @@ def check_access(row: Ticket, principal: Principal) -> None:
     else:
         allowed = unit is not None and (unit == row.lead_unit or unit in row.co_handlers)
     if not allowed:
-        raise Forbidden("this ticket is not assigned to your unit")
+        raise Forbidden("this ticket is not assigned to your unit", zh="该热线事项未交本单位办理")
 
 
 def check_agency_action(row: Ticket, principal: Principal) -> None:
     """The agency's actions (review, revisits, evaluation, re-handling, closing): the agency's
     staff, or on its own line's tickets a sub-centre or dual-number unit (Art 7)."""
     if principal.role is Role.UNIT and principal.unit_id != row.line_unit:
-        raise Forbidden("only the agency, or the unit whose line received it, may do this")
+        raise Forbidden(
+            "only the agency, or the unit whose line received it, may do this",
+            zh="只有热线工作机构或受理该事项的分中心可以进行此操作",
+        )
 
 
 async def get_ticket(
@@ -116,7 +123,7 @@ async def get_ticket(
         query = query.with_for_update().execution_options(populate_existing=True)
     row = (await session.execute(query)).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"no ticket {ticket_id!r}")
+        raise NotFound(f"no ticket {ticket_id!r}", zh=f"没有热线事项 {ticket_id}")
     check_access(row, principal)
     return row
 
@@ -378,12 +385,15 @@ def unit_scope(principal: Principal, unit_id: str) -> Any:
     """The condition selecting a unit's tickets as this principal may see them."""
     if principal.role is Role.SUB_UNIT:
         if principal.unit_id != unit_id:
-            raise Forbidden("a sub-unit sees only its own tickets")
+            raise Forbidden("a sub-unit sees only its own tickets", zh=OWN_TICKETS)
         return col(Ticket.sub_unit) == unit_id
     if principal.role is Role.UNIT and principal.unit_id != unit_id:
-        raise Forbidden("a unit sees only its own tickets")
+        raise Forbidden("a unit sees only its own tickets", zh=OWN_TICKETS)
     if principal.role is Role.GUIDANCE:
-        raise Forbidden("a guidance department sees the matters it oversees, not units' polls")
+        raise Forbidden(
+            "a guidance department sees the matters it oversees, not units' polls",
+            zh="业务指导部门查看其指导监督的事项，不能查看承办单位的工单列表",
+        )
     own = or_(col(Ticket.lead_unit) == unit_id, literal(unit_id) == any_(col(Ticket.co_handlers)))
     return and_(own, *district_scope(principal))
 

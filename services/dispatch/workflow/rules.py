@@ -347,6 +347,14 @@ def review_sub_unit_result(ticket: Ticket, *, unit: str, approved: bool) -> Tran
     )
 
 
+FEEDBACK_ITEMS = {
+    "handling_time": "办理时间",
+    "process": "办理经过",
+    "result": "办理结果",
+    "caller_reply": "回复诉求人情况",
+}
+
+
 def missing_feedback_items(feedback: Feedback) -> list[str]:
     """Art 19(2): what a feedback leaves out (handling time, process, result, reply)."""
     return [name for name, value in vars(feedback).items() if not value.strip()]
@@ -363,7 +371,9 @@ def submit_feedback(ticket: Ticket, *, unit: str, feedback: Feedback) -> Transit
     missing = missing_feedback_items(feedback)
     if missing:
         raise RuleViolation(
-            "feedback_incomplete", f"feedback must state {', '.join(missing)} (Art 19)"
+            "feedback_incomplete",
+            f"feedback must state {', '.join(missing)} (Art 19)",
+            zh="办理情况反馈应当列明" + "、".join(FEEDBACK_ITEMS[m] for m in missing),
         )
     # The unit is judged by when it fed back, not by when the agency got to review it.
     return Transition(
@@ -550,7 +560,10 @@ GUIDANCE_DEPARTMENT_KIND = "city_department"  # Art 16(1), 21: 市业务指导�
 def check_guidance_department(unit_kind: str) -> None:
     """Art 21: the business guidance department is a city department."""
     if unit_kind != GUIDANCE_DEPARTMENT_KIND:
-        raise BadInput("the guidance department (业务指导部门) is a city department (Art 21)")
+        raise BadInput(
+            "the guidance department (业务指导部门) is a city department (Art 21)",
+            zh="业务指导部门应为市级部门（《办法》第二十一条）",
+        )
 
 
 def legal_procedure_ended(ticket: Ticket, *, unit: str | None) -> Transition:

@@ -148,7 +148,7 @@ async def list_documents(session: SessionDep, _: Reader) -> list[DocumentRead]:
 
 def _check_dates(body: EntryWrite) -> None:
     if body.valid_from and body.valid_to and body.valid_to < body.valid_from:
-        raise BadInput("valid_to is before valid_from")
+        raise BadInput("valid_to is before valid_from", zh="失效日期早于生效日期")
 
 
 @router.post("/entries", response_model=EntryRead, status_code=201)
@@ -159,7 +159,7 @@ async def add_entry(
     _check_dates(body)
     owner = principal.unit_id if principal.role is Role.UNIT else body.owning_unit
     if not owner:
-        raise BadInput("name the owning unit")
+        raise BadInput("name the owning unit", zh="请指定负责维护的单位")
     entry = KbEntry(
         id=str(uuid.uuid4()),
         owning_unit=owner,
@@ -180,7 +180,9 @@ async def update_entry(
     _check_dates(body)
     entry = await service.get_entry(session, entry_id, lock=True)
     if principal.role is Role.UNIT and entry.owning_unit != principal.unit_id:
-        raise Forbidden("only the owning unit maintains this entry")
+        raise Forbidden(
+            "only the owning unit maintains this entry", zh="只有负责维护的单位可以修改该条目"
+        )
     for field, value in body.model_dump(exclude={"owning_unit"}).items():
         setattr(entry, field, value)
     entry.version += 1

@@ -170,7 +170,7 @@ async def get_entry(session: AsyncSession, entry_id: str, *, lock: bool = False)
     query = select(KbEntry).where(col(KbEntry.id) == entry_id)
     entry = (await session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
     if entry is None:
-        raise NotFound(f"no knowledge-base entry {entry_id!r}")
+        raise NotFound(f"no knowledge-base entry {entry_id!r}", zh=f"知识库中没有条目 {entry_id}")
     return entry
 
 

@@ -61,7 +61,10 @@ async def get_ticket(
 ) -> TicketRead:
     ticket = await service.get(session, ticket_id)
     if not principal.sees_district(ticket.district):
-        raise Forbidden("this ticket is another district's hotline agency's (Art 5)")
+        raise Forbidden(
+            "this ticket is another district's hotline agency's (Art 5)",
+            zh="该热线事项属于其他区热线工作机构（《办法》第五条）",
+        )
     return service.read(ticket, vault)
 
 

@@ -58,7 +58,10 @@ def line_of(agent_unit: str | None) -> Line:
         if line.unit_id is not None and line.unit_id == agent_unit:
             return line
     if agent_unit is not None:
-        raise BadInput(f"unit {agent_unit!r} answers no line (Art 7)")
+        raise BadInput(
+            f"unit {agent_unit!r} answers no line (Art 7)",
+            zh=f"单位 {agent_unit} 没有受理热线（《办法》第七条）",
+        )
     return LINES[AGENCY_LINE]
 
 
@@ -74,11 +77,20 @@ def receiving_line(
     target = LINES.get(transfer_to)
     if target is None:
         known = "、".join(f"{n} {line.name}" for n, line in LINES.items())
-        raise BadInput(f"no line {transfer_to!r} to transfer to: {known}")
+        raise BadInput(
+            f"no line {transfer_to!r} to transfer to: {known}",
+            zh=f"没有可转接的热线 {transfer_to}，可选：{known}",
+        )
     if target.number == own.number:
-        raise BadInput("a call is transferred to another line than the one it came in on")
+        raise BadInput(
+            "a call is transferred to another line than the one it came in on",
+            zh="只能转接到其他热线",
+        )
     if outcome is not Outcome.SUBMITTED:
-        raise BadInput("a transferred call is submitted to the line that takes it over (Art 7)")
+        raise BadInput(
+            "a transferred call is submitted to the line that takes it over (Art 7)",
+            zh="转接的来电应当转交接收热线办理（《办法》第七条）",
+        )
     return target, own
 
 
@@ -106,23 +118,47 @@ def check_outcome(
     """Refuse an ending the Measures do not allow, naming what is missing."""
     if outcome is Outcome.CLOSED_AT_INTAKE:
         if disposition not in CLOSED_DISPOSITIONS:
-            raise BadInput("closing at intake needs an Art 11 disposition")
+            raise BadInput(
+                "closing at intake needs an Art 11 disposition",
+                zh="当场办结须选择第十一条规定的分类处理情形",
+            )
         if not (told_caller or "").strip():
-            raise BadInput("record what the caller was told (Art 11)")
+            raise BadInput(
+                "record what the caller was told (Art 11)",
+                zh="请记录告知诉求人的内容（《办法》第十一条）",
+            )
         if disposition is Disposition.EMERGENCY and emergency_number not in EMERGENCY_LINES:
             lines = "、".join(f"{n} {name}" for n, name in EMERGENCY_LINES.items())
-            raise BadInput(f"an emergency is transferred to an emergency line: {lines} (Art 11(1))")
+            raise BadInput(
+                f"an emergency is transferred to an emergency line: {lines} (Art 11(1))",
+                zh=f"紧急事项应当转接紧急服务专线：{lines}（《办法》第十一条）",
+            )
         if disposition is Disposition.IN_PROGRESS and not related_ticket_id:
-            raise BadInput("link the open ticket whose progress the caller was told (Art 11(4))")
+            raise BadInput(
+                "link the open ticket whose progress the caller was told (Art 11(4))",
+                zh="请关联告知进度的在办事项（《办法》第十一条）",
+            )
     elif outcome is Outcome.ANSWERED:
         if ticket_type is not TicketType.CONSULTATION:
-            raise BadInput("only a consultation is answered directly (Art 13)")
+            raise BadInput(
+                "only a consultation is answered directly (Art 13)",
+                zh="只有咨询类事项可以直接答复（《办法》第十三条）",
+            )
         if not kb_entry_id or not (told_caller or "").strip():
-            raise BadInput("name the knowledge-base answer and what the caller was told")
+            raise BadInput(
+                "name the knowledge-base answer and what the caller was told",
+                zh="请注明引用的知识库答复和告知诉求人的内容",
+            )
     elif disposition in CLOSED_DISPOSITIONS:
-        raise BadInput(f"a {disposition.value} matter is not dispatched (Art 11)")
+        raise BadInput(
+            f"a {disposition.value} matter is not dispatched (Art 11)",
+            zh="此类事项按第十一条分类处理，不予转派",
+        )
     elif disposition is Disposition.REPEAT and not related_ticket_id:
-        raise BadInput("link the earlier ticket this repeats (Art 22)")
+        raise BadInput(
+            "link the earlier ticket this repeats (Art 22)",
+            zh="请关联被重复反映的已办结事项（《办法》第二十二条）",
+        )
 
 
 CLOSED_STATUSES = frozenset({"closed", "closed_at_intake", "answered"})

@@ -80,11 +80,17 @@ async def create(
     if body.category is not None:
         catalogue().check(body.category)
     if body.kb_entry_id and not await kb.answer_exists(session, body.kb_entry_id):
-        raise BadInput(f"no knowledge-base answer {body.kb_entry_id!r} to cite (Art 13(1))")
+        raise BadInput(
+            f"no knowledge-base answer {body.kb_entry_id!r} to cite (Art 13(1))",
+            zh=f"知识库中没有可引用的答复 {body.kb_entry_id}（《办法》第十三条）",
+        )
     if body.related_ticket_id:
         related = await session.get(Ticket, body.related_ticket_id)
         if related is None:
-            raise NotFound(f"no ticket {body.related_ticket_id!r} to link")
+            raise NotFound(
+                f"no ticket {body.related_ticket_id!r} to link",
+                zh=f"没有可关联的热线事项 {body.related_ticket_id}",
+            )
         check_related(
             disposition=body.disposition,
             related_status=related.status,
@@ -170,7 +176,7 @@ async def _by_key(session: AsyncSession, key: str) -> Ticket | None:
 async def get(session: AsyncSession, ticket_id: str) -> Ticket:
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None:
-        raise NotFound(f"no ticket {ticket_id!r}")
+        raise NotFound(f"no ticket {ticket_id!r}", zh=f"没有热线事项 {ticket_id}")
     return ticket
 
 
@@ -213,7 +219,10 @@ async def contact(
         and principal.unit_id == ticket.assigned_unit
     )
     if not allowed:
-        raise Forbidden("only the agent who took the call or the assigned unit sees the contact")
+        raise Forbidden(
+            "only the agent who took the call or the assigned unit sees the contact",
+            zh="只有受理该来电的话务员或承办单位可以查看诉求人联系方式",
+        )
     session.add(
         ContactAccess(
             ticket_id=ticket.id,

@@ -83,9 +83,12 @@ async def list_days(
 ) -> DaysRead:
     """Each day from ``from`` to ``to`` with its kind and where that comes from."""
     if to < from_:
-        raise BadInput("'to' is before 'from'")
+        raise BadInput("'to' is before 'from'", zh="结束日期早于开始日期")
     if (to - from_).days >= MAX_DAYS_LISTED:
-        raise BadInput(f"list at most {MAX_DAYS_LISTED} days at a time")
+        raise BadInput(
+            f"list at most {MAX_DAYS_LISTED} days at a time",
+            zh=f"每次最多列出{MAX_DAYS_LISTED}天",
+        )
     try:
         days = [calendar.day(from_ + timedelta(days=i)) for i in range((to - from_).days + 1)]
     except ValueError as exc:

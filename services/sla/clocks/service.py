@@ -285,6 +285,7 @@ async def extend(
             raise BadInput(
                 "this Idempotency-Key was used for another ticket's extension",
                 code="idempotency_key_reused",
+                zh="该 Idempotency-Key 已用于另一热线事项的延期",
             )
         return earlier
     handling = await running_clock(session, ticket_id, ClockKind.HANDLING, lock=True)
@@ -351,9 +352,12 @@ async def adjust(
     and what the caller was told goes to the ticket's record."""
     clock = await running_clock(session, ticket_id, kind, lock=True)
     if clock is None:
-        raise NotFound(f"no running {kind.value} clock for ticket {ticket_id}")
+        raise NotFound(
+            f"no running {kind.value} clock for ticket {ticket_id}",
+            zh=f"热线事项 {ticket_id} 没有计时中的该类时限",
+        )
     if not calendar.is_working_day(due_date):
-        raise BadInput(f"{due_date} is not a working day")
+        raise BadInput(f"{due_date} is not a working day", zh=f"{due_date} 不是工作日")
     old_due_at = clock.due_at
     _set_due(
         clock, Deadline(due_date, end_of_day(due_date), not calendar.is_scheduled(due_date.year))

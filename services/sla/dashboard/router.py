@@ -35,14 +35,17 @@ def _filters(
 ) -> Filters:
     if principal.role is Role.UNIT:
         if unit not in (None, principal.unit_id):
-            raise Forbidden("a unit sees only its own clocks")
+            raise Forbidden("a unit sees only its own clocks", zh="承办单位只能查看本单位的时限")
         unit = principal.unit_id
     if principal.district is not None:  # Art 5: a district hotline agency
         if district not in (None, principal.district):
-            raise Forbidden("a district hotline agency sees its own district (Art 5)")
+            raise Forbidden(
+                "a district hotline agency sees its own district (Art 5)",
+                zh="区热线工作机构只能查看本区的事项（《办法》第五条）",
+            )
         district = principal.district
     if due_from and due_to and due_to < due_from:
-        raise BadInput("due_to is before due_from")
+        raise BadInput("due_to is before due_from", zh="截止日期早于起始日期")
     return Filters(unit, district, ticket_type, category, due_from, due_to)
 
 
@@ -148,5 +151,5 @@ async def kpis(
     """A unit's measures for a period (Art 24); definitions in docs/kpis.md."""
     _filters(principal, unit, None, None, None, None, None)
     if to < from_:
-        raise BadInput("'to' is before 'from'")
+        raise BadInput("'to' is before 'from'", zh="结束日期早于开始日期")
     return await service.kpis(session, unit=unit, from_date=from_, to_date=to)

@@ -18,6 +18,7 @@ from sla.supervision.schemas import (
 )
 
 router = APIRouter(prefix="/v1/supervisions", tags=["supervision"])
+OWN_DISTRICT = "区热线工作机构只能查看本区的事项（《办法》第五条）"
 Agency = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN))]
 # Art 21: the business guidance department supervises the matters it oversees.
 Supervisor = Annotated[
@@ -57,10 +58,13 @@ async def list_supervisions(
     the matters it oversees."""
     if principal.role is Role.UNIT:
         if unit not in (None, principal.unit_id):
-            raise Forbidden("a unit sees only its own supervision records")
+            raise Forbidden(
+                "a unit sees only its own supervision records",
+                zh="承办单位只能查看本单位的督办记录",
+            )
         unit = principal.unit_id
     if principal.district is not None and district not in (None, principal.district):
-        raise Forbidden("a district hotline agency sees its own district (Art 5)")
+        raise Forbidden("a district hotline agency sees its own district (Art 5)", zh=OWN_DISTRICT)
     rows = await service.search(
         session,
         unit=unit,

@@ -26,7 +26,9 @@ class Method(StrEnum):
 def check_answerable(*, addressed_to: str | None, unit: str | None, closed: bool) -> None:
     """Art 23: the unit a supervision is addressed to answers it, while it is open."""
     if addressed_to != unit:
-        raise Forbidden("this supervision is addressed to another unit")
+        raise Forbidden(
+            "this supervision is addressed to another unit", zh="该督办不是发给本单位的"
+        )
     check_open(closed=closed)
 
 
@@ -40,7 +42,10 @@ def check_guidance_may_open(*, reason: Reason, oversees: bool) -> None:
     """Art 21 ¶1, 23(3): a guidance department supervises the Art 21 matters it oversees,
     and only as such (lateness and feedback are the agency's to supervise)."""
     if not oversees:
-        raise Forbidden("this department does not oversee this ticket (Art 21)")
+        raise Forbidden(
+            "this department does not oversee this ticket (Art 21)",
+            zh="本部门不是该事项的业务指导部门（《办法》第二十一条）",
+        )
     if reason is not Reason.LONG_RUNNING:
         raise RuleViolation(
             "guidance_supervises_long_running",
@@ -51,4 +56,7 @@ def check_guidance_may_open(*, reason: Reason, oversees: bool) -> None:
 def check_district(principal: Principal, district: str | None) -> None:
     """Art 5: a district hotline agency supervises its own district's tickets."""
     if not principal.sees_district(district):
-        raise Forbidden("this ticket is another district's hotline agency's (Art 5)")
+        raise Forbidden(
+            "this ticket is another district's hotline agency's (Art 5)",
+            zh="该热线事项属于其他区热线工作机构（《办法》第五条）",
+        )

@@ -92,7 +92,7 @@ async def _locked(session: AsyncSession, supervision_id: int) -> Supervision:
     query = select(Supervision).where(col(Supervision.id) == supervision_id).with_for_update()
     record = (await session.execute(query)).scalar_one_or_none()
     if record is None:
-        raise NotFound(f"no supervision {supervision_id}")
+        raise NotFound(f"no supervision {supervision_id}", zh=f"没有督办记录 {supervision_id}")
     return record
 
 

@@ -41,7 +41,7 @@ async def add_limit(
     now = clock.now()
     effective_from = body.effective_from or now
     if effective_from.tzinfo is None:
-        raise BadInput("effective_from needs a UTC offset")
+        raise BadInput("effective_from needs a UTC offset", zh="生效时间应带时区，如 +08:00")
     validate_new_rule(
         clock_kind=body.clock_kind,
         working_days=body.working_days,

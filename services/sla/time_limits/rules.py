@@ -70,7 +70,10 @@ def resolve_limit(
         and rule.category in (None, category)
     ]
     if not candidates:
-        raise NotFound(f"no {base} time limit for {ticket_type}/{category or '*'} at {at}")
+        raise NotFound(
+            f"no {base} time limit for {ticket_type}/{category or '*'} at {at}",
+            zh=f"没有适用的时限规则：{base} {ticket_type}/{category or '*'}",
+        )
     rule = max(
         candidates,
         key=lambda r: (r.category is not None, r.ticket_type is not None, r.effective_from, r.id),
@@ -96,13 +99,28 @@ def validate_new_rule(
 ) -> None:
     """Refuse a limit the Measures do not allow, or one that would rewrite the past."""
     if clock_kind not in STORED_KINDS:
-        raise BadInput("re-handling takes the handling limit (Art 20); set that one instead")
+        raise BadInput(
+            "re-handling takes the handling limit (Art 20); set that one instead",
+            zh="再次办理时限与办理时限相同（《办法》第二十条），请设置办理时限",
+        )
     if not 1 <= working_days <= MAX_WORKING_DAYS:
-        raise BadInput(f"working_days must be 1–{MAX_WORKING_DAYS}")
+        raise BadInput(
+            f"working_days must be 1–{MAX_WORKING_DAYS}",
+            zh=f"工作日数应为1至{MAX_WORKING_DAYS}",
+        )
     if clock_kind is ClockKind.HANDLING:
         if not 0 <= max_extensions <= MAX_EXTENSIONS:
-            raise BadInput(f"at most {MAX_EXTENSIONS} extensions per ticket (Art 18)")
+            raise BadInput(
+                f"at most {MAX_EXTENSIONS} extensions per ticket (Art 18)",
+                zh=f"延期以{MAX_EXTENSIONS}次为限（《办法》第十八条）",
+            )
     elif max_extensions:
-        raise BadInput("only the handling period can be extended (Art 18)")
+        raise BadInput(
+            "only the handling period can be extended (Art 18)",
+            zh="只有办理时限可以延期（《办法》第十八条）",
+        )
     if effective_from < now:
-        raise BadInput("a limit takes effect now or later; running clocks keep theirs")
+        raise BadInput(
+            "a limit takes effect now or later; running clocks keep theirs",
+            zh="时限规则只能从现在或以后生效，计时中的事项沿用原时限",
+        )
