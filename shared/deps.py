@@ -6,15 +6,17 @@ can hand an app other parts through ``app.dependency_overrides`` without patchin
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.clients.base import ServiceClient
 from shared.clock import Clock
 from shared.db import session_scope
+from shared.errors import NotFound
 from shared.outbox import Outbox
 from shared.settings import Settings
 
@@ -47,3 +49,30 @@ ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 OutboxDep = Annotated[Outbox, Depends(get_outbox)]
 PeersDep = Annotated[dict[str, ServiceClient], Depends(get_peers)]
+
+
+# GZ + the Guangzhou date (yymmdd) + a sequence: what a caller reads out (intake numbers them).
+TICKET_NUMBER = re.compile(r"GZ\d{12,}")
+
+
+def ticket_resolver(
+    id_of_number: Callable[[AsyncSession, str], Awaitable[str | None]],
+) -> Callable[..., Awaitable[str]]:
+    """The dependency behind a ``{ticket_id}`` path parameter that also takes the ticket's
+    number (GZ…): the endpoint receives the id either way; an unknown number is a 404.
+    A service declares ``TicketRef = Annotated[str, Depends(ticket_resolver(...))]``."""
+
+    async def resolve(
+        session: SessionDep,
+        ticket_id: Annotated[str, Path(description="the ticket's id, or its number (GZ…)")],
+    ) -> str:
+        if not TICKET_NUMBER.fullmatch(ticket_id):
+            return ticket_id
+        found = await id_of_number(session, ticket_id)
+        if found is None:
+            raise NotFound(
+                f"no ticket numbered {ticket_id}", zh=f"没有编号为 {ticket_id} 的热线事项"
+            )
+        return found
+
+    return resolve

@@ -110,6 +110,7 @@ class TicketStepped(Event):
     type_name: ClassVar[str] = "ticket.stepped.v1"
     sender: ClassVar[str] = "dispatch"
     ticket_id: str
+    number: str | None = None  # the number callers and staff quote (GZ…)
     ticket_type: TicketType
     category: str | None = None
     district: str | None = None

@@ -3,11 +3,15 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from intake.classify.model import TrainedModel
 from intake.classify.service import ModelCache
 from intake.privacy import Vault
-from shared.deps import SessionDep
+from intake.tickets.models import Ticket
+from shared.deps import SessionDep, ticket_resolver
 
 
 def get_vault(request: Request) -> Vault:
@@ -29,3 +33,11 @@ async def get_model(
 
 
 ModelDep = Annotated[TrainedModel, Depends(get_model)]
+
+
+async def _id_of_number(session: AsyncSession, number: str) -> str | None:
+    return await session.scalar(select(col(Ticket.id)).where(col(Ticket.number) == number))
+
+
+# A ticket in a path: its id or the number a caller reads out (GZ…).
+TicketRef = Annotated[str, Depends(ticket_resolver(_id_of_number))]

@@ -3,10 +3,14 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from shared.deps import SessionDep
+from shared.deps import SessionDep, ticket_resolver
 from shared.workdays import WorkingCalendar
 from sla.calendar.service import CalendarCache
+from sla.clocks.models import TicketStep
 
 
 def get_calendar_cache(request: Request) -> CalendarCache:
@@ -22,3 +26,12 @@ async def get_calendar(cache: CalendarCacheDep, session: SessionDep) -> WorkingC
 
 
 CalendarDep = Annotated[WorkingCalendar, Depends(get_calendar)]
+
+
+async def _id_of_number(session: AsyncSession, number: str) -> str | None:
+    query = select(col(TicketStep.ticket_id)).where(col(TicketStep.number) == number).limit(1)
+    return await session.scalar(query)
+
+
+# A ticket in a path: its id or the number a caller reads out (GZ…), as dispatch reported it.
+TicketRef = Annotated[str, Depends(ticket_resolver(_id_of_number))]

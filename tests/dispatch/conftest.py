@@ -25,7 +25,7 @@ def submitted_envelope(
     ticket_id = str(uuid.uuid4())
     event = TicketSubmitted(
         ticket_id=ticket_id,
-        number=f"T{next(_numbers):08d}",
+        number=f"GZ261123{next(_numbers):06d}",
         ticket_type=ticket_type,
         category=category,
         district=district,

@@ -710,3 +710,18 @@ async def test_art20_the_caller_rates_through_the_link_the_agency_sent(
     assert (invited["action"], invited["details"]) == ("evaluation_invited", {"channel": "sms"})
     assert (evaluated["role"], evaluated["details"]["channel"]) == ("caller", "caller")
     assert evaluated["reason"] == "处理及时，但噪音偶尔仍有"
+
+
+async def test_a_ticket_is_found_and_acted_on_by_the_number_a_caller_quotes(submit, agency, unit):
+    ticket_id = await submit()
+    async with agency() as client:
+        number = (await client.get(f"/v1/tickets/{ticket_id}")).json()["number"]
+        by_number = await client.post(f"/v1/tickets/{number}/dispatch", json={})
+        unknown = await client.get("/v1/tickets/GZ261123999999")
+    async with unit() as client:
+        accepted = await _post(client, f"/v1/tickets/{number}/accept")
+        record = (await client.get(f"/v1/tickets/{number}/caller-record")).json()
+    assert by_number.json()["id"] == ticket_id and accepted["id"] == ticket_id
+    assert record["number"] == number
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["message"] == "没有编号为 GZ261123999999 的热线事项"

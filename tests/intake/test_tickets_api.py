@@ -400,3 +400,14 @@ async def test_art7_calls_on_a_sub_centres_line_and_transfers_reach_the_line_tha
     submitted = {e["ticket_id"]: e for e in await _events(session, "ticket.submitted.v1")}
     assert submitted[own["id"]]["line_unit"] == "subcentre-12333"
     assert submitted[transferred["id"]]["line_unit"] == "subcentre-12315"
+
+
+async def test_a_call_is_found_by_its_number(agent, intake_app, client_for):
+    async with agent() as client:
+        ticket = await _take(client)
+        found = await client.get(f"/v1/tickets/{ticket['number']}")
+        warned = await client.post(
+            f"/v1/tickets/{ticket['number']}/warnings", json={"note": "已提醒诉求人文明表达"}
+        )
+    assert found.json()["id"] == ticket["id"]
+    assert warned.status_code == 201 and warned.json()["ticket_id"] == ticket["id"]

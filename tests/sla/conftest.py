@@ -26,6 +26,7 @@ def step_envelope(
 ) -> dict:
     event = TicketStepped(
         ticket_id=ticket_id,
+        number=f"GZ261123{sum(map(ord, ticket_id)):06d}",
         ticket_type=ticket_type,
         category="noise.construction",
         district=district,

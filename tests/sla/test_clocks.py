@@ -432,3 +432,12 @@ async def test_art13_to_21_every_clock_judges_by_the_acts_time_not_the_news(
     )
     withdrawn = await _outbox(session, "clock.breach_withdrawn.v1")
     assert [w["clock"] for w in withdrawn] == [kind]
+
+
+async def test_a_tickets_clocks_are_found_by_its_number(dispatched, sla_app, client_for):
+    await dispatched("T1")
+    async with client_for(sla_app, Role.DISPATCHER) as client:
+        by_id = (await client.get("/v1/tickets/T1/clocks")).json()
+        number = f"GZ261123{sum(map(ord, 'T1')):06d}"
+        by_number = (await client.get(f"/v1/tickets/{number}/clocks")).json()
+    assert by_number == by_id and by_id["items"]

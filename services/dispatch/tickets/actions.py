@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from dispatch.directory import service as directory
 from dispatch.tickets import service
@@ -18,7 +20,7 @@ from dispatch.workflow import rules
 from shared.auth import Principal, Role, require
 from shared.clients.base import ServiceClient
 from shared.clock import Clock
-from shared.deps import ClockDep, OutboxDep, PeersDep, SessionDep
+from shared.deps import ClockDep, OutboxDep, PeersDep, SessionDep, ticket_resolver
 from shared.outbox import Outbox
 from shared.vocabulary import StepAction
 
@@ -56,6 +58,14 @@ UnitOrAgency = Annotated[Principal, Depends(require(Role.UNIT, Role.DISPATCHER, 
 # The agency's actions after feedback: a sub-centre does them on its own line's tickets (Art 7).
 LineAgency = UnitOrAgency
 SubUnitActor = Annotated[Principal, Depends(require(Role.SUB_UNIT))]
+
+
+async def _id_of_number(session: AsyncSession, number: str) -> str | None:
+    return await session.scalar(select(col(Ticket.id)).where(col(Ticket.number) == number))
+
+
+# A ticket in a path: its id or the number a caller reads out (GZ…).
+TicketRef = Annotated[str, Depends(ticket_resolver(_id_of_number))]
 
 
 def read(row: Ticket) -> TicketRead:

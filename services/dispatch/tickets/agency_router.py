@@ -13,6 +13,7 @@ from dispatch.tickets.actions import (
     Agency,
     Ctx,
     LineAgency,
+    TicketRef,
     apply_action,
     read,
     require_units,
@@ -48,7 +49,7 @@ Approver = Annotated[Principal, Depends(require(Role.ADMIN))]
 
 @router.post("/v1/tickets/{ticket_id}/dispatch", response_model=TicketRead)
 async def dispatch_ticket(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: DispatchRequest,
     ctx: Ctx,
     principal: Agency,
@@ -91,7 +92,7 @@ async def decide_return(
 
 @router.post("/v1/tickets/{ticket_id}/determination", response_model=TicketRead)
 async def determine(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: DeterminationCreate,
     ctx: Ctx,
     principal: Agency,
@@ -102,7 +103,7 @@ async def determine(
 
 @router.post("/v1/tickets/{ticket_id}/feedback/review", response_model=TicketRead)
 async def review_feedback(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: ReviewRequest,
     ctx: Ctx,
     principal: LineAgency,
@@ -113,7 +114,7 @@ async def review_feedback(
 
 @router.post("/v1/tickets/{ticket_id}/evaluation", response_model=TicketRead)
 async def evaluation(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: EvaluationCreate,
     ctx: Ctx,
     principal: LineAgency,
@@ -142,7 +143,7 @@ INVITATION_TTL = timedelta(days=7)
     status_code=201,
 )
 async def invite_evaluation(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: InvitationCreate,
     ctx: Ctx,
     settings: SettingsDep,
@@ -166,7 +167,7 @@ async def invite_evaluation(
 
 @router.post("/v1/tickets/{ticket_id}/caller-evaluation", response_model=CallerEvaluationRead)
 async def caller_evaluation(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: CallerEvaluationCreate,
     ctx: Ctx,
     principal: Annotated[Principal, Depends(require(Role.CALLER))],
@@ -186,7 +187,7 @@ async def caller_evaluation(
 
 @router.post("/v1/tickets/{ticket_id}/revisits", response_model=TicketRead)
 async def revisit(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: RevisitCreate,
     ctx: Ctx,
     principal: LineAgency,
@@ -197,7 +198,7 @@ async def revisit(
 
 @router.post("/v1/tickets/{ticket_id}/rehandle", response_model=TicketRead)
 async def rehandle(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: ReasonRequest,
     ctx: Ctx,
     principal: LineAgency,
@@ -218,7 +219,7 @@ async def rehandle(
 
 @router.post("/v1/tickets/{ticket_id}/close", response_model=TicketRead)
 async def close(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: ReasonRequest,
     ctx: Ctx,
     principal: LineAgency,

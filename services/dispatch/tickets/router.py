@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from dispatch.tickets import repository, service
 from dispatch.tickets.actions import (
     TicketReader,
+    TicketRef,
     Viewer,
     read,
 )
@@ -79,13 +80,15 @@ async def legal_procedures(
 
 
 @router.get("/v1/tickets/{ticket_id}", response_model=TicketRead)
-async def get_ticket(ticket_id: str, session: SessionDep, principal: TicketReader) -> TicketRead:
+async def get_ticket(
+    ticket_id: TicketRef, session: SessionDep, principal: TicketReader
+) -> TicketRead:
     return read(await service.get_ticket(session, ticket_id, principal=principal))
 
 
 @router.get("/v1/tickets/{ticket_id}/history", response_model=HistoryRead)
 async def ticket_history(
-    ticket_id: str, session: SessionDep, principal: TicketReader
+    ticket_id: TicketRef, session: SessionDep, principal: TicketReader
 ) -> HistoryRead:
     """Every change of the ticket: who, role, unit, when, what, why (Art 26)."""
     await service.get_ticket(session, ticket_id, principal=principal)
@@ -104,7 +107,7 @@ def _instant(recorded: str | None) -> datetime | None:
 
 @router.get("/v1/tickets/{ticket_id}/caller-record", response_model=CallerRecord)
 async def caller_record(
-    ticket_id: str,
+    ticket_id: TicketRef,
     session: SessionDep,
     principal: Annotated[
         Principal,

@@ -265,6 +265,7 @@ async def record(
         session,
         TicketStepped(
             ticket_id=row.id,
+            number=row.number,
             ticket_type=TicketType(row.ticket_type),
             category=row.category,
             district=row.district,

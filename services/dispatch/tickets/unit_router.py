@@ -9,6 +9,7 @@ from dispatch.tickets import flows, service
 from dispatch.tickets.actions import (
     Ctx,
     SubUnitActor,
+    TicketRef,
     UnitActor,
     UnitOrAgency,
     apply_action,
@@ -37,7 +38,7 @@ router = APIRouter(tags=["units"])
 
 
 @router.post("/v1/tickets/{ticket_id}/accept", response_model=TicketRead)
-async def accept(ticket_id: str, ctx: Ctx, principal: UnitActor) -> TicketRead:
+async def accept(ticket_id: TicketRef, ctx: Ctx, principal: UnitActor) -> TicketRead:
     """Art 14: the unit accepts the ticket."""
     unit = principal.unit_id or ""
     return read(
@@ -53,7 +54,7 @@ async def accept(ticket_id: str, ctx: Ctx, principal: UnitActor) -> TicketRead:
 
 @router.post("/v1/tickets/{ticket_id}/returns", response_model=ReturnRead, status_code=201)
 async def apply_to_return(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: ReturnCreate,
     ctx: Ctx,
     principal: UnitActor,
@@ -64,7 +65,7 @@ async def apply_to_return(
 
 @router.post("/v1/tickets/{ticket_id}/designate", response_model=TicketRead)
 async def designate(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: DesignateRequest,
     ctx: Ctx,
     principal: UnitActor,
@@ -98,7 +99,7 @@ def _feedback_of(body: FeedbackCreate) -> rules.Feedback:
 
 @router.post("/v1/tickets/{ticket_id}/sub-unit-result", response_model=TicketRead)
 async def sub_unit_result(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: FeedbackCreate,
     ctx: Ctx,
     principal: SubUnitActor,
@@ -121,7 +122,7 @@ async def sub_unit_result(
 
 @router.post("/v1/tickets/{ticket_id}/sub-unit-result/review", response_model=TicketRead)
 async def review_sub_unit_result(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: ReviewRequest,
     ctx: Ctx,
     principal: UnitActor,
@@ -144,7 +145,7 @@ async def review_sub_unit_result(
 
 @router.post("/v1/tickets/{ticket_id}/feedback", response_model=TicketRead)
 async def feedback(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: FeedbackCreate,
     ctx: Ctx,
     principal: UnitActor,
@@ -165,7 +166,7 @@ async def feedback(
 
 @router.post("/v1/tickets/{ticket_id}/extensions", response_model=TicketRead)
 async def extend(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: ExtensionCreate,
     ctx: Ctx,
     principal: UnitActor,
@@ -185,7 +186,7 @@ async def extend(
 
 @router.post("/v1/tickets/{ticket_id}/new-situation", response_model=TicketRead)
 async def judge_new_situation(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: NewSituationJudgement,
     ctx: Ctx,
     principal: UnitActor,
@@ -217,7 +218,7 @@ async def judge_new_situation(
 
 @router.post("/v1/tickets/{ticket_id}/repeat-answer", response_model=TicketRead)
 async def answer_repeat(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: FeedbackCreate,
     ctx: Ctx,
     principal: UnitActor,
@@ -239,7 +240,7 @@ async def answer_repeat(
 
 @router.post("/v1/tickets/{ticket_id}/long-running", response_model=TicketRead)
 async def long_running_plan(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: PlanRequest,
     ctx: Ctx,
     principal: UnitActor,
@@ -265,7 +266,7 @@ async def long_running_plan(
 
 @router.post("/v1/tickets/{ticket_id}/progress", response_model=TicketRead)
 async def report_progress(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: PlanRequest,
     ctx: Ctx,
     principal: UnitActor,
@@ -292,7 +293,7 @@ def _acting_unit(principal: Principal) -> str | None:
 
 @router.post("/v1/tickets/{ticket_id}/legal-procedure", response_model=TicketRead)
 async def await_legal_procedure(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: LegalProcedureCreate,
     ctx: Ctx,
     principal: UnitOrAgency,
@@ -327,7 +328,7 @@ async def await_legal_procedure(
 
 @router.post("/v1/tickets/{ticket_id}/legal-procedure-ended", response_model=TicketRead)
 async def legal_procedure_ended(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: ReasonRequest,
     ctx: Ctx,
     principal: UnitOrAgency,

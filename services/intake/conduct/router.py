@@ -17,6 +17,7 @@ from intake.conduct.schemas import (
     ReferralCreate,
     WarningCreate,
 )
+from intake.deps import TicketRef
 from shared.auth import Principal, Role, require
 from shared.deps import ClockDep, SessionDep
 
@@ -27,7 +28,7 @@ Overseer = Annotated[Principal, Depends(require(Role.SUPERVISOR, Role.ADMIN))]
 
 @router.post("/v1/tickets/{ticket_id}/warnings", response_model=ConductRead, status_code=201)
 async def warn(
-    ticket_id: str, body: WarningCreate, session: SessionDep, clock: ClockDep, agent: Agent
+    ticket_id: TicketRef, body: WarningCreate, session: SessionDep, clock: ClockDep, agent: Agent
 ) -> ConductRead:
     """Art 12 ¶2: the agent warned the caller of the rules (civil, specific, no repeats)."""
     record = await service.record(
@@ -38,7 +39,7 @@ async def warn(
 
 @router.post("/v1/tickets/{ticket_id}/referrals", response_model=ConductRead, status_code=201)
 async def refer(
-    ticket_id: str, body: ReferralCreate, session: SessionDep, clock: ClockDep, who: Overseer
+    ticket_id: TicketRef, body: ReferralCreate, session: SessionDep, clock: ClockDep, who: Overseer
 ) -> ConductRead:
     """Art 27: malicious use of the line referred to the authority concerned."""
     record = await service.record(
@@ -54,7 +55,7 @@ async def refer(
 
 
 @router.get("/v1/tickets/{ticket_id}/conduct", response_model=ConductList)
-async def conduct(ticket_id: str, session: SessionDep, _: Overseer) -> ConductList:
+async def conduct(ticket_id: TicketRef, session: SessionDep, _: Overseer) -> ConductList:
     """Warnings and referrals of a call, oldest first (supervisors and administrators)."""
     rows = await service.of_ticket(session, ticket_id)
     return ConductList(items=[ConductRead.model_validate(r) for r in rows])

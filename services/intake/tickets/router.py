@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
-from intake.deps import VaultDep
+from intake.deps import TicketRef, VaultDep
 from intake.tickets import service
 from intake.tickets.schemas import (
     CallerRead,
@@ -57,7 +57,7 @@ async def take_call(
 
 @router.get("/v1/tickets/{ticket_id}", response_model=TicketRead)
 async def get_ticket(
-    ticket_id: str, session: SessionDep, vault: VaultDep, principal: Reader
+    ticket_id: TicketRef, session: SessionDep, vault: VaultDep, principal: Reader
 ) -> TicketRead:
     ticket = await service.get(session, ticket_id)
     if not principal.sees_district(ticket.district):
@@ -85,7 +85,7 @@ async def caller_tickets(
 
 @router.get("/v1/tickets/{ticket_id}/contact", response_model=CallerRead)
 async def contact(
-    ticket_id: str,
+    ticket_id: TicketRef,
     session: SessionDep,
     vault: VaultDep,
     clock: ClockDep,
@@ -98,7 +98,7 @@ async def contact(
 
 @router.post("/v1/tickets/{ticket_id}/notes", response_model=NoteRead, status_code=201)
 async def add_note(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: NoteCreate,
     session: SessionDep,
     outbox: OutboxDep,

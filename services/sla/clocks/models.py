@@ -116,6 +116,7 @@ class TicketStep(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     ticket_id: str = Field(index=True)
+    number: str | None = Field(default=None, index=True)  # GZ…: found by the number quoted
     at: datetime
     action: str
     unit_id: str | None = None

@@ -16,7 +16,7 @@ from sla.clocks.schemas import (
     ExtensionRead,
     ScanRead,
 )
-from sla.deps import CalendarDep
+from sla.deps import CalendarDep, TicketRef
 
 router = APIRouter(tags=["clocks"])
 Reader = Annotated[
@@ -28,7 +28,7 @@ Dispatch = Annotated[Principal, Depends(require_service("dispatch"))]
 
 
 @router.get("/v1/tickets/{ticket_id}/clocks", response_model=ClocksRead)
-async def clocks(ticket_id: str, session: SessionDep, _: Reader) -> ClocksRead:
+async def clocks(ticket_id: TicketRef, session: SessionDep, _: Reader) -> ClocksRead:
     """Every run of every clock of the ticket, oldest first."""
     rows = await service.ticket_clocks(session, ticket_id)
     return ClocksRead(ticket_id=ticket_id, items=[ClockRead.model_validate(r) for r in rows])
@@ -36,7 +36,7 @@ async def clocks(ticket_id: str, session: SessionDep, _: Reader) -> ClocksRead:
 
 @router.post("/v1/tickets/{ticket_id}/extensions", response_model=ExtensionRead)
 async def extend(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: ExtensionCreate,
     session: SessionDep,
     outbox: OutboxDep,
@@ -69,7 +69,7 @@ async def extend(
 
 @router.post("/v1/tickets/{ticket_id}/adjustments", response_model=ClockRead)
 async def adjust(
-    ticket_id: str,
+    ticket_id: TicketRef,
     body: AdjustmentCreate,
     session: SessionDep,
     outbox: OutboxDep,

@@ -160,6 +160,7 @@ async def apply_step(
     session.add(
         TicketStep(
             ticket_id=step.ticket_id,
+            number=step.number,
             at=step.at,
             action=step.action.value,
             unit_id=step.unit_id,
