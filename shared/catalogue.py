@@ -1,9 +1,10 @@
-"""The category catalogue (two levels), the one list every service takes categories from.
+"""The catalogues every service takes its codes from: categories (two levels) and places.
 
 ``shared/reference/categories.json`` is the city's taxonomy: codes are stable English
-identifiers, names are the Chinese labels people see. Intake's classifier, dispatch's
-routing rules and sla's limits all name categories from it; a code outside it is refused
-with the nearest valid choices.
+identifiers, names are the Chinese labels people see. ``shared/reference/districts.json``
+lists the districts and their streets and towns (街道/镇) by their official names. Intake,
+dispatch's routing rules and sla's limits all take them from here; a value outside them is
+refused with the nearest valid choices (天河 → 天河区).
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ from pathlib import Path
 from shared.errors import BadInput
 
 SOURCE = Path(__file__).parent / "reference" / "categories.json"
+PLACES = Path(__file__).parent / "reference" / "districts.json"
+
+
+def _nearest(value: str, choices: list[str]) -> list[str]:
+    """Choices containing the value (天河 → 天河区), else the closest spellings."""
+    containing = [c for c in choices if value and value in c]
+    return (containing or difflib.get_close_matches(value, choices, n=3, cutoff=0.4))[:3]
 
 
 @dataclass(frozen=True)
@@ -55,3 +63,36 @@ def catalogue() -> Catalogue:
         for leaf in top.get("children", []):
             categories[leaf["code"]] = Category(leaf["code"], leaf["name"], top["code"])
     return Catalogue(data["version"], categories)
+
+
+@dataclass(frozen=True)
+class Places:
+    version: str
+    streets: dict[str, tuple[str, ...]]  # district → its streets and towns
+
+    def check_district(self, district: str) -> str:
+        if district in self.streets:
+            return district
+        near = "、".join(_nearest(district, list(self.streets)))
+        raise BadInput(
+            f"unknown district {district!r}" + (f"; did you mean: {near}" if near else ""),
+            zh=f"没有行政区 {district}" + (f"，是否指：{near}" if near else ""),
+        )
+
+    def check_street(self, district: str, street: str) -> str:
+        streets = self.streets[self.check_district(district)]
+        if street in streets:
+            return street
+        near = "、".join(_nearest(street, list(streets)))
+        raise BadInput(
+            f"{district} has no street or town {street!r}"
+            + (f"; did you mean: {near}" if near else ""),
+            zh=f"{district}没有街道（镇）{street}" + (f"，是否指：{near}" if near else ""),
+        )
+
+
+@cache
+def places() -> Places:
+    """The shipped districts and streets (read once per process)."""
+    data = json.loads(PLACES.read_text(encoding="utf-8"))
+    return Places(data["version"], {d["name"]: tuple(d["streets"]) for d in data["districts"]})

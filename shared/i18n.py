@@ -125,6 +125,7 @@ _VALIDATION = {
     "dict_type": "应为对象",
     "list_type": "应为列表",
     "uuid_parsing": "应为 UUID",
+    "phone_invalid": "不是有效的电话号码（手机号，或带区号的固定电话）",
 }
 
 

@@ -11,7 +11,9 @@ import hashlib
 import hmac
 import re
 
+import phonenumbers
 from cryptography.fernet import Fernet, InvalidToken
+from pydantic_core import PydanticCustomError
 
 
 class Vault:
@@ -38,6 +40,25 @@ class Vault:
         if not normal:
             return None
         return hmac.new(self._hash_key, normal.encode(), hashlib.sha256).hexdigest()
+
+
+def valid_phone(text: str) -> str:
+    """A caller's phone as dialled from Guangzhou, checked by libphonenumber: a mainland
+    mobile (13812345678) or a landline with its area code (020-83123456), written in any
+    customary way; another country's number with its +code. Answers the digits a mainland
+    number is dialled with, or +E.164 for another country's."""
+    try:
+        parsed = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise PydanticCustomError(
+            "phone_invalid", "not a valid phone number: {text}", {"text": text}
+        )
+    if parsed.country_code == 86:
+        national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return re.sub(r"\D", "", national)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalise_phone(phone: str | None) -> str | None:

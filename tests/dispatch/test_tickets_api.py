@@ -420,19 +420,26 @@ async def test_bad_input_is_4xx_and_changes_nothing(submit, agency, unit):
     assert bad_cursor.status_code == 422
 
 
-async def test_a_routing_rule_names_a_category_of_the_catalogue(as_role):
+async def test_a_routing_rule_names_a_category_and_district_of_the_catalogues(as_role):
     async with as_role(Role.ADMIN) as admin:
         unknown = await admin.post(
             "/v1/routing-rules",
             json={"category": "noise.constructon", "unit_id": "tianhe-urban", "note": "x"},
         )
+        nowhere = await admin.post(
+            "/v1/routing-rules",
+            json={"district": "Tianhe", "unit_id": "tianhe-urban", "note": "x"},
+        )
+        rules = (await admin.get("/v1/routing-rules")).json()["items"]
         known = await admin.post(
             "/v1/routing-rules",
             json={"category": "noise.construction", "unit_id": "tianhe-urban", "note": "x"},
         )
     assert unknown.status_code == 422
     assert "noise.construction" in unknown.json()["error"]["message"]
+    assert nowhere.status_code == 422 and "没有行政区 Tianhe" in nowhere.json()["error"]["message"]
     assert known.status_code == 201
+    assert not any(r["district"] == "Tianhe" for r in rules)
 
 
 async def test_art17_a_withdrawn_breach_lifts_the_overdue_flag(

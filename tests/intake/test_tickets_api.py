@@ -373,7 +373,9 @@ async def test_art5_a_district_hotline_agency_reads_its_own_districts_calls(
 ):
     async with agent() as client:
         tianhe = await _take(client)
-        haizhu = await _take(client, {**CALL, "district": "海珠区", "place": "海珠区江南大道"})
+        haizhu = await _take(
+            client, {**CALL, "district": "海珠区", "street": "赤岗街道", "place": "海珠区江南大道"}
+        )
     async with client_for(intake_app, Role.DISPATCHER, district="海珠区") as district_agency:
         own = await district_agency.get(f"/v1/tickets/{haizhu['id']}")
         other = await district_agency.get(f"/v1/tickets/{tianhe['id']}")
@@ -411,3 +413,52 @@ async def test_a_call_is_found_by_its_number(agent, intake_app, client_for):
         )
     assert found.json()["id"] == ticket["id"]
     assert warned.status_code == 201 and warned.json()["ticket_id"] == ticket["id"]
+
+
+@pytest.mark.parametrize(
+    ("phone", "stored"),
+    [
+        ("138 1234 5678", "13812345678"),
+        ("+86 138-1234-5678", "13812345678"),
+        ("020-83123456", "02083123456"),
+        ("(020) 8312 3456", "02083123456"),
+        ("+852 9123 4567", "+85291234567"),
+    ],
+)
+async def test_a_callers_phone_is_checked_and_kept_in_one_form(
+    agent, intake_app, client_for, phone, stored
+):
+    call = {**CALL, "caller": {**CALL["caller"], "phone": phone}}
+    async with agent() as client:
+        ticket = await _take(client, call)
+        contact = (await client.get(f"/v1/tickets/{ticket['id']}/contact")).json()
+        found = (await client.get("/v1/tickets", params={"caller_phone": stored})).json()
+    assert contact["phone"] == stored
+    assert ticket["id"] in [t["id"] for t in found["items"]]
+
+
+@pytest.mark.parametrize("phone", ["abc", "12345", "1381234567", "010-1234"])
+async def test_a_phone_that_is_no_phone_number_is_refused_in_chinese(agent, session, phone):
+    call = {**CALL, "caller": {**CALL["caller"], "phone": phone}}
+    async with agent() as client:
+        response = await client.post("/v1/tickets", json=call)
+    assert response.status_code == 422
+    assert "字段 caller.phone：不是有效的电话号码" in response.json()["error"]["message"]
+    assert await session.scalar(text("SELECT count(*) FROM intake.ticket")) == 0
+
+
+@pytest.mark.parametrize(
+    ("place", "hint"),
+    [
+        ({"district": "天河", "street": None}, "天河区"),
+        ({"district": "Tianhe", "street": None}, ""),
+    ],
+)
+async def test_a_district_outside_the_catalogue_is_refused_with_the_nearest(
+    agent, session, place, hint
+):
+    async with agent() as client:
+        response = await client.post("/v1/tickets", json={**CALL, **place})
+    assert response.status_code == 422
+    assert hint in response.json()["error"]["message"]
+    assert await session.scalar(text("SELECT count(*) FROM intake.ticket")) == 0

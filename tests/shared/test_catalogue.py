@@ -42,3 +42,39 @@ def test_an_unknown_code_is_refused_with_the_nearest_choices(typed, suggested):
     with pytest.raises(BadInput) as refused:
         catalogue().check(typed)
     assert suggested in refused.value.message
+
+
+def test_every_place_the_directory_and_the_gazetteer_name_is_in_the_catalogue():
+    from shared.catalogue import places
+
+    streets = places().streets
+    units = json.loads((ROOT / "services/dispatch/directory/reference/units.json").read_text())
+    gazetteer = json.loads((ROOT / "services/intake/classify/gazetteer.json").read_text())
+    assert len(streets) == 11  # Guangzhou's districts
+    for unit in units["units"]:
+        if unit.get("district"):
+            assert unit["district"] in streets, unit
+        if unit.get("street"):
+            assert unit["street"] in streets[unit["district"]], unit
+    assert {d["name"] for d in gazetteer["districts"]} == set(streets)
+
+
+@pytest.mark.parametrize(
+    ("district", "street", "suggested"),
+    [
+        ("天河", None, "天河区"),  # free text where a name is expected
+        ("Tianhe", None, None),
+        ("天河区", "林和", "林和街道"),
+        ("海珠区", "林和街道", None),  # a street of another district
+    ],
+)
+def test_places_outside_the_catalogue_are_refused_with_the_nearest(district, street, suggested):
+    from shared.catalogue import places
+
+    with pytest.raises(BadInput) as refused:
+        if street is None:
+            places().check_district(district)
+        else:
+            places().check_street(district, street)
+    if suggested:
+        assert suggested in refused.value.zh and suggested in refused.value.message

@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from dispatch.directory.models import RoutingRule, Unit
 from dispatch.directory.rules import Route, suggest_route
-from shared.catalogue import catalogue
+from shared.catalogue import catalogue, places
 from shared.errors import BadInput, NotFound
 
 REFERENCE = Path(__file__).parent / "reference"
@@ -57,16 +57,22 @@ async def add_unit(session: AsyncSession, unit: Unit) -> Unit:
         raise BadInput(f"unit {unit.id!r} exists", zh=f"单位 {unit.id} 已存在")
     if unit.parent_id:
         await get_unit(session, unit.parent_id)
+    if unit.district is not None:
+        places().check_district(unit.district)
+        if unit.street is not None:
+            places().check_street(unit.district, unit.street)
     session.add(unit)
     await session.flush()
     return unit
 
 
 async def add_rule(session: AsyncSession, rule: RoutingRule) -> RoutingRule:
-    """A routing rule for a unit that exists and a category of the catalogue."""
+    """A routing rule for a unit that exists, a category and a district of the catalogues."""
     await get_unit(session, rule.unit_id)
     if rule.category is not None:
         catalogue().check(rule.category)
+    if rule.district is not None:
+        places().check_district(rule.district)
     session.add(rule)
     await session.flush()
     return rule

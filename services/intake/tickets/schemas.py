@@ -2,9 +2,11 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
+from intake.privacy import valid_phone
 from intake.tickets.rules import Disposition, Outcome
 from shared.schemas import Words
 from shared.vocabulary import TicketType
@@ -27,7 +29,9 @@ class Flag(StrEnum):
 
 class CallerIn(BaseModel):
     name: str | None = Field(default=None, max_length=100)
-    phone: str | None = Field(default=None, max_length=30)
+    phone: Annotated[str, AfterValidator(valid_phone)] | None = Field(
+        default=None, max_length=30, description="mobile, or landline with area code"
+    )
     address: str | None = Field(default=None, max_length=300)
 
 

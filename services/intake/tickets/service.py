@@ -23,7 +23,7 @@ from intake.tickets.rules import (
 )
 from intake.tickets.schemas import CallerRead, TicketCreate, TicketRead
 from shared.auth import Principal, Role
-from shared.catalogue import catalogue
+from shared.catalogue import catalogue, places
 from shared.errors import BadInput, Forbidden, NotFound
 from shared.events import CallerNoteAdded, TicketSubmitted
 from shared.outbox import Outbox
@@ -79,6 +79,12 @@ async def create(
     )
     if body.category is not None:
         catalogue().check(body.category)
+    if body.district is not None:
+        places().check_district(body.district)
+    if body.street is not None:
+        if body.district is None:
+            raise BadInput("name the street's district", zh="请先选择街道（镇）所在的行政区")
+        places().check_street(body.district, body.street)
     if body.kb_entry_id and not await kb.answer_exists(session, body.kb_entry_id):
         raise BadInput(
             f"no knowledge-base answer {body.kb_entry_id!r} to cite (Art 13(1))",

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from shared.auth import Principal, Role, authenticated, require
+from shared.catalogue import catalogue
 from shared.deps import ClockDep, SessionDep
 from shared.errors import BadInput
 from shared.schemas import Instant
@@ -42,6 +43,8 @@ async def add_limit(
     effective_from = body.effective_from or now
     if effective_from.tzinfo is None:
         raise BadInput("effective_from needs a UTC offset", zh="生效时间应带时区，如 +08:00")
+    if body.category is not None:
+        catalogue().check(body.category)
     validate_new_rule(
         clock_kind=body.clock_kind,
         working_days=body.working_days,
