@@ -732,3 +732,55 @@ async def test_a_ticket_is_found_and_acted_on_by_the_number_a_caller_quotes(subm
     assert record["number"] == number
     assert unknown.status_code == 404
     assert unknown.json()["error"]["message"] == "没有编号为 GZ261123999999 的热线事项"
+
+
+async def test_the_agency_works_from_desks_each_counted_sorted_and_paged(
+    submit, agency, unit, as_role, clock
+):
+    first = await submit()
+    second = await submit()
+    # sla's dispatch limits: the later ticket is due first (say, taken before a weekend).
+    for ticket, hours in ((first, 30), (second, 6)):
+        due = DeadlineChanged(
+            ticket_id=ticket, clock="dispatch", due_at=clock.now() + timedelta(hours=hours)
+        )
+        await _send_event(as_role, clock, due)
+    returning = await submit()
+    reviewing = await submit()
+    async with agency() as client:
+        for ticket in (returning, reviewing):
+            await _post(client, f"/v1/tickets/{ticket}/dispatch")
+    async with unit() as client:
+        await _post(
+            client,
+            f"/v1/tickets/{returning}/returns",
+            {"reason": "不属本单位职责", "basis": "《城市管理执法条例》第十条"},
+            201,
+        )
+        await _post(client, f"/v1/tickets/{reviewing}/accept")
+        await _post(client, f"/v1/tickets/{reviewing}/feedback", FEEDBACK)
+    async with agency() as client:
+        counts = {q["queue"]: q["count"] for q in (await client.get("/v1/queues")).json()["items"]}
+        page_one = (await client.get("/v1/queues/awaiting_dispatch", params={"limit": 1})).json()
+        page_two = (
+            await client.get(
+                "/v1/queues/awaiting_dispatch",
+                params={"limit": 1, "cursor": page_one["next_cursor"]},
+            )
+        ).json()
+        returns = (await client.get("/v1/queues/return_applications")).json()
+        unknown = await client.get("/v1/queues/everything")
+    async with as_role(Role.DISPATCHER, district="海珠区") as other_district:
+        elsewhere = (await other_district.get("/v1/queues")).json()["items"]
+    assert (counts["awaiting_dispatch"], counts["return_applications"]) == (2, 1)
+    assert (counts["feedback_review"], counts["difficult"]) == (1, 0)
+    assert page_one["count"] == 2 and page_one["next_cursor"]
+    # The one due first comes first; the second page holds the other; nothing is lost.
+    assert [i["ticket"]["id"] for i in page_one["items"] + page_two["items"]] == [second, first]
+    assert page_one["items"][0]["due_at"] < page_two["items"][0]["due_at"]
+    [application] = returns["items"]
+    assert application["return_request"]["reason"] == "不属本单位职责"
+    assert application["return_request"]["basis"] == "《城市管理执法条例》第十条"
+    assert application["ticket"]["summary_line"]
+    assert unknown.status_code == 422
+    assert all(q["count"] == 0 for q in elsewhere)

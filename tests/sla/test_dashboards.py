@@ -279,3 +279,33 @@ async def test_art5_a_district_hotline_agency_watches_and_supervises_its_own_dis
     assert foreign.status_code == 403
     assert (own.status_code, own.json()["district"]) == (201, "海珠区")
     assert not_closed.status_code == 403
+
+
+async def test_art24_every_units_kpis_in_one_call_and_an_unknown_unit_is_404(
+    three_tickets, sla_app, client_for
+):
+    period = {"from": "2026-11-01", "to": "2026-12-31"}
+    async with client_for(sla_app, Role.SUPERVISOR) as client:
+        every = (await client.get("/v1/kpis/units", params=period)).json()["items"]
+        unknown = await client.get("/v1/kpis", params={**period, "unit": "no-such-unit"})
+    async with client_for(sla_app, Role.UNIT, "haizhu-urban") as unit:
+        own = (await unit.get("/v1/kpis/units", params=period)).json()["items"]
+    assert {k["unit"]: k["received"] for k in every} == {"haizhu-urban": 1, "tianhe-urban": 2}
+    assert unknown.status_code == 404
+    assert [k["unit"] for k in own] == ["haizhu-urban"]
+
+
+async def test_art23_supervisions_awaiting_the_units_answer(dispatched, sla_app, client_for):
+    await dispatched("T1")
+    await dispatched("T2")
+    body = {"unit_id": "tianhe-urban", "reason": "other", "method": "phone", "note": "电话督办"}
+    async with client_for(sla_app, Role.DISPATCHER) as agency:
+        ids = [
+            (await agency.post("/v1/supervisions", json={**body, "ticket_id": t})).json()["id"]
+            for t in ("T1", "T2")
+        ]
+    async with client_for(sla_app, Role.UNIT, "tianhe-urban") as unit:
+        await unit.post(f"/v1/supervisions/{ids[0]}/response", json={"response": "已整改"})
+    async with client_for(sla_app, Role.DISPATCHER) as agency:
+        waiting = (await agency.get("/v1/supervisions", params={"awaiting_answer": True})).json()
+    assert [s["id"] for s in waiting["items"]] == [ids[1]]

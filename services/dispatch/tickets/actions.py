@@ -68,9 +68,16 @@ async def _id_of_number(session: AsyncSession, number: str) -> str | None:
 TicketRef = Annotated[str, Depends(ticket_resolver(_id_of_number))]
 
 
+SUMMARY_LINE = 40  # characters: a list row shows the number whole and this much matter
+
+
 def read(row: Ticket) -> TicketRead:
+    line = " ".join(row.summary.split())
     return TicketRead.model_validate(row).model_copy(
-        update={"difficult": row.approved_returns >= rules.DIFFICULT_AFTER_RETURNS}
+        update={
+            "difficult": row.approved_returns >= rules.DIFFICULT_AFTER_RETURNS,
+            "summary_line": line if len(line) <= SUMMARY_LINE else line[: SUMMARY_LINE - 1] + "…",
+        }
     )
 
 

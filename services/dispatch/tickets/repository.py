@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -17,8 +17,77 @@ from dispatch.tickets.models import (
     Ticket,
     TicketEvent,
 )
+from dispatch.tickets.schemas import Queue
+from dispatch.workflow.rules import DIFFICULT_AFTER_RETURNS
 from shared.errors import NotFound
 from shared.vocabulary import StepAction, TicketStatus
+
+NO_LIMIT = datetime(9999, 12, 31, tzinfo=UTC)  # sorts a desk's tickets without a limit last
+
+
+def _queue(queue: Queue) -> tuple[list[Any], Any]:
+    """A desk's tickets and the time each is sorted by: the limit it runs against where one
+    runs (soonest first), else the time of its last change (oldest first)."""
+    status = col(Ticket.status)
+    waiting = col(Ticket.updated_at)
+    difficult = col(Ticket.approved_returns) >= DIFFICULT_AFTER_RETURNS
+    desks: dict[Queue, tuple[list[Any], Any]] = {
+        Queue.AWAITING_DISPATCH: (
+            [status == TicketStatus.AWAITING_DISPATCH.value, ~difficult],
+            col(Ticket.dispatch_due_at),
+        ),
+        Queue.DIFFICULT: (
+            [status == TicketStatus.AWAITING_DISPATCH.value, difficult],
+            col(Ticket.dispatch_due_at),
+        ),
+        Queue.RETURN_APPLICATIONS: ([status == TicketStatus.RETURN_REQUESTED.value], waiting),
+        Queue.NEW_SITUATIONS: ([col(Ticket.new_situation_pending)], col(Ticket.handling_due_at)),
+        Queue.FEEDBACK_REVIEW: ([status == TicketStatus.FEEDBACK_REVIEW.value], waiting),
+        Queue.AWAITING_EVALUATION: ([status == TicketStatus.AWAITING_EVALUATION.value], waiting),
+        Queue.UNSATISFIED: ([status == TicketStatus.UNSATISFIED.value], waiting),
+    }
+    return desks[queue]
+
+
+def sort_key(queue: Queue) -> Any:
+    return func.coalesce(_queue(queue)[1], literal(NO_LIMIT))
+
+
+async def queue_counts(session: AsyncSession, *, scope: list[Any]) -> dict[Queue, int]:
+    counts = {}
+    for queue in Queue:
+        conditions, _ = _queue(queue)
+        query = select(func.count()).select_from(Ticket).where(*conditions, *scope)
+        counts[queue] = int(await session.scalar(query) or 0)
+    return counts
+
+
+async def queue_page(
+    session: AsyncSession,
+    queue: Queue,
+    *,
+    scope: list[Any],
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> tuple[list[tuple[Ticket, datetime]], int]:
+    """One page of a desk (keyset on its sort time and the id) and the desk's whole count."""
+    conditions, _ = _queue(queue)
+    key = sort_key(queue)
+    query = select(Ticket, key).where(*conditions, *scope)
+    if after is not None:
+        query = query.where(tuple_(key, col(Ticket.id)) > tuple_(literal(after[0]), after[1]))
+    rows = (await session.execute(query.order_by(key, col(Ticket.id)).limit(limit))).all()
+    total = await session.scalar(
+        select(func.count()).select_from(Ticket).where(*conditions, *scope)
+    )
+    return [(row[0], row[1]) for row in rows], int(total or 0)
+
+
+async def pending_returns(session: AsyncSession, ticket_ids: list[str]) -> dict[str, ReturnRequest]:
+    query = select(ReturnRequest).where(
+        col(ReturnRequest.ticket_id).in_(ticket_ids), col(ReturnRequest.decision).is_(None)
+    )
+    return {r.ticket_id: r for r in (await session.scalars(query)).all()}
 
 
 async def queue(session: AsyncSession, *, scope: list[Any], limit: int) -> list[Ticket]:

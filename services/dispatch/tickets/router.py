@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import UTC, datetime
 from typing import Annotated
@@ -20,6 +21,12 @@ from dispatch.tickets.schemas import (
     CallerRecordEntry,
     HistoryEntry,
     HistoryRead,
+    Queue,
+    QueueCount,
+    QueueItem,
+    QueuePage,
+    QueuesRead,
+    ReturnRead,
     TicketPage,
     TicketRead,
 )
@@ -47,6 +54,75 @@ async def queue(
     a district hotline agency's queue holds its district's (Art 5)."""
     rows = await repository.queue(session, scope=service.district_scope(principal), limit=limit)
     return TicketPage(items=[read(r) for r in rows], next_cursor=None)
+
+
+AgencyReader = Annotated[
+    Principal,
+    Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR)),
+]
+
+
+@router.get("/v1/queues", response_model=QueuesRead)
+async def queues(session: SessionDep, principal: AgencyReader) -> QueuesRead:
+    """The agency's desks and how many tickets wait on each (a district agency: its own)."""
+    counts = await repository.queue_counts(session, scope=service.district_scope(principal))
+    return QueuesRead(items=[QueueCount(queue=q, count=n) for q, n in counts.items()])
+
+
+def _cursor(key: datetime, ticket_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{key.isoformat()}|{ticket_id}".encode()).decode()
+
+
+def _after(cursor: str | None) -> tuple[datetime, str] | None:
+    if not cursor:
+        return None
+    try:
+        key, _, ticket_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(key), ticket_id
+    except ValueError:
+        raise BadInput("cursor is not one this endpoint gave", zh=BAD_CURSOR) from None
+
+
+@router.get("/v1/queues/{queue}", response_model=QueuePage)
+async def queue_page(
+    queue: Queue,
+    session: SessionDep,
+    principal: AgencyReader,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> QueuePage:
+    """One desk, the least time left first (limits that run), else the longest waiting;
+    paged with a cursor, never cut short silently (``count`` is the whole desk)."""
+    rows, count = await repository.queue_page(
+        session,
+        queue,
+        scope=service.district_scope(principal),
+        after=_after(cursor),
+        limit=limit,
+    )
+    returns = (
+        await repository.pending_returns(session, [row.id for row, _ in rows])
+        if queue is Queue.RETURN_APPLICATIONS
+        else {}
+    )
+    items = [
+        QueueItem(
+            ticket=read(row),
+            last_change=row.updated_at,
+            due_at=None if key == repository.NO_LIMIT else key,
+            return_request=ReturnRead.model_validate(returns[row.id])
+            if row.id in returns
+            else None,
+        )
+        for row, key in rows
+    ]
+    last = rows[-1] if len(rows) == limit else None
+    return QueuePage(
+        queue=queue,
+        count=count,
+        items=items,
+        next_cursor=_cursor(last[1], last[0].id) if last else None,
+    )
 
 
 @router.get("/v1/legal-procedures", response_model=TicketPage)

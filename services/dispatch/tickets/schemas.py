@@ -29,6 +29,7 @@ class TicketRead(BaseModel):
     district: str | None
     street: str | None
     summary: str
+    summary_line: str = Field(default="", description="the matter in one line, for lists")
     repeat_of: str | None
     line: str
     line_unit: str | None
@@ -288,3 +289,40 @@ class CallerRecord(BaseModel):
     progress_due_at: datetime | None
     legal_procedure: LegalProcedure | None
     entries: list[CallerRecordEntry]
+
+
+class Queue(StrEnum):
+    """The agency's desks: what waits for it, each sorted by the time it has left."""
+
+    AWAITING_DISPATCH = "awaiting_dispatch"  # Art 13: 1 working day
+    DIFFICULT = "difficult"  # Art 16: returned 3 times, awaiting determination
+    RETURN_APPLICATIONS = "return_applications"  # Art 15: decide each application
+    NEW_SITUATIONS = "new_situations"  # Art 17: the unit has yet to judge them
+    FEEDBACK_REVIEW = "feedback_review"  # Art 19
+    AWAITING_EVALUATION = "awaiting_evaluation"  # Art 20: revisit, rate
+    UNSATISFIED = "unsatisfied"  # Art 20: re-handle or close
+
+
+class QueueCount(BaseModel):
+    queue: Queue
+    count: int
+
+
+class QueuesRead(BaseModel):
+    items: list[QueueCount]
+
+
+class QueueItem(BaseModel):
+    ticket: TicketRead
+    last_change: datetime = Field(description="the ticket's last change")
+    due_at: datetime | None = Field(description="the limit it is sorted by, if one runs")
+    return_request: ReturnRead | None = Field(
+        default=None, description="the application awaiting a decision, with reason and basis"
+    )
+
+
+class QueuePage(BaseModel):
+    queue: Queue
+    count: int
+    items: list[QueueItem]
+    next_cursor: str | None

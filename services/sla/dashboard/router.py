@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role, require
 from shared.deps import ClockDep, SessionDep
-from shared.errors import BadInput, Forbidden
+from shared.errors import BadInput, Forbidden, NotFound
 from shared.schemas import Day
 from shared.workdays import WorkingCalendar, local_date
 from sla.dashboard import service
-from sla.dashboard.schemas import Dashboard, DashboardItem, Group, Kpis
+from sla.dashboard.schemas import Dashboard, DashboardItem, Group, Kpis, KpisList
 from sla.dashboard.service import Filters
 from sla.deps import CalendarDep
 
@@ -148,8 +148,31 @@ async def kpis(
     from_: Annotated[Day, Query(alias="from")],
     to: Day,
 ) -> Kpis:
-    """A unit's measures for a period (Art 24); definitions in docs/kpis.md."""
+    """A unit's measures for a period (Art 24); definitions in docs/kpis.md. A unit sla has
+    never timed work for is a 404, not a row of zeros."""
     _filters(principal, unit, None, None, None, None, None)
+    _check_period(from_, to)
+    if not await service.units_with_clocks(session, unit):
+        raise NotFound(f"no work recorded for unit {unit!r}", zh=f"没有单位 {unit} 的办理记录")
+    return await service.kpis(session, unit=unit, from_date=from_, to_date=to)
+
+
+@router.get("/v1/kpis/units", response_model=KpisList)
+async def kpis_of_units(
+    session: SessionDep,
+    principal: Watcher,
+    from_: Annotated[Day, Query(alias="from")],
+    to: Day,
+) -> KpisList:
+    """Every unit's measures for a period in one answer (a unit: its own)."""
+    _check_period(from_, to)
+    own = principal.unit_id if principal.role is Role.UNIT else None
+    units = await service.units_with_clocks(session, own)
+    return KpisList(
+        items=[await service.kpis(session, unit=u, from_date=from_, to_date=to) for u in units]
+    )
+
+
+def _check_period(from_: date, to: date) -> None:
     if to < from_:
         raise BadInput("'to' is before 'from'", zh="结束日期早于开始日期")
-    return await service.kpis(session, unit=unit, from_date=from_, to_date=to)

@@ -51,3 +51,7 @@ class Kpis(BaseModel):
     satisfaction_rate: float | None
     response_hours: float | None
     supervisions: int
+
+
+class KpisList(BaseModel):
+    items: list[Kpis]

@@ -258,3 +258,11 @@ async def kpis(session: AsyncSession, *, unit: str, from_date: date, to_date: da
         response_hours=round(float(c["response_hours"]), 2) if c["response_hours"] else None,
         supervisions=c["supervisions"],
     )
+
+
+async def units_with_clocks(session: AsyncSession, unit: str | None = None) -> list[str]:
+    """The units sla has timed work for (all, or ``unit`` if it is one of them)."""
+    query = select(col(Clock.unit_id)).where(col(Clock.unit_id).is_not(None)).distinct()
+    if unit is not None:
+        query = query.where(col(Clock.unit_id) == unit)
+    return sorted(u for u in (await session.scalars(query)).all() if u)

@@ -49,6 +49,9 @@ async def list_supervisions(
     ticket_id: str | None = None,
     reason: Reason | None = None,
     open_only: bool = False,
+    awaiting_answer: Annotated[
+        bool, Query(description="open, and the unit has not answered yet (Art 23)")
+    ] = False,
     unhandled: Annotated[
         bool, Query(description="only those whose ticket is still not handled (Art 26(2))")
     ] = False,
@@ -72,6 +75,7 @@ async def list_supervisions(
         ticket_id=ticket_id,
         reason=reason,
         open_only=open_only,
+        awaiting_answer=awaiting_answer,
         unhandled=unhandled,
         overseen_by_department=principal.unit_id if principal.role is Role.GUIDANCE else None,
         limit=limit,

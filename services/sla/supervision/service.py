@@ -39,6 +39,7 @@ async def search(
     ticket_id: str | None,
     reason: rules.Reason | None,
     open_only: bool,
+    awaiting_answer: bool = False,
     unhandled: bool = False,
     overseen_by_department: str | None = None,
     limit: int,
@@ -60,8 +61,10 @@ async def search(
         query = query.where(col(Supervision.ticket_id) == ticket_id)
     if reason:
         query = query.where(col(Supervision.reason) == reason.value)
-    if open_only:
+    if open_only or awaiting_answer:
         query = query.where(col(Supervision.closed_at).is_(None))
+    if awaiting_answer:
+        query = query.where(col(Supervision.responded_at).is_(None))
     return list((await session.scalars(query)).all())
 
 
