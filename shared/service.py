@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import i18n
 from shared.auth import Principal, Role, authenticated, require
+from shared.catalogue import catalogue
 from shared.clients.base import ServiceClient, ServiceTokens
 from shared.clock import Clock
 from shared.db import SERVICES, asyncpg_dsn, make_engine, make_sessionmaker
@@ -202,7 +203,12 @@ def _labels_router(service: str) -> APIRouter:
         """Chinese (default) or English labels of every code this service answers with:
         the shared vocabularies and what it owns (``?lang=`` or ``Accept-Language``)."""
         chosen = lang or request_lang(request.scope)
-        return LabelsRead(lang=chosen, labels=i18n.labels(chosen, own_labels(service)))
+        found = i18n.labels(chosen, own_labels(service))
+        # Categories keep their Chinese names in the catalogue; English shows the code.
+        found["category"] = {
+            c.code: c.name if chosen is Lang.ZH else c.code for c in catalogue().categories.values()
+        }
+        return LabelsRead(lang=chosen, labels=found)
 
     return router
 

@@ -147,6 +147,27 @@ class Calls:
         return Call("dispatch", "GET", "/v1/queue", models.TicketPage)
 
     @staticmethod
+    def contact(ticket_id: str) -> Call[models.Caller]:
+        """The caller's contact in full, for the unit that must call back (the read is logged)."""
+        return Call("intake", "GET", f"/v1/tickets/{ticket_id}/contact", models.Caller)
+
+    @staticmethod
+    def labels(service: str = "dispatch") -> Call[models.Labels]:
+        """The Chinese (or English) labels of the codes a service answers with."""
+        return Call(service, "GET", "/v1/labels", models.Labels)
+
+    @staticmethod
+    def desks() -> Call[models.Desks]:
+        """How many tickets wait on each of the agency's desks."""
+        return Call("dispatch", "GET", "/v1/queues", models.Desks)
+
+    @staticmethod
+    def desk(queue: str, cursor: str | None = None, limit: int = 50) -> Call[models.DeskPage]:
+        """One desk, least time left first, paged."""
+        params = _clean({"cursor": cursor, "limit": limit})
+        return Call("dispatch", "GET", f"/v1/queues/{queue}", models.DeskPage, params=params)
+
+    @staticmethod
     def ticket(ticket_id: str) -> Call[models.Ticket]:
         return Call("dispatch", "GET", f"/v1/tickets/{ticket_id}", models.Ticket)
 
@@ -405,6 +426,11 @@ class Calls:
         )
 
     @staticmethod
+    def kpis_of_units(date_from: str, date_to: str) -> Call[models.KpisList]:
+        params = {"from": date_from, "to": date_to}
+        return Call("sla", "GET", "/v1/kpis/units", models.KpisList, params=params)
+
+    @staticmethod
     def supervisions(**filters: Any) -> Call[models.Supervisions]:
         return Call("sla", "GET", "/v1/supervisions", models.Supervisions, params=_clean(filters))
 
@@ -458,14 +484,16 @@ class _Base:
         endpoints: Endpoints | None = None,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        language: str = "zh-CN",
     ) -> None:
         self.transport: Any = transport  # tests hand in an httpx.MockTransport
         self.endpoints = endpoints or Endpoints.from_env()
         self.token = token or os.environ.get("HOTLINE_TOKEN")
+        self.language = language  # the services' refusals come back in it
         self.timeout = httpx.Timeout(timeout, connect=min(timeout, 3.0))
 
     def _request(self, call: Call[Any]) -> dict[str, Any]:
-        headers = dict(call.headers)
+        headers = {"Accept-Language": self.language, **call.headers}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         return {

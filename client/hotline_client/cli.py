@@ -1,7 +1,8 @@
 """`hotline`: the command line of agents, units, the agency, supervisors and administrators.
 
-Exit codes: 0 done, 2 usage, 3 bad input, 4 refused by a rule (409), 5 service unreachable.
-Every read takes ``--json`` for scripts.
+Chinese by default (``--lang en`` or ``HOTLINE_LANG=en`` for English); every time is shown
+in Asia/Shanghai with the year. Exit codes: 0 done, 2 usage, 3 bad input, 4 refused by a
+rule (409), 5 service unreachable. Every read takes ``--json`` for scripts.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import time
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,17 +23,53 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
+from hotline_client import choices
 from hotline_client.api import Call, Calls, Client
 from hotline_client.errors import HotlineError
+from hotline_client.i18n import ACCEPT_LANGUAGE, T
 
 console = Console()
-app = typer.Typer(help="12345 hotline", no_args_is_help=True, pretty_exceptions_enable=False)
-agent = typer.Typer(help="call-centre agents: classify and take calls, progress, knowledge")
-unit = typer.Typer(help="handling units: my tickets, accept, return, extend, feed back")
-agency = typer.Typer(help="the hotline agency: queue, dispatch, returns, review, evaluation")
-supervisor = typer.Typer(help="supervisors: overdue and due-soon dashboards, KPIs, supervision")
-admin = typer.Typer(help="administrators: calendar, routing rules, knowledge documents")
-guidance = typer.Typer(help="business guidance departments: the Art 21 matters they oversee")
+app = typer.Typer(
+    help=T("12345 政务服务便民热线工单系统", "12345 hotline"),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+agent = typer.Typer(
+    help=T(
+        "话务员：来电分类与受理、告知进度、知识库",
+        "call-centre agents: classify and take calls, progress, knowledge",
+    )
+)
+unit = typer.Typer(
+    help=T(
+        "承办单位：本单位工单、签收、退回、延期、反馈",
+        "handling units: my tickets, accept, return, extend, feed back",
+    )
+)
+agency = typer.Typer(
+    help=T(
+        "热线工作机构：待办台、派单、退回审核、反馈审核、回访评价",
+        "the hotline agency: desks, dispatch, returns, review, evaluation",
+    )
+)
+supervisor = typer.Typer(
+    help=T(
+        "督办：超期与即将超期、考核指标、督办记录",
+        "supervisors: overdue and due-soon dashboards, KPIs, supervision",
+    )
+)
+admin = typer.Typer(
+    help=T(
+        "系统管理：工作日历、派单规则、知识库文件",
+        "administrators: calendar, routing rules, knowledge documents",
+    )
+)
+guidance = typer.Typer(
+    help=T(
+        "业务指导部门：指导监督的第二十一条事项",
+        "business guidance departments: the Art 21 matters they oversee",
+    )
+)
 for group, name in (
     (agent, "agent"),
     (unit, "unit"),
@@ -42,20 +80,31 @@ for group, name in (
 ):
     app.add_typer(group, name=name)
 
-STATE: dict[str, Any] = {"json": False, "token": None}
-JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
-UnitOption = Annotated[str, typer.Option("--unit", envvar="HOTLINE_UNIT", help="your unit id")]
+STATE: dict[str, Any] = {"token": None}
+JsonOption = Annotated[bool, typer.Option("--json", help=T("输出 JSON", "print JSON"))]
+UnitOption = Annotated[
+    str, typer.Option("--unit", envvar="HOTLINE_UNIT", help=T("本单位编码", "your unit id"))
+]
+Ticket = Annotated[
+    str, typer.Argument(help=T("热线事项编号（GZ…）或 id", "ticket number (GZ…) or id"))
+]
 
 
 @app.callback()
 def main_options(
-    token: Annotated[str | None, typer.Option(envvar="HOTLINE_TOKEN", help="bearer token")] = None,
+    token: Annotated[
+        str | None, typer.Option(envvar="HOTLINE_TOKEN", help=T("登录令牌", "bearer token"))
+    ] = None,
+    lang: Annotated[
+        str, typer.Option("--lang", envvar="HOTLINE_LANG", help=T("界面语言：zh 或 en", "zh or en"))
+    ] = "zh",
 ) -> None:
+    # The language itself is read before the help is built (hotline_client.i18n).
     STATE["token"] = token
 
 
 def _client() -> Client:
-    return Client(token=STATE["token"])
+    return Client(token=STATE["token"], language=ACCEPT_LANGUAGE)
 
 
 def _run(call: Call[Any]) -> Any:
@@ -63,8 +112,24 @@ def _run(call: Call[Any]) -> Any:
         return _client().run(call)
     except HotlineError as error:
         code = f" [{error.code}]" if error.code else ""
-        typer.echo(f"error{code}: {error.message}", err=True)
+        typer.echo(f"{T('错误', 'error')}{code}: {error.message}", err=True)
         raise typer.Exit(error.exit_code) from None
+
+
+@cache
+def _labels(service: str) -> dict[str, dict[str, str]]:
+    """The service's labels in the CLI's language; codes are shown if it cannot say."""
+    try:
+        found = _client().run(Calls.labels(service)).value
+    except (HotlineError, ValueError):  # an older service, or none: show the codes
+        return {}
+    return found.labels if found else {}
+
+
+def _label(vocabulary: str, code: str | None, service: str = "dispatch") -> str:
+    if not code:
+        return ""
+    return _labels(service).get(vocabulary, {}).get(code, code)
 
 
 def _show(
@@ -80,7 +145,7 @@ def _show(
     elif table is not None:
         console.print(table(value))
     elif line is not None:
-        console.print(line(value))
+        console.print(line(value), markup=False)
 
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -92,106 +157,153 @@ def _shown(at: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def _tickets_table(page: Any) -> Table:
-    table = Table("number", "id", "status", "unit", "category", "district", "due", title="tickets")
+    table = Table(
+        T("编号", "number"),
+        T("事项", "matter"),
+        T("状态", "status"),
+        T("承办单位", "unit"),
+        T("分类", "category"),
+        T("行政区", "district"),
+        T("期限", "due"),
+        title=T("热线事项", "tickets"),
+    )
     for t in page.items:
         due = t.handling_due_at or t.dispatch_due_at
-        style = "red" if t.overdue else None
         table.add_row(
             t.number,
-            t.id[:8],
-            t.status,
+            t.summary_line,
+            _label("ticket_status", t.status),
             t.lead_unit or t.suggested_unit or "",
-            t.category or "",
+            _label("category", t.category),
             t.district or "",
             _shown(due),
-            style=style,
+            style="red" if t.overdue else None,
         )
     return table
 
 
 def _ticket_line(t: Any) -> str:
-    return f"{t.number} {t.status} unit={t.lead_unit or '-'} due={t.handling_due_at or '-'}"
+    return (
+        f"{t.number} {_label('ticket_status', t.status)} "
+        f"{T('承办单位', 'unit')}={t.lead_unit or '-'} "
+        f"{T('期限', 'due')}={_shown(t.handling_due_at) or '-'}"
+    )
 
 
 # ---- agent ---------------------------------------------------------------------------------
 
 
-@agent.command("classify")
+@agent.command(
+    "classify",
+    help=T(
+        "来电建议：事项类型、第十一条情形、分类、行政区、知识库答复",
+        "Suggestions for a call: type, Art 11 case, category, district, answers.",
+    ),
+)
 def classify(
     text: str, address: str | None = None, phone: str | None = None, as_json: JsonOption = False
 ) -> None:
-    """Suggestions for a call: type, Art 11 case, category, district, answers."""
     answer = _run(Calls.classify(text, address=address, caller_phone=phone)).value
-    _show(
-        answer,
-        as_json,
-        line=lambda a: (
-            f"type {a.type.value} ({a.type.confidence})  category {a.category.value} "
-            f"({a.category.confidence})  district {a.district.get('value')}  "
-            f"disposition {a.disposition['value']}"
-            + (
-                f" → call {a.disposition['emergency_number']}"
-                if a.disposition.get("emergency_number")
-                else ""
-            )
-        ),
-    )
+
+    def line(a: Any) -> str:
+        emergency = a.disposition.get("emergency_number")
+        return (
+            f"{T('类型', 'type')} {_label('ticket_type', a.type.value)} ({a.type.confidence})  "
+            f"{T('分类', 'category')} {_label('category', a.category.value)} "
+            f"{a.category.value} ({a.category.confidence})  "
+            f"{T('行政区', 'district')} {a.district.get('value') or '-'}  "
+            f"{T('情形', 'disposition')} {_label('disposition', a.disposition['value'], 'intake')}"
+            + (f" → {T('转', 'call')} {emergency}" if emergency else "")
+        )
+
+    _show(answer, as_json, line=line)
 
 
-@agent.command("take")
+@agent.command(
+    "take",
+    help=T(
+        "受理来电：按选项登记，或 -i 逐项确认系统建议",
+        "Take a call: from options, or interactively with the suggestions to confirm.",
+    ),
+)
 def take(
-    text: Annotated[str | None, typer.Option(help="the matter in the caller's words")] = None,
-    ticket_type: Annotated[str | None, typer.Option("--type")] = None,
-    category: str | None = None,
-    district: str | None = None,
-    street: str | None = None,
-    name: str | None = None,
-    phone: str | None = None,
-    address: str | None = None,
-    channel: str = "phone",
-    outcome: str = "submitted",
-    disposition: str = "normal",
-    told: Annotated[str | None, typer.Option(help="what the caller was told")] = None,
+    text: Annotated[
+        str | None, typer.Option(help=T("诉求人所述事项", "the matter in the caller's words"))
+    ] = None,
+    ticket_type: Annotated[choices.TicketType | None, typer.Option("--type")] = None,
+    category: Annotated[str | None, typer.Option(help=T("事项分类编码", "category code"))] = None,
+    district: Annotated[str | None, typer.Option(help=T("行政区，如 天河区", "district"))] = None,
+    street: Annotated[str | None, typer.Option(help=T("街道（镇）", "street or town"))] = None,
+    name: Annotated[str | None, typer.Option(help=T("诉求人姓名", "caller's name"))] = None,
+    phone: Annotated[str | None, typer.Option(help=T("联系电话", "caller's phone"))] = None,
+    address: Annotated[str | None, typer.Option(help=T("联系地址", "caller's address"))] = None,
+    channel: choices.Channel = choices.Channel.PHONE,
+    outcome: choices.Outcome = choices.Outcome.SUBMITTED,
+    disposition: choices.Disposition = choices.Disposition.NORMAL,
+    told: Annotated[
+        str | None, typer.Option(help=T("告知诉求人的内容", "what the caller was told"))
+    ] = None,
     emergency_number: str | None = None,
-    related: str | None = None,
+    related: Annotated[
+        str | None, typer.Option(help=T("关联的热线事项", "the related ticket"))
+    ] = None,
     kb_entry: str | None = None,
     transfer_to: Annotated[
-        str | None, typer.Option(help="transfer to another line, e.g. 12333 (Art 7)")
+        str | None,
+        typer.Option(help=T("转接到其他热线，如 12333（第七条）", "transfer to a line (Art 7)")),
     ] = None,
     interactive: Annotated[bool, typer.Option("--interactive", "-i")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print the id only")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help=T("只输出编号", "print the ticket number only")),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Take a call: from options, or interactively with the suggestions to confirm."""
+    chosen_type = ticket_type.value if ticket_type else None
+    chosen_disposition = disposition.value
+    chosen_outcome = outcome.value
     if interactive:
-        text = text or typer.prompt("matter")
-        phone = phone or typer.prompt("caller phone", default="", show_default=False) or None
+        text = text or typer.prompt(T("诉求内容", "matter"))
+        phone = (
+            phone
+            or typer.prompt(T("联系电话", "caller phone"), default="", show_default=False)
+            or None
+        )
         suggestion = _run(Calls.classify(text, address=address, caller_phone=phone)).value
         if suggestion.disposition["value"] == "emergency":
+            number = suggestion.disposition["emergency_number"]
             console.print(
-                f"[bold red]emergency: transfer to {suggestion.disposition['emergency_number']}[/]"
+                f"[bold red]{T('紧急事项：请转接', 'emergency: transfer to')} {number}[/]"
             )
-        ticket_type = typer.prompt("type", default=ticket_type or suggestion.type.value)
-        category = typer.prompt("category", default=category or suggestion.category.value)
-        district = typer.prompt(
-            "district", default=district or suggestion.district.get("value") or ""
+        chosen_type = typer.prompt(
+            T("事项类型", "type"), default=chosen_type or suggestion.type.value
         )
-        disposition = typer.prompt("disposition", default=suggestion.disposition["value"])
-        if disposition != "normal":
-            outcome = "closed_at_intake"
+        category = typer.prompt(
+            T("事项分类", "category"), default=category or suggestion.category.value
+        )
+        district = typer.prompt(
+            T("行政区", "district"), default=district or suggestion.district.get("value") or ""
+        )
+        chosen_disposition = typer.prompt(
+            T("处理情形", "disposition"), default=suggestion.disposition["value"]
+        )
+        if chosen_disposition != "normal":
+            chosen_outcome = "closed_at_intake"
             emergency_number = suggestion.disposition.get("emergency_number")
-            told = told or typer.prompt("what the caller was told")
-    if not text or not ticket_type:
-        raise typer.BadParameter("--text and --type are needed (or --interactive)")
+            told = told or typer.prompt(T("告知诉求人的内容", "what the caller was told"))
+    if not text or not chosen_type:
+        raise typer.BadParameter(
+            T("需要 --text 和 --type（或使用 -i）", "--text and --type are needed (or -i)")
+        )
     call = {
-        "channel": channel,
+        "channel": channel.value,
         "text": text,
-        "ticket_type": ticket_type,
+        "ticket_type": chosen_type,
         "category": category,
         "district": district or None,
         "street": street,
-        "outcome": outcome,
-        "disposition": disposition,
+        "outcome": chosen_outcome,
+        "disposition": chosen_disposition,
         "told_caller": told,
         "emergency_number": emergency_number,
         "related_ticket_id": related,
@@ -201,38 +313,62 @@ def take(
     }
     ticket = _run(Calls.take_call(call)).value
     if quiet:
-        typer.echo(ticket.id)
-    else:
-        _show(ticket, as_json, line=lambda t: f"ticket {t.number} ({t.id}) {t.status}")
+        typer.echo(ticket.number)
+        return
+    _show(
+        ticket,
+        as_json,
+        line=lambda t: (
+            f"{T('热线事项', 'ticket')} {t.number} ({t.id}) "
+            f"{_label('outcome', t.outcome, 'intake')}（{t.outcome}）"
+        ),
+    )
 
 
-@agent.command("lookup")
+@agent.command(
+    "lookup",
+    help=T(
+        "诉求人的热线事项及状态（第十一条：告知办理进度）",
+        "A caller's tickets and their status (Art 11(4): tell the progress).",
+    ),
+)
 def lookup(phone: str, as_json: JsonOption = False) -> None:
-    """A caller's tickets and their status (Art 11(4): tell the progress)."""
     tickets = _run(Calls.caller_tickets(phone)).value
 
     def table(page: Any) -> Table:
-        result = Table("number", "status", "type", "category", "received", title="caller's tickets")
+        result = Table(
+            T("编号", "number"),
+            T("状态", "status"),
+            T("类型", "type"),
+            T("分类", "category"),
+            T("受理时间", "received"),
+            title=T("诉求人的热线事项", "caller's tickets"),
+        )
         for t in page.items:
             result.add_row(
                 t.number,
-                t.status,
-                t.ticket_type,
-                t.category or "",
-                _shown(t.received_at, "%Y-%m-%d"),
+                _label("ticket_status", t.status),
+                _label("ticket_type", t.ticket_type),
+                _label("category", t.category),
+                _shown(t.received_at),
             )
         return result
 
     _show(tickets, as_json, table=table)
 
 
-@agent.command("kb")
+@agent.command("kb", help=T("检索热线知识库", "Search the knowledge base."))
 def kb(query: str, limit: int = 5, as_json: JsonOption = False) -> None:
-    """Search the knowledge base."""
     found = _run(Calls.kb_search(query, limit)).value
 
     def table(result: Any) -> Table:
-        rows = Table("score", "source", "section", "text", title=query)
+        rows = Table(
+            T("相关度", "score"),
+            T("来源", "source"),
+            T("章节", "section"),
+            T("内容", "text"),
+            title=query,
+        )
         for hit in result.items:
             rows.add_row(f"{hit.score:.2f}", hit.source, hit.section or "", hit.text[:80])
         return rows
@@ -240,48 +376,73 @@ def kb(query: str, limit: int = 5, as_json: JsonOption = False) -> None:
     _show(found, as_json, table=table)
 
 
-@agent.command("record")
-def caller_record(ticket_id: str, as_json: JsonOption = False) -> None:
-    """What to tell a caller asking about progress: due time, extensions, adjustments, new
-    situations and what they were told (Art 11(4), 17, 18)."""
+@agent.command(
+    "record",
+    help=T(
+        "告知进度：办理期限、延期（理由与新期限）、期限调整、新情况及告知诉求人的内容",
+        "What to tell a caller asking about progress (Art 11(4), 17, 18).",
+    ),
+)
+def caller_record(ticket_id: Ticket, as_json: JsonOption = False) -> None:
     found = _run(Calls.caller_record(ticket_id)).value
 
     def table(r: Any) -> Table:
+        due = _shown(r.handling_due_at) or "-"
         rows = Table(
-            "at",
-            "action",
-            "reason",
-            "due",
-            "told the caller",
-            title=f"{r.number} {r.status} due {_shown(r.handling_due_at) or '-'}",
+            T("时间", "at"),
+            T("事项", "action"),
+            T("理由", "reason"),
+            T("期限", "due"),
+            T("告知诉求人", "told the caller"),
+            title=f"{r.number} {_label('ticket_status', r.status)} {T('期限', 'due')} {due}",
         )
         for e in r.entries:
             rows.add_row(
-                _shown(e.at), e.action, e.reason or "", _shown(e.due_at), e.told_caller or ""
+                _shown(e.at),
+                _label("step_action", e.action),
+                e.reason or "",
+                _shown(e.due_at),
+                e.told_caller or "",
             )
         return rows
 
     _show(found, as_json, table=table)
 
 
-@agent.command("note")
-def note(ticket_id: str, text: str) -> None:
-    """The caller's new situation, forwarded to the unit (Art 17)."""
+@agent.command(
+    "note",
+    help=T("诉求人反映的新情况，转告承办单位（第十七条）", "The caller's new situation (Art 17)."),
+)
+def note(ticket_id: Ticket, text: str) -> None:
     _run(Calls.add_note(ticket_id, text))
-    typer.echo("forwarded")
+    typer.echo(T("已转告承办单位", "forwarded"))
 
 
-@agent.command("warn")
-def warn(ticket_id: str, note: str = typer.Option(..., help="what the caller was told")) -> None:
-    """Record that the caller was warned of the rules of the line (Art 12 ¶2)."""
+@agent.command(
+    "warn",
+    help=T(
+        "记录已提醒诉求人遵守热线使用规范（第十二条）",
+        "Record that the caller was warned of the rules of the line (Art 12 ¶2).",
+    ),
+)
+def warn(
+    ticket_id: Ticket,
+    note: Annotated[str, typer.Option(help=T("告知诉求人的内容", "what the caller was told"))],
+) -> None:
     record = _run(Calls.warn(ticket_id, note)).value
-    typer.echo(f"warning {record.id} recorded for {record.ticket_id}")
+    typer.echo(f"{T('已记录提醒', 'warning recorded')} {record.id}: {record.ticket_id}")
 
 
 # ---- unit ----------------------------------------------------------------------------------
 
 
-@unit.command("tickets")
+@unit.command(
+    "tickets",
+    help=T(
+        "本单位的热线事项（超期的标红）；--watch 持续刷新，Ctrl-C 退出",
+        "My unit's tickets (overdue in red); --watch polls until Ctrl-C.",
+    ),
+)
 def unit_tickets(
     unit_id: UnitOption,
     overdue: bool | None = None,
@@ -290,7 +451,6 @@ def unit_tickets(
     interval: float = 10.0,
     as_json: JsonOption = False,
 ) -> None:
-    """My unit's tickets (overdue in red); --watch polls with ETag until Ctrl-C."""
     etag = None
     while True:
         answer = _run(Calls.unit_tickets(unit_id, overdue=overdue, status=status, etag=etag))
@@ -302,47 +462,94 @@ def unit_tickets(
         time.sleep(interval)
 
 
-@unit.command("accept")
-def accept(ticket_id: str, as_json: JsonOption = False) -> None:
+@unit.command(
+    "show",
+    help=T(
+        "一件热线事项：诉求内容、办理记录；--contact 查看诉求人联系方式（留痕）",
+        "A ticket's matter and history; --contact shows the caller's contact (logged).",
+    ),
+)
+def show(
+    ticket_id: Ticket,
+    contact: Annotated[
+        bool, typer.Option(help=T("查看诉求人联系方式（留痕）", "the caller's contact (logged)"))
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    ticket = _run(Calls.ticket(ticket_id)).value
+    if as_json:
+        _show(ticket, True)
+        return
+    console.print(_ticket_line(ticket))
+    console.print(ticket.summary)
+    if contact:
+        caller = _run(Calls.contact(ticket.id)).value
+        console.print(
+            f"{T('诉求人', 'caller')}: {caller.name or '-'}  {caller.phone or '-'}  "
+            f"{caller.address or '-'}"
+        )
+    history(ticket_id, as_json=False)
+
+
+@unit.command("accept", help=T("签收（第十四条）", "Accept the ticket (Art 14)."))
+def accept(ticket_id: Ticket, as_json: JsonOption = False) -> None:
     _show(_run(Calls.accept(ticket_id)).value, as_json, line=_ticket_line)
 
 
-@unit.command("return")
+@unit.command(
+    "return",
+    help=T(
+        "在2个工作日核查期限内申请退回，写明理由和依据（第十四条）",
+        "Apply to return inside the 2-working-day window (Art 14).",
+    ),
+)
 def return_ticket(
-    ticket_id: str, reason: str = typer.Option(...), basis: str = typer.Option(...)
+    ticket_id: Ticket,
+    reason: Annotated[str, typer.Option(help=T("退回理由", "reason"))],
+    basis: Annotated[str, typer.Option(help=T("依据", "basis"))],
 ) -> None:
-    """Apply to return inside the 2-working-day window (Art 14)."""
     application = _run(Calls.apply_to_return(ticket_id, reason, basis)).value
-    typer.echo(f"return application {application.id}")
+    typer.echo(f"{T('已提交退回申请', 'return application')} {application.id}")
 
 
-@unit.command("extend")
+@unit.command(
+    "extend",
+    help=T(
+        "在办理期限届满前申请延期，以2次为限，并已告知诉求人（第十八条）",
+        "Extend before the due time, at most twice; the caller has been told (Art 18).",
+    ),
+)
 def extend(
-    ticket_id: str,
-    reason: str = typer.Option(...),
+    ticket_id: Ticket,
+    reason: Annotated[str, typer.Option(help=T("延期理由", "reason"))],
     told: Annotated[
-        str | None, typer.Option(help="what the caller was told of the reason and new limit")
+        str | None,
+        typer.Option(help=T("告知诉求人的内容", "what the caller was told")),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Extend before the due time, at most twice (Art 18); the caller has been told."""
     _show(_run(Calls.extend(ticket_id, reason, told)).value, as_json, line=_ticket_line)
 
 
-@unit.command("designate")
-def designate(ticket_id: str, sub_unit: str) -> None:
+@unit.command("designate", help=T("指派经办单位（第六条）", "Designate a sub-unit (Art 6)."))
+def designate(ticket_id: Ticket, sub_unit: str) -> None:
     _show(_run(Calls.designate(ticket_id, sub_unit)).value, False, line=_ticket_line)
 
 
-@unit.command("feedback")
+@unit.command(
+    "feedback",
+    help=T(
+        "办理反馈：办理时间、办理经过、办理结果、回复诉求人情况（第十九条）",
+        "Feed back: handling time, process, result, how the caller was answered (Art 19).",
+    ),
+)
 def feedback(
-    ticket_id: str,
-    handling_time: str = typer.Option(..., "--time"),
-    process: str = typer.Option(...),
-    result: str = typer.Option(...),
-    reply: str = typer.Option(..., help="how the caller was answered"),
+    ticket_id: Ticket,
+    handling_time: Annotated[str, typer.Option("--time", help=T("办理时间", "handling time"))],
+    process: Annotated[str, typer.Option(help=T("办理经过", "process"))],
+    result: Annotated[str, typer.Option(help=T("办理结果", "result"))],
+    reply: Annotated[str, typer.Option(help=T("回复诉求人情况", "how the caller was answered"))],
 ) -> None:
-    """Feed back: handling time, process, result, how the caller was answered (Art 19)."""
     body = {
         "handling_time": handling_time,
         "process": process,
@@ -352,80 +559,166 @@ def feedback(
     _show(_run(Calls.feedback(ticket_id, body)).value, False, line=_ticket_line)
 
 
-@unit.command("legal-procedure")
+@unit.command(
+    "legal-procedure",
+    help=T(
+        "事项需按法定程序推进：办理时限中止，定期反馈阶段性情况（第二十一条）",
+        "The matter waits on a legal procedure: handling pauses, reports fall due (Art 21).",
+    ),
+)
 def legal_procedure(
-    ticket_id: str,
-    procedure: Annotated[
-        str,
-        typer.Option(
-            help="litigation, arbitration, administrative_reconsideration, "
-            "administrative_adjudication, administrative_penalty, appraisal or other"
-        ),
+    ticket_id: Ticket,
+    procedure: Annotated[choices.LegalProcedure, typer.Option()],
+    reference: Annotated[
+        str, typer.Option(help=T("案号、受理机关、待决事项", "case number, body, what is awaited"))
     ],
-    reference: Annotated[str, typer.Option(help="case number, court or body, what is awaited")],
-    guidance_department: Annotated[str, typer.Option(help="the city department overseeing it")],
+    guidance_department: Annotated[
+        str, typer.Option(help=T("业务指导部门（市级部门编码）", "the overseeing city department"))
+    ],
 ) -> None:
-    """The matter waits on a legal procedure: handling pauses, progress reports fall due
-    (Art 21 ¶2). The agency may do this too."""
-    call = Calls.await_legal_procedure(ticket_id, procedure, reference, guidance_department)
+    call = Calls.await_legal_procedure(ticket_id, procedure.value, reference, guidance_department)
     _show(_run(call).value, False, line=_ticket_line)
 
 
-@unit.command("progress")
-def progress(ticket_id: str, text: Annotated[str, typer.Option("--text")]) -> None:
-    """Report progress on a long-running matter (Art 21)."""
+@unit.command("progress", help=T("反馈阶段性工作情况（第二十一条）", "Report progress (Art 21)."))
+def progress(ticket_id: Ticket, text: Annotated[str, typer.Option("--text")]) -> None:
     _show(_run(Calls.report_progress(ticket_id, text)).value, False, line=_ticket_line)
 
 
-@unit.command("procedure-ended")
-def procedure_ended(ticket_id: str, reason: str = typer.Option(...)) -> None:
-    """The legal procedure ended: final feedback within 3 working days (Art 21 ¶2)."""
+@unit.command(
+    "procedure-ended",
+    help=T(
+        "法定程序已终结：3个工作日内反馈最终情况（第二十一条）",
+        "The legal procedure ended: final feedback within 3 working days (Art 21).",
+    ),
+)
+def procedure_ended(ticket_id: Ticket, reason: str = typer.Option(...)) -> None:
     _show(_run(Calls.legal_procedure_ended(ticket_id, reason)).value, False, line=_ticket_line)
 
 
 # ---- agency --------------------------------------------------------------------------------
 
 
-@agency.command("queue")
+@agency.command(
+    "queue",
+    help=T("待派单事项，派单期限最近的在前", "Tickets awaiting dispatch, soonest due first."),
+)
 def queue(as_json: JsonOption = False) -> None:
-    """Tickets awaiting dispatch, oldest due first, with the suggested unit."""
     _show(_run(Calls.queue()).value, as_json, table=_tickets_table)
 
 
-@agency.command("dispatch")
+@agency.command(
+    "desks",
+    help=T(
+        "待办台：各类待办事项的数量；给出台名则按剩余时间列出",
+        "The agency's desks and their counts; name one to list it by time left.",
+    ),
+)
+def desks(
+    desk: Annotated[choices.Queue | None, typer.Argument()] = None,
+    cursor: str | None = None,
+    limit: int = 50,
+    as_json: JsonOption = False,
+) -> None:
+    if desk is None:
+
+        def counts(found: Any) -> Table:
+            rows = Table(T("待办台", "desk"), T("件数", "count"), title=T("待办台", "desks"))
+            for d in found.items:
+                rows.add_row(f"{_desk_name(d.queue)}（{d.queue}）", str(d.count))
+            return rows
+
+        _show(_run(Calls.desks()).value, as_json, table=counts)
+        return
+
+    def listed(page: Any) -> Table:
+        rows = Table(
+            T("编号", "number"),
+            T("事项", "matter"),
+            T("承办单位", "unit"),
+            T("期限", "due"),
+            T("最近变动", "last change"),
+            T("退回理由", "return reason"),
+            title=f"{_desk_name(page.queue)}：{page.count}",
+        )
+        for item in page.items:
+            t = item.ticket
+            reason = (item.return_request or {}).get("reason", "")
+            rows.add_row(
+                t.number,
+                t.summary_line,
+                t.lead_unit or t.suggested_unit or "",
+                _shown(item.due_at),
+                _shown(item.last_change),
+                reason,
+            )
+        if page.next_cursor:
+            rows.caption = f"{T('下一页', 'next page')}: --cursor {page.next_cursor}"
+        return rows
+
+    _show(_run(Calls.desk(desk.value, cursor, limit)).value, as_json, table=listed)
+
+
+DESK_NAMES = {
+    "awaiting_dispatch": ("待派单", "Awaiting dispatch"),
+    "difficult": ("疑难事项待认定", "Difficult, awaiting determination"),
+    "return_applications": ("退回申请待审核", "Return applications"),
+    "new_situations": ("新情况待研判", "New situations"),
+    "feedback_review": ("反馈待审核", "Feedback to review"),
+    "awaiting_evaluation": ("待回访评价", "Awaiting evaluation"),
+    "unsatisfied": ("不满意待处理", "Unsatisfied"),
+}
+
+
+def _desk_name(queue: str) -> str:
+    zh, en = DESK_NAMES.get(queue, (queue, queue))
+    return T(zh, en)
+
+
+@agency.command(
+    "dispatch",
+    help=T("派单：派给推荐的或指定的承办单位", "Dispatch to the suggested unit, or the one named."),
+)
 def dispatch(
-    ticket_id: str,
+    ticket_id: Ticket,
     unit_id: Annotated[str | None, typer.Option("--unit")] = None,
     co: list[str] | None = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Dispatch to the suggested unit, or the one named."""
     _show(_run(Calls.dispatch(ticket_id, unit_id, co)).value, as_json, line=_ticket_line)
 
 
-@agency.command("decide")
+@agency.command(
+    "decide",
+    help=T(
+        "审核退回申请：同意、不同意、多部门办理（第十五条）",
+        "Decide a return: approve, reject or several_units (Art 15).",
+    ),
+)
 def decide(
-    return_id: int, decision: str, reason: str = typer.Option(...), co: list[str] | None = None
+    return_id: int,
+    decision: choices.ReturnDecision,
+    reason: str = typer.Option(...),
+    co: list[str] | None = None,
 ) -> None:
-    """Decide a return: approve, reject or several_units (Art 15)."""
-    _show(
-        _run(Calls.decide_return(return_id, decision, reason, co)).value, False, line=_ticket_line
-    )
+    call = Calls.decide_return(return_id, decision.value, reason, co)
+    _show(_run(call).value, False, line=_ticket_line)
 
 
-@agency.command("determine")
+@agency.command(
+    "determine", help=T("认定疑难事项的承办单位（第十六条）", "Settle a difficult ticket (Art 16).")
+)
 def determine(
-    ticket_id: str,
-    dispute: str = typer.Option(...),
-    consulted: str = typer.Option(...),
+    ticket_id: Ticket,
+    dispute: Annotated[choices.DisputeKind, typer.Option()],
+    consulted: Annotated[choices.ConsultedBody, typer.Option()],
     unit_id: str = typer.Option(..., "--unit"),
     principle: str | None = None,
     record_rule: bool = False,
 ) -> None:
-    """Settle a difficult ticket (Art 16)."""
     body = {
-        "dispute_kind": dispute,
-        "consulted_body": consulted,
+        "dispute_kind": dispute.value,
+        "consulted_body": consulted.value,
         "unit_id": unit_id,
         "principle": principle,
         "record_as_routing_rule": record_rule,
@@ -433,87 +726,124 @@ def determine(
     _show(_run(Calls.determine(ticket_id, body)).value, False, line=_ticket_line)
 
 
-@agency.command("principles")
+@agency.command(
+    "principles",
+    help=T(
+        "认定记录及其处理原则（第十六条）；--status proposed 为待审定",
+        "Determinations and their principles (Art 16 ¶3).",
+    ),
+)
 def principles(
-    status: Annotated[str | None, typer.Option(help="proposed, approved or rejected")] = None,
+    status: Annotated[choices.PrincipleStatus | None, typer.Option()] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Determinations and their principles (Art 16 ¶3); --status proposed awaits approval."""
-
     def table(page: Any) -> Table:
-        rows = Table("id", "ticket", "unit", "status", "principle", title="determinations")
+        rows = Table(
+            "id",
+            T("热线事项", "ticket"),
+            T("承办单位", "unit"),
+            T("状态", "status"),
+            T("处理原则", "principle"),
+            title=T("认定记录", "determinations"),
+        )
         for d in page.items:
             rows.add_row(
-                str(d.id), d.ticket_id, d.unit_id, d.principle_status or "", d.principle or ""
+                str(d.id),
+                d.ticket_id,
+                d.unit_id,
+                _label("principle_status", d.principle_status),
+                d.principle or "",
             )
         return rows
 
-    _show(_run(Calls.determinations(status)).value, as_json, table=table)
+    found = _run(Calls.determinations(status.value if status else None)).value
+    _show(found, as_json, table=table)
 
 
-@agency.command("review")
+@agency.command(
+    "review",
+    help=T(
+        "审核办理反馈：通过，或退回承办单位继续办理（第十九条）",
+        "Review feedback (Art 19): compliant, or back to the unit.",
+    ),
+)
 def review(
-    ticket_id: str,
+    ticket_id: Ticket,
     approve: Annotated[bool, typer.Option("--approve/--reject")],
     reason: str | None = None,
 ) -> None:
-    """Review feedback (Art 19): compliant, or back to the unit."""
     _show(_run(Calls.review_feedback(ticket_id, approve, reason)).value, False, line=_ticket_line)
 
 
-@agency.command("revisit")
+@agency.command(
+    "revisit",
+    help=T(
+        "记录一次回访（第二十条；3次联系不上视为不评价）",
+        "Record an attempt to reach the caller (Art 20; three failed: no rating).",
+    ),
+)
 def revisit(
-    ticket_id: str,
-    channel: Annotated[str, typer.Option(help="phone, sms, wechat or web")] = "phone",
+    ticket_id: Ticket,
+    channel: choices.RevisitChannel = choices.RevisitChannel.PHONE,
     reached: Annotated[bool, typer.Option("--reached/--not-reached")] = True,
     note: str | None = None,
 ) -> None:
-    """Record an attempt to reach the caller for a rating (Art 20; three failed: no rating)."""
-    _show(_run(Calls.revisit(ticket_id, channel, reached, note)).value, False, line=_ticket_line)
+    call = Calls.revisit(ticket_id, channel.value, reached, note)
+    _show(_run(call).value, False, line=_ticket_line)
 
 
-@agency.command("invite")
-def invite(
-    ticket_id: str,
-    channel: Annotated[str, typer.Option(help="sms, wechat or web")] = "sms",
-) -> None:
-    """Send the caller a link to rate the handling themselves (Art 20 ¶2); prints its token."""
-    invitation = _run(Calls.invite_evaluation(ticket_id, channel)).value
-    typer.echo(f"rating link token (valid until {_shown(invitation.expires_at)}):")
+@agency.command(
+    "invite",
+    help=T(
+        "向诉求人发送满意度评价链接（第二十条），输出链接令牌",
+        "Send the caller a rating link (Art 20 ¶2); prints its token.",
+    ),
+)
+def invite(ticket_id: Ticket, channel: choices.RevisitChannel = choices.RevisitChannel.SMS) -> None:
+    invitation = _run(Calls.invite_evaluation(ticket_id, channel.value)).value
+    valid = _shown(invitation.expires_at)
+    typer.echo(f"{T('评价链接令牌，有效期至', 'rating link token, valid until')} {valid}:")
     typer.echo(invitation.token)
 
 
-@agency.command("evaluate")
-def evaluate(ticket_id: str, rating: str) -> None:
-    """Record the caller's rating: satisfied, basically_satisfied, unsatisfied, none."""
-    _show(_run(Calls.evaluate(ticket_id, rating)).value, False, line=_ticket_line)
+@agency.command(
+    "evaluate",
+    help=T("记录诉求人的满意度评价（第二十条）", "Record the caller's rating (Art 20)."),
+)
+def evaluate(ticket_id: Ticket, rating: choices.Rating) -> None:
+    _show(_run(Calls.evaluate(ticket_id, rating.value)).value, False, line=_ticket_line)
 
 
-@agency.command("rehandle")
-def rehandle(ticket_id: str, reason: str = typer.Option(...)) -> None:
+@agency.command(
+    "rehandle", help=T("发回再次办理（第二十条）", "Send back for re-handling (Art 20).")
+)
+def rehandle(ticket_id: Ticket, reason: str = typer.Option(...)) -> None:
     _show(_run(Calls.rehandle(ticket_id, reason)).value, False, line=_ticket_line)
 
 
-@agency.command("history")
-def history(ticket_id: str, as_json: JsonOption = False) -> None:
-    """Who did what, when and why (Art 26)."""
+@agency.command(
+    "history",
+    help=T("办理记录：谁、何时、做了什么、为什么（第二十六条）", "Who did what, when, why."),
+)
+def history(ticket_id: Ticket, as_json: JsonOption = False) -> None:
     found = _run(Calls.history(ticket_id)).value
 
     def table(h: Any) -> Table:
+        intact = T("完整", "intact") if h.chain_intact else T("已被篡改", "BROKEN")
         rows = Table(
-            "at",
-            "action",
-            "status",
-            "actor",
-            "unit",
-            "reason",
-            title=f"history (chain intact: {h.chain_intact})",
+            T("时间", "at"),
+            T("操作", "action"),
+            T("状态", "status"),
+            T("操作人", "actor"),
+            T("单位", "unit"),
+            T("理由", "reason"),
+            title=f"{T('办理记录', 'history')}（{T('记录链', 'chain')}：{intact}）",
         )
         for e in h.items:
             rows.add_row(
                 _shown(e.at),
-                e.action,
-                e.status,
+                f"{_label('step_action', e.action)}（{e.action}）",
+                _label("ticket_status", e.status),
                 e.actor,
                 e.unit_id or "",
                 (e.reason or "")[:40],
@@ -527,77 +857,117 @@ def history(ticket_id: str, as_json: JsonOption = False) -> None:
 
 
 def _dashboard_table(d: Any) -> Table:
-    rows = Table(d.group_by, "count", title=f"{d.total} tickets")
+    rows = Table(d.group_by, T("件数", "count"), title=f"{T('共', 'total')} {d.total}")
     for g in d.groups:
         rows.add_row(g.key or "-", str(g.count))
     return rows
 
 
-@supervisor.command("refer")
+@supervisor.command(
+    "refer",
+    help=T(
+        "恶意占用热线的，移交有关部门处理（第二十七条）",
+        "Refer malicious use of the line to the authority concerned (Art 27).",
+    ),
+)
 def refer(
-    ticket_id: str,
-    note: str = typer.Option(..., help="the malicious use and its evidence"),
-    to: str = typer.Option(..., help="the authority it goes to, e.g. 公安机关"),
+    ticket_id: Ticket,
+    note: Annotated[str, typer.Option(help=T("情况及证据", "the malicious use and evidence"))],
+    to: Annotated[str, typer.Option(help=T("移交机关，如 公安机关", "the authority"))],
 ) -> None:
-    """Refer malicious use of the line to the authority concerned (Art 27)."""
     record = _run(Calls.refer(ticket_id, note, to)).value
-    typer.echo(f"referral {record.id} recorded for {record.ticket_id}")
+    typer.echo(f"{T('已记录移交', 'referral recorded')} {record.id}: {record.ticket_id}")
 
 
-@supervisor.command("conduct")
-def conduct(ticket_id: str, as_json: JsonOption = False) -> None:
-    """A call's warnings (Art 12 ¶2) and referrals (Art 27)."""
-
+@supervisor.command(
+    "conduct",
+    help=T("来电的提醒与移交记录（第十二条、第二十七条）", "Warnings and referrals (Art 12, 27)."),
+)
+def conduct(ticket_id: Ticket, as_json: JsonOption = False) -> None:
     def table(page: Any) -> Table:
-        rows = Table("at", "kind", "by", "note", "to", title=f"conduct of {ticket_id}")
+        rows = Table(
+            T("时间", "at"),
+            T("类型", "kind"),
+            T("记录人", "by"),
+            T("内容", "note"),
+            T("移交机关", "to"),
+            title=f"{T('提醒与移交', 'conduct of')} {ticket_id}",
+        )
         for r in page.items:
-            at = _shown(r.at)
-            rows.add_row(at, r.kind, r.by, r.note, r.referred_to or "")
+            kind = _label("conduct_kind", r.kind, "intake")
+            rows.add_row(_shown(r.at), kind, r.by, r.note, r.referred_to or "")
         return rows
 
     _show(_run(Calls.conduct(ticket_id)).value, as_json, table=table)
 
 
-@supervisor.command("overdue")
-def overdue(group_by: str = "unit", as_json: JsonOption = False) -> None:
-    """Tickets past their due time, grouped by unit, district, type, category or clock."""
-    _show(_run(Calls.overdue(group_by)).value, as_json, table=_dashboard_table)
+@supervisor.command(
+    "overdue",
+    help=T(
+        "已超期事项，按单位、行政区、类型、分类或时限分组",
+        "Tickets past their due time, grouped.",
+    ),
+)
+def overdue(group_by: choices.GroupBy = choices.GroupBy.UNIT, as_json: JsonOption = False) -> None:
+    _show(_run(Calls.overdue(group_by.value)).value, as_json, table=_dashboard_table)
 
 
-@supervisor.command("due-soon")
-def due_soon(group_by: str = "unit", as_json: JsonOption = False) -> None:
-    """Tickets due today or by the end of the next working day."""
-    _show(_run(Calls.due_soon(group_by)).value, as_json, table=_dashboard_table)
+@supervisor.command(
+    "due-soon",
+    help=T("今日或下一个工作日到期的事项", "Tickets due today or by the next working day."),
+)
+def due_soon(group_by: choices.GroupBy = choices.GroupBy.UNIT, as_json: JsonOption = False) -> None:
+    _show(_run(Calls.due_soon(group_by.value)).value, as_json, table=_dashboard_table)
 
 
-@supervisor.command("kpis")
+@supervisor.command(
+    "kpis",
+    help=T(
+        "单位考核指标（第二十四条）；不给单位则列出全部单位",
+        "A unit's measures (Art 24); without a unit, every unit's.",
+    ),
+)
 def kpis(
-    unit_id: str,
+    unit_id: Annotated[str | None, typer.Argument()] = None,
     date_from: str = typer.Option(..., "--from"),
     date_to: str = typer.Option(..., "--to"),
 ) -> None:
-    """A unit's measures for a period (Art 24)."""
-    _show(_run(Calls.kpis(unit_id, date_from, date_to)).value, True)
+    if unit_id:
+        _show(_run(Calls.kpis(unit_id, date_from, date_to)).value, True)
+    else:
+        _show(_run(Calls.kpis_of_units(date_from, date_to)).value, True)
 
 
-@supervisor.command("supervisions")
+@supervisor.command("supervisions", help=T("督办记录（第二十三条）", "Supervision records."))
 def supervisions(
-    unit_id: Annotated[str | None, typer.Option("--unit")] = None, as_json: JsonOption = False
+    unit_id: Annotated[str | None, typer.Option("--unit")] = None,
+    awaiting_answer: Annotated[
+        bool, typer.Option(help=T("只看待回复的督办", "only those awaiting the unit's answer"))
+    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Supervision records (Art 23)."""
-    found = _run(Calls.supervisions(unit=unit_id)).value
+    filters = {"unit": unit_id, "awaiting_answer": awaiting_answer or None}
+    found = _run(Calls.supervisions(**filters)).value
 
     def table(s: Any) -> Table:
-        rows = Table("id", "ticket", "unit", "reason", "method", "opened", "closed")
+        rows = Table(
+            "id",
+            T("热线事项", "ticket"),
+            T("承办单位", "unit"),
+            T("督办原因", "reason"),
+            T("方式", "method"),
+            T("发起时间", "opened"),
+            T("已办结", "closed"),
+        )
         for r in s.items:
             rows.add_row(
                 str(r.id),
                 r.ticket_id[:8],
                 r.unit_id or "",
-                r.reason,
-                r.method,
-                _shown(r.opened_at, "%Y-%m-%d"),
-                "yes" if r.closed_at else "",
+                _label("supervision_reason", r.reason, "sla"),
+                _label("supervision_method", r.method, "sla"),
+                _shown(r.opened_at),
+                T("是", "yes") if r.closed_at else "",
             )
         return rows
 
@@ -607,74 +977,103 @@ def supervisions(
 # ---- guidance department -------------------------------------------------------------------
 
 
-@guidance.command("matters")
+@guidance.command(
+    "matters",
+    help=T(
+        "本部门指导监督的第二十一条事项，阶段性情况反馈期限最近的在前",
+        "The Art 21 matters this department oversees.",
+    ),
+)
 def guidance_matters(as_json: JsonOption = False) -> None:
-    """The Art 21 matters this department oversees, the next progress report due first."""
     _show(_run(Calls.legal_procedures()).value, as_json, table=_tickets_table)
 
 
-@guidance.command("supervise")
-def guidance_supervise(
-    ticket_id: str,
-    unit_id: Annotated[str, typer.Option("--unit", help="the handling unit")],
-    note: str = typer.Option(...),
-    method: Annotated[str, typer.Option(help="phone, online, on_site, meeting, document")] = (
-        "document"
+@guidance.command(
+    "supervise",
+    help=T(
+        "督办本部门指导监督的事项（第二十一条、第二十三条）",
+        "Supervise an Art 21 matter this department oversees (Art 21, 23(3)).",
     ),
+)
+def guidance_supervise(
+    ticket_id: Ticket,
+    unit_id: Annotated[str, typer.Option("--unit", help=T("承办单位", "the handling unit"))],
+    note: str = typer.Option(...),
+    method: choices.Method = choices.Method.DOCUMENT,
 ) -> None:
-    """Supervise an Art 21 matter this department oversees (Art 21 ¶1, 23(3))."""
     body = {
         "ticket_id": ticket_id,
         "unit_id": unit_id,
         "reason": "long_running",
-        "method": method,
+        "method": method.value,
         "note": note,
     }
     opened = _run(Calls.open_supervision(body)).value
-    typer.echo(f"supervision {opened.id}")
+    typer.echo(f"{T('已发起督办', 'supervision')} {opened.id}")
 
 
 # ---- admin ---------------------------------------------------------------------------------
 
 
-@admin.command("calendar-load")
+@admin.command(
+    "calendar-load",
+    help=T("从 JSON 文件载入某年的法定节假日安排", "Load a year's holiday schedule (JSON)."),
+)
 def calendar_load(year: int, file: Path) -> None:
-    """Load a year's official holiday schedule from a JSON file."""
     _show(_run(Calls.load_year(year, json.loads(file.read_text()))).value, True)
 
 
-@admin.command("routing-import")
+@admin.command(
+    "routing-import",
+    help=T(
+        "从 JSON 列表导入派单规则 {category, district, unit_id, priority, note}",
+        "Add routing rules from a JSON list.",
+    ),
+)
 def routing_import(file: Path) -> None:
-    """Add routing rules from a JSON list of {category, district, unit_id, priority, note}."""
     for rule in json.loads(file.read_text()):
         _run(Calls.import_routing_rule(rule))
-    typer.echo("imported")
+    typer.echo(T("已导入", "imported"))
 
 
-@admin.command("kb-import")
+@admin.command(
+    "kb-import",
+    help=T("把政策文件（PDF 提取文本）导入知识库", "Import a policy document into the KB."),
+)
 def kb_import(file: Path, title: str = typer.Option(...)) -> None:
-    """Import a policy document (raw PDF extraction) into the knowledge base."""
     _show(_run(Calls.import_document(title, file.name, file.read_text())).value, True)
 
 
-@admin.command("clock-advance")
+@admin.command(
+    "clock-advance",
+    help=T(
+        "开发环境：三个服务的时钟一起拨快，然后扫描超期",
+        "Move a development stack's clock forward, then scan for breaches.",
+    ),
+)
 def clock_advance(days: float = typer.Option(...)) -> None:
-    """Move a development stack's clock forward on all three services, then scan for breaches."""
     for service in ("intake", "dispatch", "sla"):
         moved = _run(Calls.advance_clock(service, days)).value
     breached = _run(Calls.scan()).value
-    typer.echo(f"now {moved.now}; clocks newly overdue: {breached.breached}")
+    now = _shown(datetime.fromisoformat(moved.now))
+    typer.echo(f"{T('当前时间', 'now')} {now}；{T('新超期', 'newly overdue')} {breached.breached}")
 
 
-@admin.command("principle-review")
+@admin.command(
+    "principle-review",
+    help=T(
+        "审定认定记录的处理原则（通过则纳入派单规则，第十六条）",
+        "Approve a determination's principle as a routing rule, or reject it (Art 16 ¶3).",
+    ),
+)
 def principle_review(
     determination_id: int,
     approve: Annotated[bool, typer.Option("--approve/--reject")],
     reason: str = typer.Option(...),
 ) -> None:
-    """Approve (审定) a determination's principle as a routing rule, or reject it (Art 16 ¶3)."""
     decided = _run(Calls.review_principle(determination_id, approve, reason)).value
-    typer.echo(f"determination {decided.id}: principle {decided.principle_status}")
+    status = _label("principle_status", decided.principle_status)
+    typer.echo(f"{T('认定记录', 'determination')} {decided.id}: {status}")
 
 
 def main() -> None:

@@ -112,6 +112,7 @@ class Ticket(_Model):
     legal_procedure: str | None = None
     guidance_department: str | None = None
     progress_due_at: datetime | None = None
+    summary_line: str = ""
 
 
 class Invitation(_Model):
@@ -241,3 +242,35 @@ class Scan(_Model):
 
 class Loaded(_Model):
     """Any acknowledgement whose shape the CLI only prints."""
+
+
+class Labels(_Model):
+    lang: str
+    labels: dict[str, dict[str, str]]
+
+
+class DeskCount(_Model):
+    queue: str
+    count: int
+
+
+class Desks(_Model):
+    items: list[DeskCount]
+
+
+class DeskItem(_Model):
+    ticket: Ticket
+    last_change: datetime
+    due_at: datetime | None = None
+    return_request: dict[str, Any] | None = None
+
+
+class DeskPage(_Model):
+    queue: str
+    count: int
+    items: list[DeskItem]
+    next_cursor: str | None = None
+
+
+class KpisList(_Model):
+    items: list[dict[str, Any]]

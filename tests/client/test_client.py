@@ -1,6 +1,9 @@
 """The client library: idempotent creates, safe retries, typed errors, exit codes."""
 
 import json
+import subprocess
+import sys
+import time
 
 import httpx
 import pytest
@@ -138,7 +141,7 @@ def test_art12_27_the_cli_records_a_warning_and_lists_conduct_in_shanghai_time(m
     monkeypatch.setenv("TZ", "UTC")
     warned = CliRunner().invoke(app, ["agent", "warn", "t1", "--note", "已提醒文明表达"])
     listed = CliRunner().invoke(app, ["supervisor", "conduct", "t1"])
-    assert warned.exit_code == 0 and "warning 1" in warned.output
+    assert warned.exit_code == 0 and "已记录提醒 1" in warned.output
     assert "2026-11-24 00:30" in listed.output  # Asia/Shanghai, whatever the desktop's zone
 
 
@@ -175,10 +178,11 @@ def test_art21_the_cli_puts_a_matter_on_a_legal_procedure_and_a_department_super
         app, ["guidance", "supervise", "t1", "--unit", "tianhe-urban", "--note", "请报送进展"]
     )
     assert paused.exit_code == 0, paused.output
-    assert supervised.exit_code == 0 and "supervision 3" in supervised.output
-    assert sent[0].url.path == "/v1/tickets/t1/legal-procedure"
-    assert json.loads(sent[0].read())["guidance_department"] == "city-urban"
-    assert json.loads(sent[1].read())["reason"] == "long_running"
+    assert supervised.exit_code == 0 and "已发起督办 3" in supervised.output
+    posted = [r for r in sent if r.method == "POST"]
+    assert posted[0].url.path == "/v1/tickets/t1/legal-procedure"
+    assert json.loads(posted[0].read())["guidance_department"] == "city-urban"
+    assert json.loads(posted[1].read())["reason"] == "long_running"
 
 
 SUPERVISION = {
@@ -215,9 +219,53 @@ def test_art11_4_18_the_agent_reads_the_caller_record_in_shanghai_time(monkeypat
     from hotline_client import cli
 
     monkeypatch.setattr(cli, "_client", lambda: _client(handler))
-    monkeypatch.setenv("TZ", "UTC")
+    outputs = []
+    for zone in ("UTC", "Asia/Shanghai", "America/New_York"):  # the desktop's zone
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+        outputs.append(CliRunner().invoke(app, ["agent", "record", "t1"]).output)
+    time.tzset()
+    assert outputs[0] == outputs[1] == outputs[2]
     shown = CliRunner().invoke(app, ["agent", "record", "t1"])
     assert shown.exit_code == 0, shown.output
-    assert "due 2026-12-15 00:00" in shown.output  # 24:00 on the 14th in Guangzhou
+    assert "期限 2026-12-15 00:00" in shown.output  # 24:00 on the 14th in Guangzhou
     assert "2026-11-30" in shown.output and "16:00" in shown.output  # the table wraps cells
     assert "08:00" not in shown.output
+
+
+def test_the_cli_speaks_chinese_unless_asked_for_english():
+    def help_text(*options: str) -> str:
+        run = [sys.executable, "-m", "hotline", *options, "agent", "--help"]
+        return subprocess.run(run, capture_output=True, text=True, check=True).stdout
+
+    assert "受理来电" in help_text() and "Take a call" not in help_text()
+    assert "Take a call" in help_text("--lang", "en")
+
+
+def test_choices_are_the_services_codes():
+    from dispatch.tickets.schemas import Queue, RevisitChannel
+    from dispatch.workflow import rules
+    from hotline_client import choices
+    from intake.tickets import rules as intake_rules
+    from intake.tickets.schemas import Channel
+    from sla.supervision.rules import Method
+
+    from shared import vocabulary
+
+    pairs = [
+        (choices.TicketType, vocabulary.TicketType),
+        (choices.Rating, vocabulary.Rating),
+        (choices.Channel, Channel),
+        (choices.Outcome, intake_rules.Outcome),
+        (choices.Disposition, intake_rules.Disposition),
+        (choices.ReturnDecision, rules.ReturnDecision),
+        (choices.DisputeKind, rules.DisputeKind),
+        (choices.ConsultedBody, rules.ConsultedBody),
+        (choices.PrincipleStatus, rules.PrincipleStatus),
+        (choices.LegalProcedure, rules.LegalProcedure),
+        (choices.RevisitChannel, RevisitChannel),
+        (choices.Method, Method),
+        (choices.Queue, Queue),
+    ]
+    for offered, owned in pairs:
+        assert [c.value for c in offered] == [c.value for c in owned], offered

@@ -39,7 +39,10 @@ def test_the_readme_tour_runs_against_a_stack(stack, tmp_path):
     assert "noise.construction" in output  # classified
     assert "tianhe-urban" in output  # routed to Tianhe's urban management
     assert re.search(r"tianhe-urban\s*│\s*1", output), output[-3000:]  # overdue dashboard
-    assert "evaluated" in output and "closed" in output
+    assert "满意度评价（evaluated）" in output and "已办结" in output  # labelled, in Chinese
+    assert (
+        "需协调多部门联合执法" in output and "已电话告知延期理由和新期限" in output
+    )  # caller record
     assert '"overdue": 1' in output  # the KPIs count it late
 
 
@@ -60,5 +63,5 @@ def test_an_agent_takes_a_call_interactively(stack):
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "ticket GZ" in result.stdout and "submitted" in result.stdout
+    assert "热线事项 GZ" in result.stdout and "转派办理（submitted）" in result.stdout
     assert "[complaint]" in result.stdout  # the suggested type was offered as the default
