@@ -60,6 +60,13 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class Conflict(DomainError):
+    """The change would contradict what is stored (not a rule of the Measures)."""
+
+    status_code = 409
+    code = "conflict"
+
+
 class RuleViolation(DomainError):
     """A rule of the Measures forbids the action; ``code`` names the rule."""
 

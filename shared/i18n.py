@@ -55,6 +55,15 @@ def rule_codes() -> frozenset[str]:
     return frozenset(_messages()["rules"])
 
 
+def rule_labels(lang: Lang) -> dict[str, str]:
+    """Each rule code with what it says and its article, for a client to show beside it."""
+    article = "《办法》" if lang is Lang.ZH else "Order No. 191, "
+    return {
+        code: f"{rule['zh' if lang is Lang.ZH else 'en']}（{article}{rule['article']}）"
+        for code, rule in _messages()["rules"].items()
+    }
+
+
 def message(code: str, english: str, lang: Lang, *, zh: str | None = None) -> str:
     """What a refusal says: the English it was raised with, or the Chinese — the raise
     site's own words if it gave them, else the catalogue's for the code (a rule with its

@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import i18n
 from shared.auth import Principal, Role, authenticated, require
-from shared.catalogue import catalogue
+from shared.catalogue import catalogue, places
 from shared.clients.base import ServiceClient, ServiceTokens
 from shared.clock import Clock
 from shared.db import SERVICES, asyncpg_dsn, make_engine, make_sessionmaker
@@ -208,7 +208,38 @@ def _labels_router(service: str) -> APIRouter:
         found["category"] = {
             c.code: c.name if chosen is Lang.ZH else c.code for c in catalogue().categories.values()
         }
+        found["rule"] = i18n.rule_labels(chosen)
         return LabelsRead(lang=chosen, labels=found)
+
+    @router.get("/v1/catalogues/categories", response_model=CategoriesRead)
+    async def categories(_: Annotated[Principal, Depends(authenticated)]) -> CategoriesRead:
+        """The two-level category catalogue, codes with their Chinese names."""
+        known = catalogue()
+        tops = [c for c in known.categories.values() if c.parent is None]
+        return CategoriesRead(
+            version=known.version,
+            items=[
+                CategoryRead(
+                    code=top.code,
+                    name=top.name,
+                    children=[
+                        CategoryRead(code=c.code, name=c.name, children=[])
+                        for c in known.categories.values()
+                        if c.parent == top.code
+                    ],
+                )
+                for top in tops
+            ],
+        )
+
+    @router.get("/v1/catalogues/places", response_model=PlacesRead)
+    async def place_catalogue(_: Annotated[Principal, Depends(authenticated)]) -> PlacesRead:
+        """The districts and their streets and towns (街道/镇), by their official names."""
+        known = places()
+        return PlacesRead(
+            version=known.version,
+            items=[DistrictRead(name=d, streets=list(s)) for d, s in known.streets.items()],
+        )
 
     return router
 
@@ -216,6 +247,27 @@ def _labels_router(service: str) -> APIRouter:
 class LabelsRead(BaseModel):
     lang: Lang
     labels: dict[str, dict[str, str]] = Field(description="vocabulary → code → label")
+
+
+class CategoryRead(BaseModel):
+    code: str
+    name: str
+    children: list[CategoryRead]
+
+
+class CategoriesRead(BaseModel):
+    version: str
+    items: list[CategoryRead]
+
+
+class DistrictRead(BaseModel):
+    name: str
+    streets: list[str]
+
+
+class PlacesRead(BaseModel):
+    version: str
+    items: list[DistrictRead]
 
 
 async def _forget_idempotency_keys(app: FastAPI) -> None:

@@ -157,6 +157,11 @@ class Calls:
         return Call(service, "GET", "/v1/labels", models.Labels)
 
     @staticmethod
+    def search(**filters: Any) -> Call[models.TicketPage]:
+        """Tickets by number, words (q), unit, district, category, status, from/to days, ids."""
+        return Call("dispatch", "GET", "/v1/tickets", models.TicketPage, params=_clean(filters))
+
+    @staticmethod
     def desks() -> Call[models.Desks]:
         """How many tickets wait on each of the agency's desks."""
         return Call("dispatch", "GET", "/v1/queues", models.Desks)
@@ -328,6 +333,13 @@ class Calls:
     @staticmethod
     def import_routing_rule(rule: dict[str, Any]) -> Call[models.Loaded]:
         return _created("dispatch", "/v1/routing-rules", models.Loaded, rule)
+
+    @staticmethod
+    def import_routing_rules(rules: list[dict[str, Any]]) -> Call[models.RoutingImport]:
+        """All or nothing; a re-run adds nothing twice."""
+        return _created(
+            "dispatch", "/v1/routing-rules/import", models.RoutingImport, {"rules": rules}
+        )
 
     # dispatch: units
     @staticmethod

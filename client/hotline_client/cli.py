@@ -659,6 +659,44 @@ def desks(
     _show(_run(Calls.desk(desk.value, cursor, limit)).value, as_json, table=listed)
 
 
+@agency.command(
+    "search",
+    help=T(
+        "查找热线事项：编号、来电号码、诉求内容、承办单位、行政区、分类、状态、受理日期",
+        "Find tickets by number, phone, words, unit, district, category, status, days.",
+    ),
+)
+def search(
+    words: Annotated[str | None, typer.Argument(help=T("诉求内容中的词", "words"))] = None,
+    number: str | None = None,
+    phone: Annotated[str | None, typer.Option(help=T("来电号码", "caller's phone"))] = None,
+    unit_id: Annotated[str | None, typer.Option("--unit")] = None,
+    district: str | None = None,
+    category: str | None = None,
+    status: str | None = None,
+    date_from: Annotated[str | None, typer.Option("--from")] = None,
+    date_to: Annotated[str | None, typer.Option("--to")] = None,
+    cursor: str | None = None,
+    as_json: JsonOption = False,
+) -> None:
+    ids = None
+    if phone:  # the phone is known to intake only, by its keyed hash
+        ids = ",".join(t.id for t in _run(Calls.caller_tickets(phone)).value.items) or "-"
+    filters = {
+        "q": words,
+        "number": number,
+        "unit": unit_id,
+        "district": district,
+        "category": category,
+        "status": status,
+        "from": date_from,
+        "to": date_to,
+        "ids": ids,
+        "cursor": cursor,
+    }
+    _show(_run(Calls.search(**filters)).value, as_json, table=_tickets_table)
+
+
 DESK_NAMES = {
     "awaiting_dispatch": ("待派单", "Awaiting dispatch"),
     "difficult": ("疑难事项待认定", "Difficult, awaiting determination"),
@@ -1015,25 +1053,44 @@ def guidance_supervise(
 # ---- admin ---------------------------------------------------------------------------------
 
 
+def _read_json(file: Path) -> Any:
+    """A file's JSON, or a refusal naming the line and the reason (exit 3), never a traceback."""
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except OSError as error:
+        typer.echo(f"{T('无法读取文件', 'cannot read')} {file}: {error.strerror}", err=True)
+    except UnicodeDecodeError:
+        typer.echo(f"{file}: {T('文件应为 UTF-8 编码', 'the file must be UTF-8')}", err=True)
+    except json.JSONDecodeError as error:
+        where = T(
+            f"第 {error.lineno} 行第 {error.colno} 列", f"line {error.lineno} column {error.colno}"
+        )
+        typer.echo(
+            f"{file} {where}: {T('不是有效的 JSON', 'not valid JSON')}（{error.msg}）", err=True
+        )
+    raise typer.Exit(3)
+
+
 @admin.command(
     "calendar-load",
     help=T("从 JSON 文件载入某年的法定节假日安排", "Load a year's holiday schedule (JSON)."),
 )
 def calendar_load(year: int, file: Path) -> None:
-    _show(_run(Calls.load_year(year, json.loads(file.read_text()))).value, True)
+    _show(_run(Calls.load_year(year, _read_json(file))).value, True)
 
 
 @admin.command(
     "routing-import",
     help=T(
-        "从 JSON 列表导入派单规则 {category, district, unit_id, priority, note}",
-        "Add routing rules from a JSON list.",
+        "从 JSON 列表导入派单规则 {category, district, unit_id, priority, note}："
+        "全部成功或全部不导入，重复导入不重复新增",
+        "Add routing rules from a JSON list: all or nothing; a re-run adds nothing twice.",
     ),
 )
 def routing_import(file: Path) -> None:
-    for rule in json.loads(file.read_text()):
-        _run(Calls.import_routing_rule(rule))
-    typer.echo(T("已导入", "imported"))
+    done = _run(Calls.import_routing_rules(_read_json(file))).value
+    there = done.already_there
+    typer.echo(f"{T('新增', 'created')} {done.created}，{T('已存在', 'already there')} {there}")
 
 
 @admin.command(

@@ -274,3 +274,8 @@ class DeskPage(_Model):
 
 class KpisList(_Model):
     items: list[dict[str, Any]]
+
+
+class RoutingImport(_Model):
+    created: int
+    already_there: int

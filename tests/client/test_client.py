@@ -213,6 +213,9 @@ def test_art11_4_18_the_agent_reads_the_caller_record_in_shanghai_time(monkeypat
     }
 
     def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/labels":
+            labels = {"ticket_status": {"handling": "办理中"}, "step_action": {"extended": "延期"}}
+            return httpx.Response(200, json={"lang": "zh-CN", "labels": labels})
         assert request.url.path == "/v1/tickets/t1/caller-record"
         return httpx.Response(200, json=record)
 
@@ -220,17 +223,22 @@ def test_art11_4_18_the_agent_reads_the_caller_record_in_shanghai_time(monkeypat
 
     monkeypatch.setattr(cli, "_client", lambda: _client(handler))
     outputs = []
-    for zone in ("UTC", "Asia/Shanghai", "America/New_York"):  # the desktop's zone
-        monkeypatch.setenv("TZ", zone)
+    try:
+        for zone in ("UTC", "Asia/Shanghai", "America/New_York"):  # the desktop's zone
+            monkeypatch.setenv("TZ", zone)
+            time.tzset()
+            outputs.append(CliRunner().invoke(app, ["agent", "record", "t1"]).output)
+    finally:
+        monkeypatch.undo()  # the process's zone as it was, for the tests after this one
         time.tzset()
-        outputs.append(CliRunner().invoke(app, ["agent", "record", "t1"]).output)
-    time.tzset()
+    monkeypatch.setattr(cli, "_client", lambda: _client(handler))
     assert outputs[0] == outputs[1] == outputs[2]
     shown = CliRunner().invoke(app, ["agent", "record", "t1"])
     assert shown.exit_code == 0, shown.output
     assert "期限 2026-12-15 00:00" in shown.output  # 24:00 on the 14th in Guangzhou
     assert "2026-11-30" in shown.output and "16:00" in shown.output  # the table wraps cells
     assert "08:00" not in shown.output
+    assert "办理中" in shown.output and "延期" in shown.output  # the services' labels
 
 
 def test_the_cli_speaks_chinese_unless_asked_for_english():
@@ -269,3 +277,20 @@ def test_choices_are_the_services_codes():
     ]
     for offered, owned in pairs:
         assert [c.value for c in offered] == [c.value for c in owned], offered
+
+
+def test_a_malformed_calendar_file_is_refused_with_its_line_and_reason(tmp_path, monkeypatch):
+    from hotline_client import cli
+
+    asked = []
+    monkeypatch.setattr(cli, "_client", lambda: _client(lambda r: asked.append(r)))
+    broken = tmp_path / "2027.json"
+    broken.write_text(
+        '{"source": "国务院办公厅",\n "holidays": [\n  {"date": "2027-01-01",}\n ]}\n'
+    )
+    result = CliRunner().invoke(app, ["admin", "calendar-load", "2027", str(broken)])
+    missing = CliRunner().invoke(app, ["admin", "calendar-load", "2027", str(tmp_path / "no")])
+    assert result.exit_code == 3 and missing.exit_code == 3
+    assert "第 3 行" in result.output and "不是有效的 JSON" in result.output
+    assert "Traceback" not in result.output + missing.output
+    assert asked == []  # nothing was sent

@@ -137,3 +137,16 @@ async def test_refusals_and_validation_speak_chinese_by_default_and_english_on_r
     assert labels["labels"]["ticket_status"]["awaiting_dispatch"] == "待派单"
     assert labels["labels"]["return_decision"]["approve"] == "同意退回"
     assert english_labels["labels"]["ticket_status"]["awaiting_dispatch"] == "Awaiting dispatch"
+
+
+async def test_every_service_serves_the_catalogues_and_rule_labels(make_app, client_for):
+    for service in ("intake", "dispatch", "sla"):
+        app = make_app(service)
+        async with client_for(app, Role.AGENT) as client:
+            categories = (await client.get("/v1/catalogues/categories")).json()["items"]
+            places = (await client.get("/v1/catalogues/places")).json()["items"]
+            rules = (await client.get("/v1/labels", params={"lang": "en"})).json()["labels"]
+        noise = next(c for c in categories if c["code"] == "noise")
+        assert "noise.construction" in [c["code"] for c in noise["children"]]
+        assert "林和街道" in next(p["streets"] for p in places if p["name"] == "天河区")
+        assert rules["rule"]["extension_limit_reached"].startswith("At most two extensions")

@@ -784,3 +784,36 @@ async def test_the_agency_works_from_desks_each_counted_sorted_and_paged(
     assert application["ticket"]["summary_line"]
     assert unknown.status_code == 422
     assert all(q["count"] == 0 for q in elsewhere)
+
+
+async def test_tickets_are_searched_by_number_words_place_status_and_day(
+    submit, agency, unit, as_role, clock
+):
+    noise = await submit()
+    clock.advance(timedelta(days=1))
+    haizhu = await submit(district="海珠区", category="noise.commercial")
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{noise}/dispatch")
+        number = (await client.get(f"/v1/tickets/{noise}")).json()["number"]
+        by_number = (await client.get("/v1/tickets", params={"number": number})).json()
+        by_words = (await client.get("/v1/tickets", params={"q": "夜间施工"})).json()
+        wildcard = (await client.get("/v1/tickets", params={"q": "%"})).json()
+        by_place = (await client.get("/v1/tickets", params={"district": "海珠区"})).json()
+        by_status = (await client.get("/v1/tickets", params={"status": "dispatched"})).json()
+        # The first was received on Monday 23 Nov (Guangzhou), the second on the 24th.
+        monday = (
+            await client.get("/v1/tickets", params={"from": "2026-11-23", "to": "2026-11-23"})
+        ).json()
+        paged = (await client.get("/v1/tickets", params={"limit": 1})).json()
+        ids = (await client.get("/v1/tickets", params={"ids": f"{haizhu},nope"})).json()
+    async with unit("haizhu-urban") as other_unit:
+        theirs = (await other_unit.get("/v1/tickets")).json()
+    assert [t["id"] for t in by_number["items"]] == [noise]
+    assert {noise, haizhu} <= {t["id"] for t in by_words["items"]}
+    assert wildcard["count"] == 0  # the words are matched as written
+    assert [t["id"] for t in by_place["items"]] == [haizhu]
+    assert [t["id"] for t in by_status["items"]] == [noise]
+    assert [t["id"] for t in monday["items"]] == [noise]
+    assert paged["count"] == 2 and paged["next_cursor"] and paged["items"][0]["id"] == haizhu
+    assert [t["id"] for t in ids["items"]] == [haizhu]
+    assert theirs["count"] == 0  # a unit searches within its own tickets

@@ -1,7 +1,10 @@
 """Units and routing rules."""
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import BigInteger, Column
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 
@@ -33,3 +36,19 @@ class RoutingRule(SQLModel, table=True):
     source: str = "reference"  # reference | admin | determination (Art 16)
     created_at: datetime
     created_by: str
+
+
+class DirectoryChange(SQLModel, table=True):
+    """Who changed the directory, when, and what it was before and after (Art 26)."""
+
+    __tablename__ = "directory_change"
+    __table_args__ = {"schema": "dispatch"}
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    at: datetime
+    actor: str
+    entity: str  # unit | routing_rule
+    entity_id: str
+    action: str  # created | updated | deactivated | deleted
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))

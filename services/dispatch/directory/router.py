@@ -2,17 +2,23 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from dispatch.directory import service
 from dispatch.directory.models import RoutingRule, Unit
 from dispatch.directory.schemas import (
+    DirectoryChangeRead,
+    DirectoryChangesRead,
+    RoutingImport,
+    RoutingImportRead,
     RoutingRuleCreate,
     RoutingRuleRead,
     RoutingRulesRead,
+    RoutingRuleUpdate,
     UnitCreate,
     UnitRead,
     UnitsRead,
+    UnitUpdate,
 )
 from shared.auth import Principal, Role, authenticated, require
 from shared.deps import ClockDep, SessionDep
@@ -37,9 +43,32 @@ async def get_unit(unit_id: str, session: SessionDep, _: Reader) -> UnitRead:
 
 
 @router.post("/v1/units", response_model=UnitRead, status_code=201)
-async def add_unit(body: UnitCreate, session: SessionDep, _: Admin) -> UnitRead:
-    """Add a unit to the directory."""
-    return UnitRead.model_validate(await service.add_unit(session, Unit(**body.model_dump())))
+async def add_unit(
+    body: UnitCreate, session: SessionDep, clock: ClockDep, admin: Admin
+) -> UnitRead:
+    """Add a unit to the directory (audited)."""
+    unit = await service.add_unit(
+        session, Unit(**body.model_dump()), actor=admin.subject, now=clock.now()
+    )
+    return UnitRead.model_validate(unit)
+
+
+@router.patch("/v1/units/{unit_id}", response_model=UnitRead)
+async def update_unit(
+    unit_id: str, body: UnitUpdate, session: SessionDep, clock: ClockDep, admin: Admin
+) -> UnitRead:
+    """Rename, move or deactivate (``active: false``) a unit; audited."""
+    changes = body.model_dump(exclude_unset=True)
+    unit = await service.update_unit(
+        session, unit_id, changes, actor=admin.subject, now=clock.now()
+    )
+    return UnitRead.model_validate(unit)
+
+
+@router.delete("/v1/units/{unit_id}", status_code=204)
+async def delete_unit(unit_id: str, session: SessionDep, clock: ClockDep, admin: Admin) -> None:
+    """Delete a unit nothing refers to (409 ``unit_in_use`` otherwise: deactivate it)."""
+    await service.delete_unit(session, unit_id, actor=admin.subject, now=clock.now())
 
 
 @router.get("/v1/routing-rules", response_model=RoutingRulesRead)
@@ -53,10 +82,55 @@ async def add_rule(
     body: RoutingRuleCreate, session: SessionDep, clock: ClockDep, admin: Admin
 ) -> RoutingRuleRead:
     """Route a (category, district) pair to a unit; higher priority wins, then specificity."""
+    now = clock.now()
     rule = await service.add_rule(
         session,
-        RoutingRule(
-            **body.model_dump(), source="admin", created_at=clock.now(), created_by=admin.subject
-        ),
+        RoutingRule(**body.model_dump(), source="admin", created_at=now, created_by=admin.subject),
+        actor=admin.subject,
+        now=now,
     )
     return RoutingRuleRead.model_validate(rule)
+
+
+@router.post("/v1/routing-rules/import", response_model=RoutingImportRead)
+async def import_rules(
+    body: RoutingImport, session: SessionDep, clock: ClockDep, admin: Admin
+) -> RoutingImportRead:
+    """Add many rules at once: one transaction (a bad row is named and nothing is added),
+    and a re-run adds nothing twice."""
+    now = clock.now()
+    rules = [
+        RoutingRule(**r.model_dump(), source="admin", created_at=now, created_by=admin.subject)
+        for r in body.rules
+    ]
+    created, there = await service.import_rules(session, rules, actor=admin.subject, now=now)
+    return RoutingImportRead(created=created, already_there=there)
+
+
+@router.patch("/v1/routing-rules/{rule_id}", response_model=RoutingRuleRead)
+async def update_rule(
+    rule_id: int, body: RoutingRuleUpdate, session: SessionDep, clock: ClockDep, admin: Admin
+) -> RoutingRuleRead:
+    """Change a routing rule; audited."""
+    changes = body.model_dump(exclude_unset=True)
+    rule = await service.update_rule(
+        session, rule_id, changes, actor=admin.subject, now=clock.now()
+    )
+    return RoutingRuleRead.model_validate(rule)
+
+
+@router.delete("/v1/routing-rules/{rule_id}", status_code=204)
+async def delete_rule(rule_id: int, session: SessionDep, clock: ClockDep, admin: Admin) -> None:
+    """Delete a routing rule; audited (the trail keeps what it was)."""
+    await service.delete_rule(session, rule_id, actor=admin.subject, now=clock.now())
+
+
+@router.get("/v1/directory/changes", response_model=DirectoryChangesRead)
+async def directory_changes(
+    session: SessionDep,
+    _: Annotated[Principal, Depends(require(Role.ADMIN, Role.INSPECTOR, Role.SUPERVISOR))],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> DirectoryChangesRead:
+    """Who changed the directory, when, and what it was before and after (Art 26)."""
+    rows = await service.changes(session, limit=limit)
+    return DirectoryChangesRead(items=[DirectoryChangeRead.model_validate(r) for r in rows])

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,6 +36,17 @@ class UnitRead(BaseModel):
     district: str | None
     street: str | None
     parent_id: str | None
+    active: bool
+
+
+class UnitUpdate(BaseModel):
+    """What an administrator may change of a unit; ``active`` false deactivates it."""
+
+    name: str | None = Field(default=None, min_length=2, max_length=100)
+    district: str | None = Field(default=None, max_length=20)
+    street: str | None = Field(default=None, max_length=50)
+    parent_id: str | None = None
+    active: bool | None = None
 
 
 class UnitsRead(BaseModel):
@@ -47,6 +59,41 @@ class RoutingRuleCreate(BaseModel):
     unit_id: str
     priority: int = Field(default=10, ge=0, le=100)
     note: str = Field(min_length=1, max_length=300)
+
+
+class RoutingRuleUpdate(BaseModel):
+    category: str | None = Field(default=None, max_length=100)
+    district: str | None = Field(default=None, max_length=20)
+    unit_id: str | None = None
+    priority: int | None = Field(default=None, ge=0, le=100)
+    note: str | None = Field(default=None, min_length=1, max_length=300)
+
+
+class RoutingImport(BaseModel):
+    """Rules to add in one transaction: all or none; those already there are not added twice."""
+
+    rules: list[RoutingRuleCreate] = Field(min_length=1, max_length=5000)
+
+
+class RoutingImportRead(BaseModel):
+    created: int
+    already_there: int
+
+
+class DirectoryChangeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    actor: str
+    entity: str
+    entity_id: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class DirectoryChangesRead(BaseModel):
+    items: list[DirectoryChangeRead]
 
 
 class RoutingRuleRead(BaseModel):

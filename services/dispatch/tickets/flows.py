@@ -266,6 +266,8 @@ async def review_principle(
                 created_at=now,
                 created_by=principal.subject,
             ),
+            actor=principal.subject,
+            now=now,
         )
         determination.routing_rule_id = rule.id
     determination.principle_status = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy import any_, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -197,3 +197,58 @@ def poll_filters(
     if category:
         filters.append(col(Ticket.category).startswith(category))
     return filters
+
+
+def search_filters(
+    *,
+    number: str | None,
+    words: str | None,
+    unit: str | None,
+    district: str | None,
+    category: str | None,
+    status: TicketStatus | None,
+    received_from: datetime | None,
+    received_before: datetime | None,
+    ids: list[str] | None,
+) -> list[Any]:
+    """The conditions of a ticket search; the words are matched as written, anywhere in the
+    matter (Chinese has no spaces to split on)."""
+    found: list[Any] = []
+    if number:
+        found.append(col(Ticket.number) == number)
+    if words:
+        escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        found.append(col(Ticket.summary).ilike(f"%{escaped}%", escape="\\"))
+    if unit:
+        found.append(
+            (col(Ticket.lead_unit) == unit) | (literal(unit) == any_(col(Ticket.co_handlers)))
+        )
+    if district:
+        found.append(col(Ticket.district) == district)
+    if category:
+        found.append(col(Ticket.category).startswith(category))
+    if status:
+        found.append(col(Ticket.status) == status.value)
+    if received_from:
+        found.append(col(Ticket.received_at) >= received_from)
+    if received_before:
+        found.append(col(Ticket.received_at) < received_before)
+    if ids is not None:
+        found.append(col(Ticket.id).in_(ids))
+    return found
+
+
+async def search(
+    session: AsyncSession, *, conditions: list[Any], after: tuple[datetime, str] | None, limit: int
+) -> tuple[list[Ticket], int]:
+    """A page of matches, newest received first (keyset on received time and id), and how
+    many match in all."""
+    query = select(Ticket).where(*conditions)
+    if after is not None:
+        query = query.where(
+            tuple_(col(Ticket.received_at), col(Ticket.id)) < tuple_(literal(after[0]), after[1])
+        )
+    order = (col(Ticket.received_at).desc(), col(Ticket.id).desc())
+    rows = (await session.scalars(query.order_by(*order).limit(limit))).all()
+    total = await session.scalar(select(func.count()).select_from(Ticket).where(*conditions))
+    return list(rows), int(total or 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -29,13 +29,15 @@ from dispatch.tickets.schemas import (
     ReturnRead,
     TicketPage,
     TicketRead,
+    TicketSearchPage,
 )
 from dispatch.workflow import rules
 from shared.auth import Principal, Role, require
 from shared.deps import SessionDep
 from shared.errors import BadInput, Forbidden
-from shared.schemas import Instant
+from shared.schemas import Day, Instant
 from shared.vocabulary import TicketStatus
+from shared.workdays import end_of_day
 
 router = APIRouter(tags=["tickets"])
 BAD_CURSOR = "翻页游标无效，请从第一页重新查询"
@@ -60,6 +62,61 @@ AgencyReader = Annotated[
     Principal,
     Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR)),
 ]
+
+
+Searcher = Annotated[
+    Principal,
+    Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR, Role.UNIT)),
+]
+
+
+@router.get("/v1/tickets", response_model=TicketSearchPage)
+async def search_tickets(
+    session: SessionDep,
+    principal: Searcher,
+    number: Annotated[str | None, Query(max_length=30)] = None,
+    q: Annotated[str | None, Query(max_length=100, description="words in the matter")] = None,
+    unit: Annotated[str | None, Query(max_length=100)] = None,
+    district: Annotated[str | None, Query(max_length=20)] = None,
+    category: Annotated[str | None, Query(max_length=100)] = None,
+    status: TicketStatus | None = None,
+    from_: Annotated[Day | None, Query(alias="from", description="received on or after")] = None,
+    to: Annotated[Day | None, Query(description="received on or before")] = None,
+    ids: Annotated[
+        str | None, Query(max_length=8000, description="comma-separated ids (a phone lookup's)")
+    ] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> TicketSearchPage:
+    """Find tickets by number, words, unit, district, category, status and the days they
+    were received (Guangzhou days), newest first, paged; a phone number is looked up at
+    intake (``GET /v1/tickets?caller_phone=``) and its ids passed here. A unit searches its
+    own tickets, a district agency its district's."""
+    if from_ and to and to < from_:
+        raise BadInput("'to' is before 'from'", zh="结束日期早于开始日期")
+    conditions = repository.search_filters(
+        number=number,
+        words=q.strip() if q else None,
+        unit=unit,
+        district=district,
+        category=category,
+        status=status,
+        received_from=end_of_day(from_ - timedelta(days=1)) if from_ else None,
+        received_before=end_of_day(to) if to else None,
+        ids=[i for i in ids.split(",") if i][:500] if ids is not None else None,
+    )
+    if principal.role is Role.UNIT:
+        conditions.append(service.unit_scope(principal, principal.unit_id or ""))
+    conditions += service.district_scope(principal)
+    rows, count = await repository.search(
+        session, conditions=conditions, after=_after(cursor), limit=limit
+    )
+    last = rows[-1] if len(rows) == limit else None
+    return TicketSearchPage(
+        count=count,
+        items=[read(r) for r in rows],
+        next_cursor=_cursor(last.received_at, last.id) if last else None,
+    )
 
 
 @router.get("/v1/queues", response_model=QueuesRead)

@@ -64,6 +64,10 @@ class TicketPage(BaseModel):
     next_cursor: str | None
 
 
+class TicketSearchPage(TicketPage):
+    count: int = Field(description="how many match in all")
+
+
 class DispatchRequest(BaseModel):
     unit_id: str | None = Field(default=None, description="default: the suggested unit")
     co_handlers: list[str] = Field(default_factory=list, max_length=20)

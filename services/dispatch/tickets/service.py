@@ -311,10 +311,11 @@ async def suggestion(session: AsyncSession, row: Ticket) -> Route | None:
             )
         ).all()
     )
+    active = {u.id for u in await directory.list_units(session)}  # deactivated: not suggested
     routes = [
         Route(r.id or 0, r.category, r.district, r.unit_id, r.priority)
         for r in await directory.list_rules(session)
-        if r.unit_id not in returned
+        if r.unit_id not in returned and r.unit_id in active
     ]
     return suggest_route(routes, category=row.category, district=row.district)
 

@@ -1,0 +1,88 @@
+"""The directory's administration: units and routing rules updated, deactivated, deleted,
+imported all-or-nothing and idempotently, every change audited (Art 26)."""
+
+from sqlalchemy import text
+
+from shared.auth import Role
+
+RULE = {
+    "category": "noise.construction",
+    "district": "天河区",
+    "unit_id": "tianhe-eco",
+    "note": "x",
+}
+
+
+async def test_a_deactivated_unit_is_neither_suggested_nor_dispatched_to(as_role, submit, session):
+    async with as_role(Role.ADMIN) as admin:
+        renamed = await admin.patch("/v1/units/tianhe-urban", json={"name": "天河区城管执法局"})
+        off = await admin.patch("/v1/units/tianhe-urban", json={"active": False})
+        listed = (await admin.get("/v1/units", params={"district": "天河区"})).json()["items"]
+        changes = (await admin.get("/v1/directory/changes")).json()["items"]
+    ticket = await submit()  # its rule names tianhe-urban
+    async with as_role(Role.DISPATCHER) as agency:
+        suggested = (await agency.get(f"/v1/tickets/{ticket}")).json()["suggested_unit"]
+        refused = await agency.post(
+            f"/v1/tickets/{ticket}/dispatch", json={"unit_id": "tianhe-urban"}
+        )
+    assert renamed.json()["name"] == "天河区城管执法局"
+    assert off.json()["active"] is False
+    assert "tianhe-urban" not in [u["id"] for u in listed]
+    assert suggested != "tianhe-urban" and refused.status_code == 404
+    assert [c["action"] for c in changes[:2]] == ["deactivated", "updated"]
+    assert changes[0]["before"]["active"] is True and changes[0]["after"]["active"] is False
+    assert changes[0]["actor"] == "test-admin"
+
+
+async def test_a_unit_in_use_is_not_deleted_an_unused_one_is(as_role):
+    new = {"id": "tianhe-pilot", "name": "天河区试点单位", "kind": "district_department"}
+    async with as_role(Role.ADMIN) as admin:
+        in_use = await admin.delete("/v1/units/tianhe-urban")
+        created = await admin.post("/v1/units", json={**new, "district": "天河区"})
+        nowhere = await admin.post("/v1/units", json={**new, "id": "x-pilot", "district": "天河"})
+        deleted = await admin.delete("/v1/units/tianhe-pilot")
+        gone = await admin.get("/v1/units/tianhe-pilot")
+        changes = (await admin.get("/v1/directory/changes")).json()["items"]
+    assert (in_use.status_code, in_use.json()["error"]["code"]) == (409, "unit_in_use")
+    assert "请改为停用" in in_use.json()["error"]["message"]
+    assert created.status_code == 201 and nowhere.status_code == 422
+    assert deleted.status_code == 204 and gone.status_code == 404
+    assert [(c["entity_id"], c["action"]) for c in changes[:2]] == [
+        ("tianhe-pilot", "deleted"),
+        ("tianhe-pilot", "created"),
+    ]
+
+
+async def test_routing_rules_are_updated_and_deleted_with_their_trail(as_role):
+    async with as_role(Role.ADMIN) as admin:
+        rule = (await admin.post("/v1/routing-rules", json=RULE)).json()
+        moved = await admin.patch(f"/v1/routing-rules/{rule['id']}", json={"priority": 60})
+        bad = await admin.patch(f"/v1/routing-rules/{rule['id']}", json={"district": "天河"})
+        deleted = await admin.delete(f"/v1/routing-rules/{rule['id']}")
+        rules = (await admin.get("/v1/routing-rules")).json()["items"]
+        changes = (await admin.get("/v1/directory/changes")).json()["items"]
+    assert moved.json()["priority"] == 60
+    assert bad.status_code == 422
+    assert deleted.status_code == 204 and rule["id"] not in [r["id"] for r in rules]
+    trail = [(c["action"], (c["before"] or {}).get("priority")) for c in changes[:3]]
+    assert trail == [("deleted", 60), ("updated", 10), ("created", None)]
+
+
+async def test_a_routing_import_is_all_or_nothing_and_a_rerun_adds_nothing(as_role, session):
+    count = "SELECT count(*) FROM dispatch.routing_rule"
+    before = await session.scalar(text(count))
+    good = [RULE, {**RULE, "category": "noise.commercial", "unit_id": "tianhe-amr"}]
+    async with as_role(Role.ADMIN) as admin:
+        broken = await admin.post(
+            "/v1/routing-rules/import",
+            json={"rules": [*good, {**RULE, "unit_id": "no-such-unit"}]},
+        )
+        after_broken = await session.scalar(text(count))
+        first = await admin.post("/v1/routing-rules/import", json={"rules": good})
+        again = await admin.post("/v1/routing-rules/import", json={"rules": good})
+    assert broken.status_code == 422
+    assert broken.json()["error"]["message"].startswith("第 3 条：")
+    assert after_broken == before
+    assert first.json() == {"created": 2, "already_there": 0}
+    assert again.json() == {"created": 0, "already_there": 2}
+    assert await session.scalar(text(count)) == before + 2
