@@ -770,6 +770,7 @@ async def test_the_agency_works_from_desks_each_counted_sorted_and_paged(
         ).json()
         returns = (await client.get("/v1/queues/return_applications")).json()
         unknown = await client.get("/v1/queues/everything")
+        capped = (await client.get("/v1/queue", params={"limit": 1})).json()
     async with as_role(Role.DISPATCHER, district="海珠区") as other_district:
         elsewhere = (await other_district.get("/v1/queues")).json()["items"]
     assert (counts["awaiting_dispatch"], counts["return_applications"]) == (2, 1)
@@ -784,6 +785,8 @@ async def test_the_agency_works_from_desks_each_counted_sorted_and_paged(
     assert application["ticket"]["summary_line"]
     assert unknown.status_code == 422
     assert all(q["count"] == 0 for q in elsewhere)
+    # The baseline queue is never cut short silently either.
+    assert capped["count"] == 2 and capped["next_cursor"] and len(capped["items"]) == 1
 
 
 async def test_tickets_are_searched_by_number_words_place_status_and_day(

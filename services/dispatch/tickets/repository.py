@@ -25,13 +25,15 @@ from shared.vocabulary import StepAction, TicketStatus
 NO_LIMIT = datetime(9999, 12, 31, tzinfo=UTC)  # sorts a desk's tickets without a limit last
 
 
-def _queue(queue: Queue) -> tuple[list[Any], Any]:
+def _queue(queue: Queue | None) -> tuple[list[Any], Any]:
     """A desk's tickets and the time each is sorted by: the limit it runs against where one
-    runs (soonest first), else the time of its last change (oldest first)."""
+    runs (soonest first), else the time of its last change (oldest first). ``None``: every
+    ticket awaiting dispatch (``GET /v1/queue``)."""
     status = col(Ticket.status)
     waiting = col(Ticket.updated_at)
     difficult = col(Ticket.approved_returns) >= DIFFICULT_AFTER_RETURNS
-    desks: dict[Queue, tuple[list[Any], Any]] = {
+    desks: dict[Queue | None, tuple[list[Any], Any]] = {
+        None: ([status == TicketStatus.AWAITING_DISPATCH.value], col(Ticket.dispatch_due_at)),
         Queue.AWAITING_DISPATCH: (
             [status == TicketStatus.AWAITING_DISPATCH.value, ~difficult],
             col(Ticket.dispatch_due_at),
@@ -49,7 +51,7 @@ def _queue(queue: Queue) -> tuple[list[Any], Any]:
     return desks[queue]
 
 
-def sort_key(queue: Queue) -> Any:
+def sort_key(queue: Queue | None) -> Any:
     return func.coalesce(_queue(queue)[1], literal(NO_LIMIT))
 
 
@@ -64,7 +66,7 @@ async def queue_counts(session: AsyncSession, *, scope: list[Any]) -> dict[Queue
 
 async def queue_page(
     session: AsyncSession,
-    queue: Queue,
+    queue: Queue | None,
     *,
     scope: list[Any],
     after: tuple[datetime, str] | None,
@@ -88,17 +90,6 @@ async def pending_returns(session: AsyncSession, ticket_ids: list[str]) -> dict[
         col(ReturnRequest.ticket_id).in_(ticket_ids), col(ReturnRequest.decision).is_(None)
     )
     return {r.ticket_id: r for r in (await session.scalars(query)).all()}
-
-
-async def queue(session: AsyncSession, *, scope: list[Any], limit: int) -> list[Ticket]:
-    """Tickets awaiting dispatch, the oldest due first."""
-    query = (
-        select(Ticket)
-        .where(col(Ticket.status) == TicketStatus.AWAITING_DISPATCH.value, *scope)
-        .order_by(col(Ticket.dispatch_due_at).asc().nulls_last(), col(Ticket.received_at))
-        .limit(limit)
-    )
-    return list((await session.scalars(query)).all())
 
 
 async def legal_procedures(

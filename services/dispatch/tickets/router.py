@@ -43,25 +43,34 @@ router = APIRouter(tags=["tickets"])
 BAD_CURSOR = "翻页游标无效，请从第一页重新查询"
 
 
-@router.get("/v1/queue", response_model=TicketPage)
-async def queue(
-    session: SessionDep,
-    principal: Annotated[
-        Principal,
-        Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR)),
-    ],
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> TicketPage:
-    """Tickets awaiting dispatch, the oldest due first, each with its suggested unit and rule;
-    a district hotline agency's queue holds its district's (Art 5)."""
-    rows = await repository.queue(session, scope=service.district_scope(principal), limit=limit)
-    return TicketPage(items=[read(r) for r in rows], next_cursor=None)
-
-
 AgencyReader = Annotated[
     Principal,
     Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR)),
 ]
+
+
+@router.get("/v1/queue", response_model=TicketSearchPage)
+async def queue(
+    session: SessionDep,
+    principal: AgencyReader,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> TicketSearchPage:
+    """Tickets awaiting dispatch, the soonest due first, each with its suggested unit and
+    rule; paged (``count`` is the whole queue); a district agency's holds its district's."""
+    rows, count = await repository.queue_page(
+        session,
+        None,
+        scope=service.district_scope(principal),
+        after=_after(cursor),
+        limit=limit,
+    )
+    last = rows[-1] if len(rows) == limit else None
+    return TicketSearchPage(
+        count=count,
+        items=[read(row) for row, _ in rows],
+        next_cursor=_cursor(last[1], last[0].id) if last else None,
+    )
 
 
 Searcher = Annotated[
