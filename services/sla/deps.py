@@ -33,5 +33,6 @@ async def _id_of_number(session: AsyncSession, number: str) -> str | None:
     return await session.scalar(query)
 
 
-# A ticket in a path: its id or the number a caller reads out (GZ…), as dispatch reported it.
-TicketRef = Annotated[str, Depends(ticket_resolver(_id_of_number))]
+# A ticket's id from its id or the number a caller reads out (GZ…), as dispatch reported it.
+ticket_id_of = ticket_resolver(_id_of_number)
+TicketRef = Annotated[str, Depends(ticket_id_of)]

@@ -309,3 +309,18 @@ async def test_art23_supervisions_awaiting_the_units_answer(dispatched, sla_app,
     async with client_for(sla_app, Role.DISPATCHER) as agency:
         waiting = (await agency.get("/v1/supervisions", params={"awaiting_answer": True})).json()
     assert [s["id"] for s in waiting["items"]] == [ids[1]]
+
+
+async def test_a_supervision_names_its_ticket_by_number(dispatched, sla_app, client_for):
+    await dispatched("T1")
+    number = f"GZ261123{sum(map(ord, 'T1')):06d}"  # the number sla's fixture reports
+    body = {"unit_id": "tianhe-urban", "reason": "other", "method": "phone", "note": "电话督办"}
+    async with client_for(sla_app, Role.DISPATCHER) as agency:
+        opened = (await agency.post("/v1/supervisions", json={**body, "ticket_id": number})).json()
+        listed = (await agency.get("/v1/supervisions", params={"ticket_id": number})).json()
+        unknown = await agency.post(
+            "/v1/supervisions", json={**body, "ticket_id": "GZ261123999999"}
+        )
+    assert opened["ticket_id"] == "T1" and opened["district"] == "天河区"
+    assert [s["id"] for s in listed["items"]] == [opened["id"]]
+    assert unknown.status_code == 404

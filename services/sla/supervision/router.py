@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from shared.auth import Principal, Role, require
 from shared.deps import ClockDep, SessionDep
 from shared.errors import Forbidden
+from sla.deps import ticket_id_of
 from sla.supervision import service
 from sla.supervision.rules import Reason
 from sla.supervision.schemas import (
@@ -68,6 +69,8 @@ async def list_supervisions(
         unit = principal.unit_id
     if principal.district is not None and district not in (None, principal.district):
         raise Forbidden("a district hotline agency sees its own district (Art 5)", zh=OWN_DISTRICT)
+    if ticket_id is not None:
+        ticket_id = await ticket_id_of(session, ticket_id)
     rows = await service.search(
         session,
         unit=unit,
@@ -88,7 +91,9 @@ async def open_supervision(
     body: SupervisionCreate, session: SessionDep, clock: ClockDep, principal: Supervisor
 ) -> SupervisionRead:
     """Art 23: the agency supervises by phone, online, on site, by meeting or document; the
-    guidance department the Art 21 matters it oversees (Art 21 ¶1)."""
+    guidance department the Art 21 matters it oversees (Art 21 ¶1). The ticket may be named
+    by its number (GZ…)."""
+    body.ticket_id = await ticket_id_of(session, body.ticket_id)
     record = await service.open_supervision(session, body, principal=principal, now=clock.now())
     return SupervisionRead.model_validate(record)
 
