@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format typecheck bench fuzz chaos clean
+.PHONY: run test lint format typecheck bench fuzz chaos clean browser
 
 $(STAMP): pyproject.toml client/pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
@@ -18,8 +18,15 @@ $(STAMP): pyproject.toml client/pyproject.toml requirements.lock
 run: $(STAMP)
 	$(BIN)/hotline run
 
+## The browser tests drive Debian's Chromium (browser builds cannot be downloaded here).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
+	  else echo "the browser tests need Debian's chromium: apt-get install chromium fonts-noto-cjk"; exit 1; fi; }
+
 ## Run the whole test suite against a real PostgreSQL (embedded, or TEST_DATABASE_URL).
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

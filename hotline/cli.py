@@ -26,7 +26,8 @@ app = typer.Typer(
     help="12345 hotline work-order suite", no_args_is_help=True, pretty_exceptions_enable=False
 )
 
-PORTS = {"intake": 8001, "dispatch": 8002, "sla": 8003}
+PORTS = {"console": 8000, "intake": 8001, "dispatch": 8002, "sla": 8003}
+SERVABLE = ("console", *SERVICES)  # the console keeps no data: it has no schema
 # Real units of the shipped directory, so that the printed tokens work in the tour.
 DEMO_UNITS = {
     Role.UNIT: "tianhe-urban",
@@ -42,15 +43,15 @@ def service_command(service: str, *, host: str, port: int) -> list[str]:
 
 @app.command()
 def serve(
-    service: Annotated[str, typer.Argument(help="intake, dispatch or sla")],
+    service: Annotated[str, typer.Argument(help="console, intake, dispatch or sla")],
     host: str = "127.0.0.1",
-    port: Annotated[int | None, typer.Option(help="default: 8001/8002/8003")] = None,
+    port: Annotated[int | None, typer.Option(help="default: 8000/8001/8002/8003")] = None,
 ) -> None:
     """Serve one service (its schema must be migrated: `hotline migrate`)."""
     import uvicorn
 
-    if service not in SERVICES:
-        raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
+    if service not in SERVABLE:
+        raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVABLE)}")
     uvicorn.run(
         f"{service}.app:build_app",
         factory=True,
@@ -178,6 +179,7 @@ def dev_token(
 def run(
     host: str = "127.0.0.1",
     base_port: Annotated[int, typer.Option(help="intake's port; dispatch and sla follow")] = 8001,
+    console_port: Annotated[int, typer.Option(help="the web workbench's port")] = 8000,
     data_dir: Annotated[Path, typer.Option(help="embedded PostgreSQL lives here")] = Path(".data"),
 ) -> None:
     """Start everything for development: database, migrations, the three services."""
@@ -202,8 +204,15 @@ def run(
     typer.echo(f"reference data: {load_all(url)}")
 
     ports = {service: base_port + i for i, service in enumerate(SERVICES)}
+    ports["console"] = console_port
     env = {**os.environ, "DATABASE_URL": url}
-    env.update({f"HOTLINE_{s.upper()}_URL": f"http://{host}:{p}" for s, p in ports.items()})
+    env.update(
+        {
+            f"HOTLINE_{s.upper()}_URL": f"http://{host}:{p}"
+            for s, p in ports.items()
+            if s in SERVICES
+        }
+    )
     children = {
         service: subprocess.Popen(
             [sys.executable, "-m", *service_command(service, host=host, port=port)],
@@ -259,7 +268,10 @@ def _print_welcome(host: str, ports: dict[str, int]) -> None:
     settings = get_settings()
     typer.echo("\nThe 12345 hotline suite is running (Ctrl-C stops it):")
     for service, port in ports.items():
-        typer.echo(f"  {service:<9} http://{host}:{port}   docs: http://{host}:{port}/docs")
+        if service == "console":
+            typer.echo(f"  workbench http://{host}:{port}   (the web console, in Chinese)")
+        else:
+            typer.echo(f"  {service:<9} http://{host}:{port}   docs: http://{host}:{port}/docs")
     typer.echo("\nDevelopment tokens (Authorization: Bearer …):")
     for role in Role:
         if role in (Role.SERVICE, Role.CALLER):

@@ -375,12 +375,13 @@ class Calls:
         )
 
     @staticmethod
-    def extend(ticket_id: str, reason: str, told: str | None = None) -> Call[models.Ticket]:
+    def extend(
+        ticket_id: str, reason: str, told: str | None = None, *, caller_notified: bool = True
+    ) -> Call[models.Ticket]:
+        """Art 18: the caller has been told the reason and the new limit (``told``: the words)."""
+        body = {"reason": reason, "caller_notified": caller_notified, "told_caller": told}
         return _created(
-            "dispatch",
-            f"/v1/tickets/{ticket_id}/extensions",
-            models.Ticket,
-            _clean({"reason": reason, "caller_notified": True, "told_caller": told}),
+            "dispatch", f"/v1/tickets/{ticket_id}/extensions", models.Ticket, _clean(body)
         )
 
     @staticmethod

@@ -5,8 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hotline.cli import PORTS, service_command
-from shared.db import SERVICES
+from hotline.cli import PORTS, SERVABLE, service_command
 from tests.support.stack import ServiceProcess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,7 +16,7 @@ def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", SERVABLE)
 def test_compose_serves_each_service_as_the_suite_does(compose, service, tmp_path):
     spec = compose["services"][service]
     assert spec["command"] == service_command(service, host="0.0.0.0", port=PORTS[service])
@@ -39,7 +38,7 @@ def test_compose_migrates_before_serving_on_postgres_16(compose):
 def test_kubernetes_manifests_run_the_same_commands():
     documents = list(yaml.safe_load_all((ROOT / "deploy/k8s/hotline.yaml").read_text()))
     deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
-    assert set(deployments) == set(SERVICES)
+    assert set(deployments) == set(SERVABLE)
     for service, deployment in deployments.items():
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         assert container["command"] == service_command(service, host="0.0.0.0", port=PORTS[service])

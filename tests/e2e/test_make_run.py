@@ -16,6 +16,7 @@ from tests.support.stack import free_port_range
 
 
 def _start(data_dir: Path, base_port: int, log: Path) -> subprocess.Popen:
+    """``hotline run`` with the services from ``base_port`` and the console after them."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     return subprocess.Popen(
         [
@@ -27,6 +28,8 @@ def _start(data_dir: Path, base_port: int, log: Path) -> subprocess.Popen:
             str(data_dir),
             "--base-port",
             str(base_port),
+            "--console-port",
+            str(base_port + 3),
         ],
         env=env,
         stdout=log.open("w"),
@@ -57,8 +60,8 @@ def _ctrl_c(process: subprocess.Popen) -> int:
 
 
 def test_run_serves_three_services_and_resumes_with_the_same_data(tmp_path):
-    data_dir, base_port = tmp_path / "data", free_port_range(3)
-    ports = [base_port, base_port + 1, base_port + 2]
+    data_dir, base_port = tmp_path / "data", free_port_range(4)
+    ports = [base_port, base_port + 1, base_port + 2, base_port + 3]  # and the console
     event = {
         "id": str(uuid4()),
         "type": "test.marker.v1",

@@ -1,0 +1,125 @@
+"""The console's app (served with `hotline serve console`, port 8000).
+
+Every page is rendered on the server from the three services' public APIs, called with the
+signed-in user's own token through the client library: what a page shows or does is what
+the API allows that user, and a refusal comes back in the API's Chinese words.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from hotline_client.api import AsyncClient, Endpoints
+from hotline_client.errors import HotlineError
+
+from console.session import signed_in
+from shared.errors import DomainError, Unauthorized
+from shared.logging import configure_logging
+from shared.settings import Settings, get_settings
+
+HERE = Path(__file__).parent
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def shown(at: datetime | str | None) -> str:
+    """Every time in Beijing time with the year, whatever the server's zone."""
+    if not at:
+        return ""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at.astimezone(SHANGHAI).strftime("%Y年%m月%d日 %H:%M")
+
+
+def client_for(request: Request, token: str) -> AsyncClient:
+    settings: Settings = request.app.state.settings
+    endpoints = Endpoints(
+        intake=settings.service_url("intake"),
+        dispatch=settings.service_url("dispatch"),
+        sla=settings.service_url("sla"),
+    )
+    return AsyncClient(
+        token=token,
+        endpoints=endpoints,
+        language="zh-CN",
+        transport=request.app.state.transport,
+    )
+
+
+async def labels(request: Request, token: str) -> dict[str, dict[str, str]]:
+    """dispatch's and intake's Chinese labels, fetched once per process."""
+    cached: dict[str, dict[str, str]] | None = request.app.state.labels
+    if cached is None:
+        client = client_for(request, token)
+        found: dict[str, dict[str, str]] = {}
+        for service in ("intake", "dispatch", "sla"):
+            answer = (await client.run(client.labels(service))).value
+            if answer is not None:
+                found.update(answer.labels)
+        request.app.state.labels = cached = found
+    return cached
+
+
+def build_app(*, settings: Settings | None = None, transport: Any = None) -> FastAPI:
+    """The console; tests may hand in settings and an httpx transport to the services."""
+    from console import pages
+
+    settings = settings or get_settings()
+    configure_logging(service="console", level=settings.log_level)
+    app = FastAPI(title="12345 热线工作台", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.transport = transport
+    app.state.labels = None
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["shown"] = shown
+    app.state.templates = templates
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(Unauthorized)
+    async def _sign_in_again(request: Request, exc: Unauthorized) -> Response:
+        return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
+
+    @app.exception_handler(DomainError)
+    async def _refused_here(request: Request, exc: DomainError) -> Response:
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"message": exc.zh or exc.message, "code": exc.code, "user": _user_or_none(request)},
+            status_code=exc.status_code,
+        )
+
+    @app.exception_handler(HotlineError)
+    async def _refused_reading(request: Request, exc: HotlineError) -> Response:
+        if exc.status == 401:
+            return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"message": exc.message, "code": exc.code, "user": _user_or_none(request)},
+            status_code=exc.status if exc.status in (403, 404, 422) else 502,
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> dict[str, str]:
+        return {"status": "ready"}
+
+    app.include_router(pages.router)
+    return app
+
+
+def _user_or_none(request: Request) -> Any:
+    try:
+        return signed_in(request)[1]
+    except Exception:
+        return None

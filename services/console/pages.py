@@ -1,0 +1,243 @@
+"""The console's pages: sign-in, a unit's tickets, a ticket with the actions its user may
+take, the agency's desks. Each action posts a form with the session's CSRF token and calls
+the API as the user; a refusal is shown on the page in the API's Chinese words."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from hotline_client.api import Call
+from hotline_client.errors import HotlineError
+
+from console.app import client_for, labels
+from console.session import (
+    COOKIE,
+    CSRF_FIELD,
+    SIGN_IN_ROLES,
+    csrf_ok,
+    csrf_token,
+    sign_in_token,
+    signed_in,
+)
+from shared.auth import Principal, Role
+from shared.errors import Forbidden
+
+router = APIRouter()
+UNIT_TABS: dict[str, tuple[str, dict[str, Any]]] = {
+    "pending": ("待签收", {"status": "dispatched"}),
+    "handling": ("办理中", {"status": "handling"}),
+    "overdue": ("已超期", {"overdue": True}),
+    "returning": ("退回中", {"status": "return_requested"}),
+    "review": ("反馈审核中", {"status": "feedback_review"}),
+    "closed": ("已办结", {"status": "closed"}),
+}
+DESKS = {
+    "awaiting_dispatch": "待派单",
+    "return_applications": "退回待审核",
+    "feedback_review": "反馈待审核",
+    "awaiting_evaluation": "待回访评价",
+    "difficult": "疑难件（退回3次以上）",
+    "new_situations": "新情况",
+    "unsatisfied": "不满意待处理",
+}
+AGENCY_ROLES = (Role.DISPATCHER, Role.ADMIN, Role.SUPERVISOR)
+
+
+def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
+    token, user = signed_in(request)
+    settings = request.app.state.settings
+    return request.app.state.templates.TemplateResponse(
+        request,
+        template,
+        {"user": user, "csrf": csrf_token(settings, token), "csrf_field": CSRF_FIELD, **context},
+        status_code=status,
+    )
+
+
+# ---- signing in ----------------------------------------------------------------------------
+
+
+@router.get("/signin", response_class=HTMLResponse)
+async def sign_in_page(request: Request, next: str = "/") -> Response:
+    return request.app.state.templates.TemplateResponse(
+        request, "signin.html", {"next": next, "roles": SIGN_IN_ROLES, "user": None}
+    )
+
+
+@router.post("/signin")
+async def sign_in(
+    request: Request,
+    role: Annotated[Role, Form()],
+    name: Annotated[str, Form(min_length=1, max_length=50)],
+    unit_id: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    settings = request.app.state.settings
+    token = sign_in_token(settings, role=role, unit_id=unit_id.strip() or None, name=name)
+    # Only a path of this console: never send a user elsewhere after signing in.
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.is_production,
+        max_age=settings.jwt_ttl_seconds,
+    )
+    return response
+
+
+@router.post("/signout")
+async def sign_out() -> Response:
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    _, user = signed_in(request)
+    target = "/unit" if user.role in (Role.UNIT, Role.SUB_UNIT) else "/agency"
+    return RedirectResponse(target, status_code=303)
+
+
+# ---- a unit's tickets ----------------------------------------------------------------------
+
+
+@router.get("/unit", response_class=HTMLResponse)
+async def unit_tickets(request: Request, tab: str = "pending") -> Response:
+    token, user = signed_in(request)
+    if user.role not in (Role.UNIT, Role.SUB_UNIT) or not user.unit_id:
+        raise Forbidden("units only", zh="此页面供承办单位使用")
+    chosen = tab if tab in UNIT_TABS else "pending"
+    client = client_for(request, token)
+    page = (await client.run(client.unit_tickets(user.unit_id, **UNIT_TABS[chosen][1]))).value
+    tickets = sorted(
+        page.items if page else [],
+        key=lambda t: (t.handling_due_at is None, t.handling_due_at or t.dispatch_due_at),
+    )
+    return _page(
+        request,
+        "unit.html",
+        {
+            "tabs": UNIT_TABS,
+            "tab": chosen,
+            "tickets": tickets,
+            "labels": await labels(request, token),
+        },
+    )
+
+
+# ---- one ticket ----------------------------------------------------------------------------
+
+
+@router.get("/tickets/{ticket_ref}", response_class=HTMLResponse)
+async def ticket_page(
+    request: Request, ticket_ref: str, error: str = "", notice: str = ""
+) -> Response:
+    token, user = signed_in(request)
+    client = client_for(request, token)
+    ticket = (await client.run(client.ticket(ticket_ref))).value
+    assert ticket is not None
+    history = (await client.run(client.history(ticket.id))).value
+    return _page(
+        request,
+        "ticket.html",
+        {
+            "ticket": ticket,
+            "history": history.items if history else [],
+            "labels": await labels(request, token),
+            "is_unit": user.role is Role.UNIT,
+            "is_agency": user.role in AGENCY_ROLES,
+            "error": error,
+            "notice": notice,
+        },
+    )
+
+
+ACTIONS = {
+    "accept": "已签收",
+    "extend": "已延期",
+    "return": "已提交退回申请",
+    "feedback": "已提交办理反馈",
+    "dispatch": "已派单",
+    "review": "已审核",
+    "evaluate": "已记录评价",
+}
+
+
+@router.post("/tickets/{ticket_ref}/{action}")
+async def act(request: Request, ticket_ref: str, action: str) -> Response:
+    """One of the ticket page's forms: checked against the session's CSRF token, then sent to
+    the API as the user; the page comes back with the result or the rule's explanation."""
+    token, _ = signed_in(request)
+    form = await request.form()
+    if not csrf_ok(request.app.state.settings, token, str(form.get(CSRF_FIELD) or "") or None):
+        raise Forbidden("the form is stale: reload the page", zh="表单已失效，请刷新页面后重试")
+    if action not in ACTIONS:
+        raise Forbidden(f"no action {action!r}", zh="没有这项操作")
+    client = client_for(request, token)
+    values = {k: str(v).strip() for k, v in form.items() if k != CSRF_FIELD}
+    back = f"/tickets/{quote(ticket_ref)}"
+    try:
+        await client.run(_call(client, action, ticket_ref, values))
+    except HotlineError as refused:
+        if refused.status == 401:
+            raise
+        return RedirectResponse(f"{back}?error={quote(refused.message)}", status_code=303)
+    return RedirectResponse(f"{back}?notice={quote(ACTIONS[action])}", status_code=303)
+
+
+def _call(client: Any, action: str, ticket: str, values: dict[str, str]) -> Call[Any]:
+    if action == "accept":
+        return client.accept(ticket)
+    if action == "extend":
+        told = values.get("caller_told") == "yes"  # the API refuses an untold caller (Art 18)
+        return client.extend(
+            ticket, values.get("reason", ""), values.get("told") or None, caller_notified=told
+        )
+    if action == "return":
+        return client.apply_to_return(ticket, values.get("reason", ""), values.get("basis", ""))
+    if action == "feedback":
+        fields = ("handling_time", "process", "result", "caller_reply")
+        return client.feedback(ticket, {f: values.get(f, "") for f in fields})
+    if action == "dispatch":
+        return client.dispatch(ticket, values.get("unit_id") or None, None)
+    if action == "review":
+        approved = values.get("approved") == "yes"
+        return client.review_feedback(ticket, approved, values.get("reason") or None)
+    return client.evaluate(ticket, values.get("rating", ""))
+
+
+# ---- the agency's desks --------------------------------------------------------------------
+
+
+@router.get("/agency", response_class=HTMLResponse)
+async def agency(request: Request, desk: str = "awaiting_dispatch", cursor: str = "") -> Response:
+    token, _ = _agency(request)
+    client = client_for(request, token)
+    counts = (await client.run(client.desks())).value
+    chosen = desk if desk in DESKS else "awaiting_dispatch"
+    page = (await client.run(client.desk(chosen, cursor or None, 50))).value
+    return _page(
+        request,
+        "agency.html",
+        {
+            "desks": DESKS,
+            "counts": {d.queue: d.count for d in counts.items} if counts else {},
+            "desk": chosen,
+            "page": page,
+            "labels": await labels(request, token),
+        },
+    )
+
+
+def _agency(request: Request) -> tuple[str, Principal]:
+    token, user = signed_in(request)
+    if user.role not in AGENCY_ROLES:
+        raise Forbidden("the agency only", zh="此页面供热线工作机构使用")
+    return token, user

@@ -1,0 +1,94 @@
+"""The web workbench in a real Chromium against the three services as processes: the agency
+dispatches from its desk, the unit signs for the ticket, a refused action explains its rule in
+Chinese, another unit cannot open the ticket, and nothing loads from outside the host."""
+
+import re
+from typing import Any
+
+import httpx
+
+from shared.auth import Role, mint_token
+from tests.e2e.test_ticket_life import CALL, SETTINGS, client, eventually
+
+
+async def _sign_in(page: Any, console_url: str, role: str, name: str, unit: str = "") -> None:
+    await page.goto(f"{console_url}/signin")
+    await page.select_option("select[name=role]", role)
+    await page.fill("input[name=unit_id]", unit)
+    await page.fill("input[name=name]", name)
+    await page.click("button[type=submit]")
+
+
+async def test_a_ticket_goes_from_the_agency_desk_to_the_unit_in_the_browser(
+    stack, console, browser
+):
+    async with client(stack["intake"].url, Role.AGENT) as agent:
+        number = (await agent.post("/v1/tickets", json=CALL)).json()["number"]
+    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
+
+        async def queued() -> Any:
+            items = (await agency.get("/v1/queue")).json()["items"]
+            return any(t["number"] == number for t in items)
+
+        await eventually(queued, "the ticket in the agency's queue")
+
+    context = await browser.new_context(locale="zh-CN", timezone_id="America/New_York")
+    page = await context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    await _sign_in(page, console.url, "dispatcher", "派单员小李")
+    assert "待派单" in await page.inner_text("nav.tabs")
+    await page.click(f"text={number}")
+    await page.click("button:has-text('派单')")
+    assert "已派单" in await page.inner_text(".notice")
+
+    await page.click("button:has-text('退出')")
+    await _sign_in(page, console.url, "unit", "城管办理员", "tianhe-urban")
+    await page.goto(f"{console.url}/tickets/{number}")
+    words = await page.inner_text(".words")
+    assert "林和西路工地夜间施工" in words
+    await page.click("button:has-text('签收')")
+    assert "已签收" in await page.inner_text(".notice")
+    assert await page.inner_text("#status") == "办理中"
+    due = await page.inner_text("#due")
+    assert re.fullmatch(r"\d{4}年\d{2}月\d{2}日 00:00", due), due  # 24:00 Beijing time
+
+    # Not told the caller: the API refuses, and the page explains the rule in Chinese.
+    await page.fill("form[action$='/extend'] input[name=reason]", "需协调多部门")
+    await page.click("button:has-text('申请延期')")
+    refusal = await page.inner_text(".error")
+    assert "应当向诉求人说明情况" in refusal and "《办法》第十七条、第十八条" in refusal
+
+    await page.goto(f"{console.url}/unit?tab=handling")
+    assert number in await page.inner_text("table")
+
+    # Another unit's session cannot open the ticket.
+    await page.click("button:has-text('退出')")
+    await _sign_in(page, console.url, "unit", "海珠办理员", "haizhu-urban")
+    response = await page.goto(f"{console.url}/tickets/{number}")
+    assert response is not None and response.status == 403
+    assert "该热线事项未交本单位办理" in await page.inner_text("main")
+    await context.close()
+
+    outside = [url for url in requested if not url.startswith(console.url)]
+    assert outside == [], outside  # every asset is the console's own
+
+
+async def test_forms_need_the_sessions_csrf_token_and_an_expired_session_signs_in_again(
+    stack, console
+):
+    token = mint_token(SETTINGS, role=Role.UNIT, subject="u", unit_id="tianhe-urban")
+    expired = mint_token(
+        SETTINGS,
+        role=Role.UNIT,
+        subject="u",
+        unit_id="tianhe-urban",
+        ttl=__import__("datetime").timedelta(seconds=-1),
+    )
+    async with httpx.AsyncClient(base_url=console.url, cookies={"hotline_session": token}) as web:
+        forged = await web.post("/tickets/GZ261124000001/accept", data={"csrf_token": "x"})
+    async with httpx.AsyncClient(base_url=console.url, cookies={"hotline_session": expired}) as web:
+        stale = await web.get("/unit")
+    assert forged.status_code == 403 and "表单已失效" in forged.text
+    assert stale.status_code == 303 and stale.headers["location"] == "/signin?next=/unit"
