@@ -19,6 +19,9 @@ from urllib.parse import parse_qs
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -144,6 +147,8 @@ def create_app(
         title=f"12345 hotline — {service}",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served below from the project's own assets
+        redoc_url=None,
     )
     state = app.state
     state.service = service
@@ -176,6 +181,7 @@ def create_app(
     )
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware, registry=state.registry)  # outermost: logs all
+    _serve_api_docs(app)
     app.include_router(_ops_router())
     app.include_router(_labels_router(service), responses=ERROR_RESPONSES)
     app.include_router(_inbox_router(), responses=ERROR_RESPONSES)
@@ -184,6 +190,36 @@ def create_app(
     for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES)
     return app
+
+
+DOCS_ASSETS = Path(__file__).parent / "static" / "docs"
+
+
+def _serve_api_docs(app: FastAPI) -> None:
+    """/docs and /redoc with assets the service serves itself: a government network has no
+    internet, and a page that fetches its script from a CDN stays blank there."""
+    app.mount("/static/docs", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+    title = f"{app.title} — API"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=title,
+            swagger_js_url="/static/docs/swagger-ui-bundle.js",
+            swagger_css_url="/static/docs/swagger-ui.css",
+            swagger_favicon_url="/static/docs/favicon-32x32.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=title,
+            redoc_js_url="/static/docs/redoc.standalone.js",
+            redoc_favicon_url="/static/docs/favicon-32x32.png",
+            with_google_fonts=False,
+        )
 
 
 def own_labels(service: str) -> Path:

@@ -35,4 +35,4 @@ def test_only_operations_endpoints_are_open(make_app, service):
         for route in make_app(service).routes
         if isinstance(route, APIRoute) and admitted_roles(route) is None
     }
-    assert open_paths <= {"/healthz", "/readyz", "/metrics"}, open_paths
+    assert open_paths <= {"/healthz", "/readyz", "/metrics", "/docs", "/redoc"}, open_paths

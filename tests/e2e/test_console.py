@@ -92,3 +92,18 @@ async def test_forms_need_the_sessions_csrf_token_and_an_expired_session_signs_i
         stale = await web.get("/unit")
     assert forged.status_code == 403 and "表单已失效" in forged.text
     assert stale.status_code == 303 and stale.headers["location"] == "/signin?next=/unit"
+
+
+async def test_the_api_docs_render_in_the_browser_without_the_internet(stack, browser):
+    context = await browser.new_context()
+    page = await context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    for service in ("intake", "dispatch", "sla"):
+        await page.goto(f"{stack[service].url}/docs")
+        await page.wait_for_selector(".opblock", timeout=60_000)  # the operations, rendered
+        assert await page.locator(".opblock").count() > 5
+    await context.close()
+    hosts = {stack[s].url for s in ("intake", "dispatch", "sla")}
+    outside = [url for url in requested if not any(url.startswith(h) for h in hosts)]
+    assert outside == [], outside

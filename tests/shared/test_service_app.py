@@ -59,6 +59,19 @@ async def test_openapi_is_served(make_app, client_for):
         assert (await client.get("/docs")).status_code == 200
 
 
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_the_api_docs_load_nothing_from_outside_the_service(make_app, client_for, page):
+    import re
+
+    async with client_for(make_app("dispatch")) as client:
+        html = (await client.get(page)).text
+        assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
+        served = [(await client.get(a)).status_code for a in assets if a.startswith("/")]
+    assert assets and all(a.startswith("/") for a in assets), assets  # no CDN, no fonts
+    assert "fonts.googleapis" not in html and "cdn." not in html
+    assert served and set(served) == {200}
+
+
 def _envelope(event_id=None) -> dict:
     return {
         "id": str(event_id or uuid4()),
