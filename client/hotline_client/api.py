@@ -484,7 +484,9 @@ def _interpret(call: Call[M], response: httpx.Response) -> Answer[M]:
         except (ValueError, KeyError, TypeError):
             code, message = "http_error", f"HTTP {response.status_code}"
         kind = Refused if response.status_code == 409 else BadRequest
-        raise kind(f"{call.service}: {message}", status=response.status_code, code=code)
+        raise kind(
+            f"{call.service}: {message}", status=response.status_code, code=code, said=message
+        )
     value = call.model.model_validate(response.json()) if call.model else None
     return Answer(value, response.headers.get("etag"))
 

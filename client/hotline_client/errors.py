@@ -6,9 +6,17 @@ class HotlineError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        said: str | None = None,
+    ):
         super().__init__(message)
         self.message, self.status, self.code = message, status, code
+        self.said = said or message  # the service's own words, without the service's name
 
 
 class BadRequest(HotlineError):

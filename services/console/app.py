@@ -102,7 +102,7 @@ def build_app(*, settings: Settings | None = None, transport: Any = None) -> Fas
         return templates.TemplateResponse(
             request,
             "error.html",
-            {"message": exc.message, "code": exc.code, "user": _user_or_none(request)},
+            {"message": exc.said, "code": exc.code, "user": _user_or_none(request)},
             status_code=exc.status if exc.status in (403, 404, 422) else 502,
         )
 

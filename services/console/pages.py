@@ -188,7 +188,7 @@ async def act(request: Request, ticket_ref: str, action: str) -> Response:
     except HotlineError as refused:
         if refused.status == 401:
             raise
-        return RedirectResponse(f"{back}?error={quote(refused.message)}", status_code=303)
+        return RedirectResponse(f"{back}?error={quote(refused.said)}", status_code=303)
     return RedirectResponse(f"{back}?notice={quote(ACTIONS[action])}", status_code=303)
 
 

@@ -58,7 +58,7 @@ async def test_a_ticket_goes_from_the_agency_desk_to_the_unit_in_the_browser(
     await page.fill("form[action$='/extend'] input[name=reason]", "需协调多部门")
     await page.click("button:has-text('申请延期')")
     refusal = await page.inner_text(".error")
-    assert "应当向诉求人说明情况" in refusal and "《办法》第十七条、第十八条" in refusal
+    assert refusal.startswith("应当向诉求人说明情况") and "《办法》第十七条、第十八条" in refusal
 
     await page.goto(f"{console.url}/unit?tab=handling")
     assert number in await page.inner_text("table")

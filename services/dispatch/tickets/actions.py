@@ -25,34 +25,17 @@ from shared.outbox import Outbox
 from shared.vocabulary import StepAction
 
 Agency = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.ADMIN))]
-Viewer = Annotated[
-    Principal,
-    Depends(
-        require(
-            Role.DISPATCHER,
-            Role.SUPERVISOR,
-            Role.ADMIN,
-            Role.INSPECTOR,
-            Role.UNIT,
-            Role.SUB_UNIT,
-        )
-    ),
-]
+VIEWER_ROLES = (
+    Role.DISPATCHER,
+    Role.SUPERVISOR,
+    Role.ADMIN,
+    Role.INSPECTOR,
+    Role.UNIT,
+    Role.SUB_UNIT,
+)
+Viewer = Annotated[Principal, Depends(require(*VIEWER_ROLES))]
 # A single ticket and its history: also the guidance department overseeing it (Art 21).
-TicketReader = Annotated[
-    Principal,
-    Depends(
-        require(
-            Role.DISPATCHER,
-            Role.SUPERVISOR,
-            Role.ADMIN,
-            Role.INSPECTOR,
-            Role.UNIT,
-            Role.SUB_UNIT,
-            Role.GUIDANCE,
-        )
-    ),
-]
+TicketReader = Annotated[Principal, Depends(require(*VIEWER_ROLES, Role.GUIDANCE))]
 UnitActor = Annotated[Principal, Depends(require(Role.UNIT))]
 UnitOrAgency = Annotated[Principal, Depends(require(Role.UNIT, Role.DISPATCHER, Role.ADMIN))]
 # The agency's actions after feedback: a sub-centre does them on its own line's tickets (Art 7).
