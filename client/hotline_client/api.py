@@ -147,6 +147,11 @@ class Calls:
         return Call("dispatch", "GET", "/v1/queue", models.TicketPage)
 
     @staticmethod
+    def actions(ticket_id: str) -> Call[models.Actions]:
+        """What the caller of this may do with the ticket now, and why not the rest."""
+        return Call("dispatch", "GET", f"/v1/tickets/{ticket_id}/actions", models.Actions)
+
+    @staticmethod
     def contact(ticket_id: str) -> Call[models.Caller]:
         """The caller's contact in full, for the unit that must call back (the read is logged)."""
         return Call("intake", "GET", f"/v1/tickets/{ticket_id}/contact", models.Caller)

@@ -279,3 +279,15 @@ class KpisList(_Model):
 class RoutingImport(_Model):
     created: int
     already_there: int
+
+
+class ActionAllowed(_Model):
+    action: str
+    allowed: bool
+    code: str | None = None
+    message: str | None = None
+
+
+class Actions(_Model):
+    ticket_id: str
+    items: list[ActionAllowed]

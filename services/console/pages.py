@@ -135,15 +135,33 @@ async def unit_tickets(request: Request, tab: str = "pending") -> Response:
 # ---- one ticket ----------------------------------------------------------------------------
 
 
+async def _posted(request: Request, token: str) -> Any:
+    """A form the console rendered for this session (its CSRF token), or 403."""
+    form = await request.form()
+    if not csrf_ok(request.app.state.settings, token, str(form.get(CSRF_FIELD) or "") or None):
+        raise Forbidden("the form is stale: reload the page", zh="表单已失效，请刷新页面后重试")
+    return form
+
+
 @router.get("/tickets/{ticket_ref}", response_class=HTMLResponse)
 async def ticket_page(
     request: Request, ticket_ref: str, error: str = "", notice: str = ""
+) -> Response:
+    return await _ticket(request, ticket_ref, error=error, notice=notice)
+
+
+async def _ticket(
+    request: Request, ticket_ref: str, *, error: str = "", notice: str = "", contact: Any = None
 ) -> Response:
     token, user = signed_in(request)
     client = client_for(request, token)
     ticket = (await client.run(client.ticket(ticket_ref))).value
     assert ticket is not None
     history = (await client.run(client.history(ticket.id))).value
+    allowed: dict[str, Any] = {}
+    if user.role in (Role.UNIT, Role.DISPATCHER, Role.ADMIN):
+        found = (await client.run(client.actions(ticket.id))).value
+        allowed = {a.action: a for a in found.items} if found else {}
     return _page(
         request,
         "ticket.html",
@@ -151,12 +169,27 @@ async def ticket_page(
             "ticket": ticket,
             "history": history.items if history else [],
             "labels": await labels(request, token),
+            "actions": allowed,
             "is_unit": user.role is Role.UNIT,
             "is_agency": user.role in AGENCY_ROLES,
+            "contact": contact,
             "error": error,
             "notice": notice,
         },
     )
+
+
+@router.post("/tickets/{ticket_ref}/contact", response_class=HTMLResponse)
+async def reveal_contact(request: Request, ticket_ref: str) -> Response:
+    """The caller's contact in full for the unit that must call back; intake records the read,
+    and the page says so. Posted (with the CSRF token), never a link a crawler could follow."""
+    token, _ = signed_in(request)
+    await _posted(request, token)
+    client = client_for(request, token)
+    ticket = (await client.run(client.ticket(ticket_ref))).value
+    assert ticket is not None
+    contact = (await client.run(client.contact(ticket.id))).value
+    return await _ticket(request, ticket_ref, contact=contact)
 
 
 ACTIONS = {
@@ -175,9 +208,7 @@ async def act(request: Request, ticket_ref: str, action: str) -> Response:
     """One of the ticket page's forms: checked against the session's CSRF token, then sent to
     the API as the user; the page comes back with the result or the rule's explanation."""
     token, _ = signed_in(request)
-    form = await request.form()
-    if not csrf_ok(request.app.state.settings, token, str(form.get(CSRF_FIELD) or "") or None):
-        raise Forbidden("the form is stale: reload the page", zh="表单已失效，请刷新页面后重试")
+    form = await _posted(request, token)
     if action not in ACTIONS:
         raise Forbidden(f"no action {action!r}", zh="没有这项操作")
     client = client_for(request, token)

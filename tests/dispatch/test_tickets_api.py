@@ -820,3 +820,28 @@ async def test_tickets_are_searched_by_number_words_place_status_and_day(
     assert paged["count"] == 2 and paged["next_cursor"] and paged["items"][0]["id"] == haizhu
     assert [t["id"] for t in ids["items"]] == [haizhu]
     assert theirs["count"] == 0  # a unit searches within its own tickets
+
+
+async def test_a_user_is_told_which_actions_the_rules_allow_now_and_why_not(
+    submit, agency, unit, as_role
+):
+    ticket_id = await submit()
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+    async with unit() as client:
+        before = {
+            a["action"]: a
+            for a in (await client.get(f"/v1/tickets/{ticket_id}/actions")).json()["items"]
+        }
+        await _post(client, f"/v1/tickets/{ticket_id}/accept")
+        after = {
+            a["action"]: a
+            for a in (await client.get(f"/v1/tickets/{ticket_id}/actions")).json()["items"]
+        }
+    async with as_role(Role.UNIT, "haizhu-urban") as other:
+        foreign = await other.get(f"/v1/tickets/{ticket_id}/actions")
+    assert before["accept"]["allowed"] and not before["feedback"]["allowed"]
+    assert before["repeat_answer"]["message"].endswith("（《办法》第二十二条）")
+    assert not after["accept"]["allowed"] and after["feedback"]["allowed"]
+    assert after["extend"]["allowed"]
+    assert foreign.status_code == 403

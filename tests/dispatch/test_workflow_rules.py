@@ -480,3 +480,19 @@ def test_art20_three_revisits_that_do_not_reach_the_caller_mean_no_rating():
     assert last.ticket.status is Status.CLOSED
     assert revisit(waiting, reached=True, failed_before=5).ticket == waiting  # rate it now
     refused("invalid_state", revisit, handling(), reached=False, failed_before=0)
+
+
+def test_the_actions_a_user_may_take_now_are_the_transitions_that_would_pass():
+    from dispatch.workflow.rules import Action, available_actions
+
+    dispatched = dispatch(NEW, unit="tianhe-urban").ticket
+    as_unit = available_actions(dispatched, unit="tianhe-urban", agency=False, at=T0)
+    assert as_unit[Action.ACCEPT] is None and as_unit[Action.RETURN] is None
+    assert as_unit[Action.FEEDBACK].code == "invalid_state"  # sign for it first
+    assert as_unit[Action.REPEAT_ANSWER].code == "not_a_repeat"  # Art 22
+    assert Action.DISPATCH not in as_unit
+    stranger = available_actions(dispatched, unit="haizhu-urban", agency=False, at=T0)
+    assert stranger[Action.ACCEPT].code == "not_assigned"
+    as_agency = available_actions(NEW, unit=None, agency=True, at=T0)
+    assert as_agency[Action.DISPATCH] is None and as_agency[Action.REVIEW].code == "invalid_state"
+    assert Action.ACCEPT not in as_agency

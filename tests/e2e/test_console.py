@@ -48,9 +48,19 @@ async def test_a_ticket_goes_from_the_agency_desk_to_the_unit_in_the_browser(
     await page.goto(f"{console.url}/tickets/{number}")
     words = await page.inner_text(".words")
     assert "林和西路工地夜间施工" in words
+    # Not yet signed for: feedback is shown disabled, with the rule's Chinese words.
+    feedback = page.locator("form[action$='/feedback'] button")
+    assert await feedback.is_disabled()
+    assert "当前状态下不能进行此操作" in await page.inner_text("form[action$='/feedback']")
     await page.click("button:has-text('签收')")
     assert "已签收" in await page.inner_text(".notice")
     assert await page.inner_text("#status") == "办理中"
+    assert await page.locator("form[action$='/accept'] button").is_disabled()
+    assert not await feedback.is_disabled()
+    # The caller's contact, on request; the page says the read is recorded.
+    await page.click("button:has-text('查看联系方式')")
+    assert "13900001111" in await page.inner_text(".contact")
+    assert "已留痕" in await page.inner_text("main")
     due = await page.inner_text("#due")
     assert re.fullmatch(r"\d{4}年\d{2}月\d{2}日 00:00", due), due  # 24:00 Beijing time
 

@@ -7,7 +7,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from dispatch.tickets import repository, service
 from dispatch.tickets.actions import (
@@ -17,6 +17,8 @@ from dispatch.tickets.actions import (
     read,
 )
 from dispatch.tickets.schemas import (
+    ActionRead,
+    ActionsRead,
     CallerRecord,
     CallerRecordEntry,
     HistoryEntry,
@@ -33,8 +35,9 @@ from dispatch.tickets.schemas import (
 )
 from dispatch.workflow import rules
 from shared.auth import Principal, Role, require
-from shared.deps import SessionDep
-from shared.errors import BadInput, Forbidden
+from shared.deps import ClockDep, SessionDep
+from shared.errors import BadInput, Forbidden, request_lang
+from shared.i18n import message
 from shared.schemas import Day, Instant
 from shared.vocabulary import TicketStatus
 from shared.workdays import end_of_day
@@ -226,6 +229,37 @@ async def get_ticket(
     ticket_id: TicketRef, session: SessionDep, principal: TicketReader
 ) -> TicketRead:
     return read(await service.get_ticket(session, ticket_id, principal=principal))
+
+
+@router.get("/v1/tickets/{ticket_id}/actions", response_model=ActionsRead)
+async def ticket_actions(
+    ticket_id: TicketRef,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: Annotated[Principal, Depends(require(Role.DISPATCHER, Role.ADMIN, Role.UNIT))],
+) -> ActionsRead:
+    """What this user may do with the ticket now, and for each thing it may not, the rule
+    and its words (the workbench shows the action disabled with the explanation)."""
+    row = await service.get_ticket(session, ticket_id, principal=principal)
+    unit = principal.unit_id if principal.role is Role.UNIT else None
+    agency = principal.role is not Role.UNIT or unit == row.line_unit
+    found = rules.available_actions(service.state_of(row), unit=unit, agency=agency, at=clock.now())
+    lang = request_lang(request.scope)
+    return ActionsRead(
+        ticket_id=row.id,
+        items=[
+            ActionRead(
+                action=action.value,
+                allowed=refused is None,
+                code=refused.code if refused else None,
+                message=message(refused.code, refused.message, lang, zh=refused.zh)
+                if refused
+                else None,
+            )
+            for action, refused in found.items()
+        ],
+    )
 
 
 @router.get("/v1/tickets/{ticket_id}/history", response_model=HistoryRead)

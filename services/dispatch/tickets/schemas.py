@@ -330,3 +330,15 @@ class QueuePage(BaseModel):
     count: int
     items: list[QueueItem]
     next_cursor: str | None
+
+
+class ActionRead(BaseModel):
+    action: str
+    allowed: bool
+    code: str | None = Field(description="the rule that forbids it now")
+    message: str | None = Field(description="the rule's words, in the request's language")
+
+
+class ActionsRead(BaseModel):
+    ticket_id: str
+    items: list[ActionRead]

@@ -8,7 +8,7 @@ reported (``verification_window_open``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -585,3 +585,77 @@ def legal_procedure_ended(ticket: Ticket, *, unit: str | None) -> Transition:
             ),
         ),
     )
+
+
+class Action(StrEnum):
+    """What a user may ask of a ticket; ``available_actions`` says which the rules allow now."""
+
+    ACCEPT = "accept"
+    RETURN = "return"
+    EXTEND = "extend"
+    FEEDBACK = "feedback"
+    REPEAT_ANSWER = "repeat_answer"
+    LEGAL_PROCEDURE = "legal_procedure"
+    DISPATCH = "dispatch"
+    REVIEW = "review"
+    EVALUATE = "evaluate"
+    REHANDLE = "rehandle"
+    CLOSE = "close"
+
+
+UNIT_ACTIONS = (
+    Action.ACCEPT,
+    Action.RETURN,
+    Action.EXTEND,
+    Action.FEEDBACK,
+    Action.REPEAT_ANSWER,
+    Action.LEGAL_PROCEDURE,
+)
+AGENCY_ACTIONS = (
+    Action.DISPATCH,
+    Action.REVIEW,
+    Action.EVALUATE,
+    Action.REHANDLE,
+    Action.CLOSE,
+    Action.LEGAL_PROCEDURE,
+)
+_COMPLETE = Feedback(handling_time="-", process="-", result="-", caller_reply="-")
+
+
+def available_actions(
+    ticket: Ticket, *, unit: str | None, agency: bool, at: datetime
+) -> dict[Action, RuleViolation | None]:
+    """Each action the user could take, and the rule that forbids it now (None: allowed).
+    The same transitions decide as when the action is taken; sla may still refuse an
+    extension it alone can judge (after the due time, the third one)."""
+    checks: dict[Action, Callable[[], object]] = {}
+    if unit is not None:
+        checks |= {
+            Action.ACCEPT: lambda: accept(ticket, unit=unit),
+            Action.RETURN: lambda: request_return(ticket, unit=unit, at=at),
+            Action.EXTEND: lambda: check_extension_allowed(ticket, unit=unit, caller_notified=True),
+            Action.FEEDBACK: lambda: submit_feedback(ticket, unit=unit, feedback=_COMPLETE),
+            Action.REPEAT_ANSWER: lambda: close_as_repeat(ticket, unit=unit),
+            Action.LEGAL_PROCEDURE: lambda: await_legal_procedure(
+                ticket, procedure=LegalProcedure.OTHER, unit=unit
+            ),
+        }
+    if agency:
+        checks |= {
+            Action.DISPATCH: lambda: check_dispatchable(ticket),
+            Action.REVIEW: lambda: review_feedback(ticket, compliant=True),
+            Action.EVALUATE: lambda: evaluate(ticket, rating=Rating.SATISFIED),
+            Action.REHANDLE: lambda: rehandle(ticket),
+            Action.CLOSE: lambda: close(ticket),
+            Action.LEGAL_PROCEDURE: lambda: await_legal_procedure(
+                ticket, procedure=LegalProcedure.OTHER, unit=None
+            ),
+        }
+    found: dict[Action, RuleViolation | None] = {}
+    for action, check in checks.items():
+        try:
+            check()
+            found[action] = None
+        except RuleViolation as refused:
+            found[action] = refused
+    return found
