@@ -101,7 +101,12 @@ async def sign_out() -> Response:
 @router.get("/")
 async def home(request: Request) -> Response:
     _, user = signed_in(request)
-    target = "/unit" if user.role in (Role.UNIT, Role.SUB_UNIT) else "/agency"
+    if user.role in (Role.UNIT, Role.SUB_UNIT):
+        target = "/unit"
+    elif user.role is Role.SUPERVISOR:
+        target = "/supervisor"
+    else:
+        target = "/agency"
     return RedirectResponse(target, status_code=303)
 
 
@@ -272,3 +277,30 @@ def _agency(request: Request) -> tuple[str, Principal]:
     if user.role not in AGENCY_ROLES:
         raise Forbidden("the agency only", zh="此页面供热线工作机构使用")
     return token, user
+
+
+# ---- supervision ---------------------------------------------------------------------------
+
+
+@router.get("/supervisor", response_class=HTMLResponse)
+async def supervisor(request: Request, district: str = "", unit: str = "") -> Response:
+    """Overdue by district, then by unit, then the tickets; supervisions awaiting an answer."""
+    token, _ = _agency(request)
+    client = client_for(request, token)
+    filters = {k: v for k, v in {"district": district, "unit": unit}.items() if v}
+    group_by = "unit" if district else "district"
+    overdue = (await client.run(client.overdue(group_by, limit=200, **filters))).value
+    due_soon = (await client.run(client.due_soon(group_by, **filters))).value
+    waiting = (await client.run(client.supervisions(awaiting_answer=True))).value
+    return _page(
+        request,
+        "supervisor.html",
+        {
+            "district": district,
+            "unit": unit,
+            "overdue": overdue,
+            "due_soon": due_soon,
+            "waiting": waiting.items if waiting else [],
+            "labels": await labels(request, token),
+        },
+    )

@@ -117,3 +117,31 @@ async def test_the_api_docs_render_in_the_browser_without_the_internet(stack, br
     hosts = {stack[s].url for s in ("intake", "dispatch", "sla")}
     outside = [url for url in requested if not any(url.startswith(h) for h in hosts)]
     assert outside == [], outside
+
+
+async def test_a_supervisor_drills_from_the_city_to_the_units_late_tickets(stack, console, browser):
+    admin = mint_token(SETTINGS, role=Role.ADMIN, subject="e2e-admin")
+    async with client(stack["intake"].url, Role.AGENT) as agent:
+        ticket_id = (await agent.post("/v1/tickets", json=CALL)).json()["id"]
+    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
+
+        async def dispatched() -> Any:
+            response = await agency.post(f"/v1/tickets/{ticket_id}/dispatch", json={})
+            return response.is_success
+
+        await eventually(dispatched, "the ticket dispatched")
+    stack.advance_clock(admin, days=30)
+    async with client(stack["sla"].url, Role.SUPERVISOR) as supervisor:
+
+        async def late() -> Any:
+            return (await supervisor.get("/v1/dashboard/overdue")).json()["total"]
+
+        await eventually(late, "the ticket overdue")
+    page = await (await browser.new_context(locale="zh-CN")).new_page()
+    await _sign_in(page, console.url, "supervisor", "督办员")
+    assert "已超期（1 件）" in await page.inner_text("main")
+    await page.click("text=天河区")
+    await page.click("text=tianhe-urban")
+    rows = await page.inner_text("tr.overdue")
+    assert ticket_id[:8] in rows and "办理时限" in rows
+    assert "督办待回复（1 件）" in await page.inner_text("main")  # the scan's own supervision
