@@ -253,7 +253,13 @@ def _call(client: Any, action: str, ticket: str, values: dict[str, str]) -> Call
 
 
 @router.get("/agency", response_class=HTMLResponse)
-async def agency(request: Request, desk: str = "awaiting_dispatch", cursor: str = "") -> Response:
+async def agency(
+    request: Request,
+    desk: str = "awaiting_dispatch",
+    cursor: str = "",
+    error: str = "",
+    notice: str = "",
+) -> Response:
     token, _ = _agency(request)
     client = client_for(request, token)
     counts = (await client.run(client.desks())).value
@@ -268,8 +274,30 @@ async def agency(request: Request, desk: str = "awaiting_dispatch", cursor: str 
             "desk": chosen,
             "page": page,
             "labels": await labels(request, token),
+            "error": error,
+            "notice": notice,
         },
     )
+
+
+@router.post("/returns/{return_id}/decision")
+async def decide_return(request: Request, return_id: int) -> Response:
+    """Art 15: the agency approves or rejects a return application from its desk."""
+    token, _ = _agency(request)
+    form = await _posted(request, token)
+    decision = str(form.get("decision") or "")
+    client = client_for(request, token)
+    back = "/agency?desk=return_applications"
+    try:
+        call = client.decide_return(return_id, decision, str(form.get("reason") or "").strip())
+        ticket = (await client.run(call)).value
+    except HotlineError as refused:
+        if refused.status == 401:
+            raise
+        return RedirectResponse(f"{back}&error={quote(refused.said)}", status_code=303)
+    done = {"approve": "已同意退回", "reject": "已不同意退回"}.get(decision, "已审核")
+    notice = f"{ticket.number if ticket else ''} {done}"
+    return RedirectResponse(f"{back}&notice={quote(notice)}", status_code=303)
 
 
 def _agency(request: Request) -> tuple[str, Principal]:

@@ -86,3 +86,21 @@ async def test_a_routing_import_is_all_or_nothing_and_a_rerun_adds_nothing(as_ro
     assert first.json() == {"created": 2, "already_there": 0}
     assert again.json() == {"created": 0, "already_there": 2}
     assert await session.scalar(text(count)) == before + 2
+
+
+async def test_a_patch_cannot_blank_what_the_directory_needs(as_role):
+    async with as_role(Role.ADMIN) as admin:
+        rule = (await admin.post("/v1/routing-rules", json=RULE)).json()
+        blanks = [
+            await admin.patch(f"/v1/routing-rules/{rule['id']}", json={field: None})
+            for field in ("unit_id", "priority", "note")
+        ]
+        unit_blanks = [
+            await admin.patch("/v1/units/tianhe-urban", json={field: None})
+            for field in ("name", "active")
+        ]
+        empty_parent = await admin.post(
+            "/v1/units",
+            json={"id": "x-unit", "name": "某单位", "kind": "sub_unit", "parent_id": ""},
+        )
+    assert [r.status_code for r in blanks + unit_blanks + [empty_parent]] == [422] * 6

@@ -70,7 +70,12 @@ async def test_a_ticket_goes_from_the_agency_desk_to_the_unit_in_the_browser(
     refusal = await page.inner_text(".error")
     assert refusal.startswith("应当向诉求人说明情况") and "《办法》第十七条、第十八条" in refusal
 
-    await page.goto(f"{console.url}/unit?tab=handling")
+    # Within its 2-working-day window the unit applies to return it (Art 14).
+    await page.fill("form[action$='/return'] input[name=reason]", "不属本单位职责")
+    await page.fill("form[action$='/return'] input[name=basis]", "三定方案第三条")
+    await page.click("button:has-text('申请退回')")
+    assert "已提交退回申请" in await page.inner_text(".notice")
+    await page.goto(f"{console.url}/unit?tab=returning")
     assert number in await page.inner_text("table")
 
     # Another unit's session cannot open the ticket.
@@ -79,6 +84,16 @@ async def test_a_ticket_goes_from_the_agency_desk_to_the_unit_in_the_browser(
     response = await page.goto(f"{console.url}/tickets/{number}")
     assert response is not None and response.status == 403
     assert "该热线事项未交本单位办理" in await page.inner_text("main")
+
+    # The agency refuses the return from its desk, with its reasons (Art 15(2)).
+    await page.click("button:has-text('退出')")
+    await _sign_in(page, console.url, "dispatcher", "派单员小李")
+    await page.click("text=退回待审核（1）")
+    application = await page.inner_text("tr.return")
+    assert "不属本单位职责" in application and "三定方案第三条" in application
+    await page.fill("tr.return input[name=reason]", "属城管执法职责")
+    await page.click("tr.return button:has-text('不同意退回')")
+    assert f"{number} 已不同意退回" in await page.inner_text(".notice")
     await context.close()
 
     outside = [url for url in requested if not url.startswith(console.url)]

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class UnitKind(StrEnum):
@@ -18,13 +18,23 @@ class UnitKind(StrEnum):
     DUAL_NUMBER_UNIT = "dual_number_unit"  # 双号并行单位 (Art 7)
 
 
+UNIT_ID = r"^[a-z0-9][a-z0-9-]{1,62}$"
+
+
+def _no_nulls(model: BaseModel, *fields: str) -> None:
+    """A PATCH may leave these out, but not blank them: the directory needs them."""
+    blanked = [f for f in fields if f in model.model_fields_set and getattr(model, f) is None]
+    if blanked:
+        raise ValueError(f"{', '.join(blanked)} cannot be null")
+
+
 class UnitCreate(BaseModel):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    id: str = Field(pattern=UNIT_ID)
     name: str = Field(min_length=2, max_length=100)
     kind: UnitKind
     district: str | None = Field(default=None, max_length=20)
     street: str | None = Field(default=None, max_length=50)
-    parent_id: str | None = None
+    parent_id: str | None = Field(default=None, pattern=UNIT_ID)
 
 
 class UnitRead(BaseModel):
@@ -45,8 +55,13 @@ class UnitUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=2, max_length=100)
     district: str | None = Field(default=None, max_length=20)
     street: str | None = Field(default=None, max_length=50)
-    parent_id: str | None = None
+    parent_id: str | None = Field(default=None, pattern=UNIT_ID)
     active: bool | None = None
+
+    @model_validator(mode="after")
+    def _kept(self) -> "UnitUpdate":
+        _no_nulls(self, "name", "active")
+        return self
 
 
 class UnitsRead(BaseModel):
@@ -67,6 +82,11 @@ class RoutingRuleUpdate(BaseModel):
     unit_id: str | None = None
     priority: int | None = Field(default=None, ge=0, le=100)
     note: str | None = Field(default=None, min_length=1, max_length=300)
+
+    @model_validator(mode="after")
+    def _kept(self) -> "RoutingRuleUpdate":
+        _no_nulls(self, "unit_id", "priority", "note")
+        return self
 
 
 class RoutingImport(BaseModel):

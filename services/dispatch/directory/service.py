@@ -79,7 +79,7 @@ def _audit(
 
 async def _check_unit(session: AsyncSession, unit: Unit) -> None:
     """A sub-unit's parent exists; places come from the catalogue."""
-    if unit.parent_id:
+    if unit.parent_id is not None:
         if unit.parent_id == unit.id:
             raise BadInput("a unit is not its own parent", zh="单位不能是自己的上级单位")
         await get_unit(session, unit.parent_id)
