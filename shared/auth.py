@@ -77,9 +77,12 @@ def mint_token(
     """Sign a token for a role; unit roles must name their unit, only agency staff a district."""
     role = Role(role)
     if role in ROLES_WITH_UNIT and not unit_id:
-        raise BadInput(f"a {role} token needs a unit id")
+        raise BadInput(f"a {role} token needs a unit id", zh="请填写单位编码")
     if district and role not in DISTRICT_SCOPED_ROLES:
-        raise BadInput(f"a {role} token cannot be scoped to a district")
+        raise BadInput(
+            f"a {role} token cannot be scoped to a district",
+            zh="只有热线工作机构的派单员和督办人员可以属于某个区",
+        )
     issued = now or datetime.now(UTC)
     claims: dict[str, Any] = {
         "iss": ISSUER,

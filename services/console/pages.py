@@ -73,10 +73,17 @@ async def sign_in(
     role: Annotated[Role, Form()],
     name: Annotated[str, Form(min_length=1, max_length=50)],
     unit_id: Annotated[str, Form(max_length=100)] = "",
+    district: Annotated[str, Form(max_length=20)] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     settings = request.app.state.settings
-    token = sign_in_token(settings, role=role, unit_id=unit_id.strip() or None, name=name)
+    token = sign_in_token(
+        settings,
+        role=role,
+        unit_id=unit_id.strip() or None,
+        district=district.strip() or None,
+        name=name,
+    )
     # Only a path of this console: never send a user elsewhere after signing in.
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     response = RedirectResponse(target, status_code=303)
@@ -176,7 +183,8 @@ async def _ticket(
             "labels": await labels(request, token),
             "actions": allowed,
             "is_unit": user.role is Role.UNIT,
-            "is_agency": user.role in AGENCY_ROLES,
+            # The agency, or a sub-centre on its own line's ticket (Art 7): the API says which.
+            "is_agency": user.role in AGENCY_ROLES or "review" in allowed,
             "contact": contact,
             "error": error,
             "notice": notice,
@@ -198,6 +206,9 @@ async def reveal_contact(request: Request, ticket_ref: str) -> Response:
 
 
 ACTIONS = {
+    "legal_procedure": "已登记等待法定程序，办理时限中止",
+    "progress": "已反馈阶段性工作情况",
+    "revisit": "已记录回访",
     "accept": "已签收",
     "extend": "已延期",
     "return": "已提交退回申请",
@@ -236,6 +247,18 @@ def _call(client: Any, action: str, ticket: str, values: dict[str, str]) -> Call
         return client.extend(
             ticket, values.get("reason", ""), values.get("told") or None, caller_notified=told
         )
+    if action == "legal_procedure":
+        return client.await_legal_procedure(
+            ticket,
+            values.get("procedure", ""),
+            values.get("reference", ""),
+            values.get("guidance_department", ""),
+        )
+    if action == "progress":
+        return client.report_progress(ticket, values.get("text", ""))
+    if action == "revisit":
+        reached = values.get("reached") == "yes"
+        return client.revisit(ticket, values.get("channel", "phone"), reached, values.get("note"))
     if action == "return":
         return client.apply_to_return(ticket, values.get("reason", ""), values.get("basis", ""))
     if action == "feedback":

@@ -22,11 +22,14 @@ CSRF_FIELD = "csrf_token"
 SIGN_IN_ROLES = (Role.UNIT, Role.SUB_UNIT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
 
 
-def sign_in_token(settings: Settings, *, role: Role, unit_id: str | None, name: str) -> str:
-    """Development sign-in: a token for the chosen role (and unit); refused in production."""
+def sign_in_token(
+    settings: Settings, *, role: Role, unit_id: str | None, district: str | None, name: str
+) -> str:
+    """Development sign-in: a token for the chosen role, unit or district agency (Art 5);
+    refused in production."""
     if settings.is_production:
         raise Unauthorized("sign in through the identity provider", zh="请通过统一身份认证登录")
-    return mint_token(settings, role=role, subject=name, unit_id=unit_id or None)
+    return mint_token(settings, role=role, subject=name, unit_id=unit_id, district=district)
 
 
 def signed_in(request: Request) -> tuple[str, Principal]:

@@ -104,3 +104,13 @@ async def test_a_patch_cannot_blank_what_the_directory_needs(as_role):
             json={"id": "x-unit", "name": "某单位", "kind": "sub_unit", "parent_id": ""},
         )
     assert [r.status_code for r in blanks + unit_blanks + [empty_parent]] == [422] * 6
+
+
+async def test_a_patch_naming_an_unknown_unit_is_refused_and_changes_nothing(as_role):
+    async with as_role(Role.ADMIN) as admin:
+        rule = (await admin.post("/v1/routing-rules", json=RULE)).json()
+        moved = await admin.patch(f"/v1/routing-rules/{rule['id']}", json={"unit_id": "nowhere"})
+        orphan = await admin.patch("/v1/units/tianhe-street-01", json={"parent_id": "nowhere"})
+        kept = (await admin.get("/v1/routing-rules")).json()["items"]
+    assert (moved.status_code, orphan.status_code) == (404, 404)
+    assert next(r for r in kept if r["id"] == rule["id"])["unit_id"] == "tianhe-eco"

@@ -160,3 +160,32 @@ async def test_a_supervisor_drills_from_the_city_to_the_units_late_tickets(stack
     rows = await page.inner_text("tr.overdue")
     assert ticket_id[:8] in rows and "办理时限" in rows
     assert "督办待回复（1 件）" in await page.inner_text("main")  # the scan's own supervision
+
+
+async def test_art21_a_unit_puts_a_matter_on_a_legal_procedure_and_reports_progress(
+    stack, console, browser
+):
+    async with client(stack["intake"].url, Role.AGENT) as agent:
+        number = (await agent.post("/v1/tickets", json=CALL)).json()["number"]
+    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
+
+        async def dispatched() -> Any:
+            return (await agency.post(f"/v1/tickets/{number}/dispatch", json={})).is_success
+
+        await eventually(dispatched, "the ticket dispatched")
+    async with client(stack["dispatch"].url, Role.UNIT, "tianhe-urban") as unit:
+        assert (await unit.post(f"/v1/tickets/{number}/accept")).is_success
+    page = await (await browser.new_context(locale="zh-CN")).new_page()
+    await _sign_in(page, console.url, "unit", "城管办理员", "tianhe-urban")
+    await page.goto(f"{console.url}/tickets/{number}")
+    await page.select_option("select[name=procedure]", "administrative_reconsideration")
+    await page.fill("input[name=reference]", "穗府复〔2026〕12号")
+    await page.fill("input[name=guidance_department]", "city-urban")
+    await page.click("button:has-text('登记等待法定程序')")
+    assert "办理时限中止" in await page.inner_text(".notice")
+    assert await page.inner_text("#status") == "等待法定程序"
+    await page.fill("textarea[name=text]", "复议机关已受理，正在审理")
+    await page.click("button:has-text('反馈阶段性工作情况')")
+    assert "已反馈阶段性工作情况" in await page.inner_text(".notice")
+    # Waiting on the procedure, feedback is not possible, and the page says why.
+    assert await page.locator("form[action$='/feedback'] button").is_disabled()

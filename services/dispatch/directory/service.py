@@ -117,9 +117,10 @@ async def update_unit(
     if unit is None:
         raise NotFound(f"no unit {unit_id!r}", zh=f"没有单位 {unit_id}")
     before = Unit.model_validate(unit.model_dump())
+    # Checked before the row changes: a look-up would flush a half-checked row first.
+    await _check_unit(session, Unit.model_validate({**unit.model_dump(), **changes}))
     for field, value in changes.items():
         setattr(unit, field, value)
-    await _check_unit(session, unit)
     action = "deactivated" if before.active and not unit.active else "updated"
     _audit(
         session,
@@ -212,9 +213,10 @@ async def update_rule(
 ) -> RoutingRule:
     rule = await _rule(session, rule_id)
     before = RoutingRule.model_validate(rule.model_dump())
+    # Checked before the row changes: a look-up would flush a half-checked row first.
+    await _check_rule(session, RoutingRule.model_validate({**rule.model_dump(), **changes}))
     for field, value in changes.items():
         setattr(rule, field, value)
-    await _check_rule(session, rule)
     _audit(
         session,
         actor=actor,
