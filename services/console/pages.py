@@ -29,6 +29,7 @@ router = APIRouter()
 UNIT_TABS: dict[str, tuple[str, dict[str, Any]]] = {
     "pending": ("待签收", {"status": "dispatched"}),
     "handling": ("办理中", {"status": "handling"}),
+    "due_soon": ("即将超期", {}),  # sla's working days: due today or by the next working day
     "overdue": ("已超期", {"overdue": True}),
     "returning": ("退回中", {"status": "return_requested"}),
     "review": ("反馈审核中", {"status": "feedback_review"}),
@@ -127,7 +128,12 @@ async def unit_tickets(request: Request, tab: str = "pending") -> Response:
         raise Forbidden("units only", zh="此页面供承办单位使用")
     chosen = tab if tab in UNIT_TABS else "pending"
     client = client_for(request, token)
-    page = (await client.run(client.unit_tickets(user.unit_id, **UNIT_TABS[chosen][1]))).value
+    if chosen == "due_soon":
+        soon = (await client.run(client.due_soon("unit", unit=user.unit_id, limit=500))).value
+        ids = ",".join(i.ticket_id for i in soon.items) if soon and soon.items else "-"
+        page = (await client.run(client.search(ids=ids, limit=500))).value
+    else:
+        page = (await client.run(client.unit_tickets(user.unit_id, **UNIT_TABS[chosen][1]))).value
     tickets = sorted(
         page.items if page else [],
         key=lambda t: (t.handling_due_at is None, t.handling_due_at or t.dispatch_due_at),

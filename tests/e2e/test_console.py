@@ -189,3 +189,30 @@ async def test_art21_a_unit_puts_a_matter_on_a_legal_procedure_and_reports_progr
     assert "已反馈阶段性工作情况" in await page.inner_text(".notice")
     # Waiting on the procedure, feedback is not possible, and the page says why.
     assert await page.locator("form[action$='/feedback'] button").is_disabled()
+
+
+async def test_a_units_due_soon_tab_follows_slas_working_days(stack, console):
+    admin = mint_token(SETTINGS, role=Role.ADMIN, subject="e2e-admin")
+    question = {**CALL, "ticket_type": "consultation", "text": "夜间施工许可怎么查询"}
+    async with client(stack["intake"].url, Role.AGENT) as agent:
+        number = (await agent.post("/v1/tickets", json=question)).json()["number"]
+    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
+
+        async def dispatched() -> Any:
+            return (await agency.post(f"/v1/tickets/{number}/dispatch", json={})).is_success
+
+        await eventually(dispatched, "the ticket dispatched")
+    token = mint_token(SETTINGS, role=Role.UNIT, subject="u", unit_id="tianhe-urban")
+    async with httpx.AsyncClient(base_url=console.url, cookies={"hotline_session": token}) as web:
+
+        async def due_soon() -> Any:
+            return number in (await web.get("/unit", params={"tab": "due_soon"})).text
+
+        # A consultation: 2 working days from the day after receipt, so not due soon yet;
+        # day by day (weekends and holidays count as sla says) it becomes due soon.
+        assert not await due_soon()
+        for _ in range(6):
+            stack.advance_clock(admin, days=1)
+            if await due_soon():
+                break
+        assert await due_soon()
