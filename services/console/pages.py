@@ -361,3 +361,58 @@ async def supervisor(request: Request, district: str = "", unit: str = "") -> Re
             "labels": await labels(request, token),
         },
     )
+
+
+@router.get("/search", response_class=HTMLResponse)
+async def search(
+    request: Request,
+    number: str = "",
+    phone: str = "",
+    q: str = "",
+    unit: str = "",
+    district: str = "",
+    status: str = "",
+    date_from: str = "",
+    date_to: str = "",
+) -> Response:
+    """Find tickets by number, the caller's phone (intake's keyed look-up), words, unit,
+    district, status and the days received."""
+    token, _ = _agency(request)
+    client = client_for(request, token)
+    asked = any((number, phone, q, unit, district, status, date_from, date_to))
+    page = None
+    if asked:
+        ids = None
+        if phone:
+            found = (await client.run(client.caller_tickets(phone))).value
+            ids = ",".join(t.id for t in found.items) if found and found.items else "-"
+        filters = {
+            "number": number,
+            "q": q,
+            "unit": unit,
+            "district": district,
+            "status": status,
+            "from": date_from,
+            "to": date_to,
+            "ids": ids,
+        }
+        page = (await client.run(client.search(**{k: v for k, v in filters.items() if v}))).value
+    return _page(
+        request,
+        "search.html",
+        {
+            "asked": asked,
+            "page": page,
+            "form": {
+                "number": number,
+                "phone": phone,
+                "q": q,
+                "unit": unit,
+                "district": district,
+                "status": status,
+                "date_from": date_from,
+                "date_to": date_to,
+            },
+            "labels": await labels(request, token),
+        },
+    )

@@ -216,3 +216,67 @@ async def test_a_units_due_soon_tab_follows_slas_working_days(stack, console):
             if await due_soon():
                 break
         assert await due_soon()
+
+
+async def test_every_page_and_form_admits_only_the_roles_and_units_it_serves(stack, console):
+    from console.session import csrf_token
+
+    async with client(stack["intake"].url, Role.AGENT) as agent:
+        number = (await agent.post("/v1/tickets", json=CALL)).json()["number"]
+    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
+
+        async def dispatched() -> Any:
+            return (await agency.post(f"/v1/tickets/{number}/dispatch", json={})).is_success
+
+        await eventually(dispatched, "the ticket dispatched")
+
+    def session(role: Role, unit: str | None = None, district: str | None = None) -> str:
+        return mint_token(SETTINGS, role=role, subject="t", unit_id=unit, district=district)
+
+    other_unit = session(Role.UNIT, "haizhu-urban")
+    other_district = session(Role.DISPATCHER, district="海珠区")
+    own_unit = session(Role.UNIT, "tianhe-urban")
+    pages = {
+        "/unit": {own_unit: 200, other_unit: 200, other_district: 403},
+        "/agency": {own_unit: 403, other_district: 200},
+        "/search?number=" + number: {own_unit: 403, other_district: 200},
+        "/supervisor": {own_unit: 403, other_district: 200},
+        f"/tickets/{number}": {own_unit: 200, other_unit: 403, other_district: 403},
+    }
+    for path, expected in pages.items():
+        for token, status in expected.items():
+            async with httpx.AsyncClient(
+                base_url=console.url, cookies={"hotline_session": token}
+            ) as web:
+                assert (await web.get(path)).status_code == status, (path, status)
+    # Every form of the ticket page, posted by sessions that may not act on it: refused by
+    # the API, nothing changes.
+    for token in (other_unit, other_district):
+        async with httpx.AsyncClient(
+            base_url=console.url, cookies={"hotline_session": token}
+        ) as web:
+            for action in ("accept", "extend", "return", "feedback", "legal_procedure"):
+                answer = await web.post(
+                    f"/tickets/{number}/{action}",
+                    data={"csrf_token": csrf_token(SETTINGS, token), "reason": "x", "basis": "y"},
+                )
+                assert answer.status_code in (303, 403), (action, answer.status_code)
+                assert "error=" in answer.headers.get("location", "error="), action
+    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
+        ticket = (await agency.get(f"/v1/tickets/{number}")).json()
+    assert ticket["status"] == "dispatched"  # nobody acted on it
+
+
+async def test_the_agency_finds_a_ticket_by_the_callers_phone_or_words(stack, console):
+    phone_call = {**CALL, "caller": {**CALL["caller"], "phone": "020-83123456"}}
+    async with client(stack["intake"].url, Role.AGENT) as agent:
+        number = (await agent.post("/v1/tickets", json=phone_call)).json()["number"]
+    token = mint_token(SETTINGS, role=Role.DISPATCHER, subject="d")
+    async with httpx.AsyncClient(base_url=console.url, cookies={"hotline_session": token}) as web:
+
+        async def found(**query: str) -> Any:
+            return number in (await web.get("/search", params=query)).text
+
+        await eventually(lambda: found(phone="(020) 8312 3456"), "the ticket by phone")
+        assert await found(q="林和西路")
+        assert not await found(phone="13800000000")
