@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     sla_url: str = "http://127.0.0.1:8003"
     log_level: str = "INFO"
     http_timeout_seconds: float = Field(default=5.0, gt=0)
+    console_refresh_seconds: int = Field(default=15, ge=1, le=3600)  # a unit's list refreshes
     # The largest request body a service reads (a policy document to import is the largest).
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
     relay_sweep_seconds: float = Field(default=5.0, gt=0)

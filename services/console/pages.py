@@ -123,6 +123,16 @@ async def home(request: Request) -> Response:
 
 @router.get("/unit", response_class=HTMLResponse)
 async def unit_tickets(request: Request, tab: str = "pending") -> Response:
+    """我的工单, by tab; the table refreshes itself (htmx) so new work shows up unasked."""
+    return await _unit_page(request, tab, "unit.html")
+
+
+@router.get("/unit/rows", response_class=HTMLResponse)
+async def unit_rows(request: Request, tab: str = "pending") -> Response:
+    return await _unit_page(request, tab, "unit_rows.html")
+
+
+async def _unit_page(request: Request, tab: str, template: str) -> Response:
     token, user = signed_in(request)
     if user.role not in (Role.UNIT, Role.SUB_UNIT) or not user.unit_id:
         raise Forbidden("units only", zh="此页面供承办单位使用")
@@ -140,12 +150,13 @@ async def unit_tickets(request: Request, tab: str = "pending") -> Response:
     )
     return _page(
         request,
-        "unit.html",
+        template,
         {
             "tabs": UNIT_TABS,
             "tab": chosen,
             "tickets": tickets,
             "labels": await labels(request, token),
+            "refresh_seconds": request.app.state.settings.console_refresh_seconds,
         },
     )
 

@@ -17,7 +17,8 @@ def console(stack, tmp_path):
     """The web workbench as a process, talking to the stack's services."""
     from tests.support.stack import ServiceProcess, free_port
 
-    process = ServiceProcess("console", port=free_port(), env=stack["intake"].env, log_dir=tmp_path)
+    env = {**stack["intake"].env, "HOTLINE_CONSOLE_REFRESH_SECONDS": "1"}
+    process = ServiceProcess("console", port=free_port(), env=env, log_dir=tmp_path)
     process.start()
     yield process
     process.stop()

@@ -280,3 +280,19 @@ async def test_the_agency_finds_a_ticket_by_the_callers_phone_or_words(stack, co
         await eventually(lambda: found(phone="(020) 8312 3456"), "the ticket by phone")
         assert await found(q="林和西路")
         assert not await found(phone="13800000000")
+
+
+async def test_a_units_list_shows_new_work_without_a_reload(stack, console, browser):
+    page = await (await browser.new_context(locale="zh-CN")).new_page()
+    await _sign_in(page, console.url, "unit", "城管办理员", "tianhe-urban")
+    assert "没有热线事项" in await page.inner_text("#rows")
+    async with client(stack["intake"].url, Role.AGENT) as agent:
+        number = (await agent.post("/v1/tickets", json=CALL)).json()["number"]
+    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
+
+        async def dispatched() -> Any:
+            return (await agency.post(f"/v1/tickets/{number}/dispatch", json={})).is_success
+
+        await eventually(dispatched, "the ticket dispatched")
+    # The page is not reloaded: htmx refreshes the rows (every second in this test's console).
+    await page.wait_for_selector(f"#rows >> text={number}", timeout=60_000)
