@@ -176,7 +176,7 @@ def _tickets_table(page: Any) -> Table:
             t.lead_unit or t.suggested_unit or "",
             _label("category", t.category),
             t.district or "",
-            _shown(due),
+            _shown(due) + (T("（期限待定）", " (provisional)") if t.due_provisional else ""),
             style="red" if t.overdue else None,
         )
     return table

@@ -106,6 +106,7 @@ class Ticket(_Model):
     suggested_unit: str | None = None
     suggested_rule_id: int | None = None
     handling_due_at: datetime | None = None
+    due_provisional: bool = False
     dispatch_due_at: datetime | None = None
     overdue: bool = False
     difficult: bool = False

@@ -845,3 +845,21 @@ async def test_a_user_is_told_which_actions_the_rules_allow_now_and_why_not(
     assert not after["accept"]["allowed"] and after["feedback"]["allowed"]
     assert after["extend"]["allowed"]
     assert foreign.status_code == 403
+
+
+async def test_a_provisional_handling_due_time_is_marked_until_its_year_is_loaded(
+    submit, agency, as_role, clock
+):
+    ticket_id = await submit()
+    due = clock.now() + timedelta(days=40)
+    for provisional in (True, False):  # started across New Year; then the year is loaded
+        await _send_event(
+            as_role,
+            clock,
+            DeadlineChanged(
+                ticket_id=ticket_id, clock="handling", due_at=due, provisional=provisional
+            ),
+        )
+        async with agency() as client:
+            seen = (await client.get(f"/v1/tickets/{ticket_id}")).json()["due_provisional"]
+        assert seen is provisional

@@ -99,6 +99,8 @@ def handlers(state: State) -> dict[str, EventHandler]:
         if row is None:
             return
         setattr(row, DUE_COLUMNS[ClockKind(event.clock)], event.due_at)
+        if DUE_COLUMNS[ClockKind(event.clock)] == "handling_due_at":
+            row.due_provisional = event.provisional  # marked on every screen until loaded
         if event.clock not in (ClockKind.DISPATCH, ClockKind.VERIFICATION):
             row.overdue = False  # a later due time (extension, restart, report) lifts the flag
         if event.adjustment is None:

@@ -58,6 +58,7 @@ class Ticket(SQLModel, table=True):
     dispatch_due_at: datetime | None = None
     verification_due_at: datetime | None = None
     handling_due_at: datetime | None = None
+    due_provisional: bool = False  # the handling due time rests on an unloaded year (sla)
     overdue: bool = False
     dispatch_overdue: bool = False
     long_running_plan: str | None = None

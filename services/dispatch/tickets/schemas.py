@@ -48,6 +48,7 @@ class TicketRead(BaseModel):
     dispatch_due_at: datetime | None
     verification_due_at: datetime | None
     handling_due_at: datetime | None
+    due_provisional: bool
     overdue: bool
     dispatch_overdue: bool
     long_running_plan: str | None
