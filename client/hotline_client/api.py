@@ -147,6 +147,13 @@ class Calls:
         return Call("dispatch", "GET", "/v1/queue", models.TicketPage)
 
     @staticmethod
+    def time_left(due: list[str]) -> Call[models.TimeLeftRead]:
+        """Working days (and hours on the day) left to each due time, on sla's clock."""
+        return Call(
+            "sla", "GET", "/v1/calendar/time-left", models.TimeLeftRead, params={"due": due}
+        )
+
+    @staticmethod
     def actions(ticket_id: str) -> Call[models.Actions]:
         """What the caller of this may do with the ticket now, and why not the rest."""
         return Call("dispatch", "GET", f"/v1/tickets/{ticket_id}/actions", models.Actions)

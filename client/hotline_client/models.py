@@ -292,3 +292,15 @@ class ActionAllowed(_Model):
 class Actions(_Model):
     ticket_id: str
     items: list[ActionAllowed]
+
+
+class TimeLeft(_Model):
+    due_at: datetime
+    working_days_left: int
+    hours_left: float | None = None
+    working_days_late: int
+
+
+class TimeLeftRead(_Model):
+    now: datetime
+    items: list[TimeLeft]

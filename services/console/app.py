@@ -53,6 +53,26 @@ def client_for(request: Request, token: str) -> AsyncClient:
     )
 
 
+def told(left: Any) -> str:
+    """What is left, as people here say it: 剩余 3 个工作日, 今日到期，剩余 5 小时, or
+    已超期 2 个工作日."""
+    if left.working_days_late:
+        return f"已超期 {left.working_days_late} 个工作日"
+    if left.hours_left is not None:
+        return f"今日到期，剩余 {left.hours_left:g} 小时"
+    return f"剩余 {left.working_days_left} 个工作日"
+
+
+async def time_left(request: Request, token: str, dues: list[datetime]) -> dict[datetime, str]:
+    """Each due time's remaining time, judged on sla's clock and calendar."""
+    if not dues:
+        return {}
+    client = client_for(request, token)
+    call = client.time_left([d.isoformat() for d in dict.fromkeys(dues)])
+    answer = (await client.run(call)).value
+    return {item.due_at: told(item) for item in answer.items} if answer else {}
+
+
 async def labels(request: Request, token: str) -> dict[str, dict[str, str]]:
     """dispatch's and intake's Chinese labels, fetched once per process."""
     cached: dict[str, dict[str, str]] | None = request.app.state.labels

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from hotline_client.api import Call
 from hotline_client.errors import HotlineError
 
-from console.app import client_for, labels
+from console.app import client_for, labels, time_left
 from console.session import (
     COOKIE,
     CSRF_FIELD,
@@ -148,6 +148,7 @@ async def _unit_page(request: Request, tab: str, template: str) -> Response:
         page.items if page else [],
         key=lambda t: (t.handling_due_at is None, t.handling_due_at or t.dispatch_due_at),
     )
+    dues = [t.handling_due_at for t in tickets if t.handling_due_at]
     return _page(
         request,
         template,
@@ -155,6 +156,7 @@ async def _unit_page(request: Request, tab: str, template: str) -> Response:
             "tabs": UNIT_TABS,
             "tab": chosen,
             "tickets": tickets,
+            "left": await time_left(request, token, dues),
             "labels": await labels(request, token),
             "refresh_seconds": request.app.state.settings.console_refresh_seconds,
         },
@@ -187,6 +189,8 @@ async def _ticket(
     ticket = (await client.run(client.ticket(ticket_ref))).value
     assert ticket is not None
     history = (await client.run(client.history(ticket.id))).value
+    due = ticket.handling_due_at
+    left = (await time_left(request, token, [due])).get(due) if due else None
     allowed: dict[str, Any] = {}
     if user.role in (Role.UNIT, Role.DISPATCHER, Role.ADMIN):
         found = (await client.run(client.actions(ticket.id))).value
@@ -199,6 +203,7 @@ async def _ticket(
             "history": history.items if history else [],
             "labels": await labels(request, token),
             "actions": allowed,
+            "left": left,
             "is_unit": user.role is Role.UNIT,
             # The agency, or a sub-centre on its own line's ticket (Art 7): the API says which.
             "is_agency": user.role in AGENCY_ROLES or "review" in allowed,

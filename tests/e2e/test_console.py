@@ -63,6 +63,7 @@ async def test_a_ticket_goes_from_the_agency_desk_to_the_unit_in_the_browser(
     assert "已留痕" in await page.inner_text("main")
     due = await page.inner_text("#due")
     assert re.fullmatch(r"\d{4}年\d{2}月\d{2}日 00:00", due), due  # 24:00 Beijing time
+    assert await page.inner_text("#left") == "剩余 10 个工作日"  # Art 17(2), from tomorrow
 
     # Not told the caller: the API refuses, and the page explains the rule in Chinese.
     await page.fill("form[action$='/extend'] input[name=reason]", "需协调多部门")

@@ -177,3 +177,18 @@ async def test_calendar_reads_need_a_token(sla, client_for):
             "/v1/calendar/due", params={"from": "2026-11-23T09:00:00Z", "working_days": 1}
         )
     assert response.status_code == 401
+
+
+async def test_the_time_left_to_a_due_time_is_told_in_working_days_and_hours(sla_app, client_for):
+    # sla's test clock: Monday 23 Nov 2026, 09:30 in Guangzhou.
+    dues = [
+        "2026-11-26T00:00:00+08:00",  # 24:00 Wednesday: Tuesday and Wednesday left
+        "2026-11-24T00:00:00+08:00",  # 24:00 today: 14.5 hours left
+        "2026-11-21T00:00:00+08:00",  # 24:00 last Friday: one working day late
+    ]
+    async with client_for(sla_app, Role.UNIT, "tianhe-urban") as client:
+        answer = (await client.get("/v1/calendar/time-left", params={"due": dues})).json()
+    left = [
+        (i["working_days_left"], i["hours_left"], i["working_days_late"]) for i in answer["items"]
+    ]
+    assert left == [(2, None, 0), (0, 14.5, 0), (0, None, 1)]

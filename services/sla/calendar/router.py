@@ -12,7 +12,16 @@ from shared.schemas import Day, Instant
 from shared.workdays import local_date, package_schedules
 from sla.calendar import service
 from sla.calendar.rules import NamedDay, validate_year_schedule
-from sla.calendar.schemas import DayRead, DaysRead, DueRead, YearRead, YearScheduleLoad, YearsRead
+from sla.calendar.schemas import (
+    DayRead,
+    DaysRead,
+    DueRead,
+    TimeLeft,
+    TimeLeftRead,
+    YearRead,
+    YearScheduleLoad,
+    YearsRead,
+)
 from sla.clocks.service import recompute_provisional
 from sla.deps import CalendarCacheDep, CalendarDep
 
@@ -121,3 +130,34 @@ async def due(
         due_at=deadline.due_at,
         provisional=deadline.provisional,
     )
+
+
+@router.get("/time-left", response_model=TimeLeftRead)
+async def time_left(
+    calendar: CalendarDep,
+    clock: ClockDep,
+    _: Reader,
+    due: Annotated[list[Instant], Query(max_length=500, description="due times to judge")],
+) -> TimeLeftRead:
+    """For each due time, what is left on sla's clock: whole working days after today, the
+    hours left when it falls due today, or the working days it is late."""
+    now = clock.now()
+    items = []
+    for due_at in due:
+        # Due times fall at 24:00, the next day's first instant: the due day is the one before.
+        due_date = local_date(due_at - timedelta(microseconds=1))
+        try:
+            late = calendar.working_days_late(now, due_date)
+            left = calendar.remaining_working_days(now, due_date)
+        except ValueError as exc:
+            raise BadInput(str(exc)) from None
+        hours = (due_at - now).total_seconds() / 3600 if local_date(now) == due_date else None
+        items.append(
+            TimeLeft(
+                due_at=due_at,
+                working_days_left=left,
+                hours_left=round(hours, 1) if hours is not None and hours > 0 else None,
+                working_days_late=late,
+            )
+        )
+    return TimeLeftRead(now=now, items=items)

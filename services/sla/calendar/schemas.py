@@ -56,3 +56,15 @@ class DueRead(BaseModel):
     due_date: date
     due_at: datetime = Field(description="24:00 Asia/Shanghai of the due day")
     provisional: bool = Field(description="depends on a year whose schedule is not loaded")
+
+
+class TimeLeft(BaseModel):
+    due_at: datetime
+    working_days_left: int = Field(description="whole working days after today up to the due day")
+    hours_left: float | None = Field(description="when it falls due today")
+    working_days_late: int
+
+
+class TimeLeftRead(BaseModel):
+    now: datetime = Field(description="sla's clock (a development stack's may be moved)")
+    items: list[TimeLeft]
