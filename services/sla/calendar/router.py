@@ -144,13 +144,14 @@ async def time_left(
     now = clock.now()
     items = []
     for due_at in due:
-        # Due times fall at 24:00, the next day's first instant: the due day is the one before.
-        due_date = local_date(due_at - timedelta(microseconds=1))
         try:
+            # Due times fall at 24:00, the next day's first instant: the due day is the one
+            # before.
+            due_date = local_date(due_at - timedelta(microseconds=1))
             late = calendar.working_days_late(now, due_date)
             left = calendar.remaining_working_days(now, due_date)
-        except ValueError as exc:
-            raise BadInput(str(exc)) from None
+        except (ValueError, OverflowError) as exc:
+            raise BadInput(str(exc), zh="期限超出工作日历的范围") from None
         hours = (due_at - now).total_seconds() / 3600 if local_date(now) == due_date else None
         items.append(
             TimeLeft(
