@@ -95,6 +95,36 @@ async def test_a_ticket_goes_from_the_agency_desk_to_the_unit_in_the_browser(
     await page.fill("tr.return input[name=reason]", "属城管执法职责")
     await page.click("tr.return button:has-text('不同意退回')")
     assert f"{number} 已不同意退回" in await page.inner_text(".notice")
+
+    # The unit goes on: extends (the caller told), feeds back; the agency reviews and the
+    # caller's rating closes it (Art 18, 19, 20).
+    await page.click("button:has-text('退出')")
+    await _sign_in(page, console.url, "unit", "城管办理员", "tianhe-urban")
+    await page.goto(f"{console.url}/tickets/{number}")
+    await page.fill("form[action$='/extend'] input[name=reason]", "需协调多部门联合执法")
+    await page.check("form[action$='/extend'] input[name=caller_told]")
+    await page.click("button:has-text('申请延期')")
+    assert "已延期" in await page.inner_text(".notice")
+    assert await page.inner_text("#left") == "剩余 20 个工作日"  # Art 18: one more period
+    for field, value in (
+        ("handling_time", "2026年12月1日"),
+        ("process", "现场核查并约谈施工单位"),
+        ("result", "已责令停止夜间施工"),
+        ("caller_reply", "已电话回复诉求人"),
+    ):
+        await page.fill(f"form[action$='/feedback'] [name={field}]", value)
+    await page.click("button:has-text('办理反馈')")
+    assert "已提交办理反馈" in await page.inner_text(".notice")
+    await page.click("button:has-text('退出')")
+    await _sign_in(page, console.url, "dispatcher", "派单员小李")
+    await page.click("text=反馈待审核（1）")
+    await page.click(f"text={number}")
+    await page.click("button:has-text('审核反馈')")
+    assert "已审核" in await page.inner_text(".notice")
+    await page.select_option("select[name=rating]", "satisfied")
+    await page.click("button:has-text('记录评价')")
+    assert await page.inner_text("#status") == "已办结"
+    assert "满意度评价" in await page.inner_text(".timeline")
     await context.close()
 
     outside = [url for url in requested if not url.startswith(console.url)]
