@@ -154,6 +154,16 @@ class Calls:
         )
 
     @staticmethod
+    def calendar_years() -> Call[models.CalendarYears]:
+        return Call("sla", "GET", "/v1/calendar/years", models.CalendarYears)
+
+    @staticmethod
+    def test_route(category: str | None, district: str | None) -> Call[models.RouteTest]:
+        """Where a call of this category and district would be routed, and by which rule."""
+        params = _clean({"category": category, "district": district})
+        return Call("dispatch", "GET", "/v1/routing-rules/test", models.RouteTest, params=params)
+
+    @staticmethod
     def actions(ticket_id: str) -> Call[models.Actions]:
         """What the caller of this may do with the ticket now, and why not the rest."""
         return Call("dispatch", "GET", f"/v1/tickets/{ticket_id}/actions", models.Actions)

@@ -304,3 +304,15 @@ class TimeLeft(_Model):
 class TimeLeftRead(_Model):
     now: datetime
     items: list[TimeLeft]
+
+
+class CalendarYears(_Model):
+    package_years: list[int]
+    loaded: list[dict[str, Any]]
+
+
+class RouteTest(_Model):
+    category: str | None = None
+    district: str | None = None
+    unit_id: str | None = None
+    rule: dict[str, Any] | None = None

@@ -4,6 +4,7 @@ the API as the user; a refusal is shown on the page in the API's Chinese words."
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -12,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from hotline_client.api import Call
 from hotline_client.errors import HotlineError
 
-from console.app import client_for, labels, time_left
+from console.app import SHANGHAI, client_for, labels, time_left
 from console.session import (
     COOKIE,
     CSRF_FIELD,
@@ -113,6 +114,8 @@ async def home(request: Request) -> Response:
         target = "/unit"
     elif user.role is Role.SUPERVISOR:
         target = "/supervisor"
+    elif user.role is Role.ADMIN:
+        target = "/admin"
     else:
         target = "/agency"
     return RedirectResponse(target, status_code=303)
@@ -430,5 +433,56 @@ async def search(
                 "date_to": date_to,
             },
             "labels": await labels(request, token),
+        },
+    )
+
+
+# ---- administration ------------------------------------------------------------------------
+
+
+def schedule_warning(today: date, known_years: set[int]) -> str | None:
+    """The calendar needs next year's official schedule before it starts: from December on,
+    a missing year is said (deadlines into it are provisional until it is loaded)."""
+    missing = [y for y in (today.year, today.year + 1) if y not in known_years]
+    if today.month < 12:
+        missing = [y for y in missing if y == today.year]
+    if not missing:
+        return None
+    years = "、".join(f"{y}年" for y in missing)
+    return (
+        f"{years}的节假日安排尚未载入：跨入该年的期限按周一至周五计算并标为“期限待定”，请尽快载入。"
+    )
+
+
+@router.get("/admin", response_class=HTMLResponse)
+async def administration(request: Request, category: str = "", district: str = "") -> Response:
+    """The calendar's years (and a warning when next year's is missing in December) and a
+    "test a call" box: where a category and district would be routed, and why."""
+    token, user = signed_in(request)
+    if user.role is not Role.ADMIN:
+        raise Forbidden("administrators only", zh="此页面供系统管理员使用")
+    client = client_for(request, token)
+    years = (await client.run(client.calendar_years())).value
+    now = (await client.run(client.time_left([]))).value
+    known = set(years.package_years) | {y["year"] for y in years.loaded} if years else set()
+    today = now.now.astimezone(SHANGHAI).date() if now else date.today()
+    route: Any = None
+    if category or district:
+        call = client.test_route(category or None, district or None)
+        try:
+            route = (await client.run(call)).value
+        except HotlineError as refused:
+            if refused.status == 401:
+                raise
+            route = {"error": refused.said}
+    return _page(
+        request,
+        "admin.html",
+        {
+            "years": years,
+            "warning": schedule_warning(today, known),
+            "category": category,
+            "district": district,
+            "route": route,
         },
     )

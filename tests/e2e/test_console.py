@@ -327,3 +327,18 @@ async def test_a_units_list_shows_new_work_without_a_reload(stack, console, brow
         await eventually(dispatched, "the ticket dispatched")
     # The page is not reloaded: htmx refreshes the rows (every second in this test's console).
     await page.wait_for_selector(f"#rows >> text={number}", timeout=60_000)
+
+
+async def test_an_administrator_tests_where_a_call_would_be_routed_and_why(stack, console):
+    admin = mint_token(SETTINGS, role=Role.ADMIN, subject="a")
+    unit = mint_token(SETTINGS, role=Role.UNIT, subject="u", unit_id="tianhe-urban")
+    async with httpx.AsyncClient(base_url=console.url, cookies={"hotline_session": admin}) as web:
+        query = {"category": "noise.construction", "district": "天河区"}
+        routed = (await web.get("/admin", params=query)).text
+        nowhere = (await web.get("/admin", params={"district": "天河"})).text
+    async with httpx.AsyncClient(base_url=console.url, cookies={"hotline_session": unit}) as web:
+        unit_page = await web.get("/admin")
+    assert "派给 <strong>tianhe-urban</strong>" in routed and "依据派单规则" in routed
+    assert "工作日历" in routed
+    assert "没有行政区 天河，是否指：天河区" in nowhere
+    assert unit_page.status_code == 403

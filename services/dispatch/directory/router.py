@@ -9,6 +9,7 @@ from dispatch.directory.models import RoutingRule, Unit
 from dispatch.directory.schemas import (
     DirectoryChangeRead,
     DirectoryChangesRead,
+    RouteTestRead,
     RoutingImport,
     RoutingImportRead,
     RoutingRuleCreate,
@@ -21,6 +22,7 @@ from dispatch.directory.schemas import (
     UnitUpdate,
 )
 from shared.auth import Principal, Role, authenticated, require
+from shared.catalogue import catalogue, places
 from shared.deps import ClockDep, SessionDep
 
 router = APIRouter(tags=["directory"])
@@ -90,6 +92,31 @@ async def add_rule(
         now=now,
     )
     return RoutingRuleRead.model_validate(rule)
+
+
+@router.get("/v1/routing-rules/test", response_model=RouteTestRead)
+async def test_route(
+    session: SessionDep,
+    _: Reader,
+    category: Annotated[str | None, Query(max_length=100)] = None,
+    district: Annotated[str | None, Query(max_length=20)] = None,
+) -> RouteTestRead:
+    """The unit a call of this category and district would be routed to, and the rule that
+    decides it (why), before any call comes in."""
+    if category:
+        catalogue().check(category)
+    if district:
+        places().check_district(district)
+    route = await service.suggest(session, category=category, district=district)
+    if route is None:
+        return RouteTestRead(category=category, district=district, unit_id=None, rule=None)
+    rule = next(r for r in await service.list_rules(session) if r.id == route.id)
+    return RouteTestRead(
+        category=category,
+        district=district,
+        unit_id=route.unit_id,
+        rule=RoutingRuleRead.model_validate(rule),
+    )
 
 
 @router.post("/v1/routing-rules/import", response_model=RoutingImportRead)

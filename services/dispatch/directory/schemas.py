@@ -132,3 +132,12 @@ class RoutingRuleRead(BaseModel):
 
 class RoutingRulesRead(BaseModel):
     items: list[RoutingRuleRead]
+
+
+class RouteTestRead(BaseModel):
+    """Where a call would go: the unit and the rule that matched (none: the agency chooses)."""
+
+    category: str | None
+    district: str | None
+    unit_id: str | None
+    rule: RoutingRuleRead | None

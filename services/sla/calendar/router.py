@@ -137,7 +137,9 @@ async def time_left(
     calendar: CalendarDep,
     clock: ClockDep,
     _: Reader,
-    due: Annotated[list[Instant], Query(max_length=500, description="due times to judge")],
+    due: Annotated[
+        list[Instant], Query(max_length=500, description="due times to judge (none: just now)")
+    ] = [],  # noqa: B006 — FastAPI copies the default per request
 ) -> TimeLeftRead:
     """For each due time, what is left on sla's clock: whole working days after today, the
     hours left when it falls due today, or the working days it is late."""
