@@ -470,6 +470,27 @@ class Calls:
         return Call("sla", "GET", "/v1/supervisions", models.Supervisions, params=_clean(filters))
 
     @staticmethod
+    def answer_supervision(supervision_id: int, response: str) -> Call[models.Supervision]:
+        """Art 23: the unit answers a supervision addressed to it."""
+        return Call(
+            "sla",
+            "POST",
+            f"/v1/supervisions/{supervision_id}/response",
+            models.Supervision,
+            json={"response": response},
+        )
+
+    @staticmethod
+    def close_supervision(supervision_id: int, outcome: str) -> Call[models.Supervision]:
+        return Call(
+            "sla",
+            "POST",
+            f"/v1/supervisions/{supervision_id}/close",
+            models.Supervision,
+            json={"outcome": outcome},
+        )
+
+    @staticmethod
     def open_supervision(body: dict[str, Any]) -> Call[models.Supervision]:
         """Art 23: supervise a ticket (a guidance department: the Art 21 matters it oversees)."""
         return _created("sla", "/v1/supervisions", models.Supervision, body)

@@ -224,7 +224,10 @@ class Supervision(_Model):
     unit_id: str | None = None
     reason: str
     method: str
+    note: str | None = None
     opened_at: datetime
+    response: str | None = None
+    responded_at: datetime | None = None
     closed_at: datetime | None = None
 
 

@@ -359,7 +359,9 @@ def _agency(request: Request) -> tuple[str, Principal]:
 
 
 @router.get("/supervisor", response_class=HTMLResponse)
-async def supervisor(request: Request, district: str = "", unit: str = "") -> Response:
+async def supervisor(
+    request: Request, district: str = "", unit: str = "", error: str = "", notice: str = ""
+) -> Response:
     """Overdue by district, then by unit, then the tickets; supervisions awaiting an answer."""
     token, _ = _agency(request)
     client = client_for(request, token)
@@ -367,7 +369,8 @@ async def supervisor(request: Request, district: str = "", unit: str = "") -> Re
     group_by = "unit" if district else "district"
     overdue = (await client.run(client.overdue(group_by, limit=200, **filters))).value
     due_soon = (await client.run(client.due_soon(group_by, **filters))).value
-    waiting = (await client.run(client.supervisions(awaiting_answer=True))).value
+    still_open = (await client.run(client.supervisions(open_only=True))).value
+    supervisions = still_open.items if still_open else []
     return _page(
         request,
         "supervisor.html",
@@ -376,8 +379,11 @@ async def supervisor(request: Request, district: str = "", unit: str = "") -> Re
             "unit": unit,
             "overdue": overdue,
             "due_soon": due_soon,
-            "waiting": waiting.items if waiting else [],
+            "waiting": [r for r in supervisions if r.responded_at is None],
+            "answered": [r for r in supervisions if r.responded_at is not None],
             "labels": await labels(request, token),
+            "error": error,
+            "notice": notice,
         },
     )
 
@@ -435,6 +441,57 @@ async def search(
             "labels": await labels(request, token),
         },
     )
+
+
+@router.get("/unit/supervisions", response_class=HTMLResponse)
+async def unit_supervisions(request: Request, error: str = "", notice: str = "") -> Response:
+    """督办: the supervisions addressed to this unit, those awaiting its answer first."""
+    token, user = signed_in(request)
+    if user.role is not Role.UNIT:
+        raise Forbidden("units only", zh="此页面供承办单位使用")
+    client = client_for(request, token)
+    found = (await client.run(client.supervisions(unit=user.unit_id))).value
+    items = sorted(found.items if found else [], key=lambda r: r.responded_at is not None)
+    return _page(
+        request,
+        "unit_supervisions.html",
+        {
+            "items": items,
+            "labels": await labels(request, token),
+            "error": error,
+            "notice": notice,
+        },
+    )
+
+
+@router.post("/supervisions/{supervision_id}/{step}")
+async def supervision_step(request: Request, supervision_id: int, step: str) -> Response:
+    """The unit answers a supervision; the agency closes it with its outcome (Art 23)."""
+    token, user = signed_in(request)
+    form = await _posted(request, token)
+    text = str(form.get("text") or "").strip()
+    client = client_for(request, token)
+    if step == "answer" and user.role is Role.UNIT:
+        call, back, done = (
+            client.answer_supervision(supervision_id, text),
+            "/unit/supervisions",
+            "已回复督办",
+        )
+    elif step == "close" and user.role in AGENCY_ROLES:
+        call, back, done = (
+            client.close_supervision(supervision_id, text),
+            "/supervisor",
+            "督办已办结",
+        )
+    else:
+        raise Forbidden("not yours to do", zh="无权进行此操作")
+    try:
+        await client.run(call)
+    except HotlineError as refused:
+        if refused.status == 401:
+            raise
+        return RedirectResponse(f"{back}?error={quote(refused.said)}", status_code=303)
+    return RedirectResponse(f"{back}?notice={quote(done)}", status_code=303)
 
 
 # ---- administration ------------------------------------------------------------------------

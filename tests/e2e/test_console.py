@@ -192,6 +192,21 @@ async def test_a_supervisor_drills_from_the_city_to_the_units_late_tickets(stack
     assert ticket_id[:8] in rows and "办理时限" in rows
     assert "督办待回复（1 件）" in await page.inner_text("main")  # the scan's own supervision
 
+    # The unit answers the supervision; the supervisor closes it with its outcome (Art 23).
+    await page.click("button:has-text('退出')")
+    await _sign_in(page, console.url, "unit", "城管办理员", "tianhe-urban")
+    await page.click("text=督办")
+    await page.fill("tr.waiting input[name=text]", "已约谈施工单位，本周内反馈")
+    await page.click("button:has-text('回复督办')")
+    assert "已回复督办" in await page.inner_text(".notice")
+    await page.click("button:has-text('退出')")
+    await _sign_in(page, console.url, "supervisor", "督办员")
+    assert "已回复待办结（1 件）" in await page.inner_text("main")
+    await page.fill("tr.answered input[name=text]", "已落实")
+    await page.click("button:has-text('办结督办')")
+    assert "督办已办结" in await page.inner_text(".notice")
+    assert "已回复待办结（0 件）" in await page.inner_text("main")
+
 
 async def test_art21_a_unit_puts_a_matter_on_a_legal_procedure_and_reports_progress(
     stack, console, browser
@@ -269,6 +284,8 @@ async def test_every_page_and_form_admits_only_the_roles_and_units_it_serves(sta
     own_unit = session(Role.UNIT, "tianhe-urban")
     pages = {
         "/unit": {own_unit: 200, other_unit: 200, other_district: 403},
+        "/unit/supervisions": {own_unit: 200, other_district: 403},
+        "/admin": {own_unit: 403, other_district: 403},
         "/agency": {own_unit: 403, other_district: 200},
         "/search?number=" + number: {own_unit: 403, other_district: 200},
         "/supervisor": {own_unit: 403, other_district: 200},
