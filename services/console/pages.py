@@ -169,6 +169,23 @@ async def _unit_page(request: Request, tab: str, template: str) -> Response:
 # ---- one ticket ----------------------------------------------------------------------------
 
 
+async def _then_back(
+    client: Any, call: Call[Any], back: str, done: str, *, name_the_ticket: bool = False
+) -> Response:
+    """Make the call as the user, then back to the page with what happened: the notice, or
+    the service's own words of refusal (an expired session goes to sign in)."""
+    joiner = "&" if "?" in back else "?"
+    try:
+        value = (await client.run(call)).value
+    except HotlineError as refused:
+        if refused.status == 401:
+            raise
+        return RedirectResponse(f"{back}{joiner}error={quote(refused.said)}", status_code=303)
+    number = getattr(value, "number", None) if name_the_ticket else None
+    notice = f"{number} {done}" if number else done
+    return RedirectResponse(f"{back}{joiner}notice={quote(notice)}", status_code=303)
+
+
 async def _posted(request: Request, token: str) -> Any:
     """A form the console rendered for this session (its CSRF token), or 403."""
     form = await request.form()
@@ -254,14 +271,8 @@ async def act(request: Request, ticket_ref: str, action: str) -> Response:
         raise Forbidden(f"no action {action!r}", zh="没有这项操作")
     client = client_for(request, token)
     values = {k: str(v).strip() for k, v in form.items() if k != CSRF_FIELD}
-    back = f"/tickets/{quote(ticket_ref)}"
-    try:
-        await client.run(_call(client, action, ticket_ref, values))
-    except HotlineError as refused:
-        if refused.status == 401:
-            raise
-        return RedirectResponse(f"{back}?error={quote(refused.said)}", status_code=303)
-    return RedirectResponse(f"{back}?notice={quote(ACTIONS[action])}", status_code=303)
+    call = _call(client, action, ticket_ref, values)
+    return await _then_back(client, call, f"/tickets/{quote(ticket_ref)}", ACTIONS[action])
 
 
 def _call(client: Any, action: str, ticket: str, values: dict[str, str]) -> Call[Any]:
@@ -335,17 +346,10 @@ async def decide_return(request: Request, return_id: int) -> Response:
     form = await _posted(request, token)
     decision = str(form.get("decision") or "")
     client = client_for(request, token)
-    back = "/agency?desk=return_applications"
-    try:
-        call = client.decide_return(return_id, decision, str(form.get("reason") or "").strip())
-        ticket = (await client.run(call)).value
-    except HotlineError as refused:
-        if refused.status == 401:
-            raise
-        return RedirectResponse(f"{back}&error={quote(refused.said)}", status_code=303)
+    call = client.decide_return(return_id, decision, str(form.get("reason") or "").strip())
     done = {"approve": "已同意退回", "reject": "已不同意退回"}.get(decision, "已审核")
-    notice = f"{ticket.number if ticket else ''} {done}"
-    return RedirectResponse(f"{back}&notice={quote(notice)}", status_code=303)
+    back = "/agency?desk=return_applications"
+    return await _then_back(client, call, back, done, name_the_ticket=True)
 
 
 def _agency(request: Request) -> tuple[str, Principal]:
@@ -485,13 +489,7 @@ async def supervision_step(request: Request, supervision_id: int, step: str) -> 
         )
     else:
         raise Forbidden("not yours to do", zh="无权进行此操作")
-    try:
-        await client.run(call)
-    except HotlineError as refused:
-        if refused.status == 401:
-            raise
-        return RedirectResponse(f"{back}?error={quote(refused.said)}", status_code=303)
-    return RedirectResponse(f"{back}?notice={quote(done)}", status_code=303)
+    return await _then_back(client, call, back, done)
 
 
 # ---- administration ------------------------------------------------------------------------
