@@ -185,6 +185,7 @@ async def test_a_supervisor_drills_from_the_city_to_the_units_late_tickets(stack
         await eventually(late, "the ticket overdue")
     page = await (await browser.new_context(locale="zh-CN")).new_page()
     await _sign_in(page, console.url, "supervisor", "督办员")
+    assert await page.title() == "督办 · 12345 热线工作台"
     assert "已超期（1 件）" in await page.inner_text("main")
     await page.click("text=天河区")
     await page.click("text=tianhe-urban")
