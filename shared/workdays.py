@@ -84,6 +84,12 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI)
 
 
+def due_day(due_at: datetime) -> date:
+    """The day whose 24:00 a due time is (the inverse of :func:`end_of_day`): 24:00 is the
+    next day's first instant, so the due day is the one before it."""
+    return local_date(due_at - timedelta(microseconds=1))
+
+
 def local_date(instant: datetime) -> date:
     """The calendar day in Guangzhou on which an instant (in any offset) falls."""
     if instant.tzinfo is None:

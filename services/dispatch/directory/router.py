@@ -110,7 +110,7 @@ async def test_route(
     route = await service.suggest(session, category=category, district=district)
     if route is None:
         return RouteTestRead(category=category, district=district, unit_id=None, rule=None)
-    rule = next(r for r in await service.list_rules(session) if r.id == route.id)
+    rule = await session.get(RoutingRule, route.id)
     return RouteTestRead(
         category=category,
         district=district,

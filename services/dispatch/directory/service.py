@@ -44,13 +44,27 @@ async def list_rules(session: AsyncSession) -> list[RoutingRule]:
     return list((await session.scalars(query)).all())
 
 
+async def routes(session: AsyncSession, *, excluding: set[str] | None = None) -> list[Route]:
+    """The routing rules of active units (a deactivated unit is never suggested), less those
+    of the ``excluding`` units."""
+    query = (
+        select(RoutingRule)
+        .join(Unit, col(Unit.id) == col(RoutingRule.unit_id))
+        .where(col(Unit.active))
+        .order_by(col(RoutingRule.priority).desc(), col(RoutingRule.id))
+    )
+    return [
+        Route(r.id or 0, r.category, r.district, r.unit_id, r.priority)
+        for r in (await session.scalars(query)).all()
+        if r.unit_id not in (excluding or set())
+    ]
+
+
 async def suggest(
     session: AsyncSession, *, category: str | None, district: str | None
 ) -> Route | None:
     """The rule that routes a (category, district) pair, if any."""
-    rules = await list_rules(session)
-    routes = [Route(r.id or 0, r.category, r.district, r.unit_id, r.priority) for r in rules]
-    return suggest_route(routes, category=category, district=district)
+    return suggest_route(await routes(session), category=category, district=district)
 
 
 def _audit(

@@ -190,6 +190,11 @@ def poll_filters(
     return filters
 
 
+def held_by(unit: str) -> Any:
+    """A unit's tickets: those it leads and those it co-handles."""
+    return (col(Ticket.lead_unit) == unit) | (literal(unit) == any_(col(Ticket.co_handlers)))
+
+
 def search_filters(
     *,
     number: str | None,
@@ -211,9 +216,7 @@ def search_filters(
         escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         found.append(col(Ticket.summary).ilike(f"%{escaped}%", escape="\\"))
     if unit:
-        found.append(
-            (col(Ticket.lead_unit) == unit) | (literal(unit) == any_(col(Ticket.co_handlers)))
-        )
+        found.append(held_by(unit))
     if district:
         found.append(col(Ticket.district) == district)
     if category:

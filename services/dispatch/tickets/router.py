@@ -243,7 +243,7 @@ async def ticket_actions(
     and its words (the workbench shows the action disabled with the explanation)."""
     row = await service.get_ticket(session, ticket_id, principal=principal)
     unit = principal.unit_id if principal.role is Role.UNIT else None
-    agency = principal.role is not Role.UNIT or unit == row.line_unit
+    agency = service.acts_as_agency(row, principal)
     found = rules.available_actions(service.state_of(row), unit=unit, agency=agency, at=clock.now())
     lang = request_lang(request.scope)
     return ActionsRead(

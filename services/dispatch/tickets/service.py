@@ -12,12 +12,13 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, any_, func, literal, or_, select, text
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from dispatch.directory import service as directory
 from dispatch.directory.rules import Route, suggest_route
+from dispatch.tickets import repository
 from dispatch.tickets.models import ReturnRequest, Ticket, TicketEvent
 from dispatch.workflow import rules
 from shared.auth import Principal, Role
@@ -102,10 +103,15 @@ def check_access(row: Ticket, principal: Principal) -> None:
         raise Forbidden("this ticket is not assigned to your unit", zh="该热线事项未交本单位办理")
 
 
+def acts_as_agency(row: Ticket, principal: Principal) -> bool:
+    """The agency's staff, or on its own line's tickets a sub-centre or dual-number unit
+    (Art 7)."""
+    return principal.role is not Role.UNIT or principal.unit_id == row.line_unit
+
+
 def check_agency_action(row: Ticket, principal: Principal) -> None:
-    """The agency's actions (review, revisits, evaluation, re-handling, closing): the agency's
-    staff, or on its own line's tickets a sub-centre or dual-number unit (Art 7)."""
-    if principal.role is Role.UNIT and principal.unit_id != row.line_unit:
+    """The agency's actions (review, revisits, evaluation, re-handling, closing)."""
+    if not acts_as_agency(row, principal):
         raise Forbidden(
             "only the agency, or the unit whose line received it, may do this",
             zh="只有热线工作机构或受理该事项的分中心可以进行此操作",
@@ -311,12 +317,7 @@ async def suggestion(session: AsyncSession, row: Ticket) -> Route | None:
             )
         ).all()
     )
-    active = {u.id for u in await directory.list_units(session)}  # deactivated: not suggested
-    routes = [
-        Route(r.id or 0, r.category, r.district, r.unit_id, r.priority)
-        for r in await directory.list_rules(session)
-        if r.unit_id not in returned and r.unit_id in active
-    ]
+    routes = await directory.routes(session, excluding=returned)
     return suggest_route(routes, category=row.category, district=row.district)
 
 
@@ -396,8 +397,7 @@ def unit_scope(principal: Principal, unit_id: str) -> Any:
             "a guidance department sees the matters it oversees, not units' polls",
             zh="业务指导部门查看其指导监督的事项，不能查看承办单位的工单列表",
         )
-    own = or_(col(Ticket.lead_unit) == unit_id, literal(unit_id) == any_(col(Ticket.co_handlers)))
-    return and_(own, *district_scope(principal))
+    return and_(repository.held_by(unit_id), *district_scope(principal))
 
 
 def district_scope(principal: Principal) -> list[Any]:

@@ -9,7 +9,7 @@ from shared.auth import Principal, Role, authenticated, require
 from shared.deps import ClockDep, OutboxDep, SessionDep
 from shared.errors import BadInput
 from shared.schemas import Day, Instant
-from shared.workdays import local_date, package_schedules
+from shared.workdays import due_day, local_date, package_schedules
 from sla.calendar import service
 from sla.calendar.rules import NamedDay, validate_year_schedule
 from sla.calendar.schemas import (
@@ -147,9 +147,7 @@ async def time_left(
     items = []
     for due_at in due:
         try:
-            # Due times fall at 24:00, the next day's first instant: the due day is the one
-            # before.
-            due_date = local_date(due_at - timedelta(microseconds=1))
+            due_date = due_day(due_at)
             late = calendar.working_days_late(now, due_date)
             left = calendar.remaining_working_days(now, due_date)
         except (ValueError, OverflowError) as exc:
