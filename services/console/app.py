@@ -119,11 +119,14 @@ def build_app(*, settings: Settings | None = None, transport: Any = None) -> Fas
     async def _refused_reading(request: Request, exc: HotlineError) -> Response:
         if exc.status == 401:
             return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
+        refused = exc.status in (403, 404, 409, 422)
+        # A service that could not answer speaks no Chinese of its own: say it here.
+        message = exc.said if refused else "相关服务暂不可用，工作不会丢失，请稍后重试"
         return templates.TemplateResponse(
             request,
             "error.html",
-            {"message": exc.said, "code": exc.code, "user": _user_or_none(request)},
-            status_code=exc.status if exc.status in (403, 404, 422) else 502,
+            {"message": message, "code": exc.code, "user": _user_or_none(request)},
+            status_code=exc.status if refused and exc.status else 502,
         )
 
     @app.get("/healthz", include_in_schema=False)
