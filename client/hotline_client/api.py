@@ -184,6 +184,16 @@ class Calls:
         return Call("dispatch", "GET", "/v1/tickets", models.TicketPage, params=_clean(filters))
 
     @staticmethod
+    def categories() -> Call[models.Categories]:
+        """The two-level category catalogue with the Chinese names."""
+        return Call("intake", "GET", "/v1/catalogues/categories", models.Categories)
+
+    @staticmethod
+    def places() -> Call[models.Places]:
+        """The districts and their streets and towns."""
+        return Call("intake", "GET", "/v1/catalogues/places", models.Places)
+
+    @staticmethod
     def desks() -> Call[models.Desks]:
         """How many tickets wait on each of the agency's desks."""
         return Call("dispatch", "GET", "/v1/queues", models.Desks)

@@ -43,6 +43,7 @@ class Guess(_Model):
     confidence: float
     evidence: str
     low_confidence: bool = False
+    alternatives: list[tuple[str, float]] = []
 
 
 class Classification(_Model):
@@ -53,6 +54,27 @@ class Classification(_Model):
     kb_matches: list[dict[str, Any]]
     related_tickets: list[dict[str, Any]]
     model_version: str
+
+
+class CatalogueCategory(_Model):
+    code: str
+    name: str
+    children: list[CatalogueCategory] = []
+
+
+class Categories(_Model):
+    version: str
+    items: list[CatalogueCategory]
+
+
+class District(_Model):
+    name: str
+    streets: list[str]
+
+
+class Places(_Model):
+    version: str
+    items: list[District]
 
 
 class KbHit(_Model):

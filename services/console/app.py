@@ -27,6 +27,9 @@ from shared.settings import Settings, get_settings
 
 HERE = Path(__file__).parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+REFUSALS = (403, 404, 409, 422)  # a service's answer in its own words; anything else: unavailable
+# A service that could not answer speaks no Chinese of its own: the console says it.
+UNAVAILABLE = "相关服务暂不可用，工作不会丢失，请稍后重试"
 
 
 def shown(at: datetime | str | None) -> str:
@@ -87,9 +90,20 @@ async def labels(request: Request, token: str) -> dict[str, dict[str, str]]:
     return cached
 
 
+async def catalogues(request: Request, token: str) -> tuple[Any, Any]:
+    """intake's category and place catalogues, fetched once per process."""
+    cached: tuple[Any, Any] | None = request.app.state.catalogues
+    if cached is None:
+        client = client_for(request, token)
+        categories = (await client.run(client.categories())).value
+        places = (await client.run(client.places())).value
+        request.app.state.catalogues = cached = (categories, places)
+    return cached
+
+
 def build_app(*, settings: Settings | None = None, transport: Any = None) -> FastAPI:
     """The console; tests may hand in settings and an httpx transport to the services."""
-    from console import pages
+    from console import calls, pages
 
     settings = settings or get_settings()
     configure_logging(service="console", level=settings.log_level)
@@ -97,6 +111,7 @@ def build_app(*, settings: Settings | None = None, transport: Any = None) -> Fas
     app.state.settings = settings
     app.state.transport = transport
     app.state.labels = None
+    app.state.catalogues = None
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["shown"] = shown
     app.state.templates = templates
@@ -119,9 +134,8 @@ def build_app(*, settings: Settings | None = None, transport: Any = None) -> Fas
     async def _refused_reading(request: Request, exc: HotlineError) -> Response:
         if exc.status == 401:
             return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
-        refused = exc.status in (403, 404, 409, 422)
-        # A service that could not answer speaks no Chinese of its own: say it here.
-        message = exc.said if refused else "相关服务暂不可用，工作不会丢失，请稍后重试"
+        refused = exc.status in REFUSALS
+        message = exc.said if refused else UNAVAILABLE
         return templates.TemplateResponse(
             request,
             "error.html",
@@ -138,6 +152,7 @@ def build_app(*, settings: Settings | None = None, transport: Any = None) -> Fas
         return {"status": "ready"}
 
     app.include_router(pages.router)
+    app.include_router(calls.router)
     return app
 
 

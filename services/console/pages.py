@@ -48,7 +48,7 @@ DESKS = {
 AGENCY_ROLES = (Role.DISPATCHER, Role.ADMIN, Role.SUPERVISOR)
 
 
-def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
     token, user = signed_in(request)
     settings = request.app.state.settings
     return request.app.state.templates.TemplateResponse(
@@ -79,6 +79,8 @@ async def sign_in(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     settings = request.app.state.settings
+    if role not in SIGN_IN_ROLES:
+        raise Forbidden(f"no sign-in as {role}", zh="工作台不提供此角色登录")
     token = sign_in_token(
         settings,
         role=role,
@@ -110,7 +112,9 @@ async def sign_out() -> Response:
 @router.get("/")
 async def home(request: Request) -> Response:
     _, user = signed_in(request)
-    if user.role in (Role.UNIT, Role.SUB_UNIT):
+    if user.role is Role.AGENT:
+        target = "/intake"
+    elif user.role in (Role.UNIT, Role.SUB_UNIT):
         target = "/unit"
     elif user.role is Role.SUPERVISOR:
         target = "/supervisor"
@@ -152,7 +156,7 @@ async def _unit_page(request: Request, tab: str, template: str) -> Response:
         key=lambda t: (t.handling_due_at is None, t.handling_due_at or t.dispatch_due_at),
     )
     dues = [t.handling_due_at for t in tickets if t.handling_due_at]
-    return _page(
+    return render(
         request,
         template,
         {
@@ -169,7 +173,7 @@ async def _unit_page(request: Request, tab: str, template: str) -> Response:
 # ---- one ticket ----------------------------------------------------------------------------
 
 
-async def _then_back(
+async def then_back(
     client: Any, call: Call[Any], back: str, done: str, *, name_the_ticket: bool = False
 ) -> Response:
     """Make the call as the user, then back to the page with what happened: the notice, or
@@ -186,7 +190,7 @@ async def _then_back(
     return RedirectResponse(f"{back}{joiner}notice={quote(notice)}", status_code=303)
 
 
-async def _posted(request: Request, token: str) -> Any:
+async def posted_form(request: Request, token: str) -> Any:
     """A form the console rendered for this session (its CSRF token), or 403."""
     form = await request.form()
     if not csrf_ok(request.app.state.settings, token, str(form.get(CSRF_FIELD) or "") or None):
@@ -215,7 +219,7 @@ async def _ticket(
     if user.role in (Role.UNIT, Role.DISPATCHER, Role.ADMIN):
         found = (await client.run(client.actions(ticket.id))).value
         allowed = {a.action: a for a in found.items} if found else {}
-    return _page(
+    return render(
         request,
         "ticket.html",
         {
@@ -239,7 +243,7 @@ async def reveal_contact(request: Request, ticket_ref: str) -> Response:
     """The caller's contact in full for the unit that must call back; intake records the read,
     and the page says so. Posted (with the CSRF token), never a link a crawler could follow."""
     token, _ = signed_in(request)
-    await _posted(request, token)
+    await posted_form(request, token)
     client = client_for(request, token)
     ticket = (await client.run(client.ticket(ticket_ref))).value
     assert ticket is not None
@@ -266,13 +270,13 @@ async def act(request: Request, ticket_ref: str, action: str) -> Response:
     """One of the ticket page's forms: checked against the session's CSRF token, then sent to
     the API as the user; the page comes back with the result or the rule's explanation."""
     token, _ = signed_in(request)
-    form = await _posted(request, token)
+    form = await posted_form(request, token)
     if action not in ACTIONS:
         raise Forbidden(f"no action {action!r}", zh="没有这项操作")
     client = client_for(request, token)
     values = {k: str(v).strip() for k, v in form.items() if k != CSRF_FIELD}
     call = _call(client, action, ticket_ref, values)
-    return await _then_back(client, call, f"/tickets/{quote(ticket_ref)}", ACTIONS[action])
+    return await then_back(client, call, f"/tickets/{quote(ticket_ref)}", ACTIONS[action])
 
 
 def _call(client: Any, action: str, ticket: str, values: dict[str, str]) -> Call[Any]:
@@ -319,12 +323,12 @@ async def agency(
     error: str = "",
     notice: str = "",
 ) -> Response:
-    token, _ = _agency(request)
+    token, _ = agency_user(request)
     client = client_for(request, token)
     counts = (await client.run(client.desks())).value
     chosen = desk if desk in DESKS else "awaiting_dispatch"
     page = (await client.run(client.desk(chosen, cursor or None, 50))).value
-    return _page(
+    return render(
         request,
         "agency.html",
         {
@@ -342,17 +346,17 @@ async def agency(
 @router.post("/returns/{return_id}/decision")
 async def decide_return(request: Request, return_id: int) -> Response:
     """Art 15: the agency approves or rejects a return application from its desk."""
-    token, _ = _agency(request)
-    form = await _posted(request, token)
+    token, _ = agency_user(request)
+    form = await posted_form(request, token)
     decision = str(form.get("decision") or "")
     client = client_for(request, token)
     call = client.decide_return(return_id, decision, str(form.get("reason") or "").strip())
     done = {"approve": "已同意退回", "reject": "已不同意退回"}.get(decision, "已审核")
     back = "/agency?desk=return_applications"
-    return await _then_back(client, call, back, done, name_the_ticket=True)
+    return await then_back(client, call, back, done, name_the_ticket=True)
 
 
-def _agency(request: Request) -> tuple[str, Principal]:
+def agency_user(request: Request) -> tuple[str, Principal]:
     token, user = signed_in(request)
     if user.role not in AGENCY_ROLES:
         raise Forbidden("the agency only", zh="此页面供热线工作机构使用")
@@ -367,7 +371,7 @@ async def supervisor(
     request: Request, district: str = "", unit: str = "", error: str = "", notice: str = ""
 ) -> Response:
     """Overdue by district, then by unit, then the tickets; supervisions awaiting an answer."""
-    token, _ = _agency(request)
+    token, _ = agency_user(request)
     client = client_for(request, token)
     filters = {k: v for k, v in {"district": district, "unit": unit}.items() if v}
     group_by = "unit" if district else "district"
@@ -375,7 +379,7 @@ async def supervisor(
     due_soon = (await client.run(client.due_soon(group_by, **filters))).value
     still_open = (await client.run(client.supervisions(open_only=True))).value
     supervisions = still_open.items if still_open else []
-    return _page(
+    return render(
         request,
         "supervisor.html",
         {
@@ -406,7 +410,7 @@ async def search(
 ) -> Response:
     """Find tickets by number, the caller's phone (intake's keyed look-up), words, unit,
     district, status and the days received."""
-    token, _ = _agency(request)
+    token, _ = agency_user(request)
     client = client_for(request, token)
     asked = any((number, phone, q, unit, district, status, date_from, date_to))
     page = None
@@ -426,7 +430,7 @@ async def search(
             "ids": ids,
         }
         page = (await client.run(client.search(**{k: v for k, v in filters.items() if v}))).value
-    return _page(
+    return render(
         request,
         "search.html",
         {
@@ -456,7 +460,7 @@ async def unit_supervisions(request: Request, error: str = "", notice: str = "")
     client = client_for(request, token)
     found = (await client.run(client.supervisions(unit=user.unit_id))).value
     items = sorted(found.items if found else [], key=lambda r: r.responded_at is not None)
-    return _page(
+    return render(
         request,
         "unit_supervisions.html",
         {
@@ -472,7 +476,7 @@ async def unit_supervisions(request: Request, error: str = "", notice: str = "")
 async def supervision_step(request: Request, supervision_id: int, step: str) -> Response:
     """The unit answers a supervision; the agency closes it with its outcome (Art 23)."""
     token, user = signed_in(request)
-    form = await _posted(request, token)
+    form = await posted_form(request, token)
     text = str(form.get("text") or "").strip()
     client = client_for(request, token)
     if step == "answer" and user.role is Role.UNIT:
@@ -489,7 +493,7 @@ async def supervision_step(request: Request, supervision_id: int, step: str) -> 
         )
     else:
         raise Forbidden("not yours to do", zh="无权进行此操作")
-    return await _then_back(client, call, back, done)
+    return await then_back(client, call, back, done)
 
 
 # ---- administration ------------------------------------------------------------------------
@@ -530,7 +534,7 @@ async def administration(request: Request, category: str = "", district: str = "
             if refused.status == 401:
                 raise
             route = {"error": refused.said}
-    return _page(
+    return render(
         request,
         "admin.html",
         {

@@ -19,7 +19,14 @@ from shared.settings import Settings
 
 COOKIE = "hotline_session"
 CSRF_FIELD = "csrf_token"
-SIGN_IN_ROLES = (Role.UNIT, Role.SUB_UNIT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
+SIGN_IN_ROLES = (
+    Role.AGENT,
+    Role.UNIT,
+    Role.SUB_UNIT,
+    Role.DISPATCHER,
+    Role.SUPERVISOR,
+    Role.ADMIN,
+)
 
 
 def sign_in_token(

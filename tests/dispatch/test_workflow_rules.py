@@ -496,3 +496,28 @@ def test_the_actions_a_user_may_take_now_are_the_transitions_that_would_pass():
     as_agency = available_actions(NEW, unit=None, agency=True, at=T0)
     assert as_agency[Action.DISPATCH] is None and as_agency[Action.REVIEW].code == "invalid_state"
     assert Action.ACCEPT not in as_agency
+
+
+def test_art6_19_designating_a_sub_unit_and_its_result_are_actions_of_their_own():
+    from dispatch.workflow.rules import Action, available_actions
+
+    lead = available_actions(handling(), unit="tianhe-urban", agency=False, at=T0)
+    assert lead[Action.DESIGNATE] is None
+    assert lead[Action.REVIEW_SUB_UNIT].code == "invalid_state"  # nothing reported yet
+    designated = designate(
+        handling(), unit="tianhe-urban", sub_unit="tianhe-shipai", sub_unit_parent="tianhe-urban"
+    ).ticket
+    assert (
+        available_actions(designated, unit="tianhe-urban", agency=False, at=T0)[
+            Action.DESIGNATE
+        ].code
+        == "invalid_state"
+    )  # one sub-unit at a time
+    own = available_actions(designated, unit=None, agency=False, at=T0, sub_unit="tianhe-shipai")
+    assert own == {Action.SUB_UNIT_RESULT: None}
+    other = available_actions(designated, unit=None, agency=False, at=T0, sub_unit="tianhe-linhe")
+    assert other[Action.SUB_UNIT_RESULT].code == "not_designated"
+    reported = submit_sub_unit_result(designated, sub_unit="tianhe-shipai").ticket
+    after = available_actions(reported, unit="tianhe-urban", agency=False, at=T0)
+    assert after[Action.REVIEW_SUB_UNIT] is None
+    assert after[Action.FEEDBACK].code == "sub_unit_result_unreviewed"  # Art 19

@@ -360,3 +360,73 @@ async def test_an_administrator_tests_where_a_call_would_be_routed_and_why(stack
     assert "工作日历" in routed
     assert "没有行政区 天河，是否指：天河区" in nowhere
     assert unit_page.status_code == 403
+
+
+async def test_an_agent_takes_a_call_in_the_browser_with_intakes_suggestions(
+    stack, console, browser
+):
+    page = await (await browser.new_context(locale="zh-CN")).new_page()
+    await _sign_in(page, console.url, "agent", "话务员小王")
+    assert await page.title() == "受理来电 · 12345 热线工作台"
+    await page.fill("textarea[name=text]", "天河区林和西路工地晚上十二点还在施工，噪音很大")
+    await page.fill("input[name=name]", "王芳")
+    await page.fill("input[name=phone]", "13900001111")
+    await page.click("button:has-text('智能建议')")
+    # The suggestions fill the form, each with its confidence; the words stay as typed.
+    assert await page.input_value("textarea[name=text]") == (
+        "天河区林和西路工地晚上十二点还在施工，噪音很大"
+    )
+    assert await page.input_value("select[name=ticket_type]") == "complaint"
+    assert await page.input_value("select[name=category]") == "noise.construction"
+    assert await page.input_value("select[name=district]") == "天河区"
+    assert "置信度" in await page.inner_text("form#call")
+    await page.click("form#call button:has-text('受理')")
+    notice = await page.inner_text(".notice")
+    number = re.search(r"GZ\d+", notice)
+    assert number and "转派办理" in notice, notice
+    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
+
+        async def queued() -> Any:
+            found = (await agency.get("/v1/tickets", params={"number": number[0]})).json()
+            return found["items"]
+
+        ticket = (await eventually(queued, "the ticket at dispatch"))[0]
+    assert ticket["category"] == "noise.construction" and ticket["district"] == "天河区"
+
+    # An emergency: the agent is told to transfer it, with the words that raised it, and
+    # closing it at intake without saying what the caller was told is refused in Chinese,
+    # everything typed kept.
+    await page.fill("textarea[name=text]", "我家楼下着火了，浓烟很大，快来人")
+    await page.click("button:has-text('智能建议')")
+    assert "请立即转接 119" in await page.inner_text("#emergency")
+    assert await page.input_value("select[name=outcome]") == "closed_at_intake"
+    await page.click("form#call button:has-text('受理')")
+    assert "请记录告知诉求人的内容" in await page.inner_text(".error")
+    assert await page.input_value("textarea[name=text]") == "我家楼下着火了，浓烟很大，快来人"
+    await page.fill("textarea[name=told_caller]", "已转接119")
+    await page.click("form#call button:has-text('受理')")
+    assert "当场办结" in await page.inner_text(".notice")
+
+
+async def test_a_call_submitted_twice_from_one_form_is_one_ticket(stack, console):
+    from console.session import csrf_token
+
+    token = mint_token(SETTINGS, role=Role.AGENT, subject="a")
+    form = {
+        "csrf_token": csrf_token(SETTINGS, token),
+        "key": "form-1",
+        "text": CALL["text"],
+        "ticket_type": "complaint",
+        "category": "noise.construction",
+        "district": "天河区",
+        "outcome": "submitted",
+        "disposition": "normal",
+        "phone": "13900002222",
+    }
+    async with httpx.AsyncClient(base_url=console.url, cookies={"hotline_session": token}) as web:
+        first, again = [await web.post("/intake", data=form) for _ in range(2)]
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]  # the same number
+    async with client(stack["intake"].url, Role.AGENT) as agent:
+        mine = (await agent.get("/v1/tickets", params={"caller_phone": "13900002222"})).json()
+    assert len(mine["items"]) == 1

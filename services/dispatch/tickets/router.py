@@ -237,14 +237,19 @@ async def ticket_actions(
     request: Request,
     session: SessionDep,
     clock: ClockDep,
-    principal: Annotated[Principal, Depends(require(Role.DISPATCHER, Role.ADMIN, Role.UNIT))],
+    principal: Annotated[
+        Principal, Depends(require(Role.DISPATCHER, Role.ADMIN, Role.UNIT, Role.SUB_UNIT))
+    ],
 ) -> ActionsRead:
     """What this user may do with the ticket now, and for each thing it may not, the rule
     and its words (the workbench shows the action disabled with the explanation)."""
     row = await service.get_ticket(session, ticket_id, principal=principal)
     unit = principal.unit_id if principal.role is Role.UNIT else None
     agency = service.acts_as_agency(row, principal)
-    found = rules.available_actions(service.state_of(row), unit=unit, agency=agency, at=clock.now())
+    sub_unit = principal.unit_id if principal.role is Role.SUB_UNIT else None
+    found = rules.available_actions(
+        service.state_of(row), unit=unit, agency=agency, at=clock.now(), sub_unit=sub_unit
+    )
     lang = request_lang(request.scope)
     return ActionsRead(
         ticket_id=row.id,

@@ -596,6 +596,9 @@ class Action(StrEnum):
     FEEDBACK = "feedback"
     REPEAT_ANSWER = "repeat_answer"
     LEGAL_PROCEDURE = "legal_procedure"
+    DESIGNATE = "designate"
+    REVIEW_SUB_UNIT = "review_sub_unit"
+    SUB_UNIT_RESULT = "sub_unit_result"
     DISPATCH = "dispatch"
     REVIEW = "review"
     EVALUATE = "evaluate"
@@ -610,6 +613,8 @@ UNIT_ACTIONS = (
     Action.FEEDBACK,
     Action.REPEAT_ANSWER,
     Action.LEGAL_PROCEDURE,
+    Action.DESIGNATE,
+    Action.REVIEW_SUB_UNIT,
 )
 AGENCY_ACTIONS = (
     Action.DISPATCH,
@@ -623,12 +628,15 @@ _COMPLETE = Feedback(handling_time="-", process="-", result="-", caller_reply="-
 
 
 def available_actions(
-    ticket: Ticket, *, unit: str | None, agency: bool, at: datetime
+    ticket: Ticket, *, unit: str | None, agency: bool, at: datetime, sub_unit: str | None = None
 ) -> dict[Action, RuleViolation | None]:
     """Each action the user could take, and the rule that forbids it now (None: allowed).
     The same transitions decide as when the action is taken; sla may still refuse an
-    extension it alone can judge (after the due time, the third one)."""
+    extension it alone can judge (after the due time, the third one), and which sub-unit is
+    the unit's own is the directory's to say."""
     checks: dict[Action, Callable[[], object]] = {}
+    if sub_unit is not None:
+        checks[Action.SUB_UNIT_RESULT] = lambda: submit_sub_unit_result(ticket, sub_unit=sub_unit)
     if unit is not None:
         checks |= {
             Action.ACCEPT: lambda: accept(ticket, unit=unit),
@@ -638,6 +646,12 @@ def available_actions(
             Action.REPEAT_ANSWER: lambda: close_as_repeat(ticket, unit=unit),
             Action.LEGAL_PROCEDURE: lambda: await_legal_procedure(
                 ticket, procedure=LegalProcedure.OTHER, unit=unit
+            ),
+            Action.DESIGNATE: lambda: designate(
+                ticket, unit=unit, sub_unit="-", sub_unit_parent=unit
+            ),
+            Action.REVIEW_SUB_UNIT: lambda: review_sub_unit_result(
+                ticket, unit=unit, approved=True
             ),
         }
     if agency:
