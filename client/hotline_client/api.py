@@ -141,6 +141,18 @@ class Calls:
             {"title": title, "source_name": source_name, "text": text},
         )
 
+    @staticmethod
+    def kb_entries(review_status: str | None = None) -> Call[models.KbEntries]:
+        """Knowledge-base entries; ``draft``: those awaiting review."""
+        params = _clean({"review_status": review_status})
+        return Call("intake", "GET", "/v1/kb/entries", models.KbEntries, params=params)
+
+    @staticmethod
+    def review_kb_entry(entry_id: str, status: str) -> Call[models.KbEntry]:
+        """Approve an entry (it becomes searchable), send it back to draft, or retire it."""
+        path = f"/v1/kb/entries/{entry_id}/review"
+        return Call("intake", "POST", path, models.KbEntry, json={"status": status})
+
     # dispatch: the agency
     @staticmethod
     def queue() -> Call[models.TicketPage]:
@@ -192,6 +204,35 @@ class Calls:
     def places() -> Call[models.Places]:
         """The districts and their streets and towns."""
         return Call("intake", "GET", "/v1/catalogues/places", models.Places)
+
+    # dispatch: the directory (administrators change it; everyone reads it)
+    @staticmethod
+    def units(
+        kind: str | None = None, district: str | None = None, *, inactive: bool = False
+    ) -> Call[models.Units]:
+        params = _clean({"kind": kind, "district": district, "inactive": inactive or None})
+        return Call("dispatch", "GET", "/v1/units", models.Units, params=params)
+
+    @staticmethod
+    def add_unit(body: dict[str, Any]) -> Call[models.Unit]:
+        return _created("dispatch", "/v1/units", models.Unit, body)
+
+    @staticmethod
+    def update_unit(unit_id: str, changes: dict[str, Any]) -> Call[models.Unit]:
+        """Rename, move or deactivate (``active: False``) a unit."""
+        return Call("dispatch", "PATCH", f"/v1/units/{unit_id}", models.Unit, json=changes)
+
+    @staticmethod
+    def routing_rules() -> Call[models.RoutingRules]:
+        return Call("dispatch", "GET", "/v1/routing-rules", models.RoutingRules)
+
+    @staticmethod
+    def add_routing_rule(rule: dict[str, Any]) -> Call[models.RoutingRule]:
+        return _created("dispatch", "/v1/routing-rules", models.RoutingRule, rule)
+
+    @staticmethod
+    def delete_routing_rule(rule_id: int) -> Call[Any]:
+        return Call("dispatch", "DELETE", f"/v1/routing-rules/{rule_id}", None)
 
     @staticmethod
     def desks() -> Call[models.Desks]:
@@ -434,6 +475,21 @@ class Calls:
         )
 
     @staticmethod
+    def sub_unit_result(ticket_id: str, body: dict[str, Any]) -> Call[models.Ticket]:
+        """The sub-unit reports its result to the unit that designated it (Art 6, 19)."""
+        path = f"/v1/tickets/{ticket_id}/sub-unit-result"
+        return Call("dispatch", "POST", path, models.Ticket, json=body)
+
+    @staticmethod
+    def review_sub_unit_result(
+        ticket_id: str, approved: bool, reason: str | None = None
+    ) -> Call[models.Ticket]:
+        """Art 19: the unit approves its sub-unit's result, or sends it back."""
+        path = f"/v1/tickets/{ticket_id}/sub-unit-result/review"
+        body = _clean({"approved": approved, "reason": reason})
+        return Call("dispatch", "POST", path, models.Ticket, json=body)
+
+    @staticmethod
     def feedback(ticket_id: str, body: dict[str, Any]) -> Call[models.Ticket]:
         return Call(
             "dispatch", "POST", f"/v1/tickets/{ticket_id}/feedback", models.Ticket, json=body
@@ -508,6 +564,16 @@ class Calls:
     @staticmethod
     def load_year(year: int, schedule: dict[str, Any]) -> Call[models.Loaded]:
         return Call("sla", "PUT", f"/v1/calendar/years/{year}", models.Loaded, json=schedule)
+
+    @staticmethod
+    def time_limits() -> Call[models.TimeLimits]:
+        """Every time limit ever set (rows are never rewritten)."""
+        return Call("sla", "GET", "/v1/time-limits", models.TimeLimits)
+
+    @staticmethod
+    def add_time_limit(body: dict[str, Any]) -> Call[models.TimeLimit]:
+        """A limit for clocks started from ``effective_from`` on (Art 17: finer limits)."""
+        return _created("sla", "/v1/time-limits", models.TimeLimit, body)
 
     @staticmethod
     def scan() -> Call[models.Scan]:

@@ -77,6 +77,63 @@ class Places(_Model):
     items: list[District]
 
 
+class Unit(_Model):
+    id: str
+    name: str
+    kind: str
+    district: str | None = None
+    street: str | None = None
+    parent_id: str | None = None
+    active: bool = True
+
+
+class Units(_Model):
+    items: list[Unit]
+
+
+class RoutingRule(_Model):
+    id: int
+    category: str | None = None
+    district: str | None = None
+    unit_id: str
+    priority: int
+    note: str
+
+
+class RoutingRules(_Model):
+    items: list[RoutingRule]
+
+
+class KbEntry(_Model):
+    id: str
+    question: str
+    answer: str
+    owning_unit: str
+    version: int
+    review_status: str
+    updated_at: datetime
+
+
+class KbEntries(_Model):
+    items: list[KbEntry]
+
+
+class TimeLimit(_Model):
+    id: int
+    clock_kind: str
+    ticket_type: str | None = None
+    category: str | None = None
+    working_days: int
+    max_extensions: int
+    effective_from: datetime
+    created_by: str
+    reason: str
+
+
+class TimeLimits(_Model):
+    items: list[TimeLimit]
+
+
 class KbHit(_Model):
     kind: str
     id: str

@@ -4,7 +4,6 @@ the API as the user; a refusal is shown on the page in the API's Chinese words."
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -13,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from hotline_client.api import Call
 from hotline_client.errors import HotlineError
 
-from console.app import SHANGHAI, client_for, labels, time_left
+from console.app import client_for, labels, time_left
 from console.session import (
     COOKIE,
     CSRF_FIELD,
@@ -216,9 +215,14 @@ async def _ticket(
     due = ticket.handling_due_at
     left = (await time_left(request, token, [due])).get(due) if due else None
     allowed: dict[str, Any] = {}
-    if user.role in (Role.UNIT, Role.DISPATCHER, Role.ADMIN):
+    if user.role in (Role.UNIT, Role.SUB_UNIT, Role.DISPATCHER, Role.ADMIN):
         found = (await client.run(client.actions(ticket.id))).value
         allowed = {a.action: a for a in found.items} if found else {}
+    sub_units: list[Any] = []
+    if user.role is Role.UNIT and allowed.get("designate") and allowed["designate"].allowed:
+        listed = (await client.run(client.units(kind="sub_unit"))).value
+        mine = [u for u in (listed.items if listed else []) if u.parent_id == user.unit_id]
+        sub_units = [u for u in mine if u.active]
     return render(
         request,
         "ticket.html",
@@ -229,6 +233,8 @@ async def _ticket(
             "actions": allowed,
             "left": left,
             "is_unit": user.role is Role.UNIT,
+            "is_sub_unit": user.role is Role.SUB_UNIT,
+            "sub_units": sub_units,
             # The agency, or a sub-centre on its own line's ticket (Art 7): the API says which.
             "is_agency": user.role in AGENCY_ROLES or "review" in allowed,
             "contact": contact,
@@ -259,6 +265,9 @@ ACTIONS = {
     "extend": "已延期",
     "return": "已提交退回申请",
     "feedback": "已提交办理反馈",
+    "designate": "已指派经办单位",
+    "sub_unit_result": "已向承办单位报送办理结果",
+    "review_sub_unit": "已审核经办单位办理结果",
     "dispatch": "已派单",
     "review": "已审核",
     "evaluate": "已记录评价",
@@ -301,9 +310,17 @@ def _call(client: Any, action: str, ticket: str, values: dict[str, str]) -> Call
         return client.revisit(ticket, values.get("channel", "phone"), reached, values.get("note"))
     if action == "return":
         return client.apply_to_return(ticket, values.get("reason", ""), values.get("basis", ""))
-    if action == "feedback":
+    if action in ("feedback", "sub_unit_result"):
         fields = ("handling_time", "process", "result", "caller_reply")
-        return client.feedback(ticket, {f: values.get(f, "") for f in fields})
+        body = {f: values.get(f, "") for f in fields}
+        if action == "feedback":
+            return client.feedback(ticket, body)
+        return client.sub_unit_result(ticket, body)
+    if action == "designate":
+        return client.designate(ticket, values.get("sub_unit_id", ""))
+    if action == "review_sub_unit":
+        approved = values.get("approved") == "yes"
+        return client.review_sub_unit_result(ticket, approved, values.get("reason") or None)
     if action == "dispatch":
         return client.dispatch(ticket, values.get("unit_id") or None, None)
     if action == "review":
@@ -494,54 +511,3 @@ async def supervision_step(request: Request, supervision_id: int, step: str) -> 
     else:
         raise Forbidden("not yours to do", zh="无权进行此操作")
     return await then_back(client, call, back, done)
-
-
-# ---- administration ------------------------------------------------------------------------
-
-
-def schedule_warning(today: date, known_years: set[int]) -> str | None:
-    """The calendar needs next year's official schedule before it starts: from December on,
-    a missing year is said (deadlines into it are provisional until it is loaded)."""
-    missing = [y for y in (today.year, today.year + 1) if y not in known_years]
-    if today.month < 12:
-        missing = [y for y in missing if y == today.year]
-    if not missing:
-        return None
-    years = "、".join(f"{y}年" for y in missing)
-    return (
-        f"{years}的节假日安排尚未载入：跨入该年的期限按周一至周五计算并标为“期限待定”，请尽快载入。"
-    )
-
-
-@router.get("/admin", response_class=HTMLResponse)
-async def administration(request: Request, category: str = "", district: str = "") -> Response:
-    """The calendar's years (and a warning when next year's is missing in December) and a
-    "test a call" box: where a category and district would be routed, and why."""
-    token, user = signed_in(request)
-    if user.role is not Role.ADMIN:
-        raise Forbidden("administrators only", zh="此页面供系统管理员使用")
-    client = client_for(request, token)
-    years = (await client.run(client.calendar_years())).value
-    now = (await client.run(client.time_left([]))).value
-    known = set(years.package_years) | {y["year"] for y in years.loaded} if years else set()
-    today = now.now.astimezone(SHANGHAI).date() if now else date.today()
-    route: Any = None
-    if category or district:
-        call = client.test_route(category or None, district or None)
-        try:
-            route = (await client.run(call)).value
-        except HotlineError as refused:
-            if refused.status == 401:
-                raise
-            route = {"error": refused.said}
-    return render(
-        request,
-        "admin.html",
-        {
-            "years": years,
-            "warning": schedule_warning(today, known),
-            "category": category,
-            "district": district,
-            "route": route,
-        },
-    )

@@ -2,8 +2,8 @@
 
 from datetime import date
 
+from console.admin import schedule_warning
 from console.app import told
-from console.pages import schedule_warning
 from hotline_client.models import TimeLeft
 
 

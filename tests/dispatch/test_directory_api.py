@@ -18,6 +18,9 @@ async def test_a_deactivated_unit_is_neither_suggested_nor_dispatched_to(as_role
         renamed = await admin.patch("/v1/units/tianhe-urban", json={"name": "天河区城管执法局"})
         off = await admin.patch("/v1/units/tianhe-urban", json={"active": False})
         listed = (await admin.get("/v1/units", params={"district": "天河区"})).json()["items"]
+        all_of_them = (
+            await admin.get("/v1/units", params={"district": "天河区", "inactive": "true"})
+        ).json()["items"]
         changes = (await admin.get("/v1/directory/changes")).json()["items"]
     ticket = await submit()  # its rule names tianhe-urban
     async with as_role(Role.DISPATCHER) as agency:
@@ -28,6 +31,9 @@ async def test_a_deactivated_unit_is_neither_suggested_nor_dispatched_to(as_role
     assert renamed.json()["name"] == "天河区城管执法局"
     assert off.json()["active"] is False
     assert "tianhe-urban" not in [u["id"] for u in listed]
+    assert {"id": "tianhe-urban", "active": False}.items() <= next(
+        u for u in all_of_them if u["id"] == "tianhe-urban"
+    ).items()  # listed to be reactivated
     assert suggested != "tianhe-urban" and refused.status_code == 404
     assert [c["action"] for c in changes[:2]] == ["deactivated", "updated"]
     assert changes[0]["before"]["active"] is True and changes[0]["after"]["active"] is False

@@ -430,3 +430,67 @@ async def test_a_call_submitted_twice_from_one_form_is_one_ticket(stack, console
     async with client(stack["intake"].url, Role.AGENT) as agent:
         mine = (await agent.get("/v1/tickets", params={"caller_phone": "13900002222"})).json()
     assert len(mine["items"]) == 1
+
+
+async def test_an_administrator_keeps_units_routing_rules_limits_and_answers_on_the_pages(
+    stack, console
+):
+    from console.session import csrf_token
+
+    token = mint_token(SETTINGS, role=Role.ADMIN, subject="管理员")
+    csrf = {"csrf_token": csrf_token(SETTINGS, token)}
+    async with client(stack["intake"].url, Role.UNIT, "tianhe-urban") as unit:
+        entry = {"question": "夜间施工许可在哪里查？", "answer": "在区住建局网站公示栏查询。"}
+        entry_id = (await unit.post("/v1/kb/entries", json=entry)).json()["id"]
+    async with httpx.AsyncClient(
+        base_url=console.url, cookies={"hotline_session": token}, follow_redirects=True
+    ) as web:
+
+        async def post(section: str, **form: str) -> str:
+            return (await web.post(f"/admin/{section}", data={**csrf, **form})).text
+
+        added = await post(
+            "units",
+            id="tianhe-urban-linhe",
+            name="天河区城管执法局林和中队",
+            kind="sub_unit",
+            district="天河区",
+            parent_id="tianhe-urban",
+        )
+        assert "已新增承办单位" in added and "天河区城管执法局林和中队" in added
+        refused = await post("units", id="x-unit", name="某单位", kind="sub_unit", district="天河")
+        assert "没有行政区 天河，是否指：天河区" in refused
+        renamed = await post("units", unit_id="tianhe-urban-linhe", name="林和街城管执法中队")
+        assert "林和街城管执法中队" in renamed
+        stopped = await post("units", unit_id="tianhe-urban-linhe", active="no")
+        assert "已停用" in stopped
+
+        rule = await post(
+            "rules", category="noise.traffic", district="天河区", unit_id="tianhe-urban",
+            priority="50", note="交通噪音由区城管受理",
+        )  # fmt: skip
+        assert "已新增派单规则" in rule and "交通噪音由区城管受理" in rule
+        tested = await web.get("/admin", params={"category": "noise.traffic", "district": "天河区"})
+        assert "交通噪音由区城管受理" in tested.text
+        async with client(stack["dispatch"].url, Role.ADMIN) as directory:
+            rules = (await directory.get("/v1/routing-rules")).json()["items"]
+            mine = next(r for r in rules if r["note"] == "交通噪音由区城管受理")
+        assert "交通噪音由区城管受理" not in await post("rules", rule_id=str(mine["id"]))
+
+        limit = await post(
+            "limits", clock_kind="handling", ticket_type="help_request",
+            category="noise.traffic", working_days="5", reason="交通噪音求助从快办理",
+        )  # fmt: skip
+        assert "已设定办理时限" in limit and "交通噪音求助从快办理" in limit
+        too_many = await post(
+            "limits", clock_kind="handling", working_days="5", max_extensions="3", reason="x"
+        )
+        assert "第十八条" in too_many  # at most two extensions
+
+        waiting = (await web.get("/admin", params={"section": "kb"})).text
+        assert "夜间施工许可在哪里查？" in waiting
+        approved = await post("kb", entry_id=entry_id, status="approved")
+        assert "已审核通过" in approved and "没有待审核的知识库条目" in approved
+    async with client(stack["intake"].url, Role.AGENT) as agent:
+        hits = (await agent.get("/v1/kb/search", params={"q": "夜间施工许可查询"})).json()
+    assert hits["items"][0]["id"] == entry_id

@@ -120,3 +120,19 @@ async def test_search_input_is_checked(intake_app, client_for):
         assert (
             await agent.post("/v1/kb/entries", json={"question": "x", "answer": "y"})
         ).status_code == 403
+
+
+async def test_the_review_desk_lists_the_entries_awaiting_review(intake_app, client_for):
+    async with client_for(intake_app, Role.UNIT, "tianhe-urban") as unit:
+        first = await unit.post("/v1/kb/entries", json={"question": "甲？", "answer": "甲。"})
+        second = await unit.post("/v1/kb/entries", json={"question": "乙？", "answer": "乙。"})
+    async with client_for(intake_app, Role.DISPATCHER) as reviewer:
+        await reviewer.post(
+            f"/v1/kb/entries/{first.json()['id']}/review", json={"status": "approved"}
+        )
+        drafts = (await reviewer.get("/v1/kb/entries", params={"review_status": "draft"})).json()
+        everything = (await reviewer.get("/v1/kb/entries")).json()
+        unknown = await reviewer.get("/v1/kb/entries", params={"review_status": "pending"})
+    assert [e["id"] for e in drafts["items"]] == [second.json()["id"]]
+    assert {e["id"] for e in everything["items"]} == {first.json()["id"], second.json()["id"]}
+    assert unknown.status_code == 422

@@ -32,10 +32,15 @@ Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 
 @router.get("/v1/units", response_model=UnitsRead)
 async def list_units(
-    session: SessionDep, _: Reader, kind: str | None = None, district: str | None = None
+    session: SessionDep,
+    _: Reader,
+    kind: str | None = None,
+    district: str | None = None,
+    inactive: bool = False,
 ) -> UnitsRead:
-    """The directory of handling units, sub-units, sub-centres and dual-number units."""
-    units = await service.list_units(session, kind=kind, district=district)
+    """The directory of handling units, sub-units, sub-centres and dual-number units; with
+    ``inactive=true`` the deactivated ones too (to reactivate them)."""
+    units = await service.list_units(session, kind=kind, district=district, inactive_too=inactive)
     return UnitsRead(items=[UnitRead.model_validate(u) for u in units])
 
 

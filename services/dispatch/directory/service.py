@@ -29,9 +29,15 @@ async def get_unit(session: AsyncSession, unit_id: str) -> Unit:
 
 
 async def list_units(
-    session: AsyncSession, *, kind: str | None = None, district: str | None = None
+    session: AsyncSession,
+    *,
+    kind: str | None = None,
+    district: str | None = None,
+    inactive_too: bool = False,
 ) -> list[Unit]:
-    query = select(Unit).where(col(Unit.active)).order_by(col(Unit.id))
+    query = select(Unit).order_by(col(Unit.id))
+    if not inactive_too:
+        query = query.where(col(Unit.active))
     if kind:
         query = query.where(col(Unit.kind) == kind)
     if district:

@@ -201,6 +201,21 @@ async def review_entry(
     return await _read(session, entry)
 
 
+class EntriesRead(BaseModel):
+    items: list[EntryRead]
+
+
+@router.get("/entries", response_model=EntriesRead)
+async def list_entries(
+    session: SessionDep, _: Reader, review_status: ReviewStatus | None = None
+) -> EntriesRead:
+    """The entries, oldest change first; ``review_status=draft``: those awaiting review."""
+    entries = await service.list_entries(
+        session, review_status=review_status.value if review_status else None
+    )
+    return EntriesRead(items=[EntryRead.model_validate(e) for e in entries])
+
+
 @router.get("/entries/{entry_id}", response_model=EntryRead)
 async def get_entry(entry_id: str, session: SessionDep, _: Reader) -> EntryRead:
     return await _read(session, await service.get_entry(session, entry_id))

@@ -166,6 +166,14 @@ async def _idf(session: AsyncSession, words: list[str], *, today: date) -> dict[
     return {w: math.log(1 + total / (1 + frequency.get(w, 0))) for w in words}
 
 
+async def list_entries(session: AsyncSession, *, review_status: str | None) -> list[KbEntry]:
+    """Entries, those changed longest ago first: the review desk takes the oldest first."""
+    query = select(KbEntry).order_by(col(KbEntry.updated_at), col(KbEntry.id))
+    if review_status is not None:
+        query = query.where(col(KbEntry.review_status) == review_status)
+    return list((await session.scalars(query)).all())
+
+
 async def get_entry(session: AsyncSession, entry_id: str, *, lock: bool = False) -> KbEntry:
     query = select(KbEntry).where(col(KbEntry.id) == entry_id)
     entry = (await session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
