@@ -532,6 +532,13 @@ class Calls:
         return Call("sla", "GET", "/v1/kpis/units", models.KpisList, params=params)
 
     @staticmethod
+    def volume(by: str, date_from: str, date_to: str, **filters: Any) -> Call[models.Volume]:
+        """Tickets whose handling began in the period, and the late ones, per week, unit,
+        district or category."""
+        params = _clean({"by": by, "from": date_from, "to": date_to, **filters})
+        return Call("sla", "GET", "/v1/dashboard/volume", models.Volume, params=params)
+
+    @staticmethod
     def supervisions(**filters: Any) -> Call[models.Supervisions]:
         return Call("sla", "GET", "/v1/supervisions", models.Supervisions, params=_clean(filters))
 

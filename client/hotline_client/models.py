@@ -276,6 +276,7 @@ class DashboardItem(_Model):
     unit_id: str | None = None
     district: str | None = None
     due_at: str
+    provisional: bool = False
     working_days_late: int
 
 
@@ -353,6 +354,17 @@ class DeskPage(_Model):
     count: int
     items: list[DeskItem]
     next_cursor: str | None = None
+
+
+class VolumeGroup(_Model):
+    key: str | None = None
+    received: int
+    late: int
+
+
+class Volume(_Model):
+    by: str
+    groups: list[VolumeGroup]
 
 
 class KpisList(_Model):

@@ -103,7 +103,7 @@ async def catalogues(request: Request, token: str) -> tuple[Any, Any]:
 
 def build_app(*, settings: Settings | None = None, transport: Any = None) -> FastAPI:
     """The console; tests may hand in settings and an httpx transport to the services."""
-    from console import admin, calls, pages
+    from console import admin, calls, pages, reports
 
     settings = settings or get_settings()
     configure_logging(service="console", level=settings.log_level)
@@ -154,6 +154,7 @@ def build_app(*, settings: Settings | None = None, transport: Any = None) -> Fas
     app.include_router(pages.router)
     app.include_router(calls.router)
     app.include_router(admin.router)
+    app.include_router(reports.router)
     return app
 
 

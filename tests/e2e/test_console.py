@@ -11,6 +11,16 @@ from shared.auth import Role, mint_token
 from tests.e2e.test_ticket_life import CALL, SETTINGS, client, eventually
 
 
+def _workbook(path: Any) -> Any:
+    """A downloaded .xlsx, read back (Playwright keeps downloads without their extension)."""
+    import io
+    from pathlib import Path
+
+    from openpyxl import load_workbook
+
+    return load_workbook(io.BytesIO(Path(path).read_bytes()))
+
+
 async def _sign_in(page: Any, console_url: str, role: str, name: str, unit: str = "") -> None:
     await page.goto(f"{console_url}/signin")
     await page.select_option("select[name=role]", role)
@@ -183,7 +193,10 @@ async def test_a_supervisor_drills_from_the_city_to_the_units_late_tickets(stack
             return (await supervisor.get("/v1/dashboard/overdue")).json()["total"]
 
         await eventually(late, "the ticket overdue")
-    page = await (await browser.new_context(locale="zh-CN")).new_page()
+    context = await browser.new_context(locale="zh-CN", accept_downloads=True)
+    page = await context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     await _sign_in(page, console.url, "supervisor", "督办员")
     assert await page.title() == "督办 · 12345 热线工作台"
     assert "已超期（1 件）" in await page.inner_text("main")
@@ -192,6 +205,37 @@ async def test_a_supervisor_drills_from_the_city_to_the_units_late_tickets(stack
     rows = await page.inner_text("tr.overdue")
     assert ticket_id[:8] in rows and "办理时限" in rows
     assert "督办待回复（1 件）" in await page.inner_text("main")  # the scan's own supervision
+    async with page.expect_download() as exported:
+        await page.click("#export-overdue")
+    sheet = _workbook(await (await exported.value).path())
+    assert sheet["超期事项"][2][0].value == ticket_id
+    assert sheet["超期事项"][2][3].value == "办理时限"
+    assert (
+        sheet["说明"]["A1"].value == "范围"
+        and sheet["说明"]["B1"].value == "全市 › 天河区 › tianhe-urban"
+    )
+
+    # The reports: the charts drawn from the project's own ECharts, the KPI table, Excel.
+    await page.click("text=统计报表")
+    received = {"date_from": "2026-11-01", "date_to": "2027-01-31"}
+    await page.fill("input[name=date_from]", received["date_from"])
+    await page.fill("input[name=date_to]", received["date_to"])
+    await page.click("#period button")
+    await page.wait_for_selector("#chart-unit svg")
+    assert "tianhe-urban" in await page.inner_text("#chart-unit")
+    row = await page.inner_text("#kpis tbody tr")
+    assert row.startswith("天河区城市管理和综合执法局\t1\t"), row  # received 1
+    await page.click("#kpis th >> text=超期件数")
+    assert "sort=overdue" in page.url
+    async with page.expect_download() as exported:
+        await page.click("#export")
+    kpis = _workbook(await (await exported.value).path())
+    headings = [c.value for c in kpis["承办单位考核指标"][1]]
+    first = dict(zip(headings, [c.value for c in kpis["承办单位考核指标"][2]], strict=True))
+    assert first["单位编码"] == "tianhe-urban" and first["受理量"] == 1
+    about = {r[0].value: r[1].value for r in kpis["说明"].iter_rows()}
+    assert about["统计期间"] == "2026-11-01 至 2027-01-31（北京时间）"
+    assert "满意与基本满意" in about["满意率"]
 
     # The unit answers the supervision; the supervisor closes it with its outcome (Art 23).
     await page.click("button:has-text('退出')")
@@ -207,6 +251,7 @@ async def test_a_supervisor_drills_from_the_city_to_the_units_late_tickets(stack
     await page.click("button:has-text('办结督办')")
     assert "督办已办结" in await page.inner_text(".notice")
     assert "已回复待办结（0 件）" in await page.inner_text("main")
+    assert [url for url in requested if not url.startswith(console.url)] == []
 
 
 async def test_art21_a_unit_puts_a_matter_on_a_legal_procedure_and_reports_progress(

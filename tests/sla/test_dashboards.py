@@ -324,3 +324,33 @@ async def test_a_supervision_names_its_ticket_by_number(dispatched, sla_app, cli
     assert opened["ticket_id"] == "T1" and opened["district"] == "天河区"
     assert [s["id"] for s in listed["items"]] == [opened["id"]]
     assert unknown.status_code == 404
+
+
+async def test_art24_volume_and_lateness_by_week_and_by_unit(
+    three_tickets, sla_app, client_for, clock
+):
+    async with client_for(sla_app, Role.SUPERVISOR) as client:
+        period = {"from": "2026-11-01", "to": "2026-12-31"}
+        clock.advance(timedelta(days=2, hours=16))  # the consultation T2 is a day late
+        async with client_for(sla_app, Role.ADMIN) as admin:
+            assert (await admin.post("/v1/scan")).status_code == 200
+        weeks = (await client.get("/v1/dashboard/volume", params=period)).json()
+        units = (await client.get("/v1/dashboard/volume", params={**period, "by": "unit"})).json()
+        later = (
+            await client.get(
+                "/v1/dashboard/volume", params={"from": "2026-12-01", "to": "2026-12-31"}
+            )
+        ).json()
+        backwards = await client.get(
+            "/v1/dashboard/volume", params={"from": "2026-12-01", "to": "2026-11-01"}
+        )
+    async with client_for(sla_app, Role.UNIT, "haizhu-urban") as unit:
+        own = (await unit.get("/v1/dashboard/volume", params={**period, "by": "unit"})).json()
+    # Received Monday 23 Nov: one week, three tickets, one of them late.
+    assert weeks["groups"] == [{"key": "2026-11-23", "received": 3, "late": 1}]
+    assert units["groups"] == [
+        {"key": "tianhe-urban", "received": 2, "late": 1},
+        {"key": "haizhu-urban", "received": 1, "late": 0},
+    ]
+    assert later["groups"] == [] and backwards.status_code == 422
+    assert own["groups"] == [{"key": "haizhu-urban", "received": 1, "late": 0}]

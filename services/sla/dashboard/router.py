@@ -12,7 +12,15 @@ from shared.errors import BadInput, Forbidden, NotFound
 from shared.schemas import Day
 from shared.workdays import WorkingCalendar, local_date
 from sla.dashboard import service
-from sla.dashboard.schemas import Dashboard, DashboardItem, Group, Kpis, KpisList
+from sla.dashboard.schemas import (
+    Dashboard,
+    DashboardItem,
+    Group,
+    Kpis,
+    KpisList,
+    Volume,
+    VolumeGroup,
+)
 from sla.dashboard.service import Filters
 from sla.deps import CalendarDep
 
@@ -137,6 +145,29 @@ async def due_soon(
         group_by=group_by,
         limit=limit,
         now=now,
+    )
+
+
+@router.get("/v1/dashboard/volume", response_model=Volume)
+async def volume(
+    session: SessionDep,
+    principal: Watcher,
+    from_: Annotated[Day, Query(alias="from")],
+    to: Day,
+    by: Literal["week", "unit", "district", "category"] = "week",
+    unit: str | None = None,
+    district: str | None = None,
+) -> Volume:
+    """Tickets whose handling began in the period and how many fell late, per week, unit,
+    district or category (the supervisors' charts; definitions in docs/kpis.md)."""
+    _check_period(from_, to)
+    filters = _filters(principal, unit, district, None, None, None, None)
+    groups = await service.volume(session, by=by, from_date=from_, to_date=to, filters=filters)
+    return Volume(
+        by=by,
+        from_date=from_,
+        to_date=to,
+        groups=[VolumeGroup(key=k, received=n, late=m) for k, n, m in groups],
     )
 
 

@@ -55,3 +55,16 @@ class Kpis(BaseModel):
 
 class KpisList(BaseModel):
     items: list[Kpis]
+
+
+class VolumeGroup(BaseModel):
+    key: str | None
+    received: int
+    late: int
+
+
+class Volume(BaseModel):
+    by: str
+    from_date: date
+    to_date: date
+    groups: list[VolumeGroup]

@@ -78,6 +78,29 @@ async def grouped(
     return [(g[0], int(g[1])) for g in groups], list(items)
 
 
+async def volume(
+    session: AsyncSession, *, by: str, from_date: date, to_date: date, filters: Filters
+) -> list[tuple[str | None, int, int]]:
+    """Tickets whose handling began in the period (by Guangzhou day), and how many of them
+    fell late (a breach not withdrawn), per week (its Monday), unit, district or category."""
+    day = func.sla.gz_date(col(Clock.started_at))
+    key = func.to_char(func.date_trunc("week", day), "YYYY-MM-DD") if by == "week" else GROUPS[by]
+    where = [col(Clock.kind) == ClockKind.HANDLING.value, day.between(from_date, to_date)]
+    for column, value in (
+        (col(Clock.unit_id), filters.unit),
+        (col(Clock.district), filters.district),
+    ):
+        if value:
+            where.append(column == value)
+    tickets = func.count(func.distinct(col(Clock.ticket_id)))
+    late = func.count(func.distinct(col(Clock.ticket_id))).filter(
+        col(Clock.breached_at).is_not(None)
+    )
+    query = select(key, tickets, late).where(*where).group_by(key)
+    query = query.order_by(key if by == "week" else tickets.desc())
+    return [(k, int(n), int(m)) for k, n, m in (await session.execute(query)).all()]
+
+
 def overdue_window(now: datetime) -> Any:
     return col(Clock.due_at) <= now
 

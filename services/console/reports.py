@@ -1,0 +1,239 @@
+"""统计报表: the supervisor's charts (volume and lateness by week, unit and category, drawn by
+the vendored ECharts) and the KPI table of every unit for a period, sortable, with each
+table exportable to Excel (.xlsx: the table, then a sheet with the period and definitions)."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from console.app import SHANGHAI, client_for, labels, shown
+from console.pages import agency_user, render
+from shared.errors import BadInput
+
+router = APIRouter()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The KPI table's columns: (field, heading, how it is shown); rates as percentages.
+KPI_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("received", "受理量", "n"),
+    ("closed", "办结量", "n"),
+    ("on_time_rate", "按时办结率", "%"),
+    ("overdue", "超期件数", "n"),
+    ("working_days_late", "超期工作日", "n"),
+    ("return_rate", "退回申请率", "%"),
+    ("upheld_return_rate", "退回成立率", "%"),
+    ("extension_rate", "延期率", "%"),
+    ("rehandling_rate", "重办率", "%"),
+    ("satisfaction_rate", "满意率", "%"),
+    ("response_hours", "平均签收时长（小时）", "h"),
+    ("supervisions", "督办次数", "n"),
+)
+# What each column means, for the export's second sheet (docs/kpis.md says it in full).
+DEFINITIONS = {
+    "受理量": "期间内开始办理时限的热线事项数",
+    "办结量": "期间内办结（提交办理反馈）的办理时限数",
+    "按时办结率": "办结中在办理期限内办结的比例",
+    "超期件数": "期间内超期办结的件数与到期仍未办结的件数之和",
+    "超期工作日": "超期办结的事项超出期限的工作日之和",
+    "退回申请率": "退回申请数 ÷ 受理量",
+    "退回成立率": "热线工作机构同意的退回 ÷ 退回申请数",
+    "延期率": "延期的事项数 ÷ 受理量",
+    "重办率": "退回重办数 ÷ 已评价数",
+    "满意率": "满意与基本满意 ÷ 已评价数（不含不评价）",
+    "平均签收时长（小时）": "派单至签收的平均小时数",
+    "督办次数": "期间内对该单位开启且未撤回的督办数",
+}
+
+
+def period(today: date, date_from: str, date_to: str) -> tuple[date, date]:
+    """The period asked for; by default this month so far (Beijing days)."""
+    try:
+        start = date.fromisoformat(date_from) if date_from else today.replace(day=1)
+        end = date.fromisoformat(date_to) if date_to else today
+    except ValueError:
+        raise BadInput("dates are YYYY-MM-DD", zh="日期格式应为 年-月-日，如 2026-12-01") from None
+    if end < start:
+        raise BadInput("'to' is before 'from'", zh="结束日期早于开始日期")
+    return start, end
+
+
+def cell(value: Any, how: str) -> str:
+    """A KPI as the table shows it: rates in per cent, hours to one place, '—' for none."""
+    if value is None:
+        return "—"
+    if how == "%":
+        return f"{value * 100:.1f}%"
+    if how == "h":
+        return f"{value:.1f}"
+    return str(value)
+
+
+def sorted_rows(items: list[dict[str, Any]], sort: str, descending: bool) -> list[dict[str, Any]]:
+    """The table in the order asked for; units without a value (no rate yet) go last."""
+    fields = {f for f, _, _ in KPI_COLUMNS} | {"unit"}
+    key = sort if sort in fields else "received"
+    present = [i for i in items if i.get(key) is not None]
+    missing = [i for i in items if i.get(key) is None]
+    return sorted(present, key=lambda i: i[key], reverse=descending) + missing
+
+
+def workbook(
+    title: str, headings: list[str], rows: list[list[Any]], notes: dict[str, str]
+) -> bytes:
+    """An .xlsx of one table, and a second sheet 说明 with the period and the definitions."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title[:31]
+    sheet.append(headings)
+    for heading in sheet[1]:
+        heading.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    for column, heading in zip(sheet.columns, headings, strict=False):
+        sheet.column_dimensions[column[0].column_letter].width = max(10, len(heading) * 2 + 2)
+    about = book.create_sheet("说明")
+    for name, meaning in notes.items():
+        about.append([name, meaning])
+    about.column_dimensions["A"].width = 24
+    about.column_dimensions["B"].width = 60
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def attachment(content: bytes, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+    )
+
+
+async def _today(request: Request, token: str) -> tuple[date, datetime]:
+    """Today in Beijing on sla's clock (a moved clock in tests and drills moves reports too)."""
+    client = client_for(request, token)
+    now = (await client.run(client.time_left([]))).value
+    at = now.now if now else datetime.now(SHANGHAI)
+    return at.astimezone(SHANGHAI).date(), at
+
+
+async def _kpis(request: Request, token: str, start: date, end: date) -> list[dict[str, Any]]:
+    client = client_for(request, token)
+    found = (await client.run(client.kpis_of_units(start.isoformat(), end.isoformat()))).value
+    units = (await client.run(client.units(inactive=True))).value
+    names = {u.id: u.name for u in units.items} if units else {}
+    return [{**k, "name": names.get(k["unit"], k["unit"])} for k in (found.items if found else [])]
+
+
+@router.get("/reports", response_class=HTMLResponse)
+async def reports(
+    request: Request,
+    date_from: str = "",
+    date_to: str = "",
+    sort: str = "received",
+    order: str = "desc",
+) -> Response:
+    """Charts of volume and lateness, and every unit's KPIs for the period, sortable."""
+    token, _ = agency_user(request)
+    today, _ = await _today(request, token)
+    start, end = period(today, date_from, date_to)
+    client = client_for(request, token)
+    names = await labels(request, token)
+    charts: dict[str, Any] = {}
+    for by, limit in (("week", None), ("unit", 15), ("category", 10)):
+        call = client.volume(by, start.isoformat(), end.isoformat())
+        found = (await client.run(call)).value
+        groups = (found.groups if found else [])[:limit]
+        keys = [g.key or "未注明" for g in groups]
+        if by == "category":
+            keys = [names.get("category", {}).get(k, k) for k in keys]
+        charts[by] = {
+            "keys": keys,
+            "received": [g.received for g in groups],
+            "late": [g.late for g in groups],
+        }
+    rows = sorted_rows(await _kpis(request, token, start, end), sort, order != "asc")
+    return render(
+        request,
+        "reports.html",
+        {
+            "date_from": start.isoformat(),
+            "date_to": end.isoformat(),
+            "sort": sort,
+            "order": order,
+            "columns": KPI_COLUMNS,
+            "rows": [
+                {
+                    "unit": r["unit"],
+                    "name": r["name"],
+                    **{f: cell(r[f], h) for f, _, h in KPI_COLUMNS},
+                }
+                for r in rows
+            ],
+            "charts": {k: json.dumps(v, ensure_ascii=False) for k, v in charts.items()},
+        },
+    )
+
+
+@router.get("/reports/kpis.xlsx")
+async def kpis_export(
+    request: Request, date_from: str = "", date_to: str = "", sort: str = "received"
+) -> Response:
+    """The KPI table as an .xlsx: rates as numbers (0–1) a spreadsheet can compute with."""
+    token, user = agency_user(request)
+    today, at = await _today(request, token)
+    start, end = period(today, date_from, date_to)
+    rows = sorted_rows(await _kpis(request, token, start, end), sort, True)
+    headings = ["单位编码", "单位名称", *(h for _, h, _ in KPI_COLUMNS)]
+    table = [[r["unit"], r["name"], *(r[f] for f, _, _ in KPI_COLUMNS)] for r in rows]
+    notes = {
+        "统计期间": f"{start.isoformat()} 至 {end.isoformat()}（北京时间）",
+        "导出时间": shown(at),
+        "导出人": user.subject,
+        "比率": "以小数表示（0.95 即 95%）；无数据的为空",
+        **DEFINITIONS,
+    }
+    content = workbook("承办单位考核指标", headings, table, notes)
+    return attachment(content, f"承办单位考核指标_{start.isoformat()}_{end.isoformat()}.xlsx")
+
+
+@router.get("/supervisor/overdue.xlsx")
+async def overdue_export(request: Request, district: str = "", unit: str = "") -> Response:
+    """The overdue clocks (of a district or unit, as drilled down to) as an .xlsx."""
+    token, user = agency_user(request)
+    client = client_for(request, token)
+    filters = {k: v for k, v in {"district": district, "unit": unit}.items() if v}
+    found = (await client.run(client.overdue("unit", limit=1000, **filters))).value
+    names = await labels(request, token)
+    _, at = await _today(request, token)
+    headings = ["热线事项", "承办单位", "行政区", "时限", "期限", "期限待定", "已超期（工作日）"]
+    table = [
+        [
+            i.ticket_id,
+            i.unit_id or "",
+            i.district or "",
+            names.get("clock_kind", {}).get(i.clock, i.clock),
+            shown(i.due_at),
+            "是" if i.provisional else "",
+            i.working_days_late,
+        ]
+        for i in (found.items if found else [])
+    ]
+    scope = " › ".join(v for v in ("全市", district, unit) if v)
+    notes = {
+        "范围": scope,
+        "超期件数": str(found.total if found else 0),
+        "说明": "列出最早到期的至多 1000 条；时间为北京时间",
+        "导出时间": shown(at),
+        "导出人": user.subject,
+    }
+    return attachment(workbook("超期事项", headings, table, notes), "超期事项.xlsx")
