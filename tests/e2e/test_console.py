@@ -29,35 +29,60 @@ async def _sign_in(page: Any, console_url: str, role: str, name: str, unit: str 
     await page.click("button[type=submit]")
 
 
-async def test_a_ticket_goes_from_the_agency_desk_to_the_unit_in_the_browser(
-    stack, console, browser
-):
-    async with client(stack["intake"].url, Role.AGENT) as agent:
-        number = (await agent.post("/v1/tickets", json=CALL)).json()["number"]
-    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
-
-        async def queued() -> Any:
-            items = (await agency.get("/v1/queue")).json()["items"]
-            return any(t["number"] == number for t in items)
-
-        await eventually(queued, "the ticket in the agency's queue")
-
+async def test_a_tickets_whole_life_through_the_pages_of_four_roles(stack, console, browser):
+    """Taken at intake, dispatched, a return approved and one refused, signed for, extended,
+    overdue on the moved clock, supervised, fed back, reviewed and evaluated — all in the
+    browser, with what each page shows at each step."""
     context = await browser.new_context(locale="zh-CN", timezone_id="America/New_York")
     page = await context.new_page()
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
 
-    await _sign_in(page, console.url, "dispatcher", "派单员小李")
+    async def sign_in_as(role: str, name: str, unit: str = "") -> None:
+        if await page.locator("button:has-text('退出')").count():
+            await page.click("button:has-text('退出')")
+        await _sign_in(page, console.url, role, name, unit)
+
+    # The agent takes the call.
+    await sign_in_as("agent", "话务员小王")
+    await page.fill("textarea[name=text]", CALL["text"])
+    for field in ("name", "phone", "address"):
+        await page.fill(f"input[name={field}]", CALL["caller"][field])
+    await page.click("button:has-text('智能建议')")
+    await page.click("form#call button:has-text('受理')")
+    number = re.search(r"GZ\d+", await page.inner_text(".notice"))[0]  # type: ignore[index]
+
+    # The agency sends it to a unit that is not responsible; that unit asks to return it.
+    await sign_in_as("dispatcher", "派单员小李")
     assert "待派单" in await page.inner_text("nav.tabs")
+    await page.wait_for_selector(f"text={number}", timeout=60_000)
     await page.click(f"text={number}")
+    await page.fill("form[action$='/dispatch'] input[name=unit_id]", "haizhu-urban")
     await page.click("button:has-text('派单')")
     assert "已派单" in await page.inner_text(".notice")
-
-    await page.click("button:has-text('退出')")
-    await _sign_in(page, console.url, "unit", "城管办理员", "tianhe-urban")
+    await sign_in_as("unit", "海珠办理员", "haizhu-urban")
     await page.goto(f"{console.url}/tickets/{number}")
-    words = await page.inner_text(".words")
-    assert "林和西路工地夜间施工" in words
+    await page.fill("form[action$='/return'] input[name=reason]", "事发地在天河区，不属本单位")
+    await page.fill("form[action$='/return'] input[name=basis]", "属地管理原则")
+    await page.click("button:has-text('申请退回')")
+    assert "已提交退回申请" in await page.inner_text(".notice")
+
+    # The agency approves that return (Art 15) and dispatches to the suggested unit.
+    await sign_in_as("dispatcher", "派单员小李")
+    await page.click("text=退回待审核（1）")
+    assert "事发地在天河区" in await page.inner_text("tr.return")
+    await page.fill("tr.return input[name=reason]", "同意，改派天河区")
+    await page.click("tr.return button:has-text('同意退回')")
+    assert f"{number} 已同意退回" in await page.inner_text(".notice")
+    await page.click("text=待派单")
+    await page.click(f"text={number}")
+    await page.click("button:has-text('派单（推荐：tianhe-urban）')")
+    assert "已派单" in await page.inner_text(".notice")
+
+    # The unit responsible reads it and signs for it.
+    await sign_in_as("unit", "城管办理员", "tianhe-urban")
+    await page.goto(f"{console.url}/tickets/{number}")
+    assert CALL["text"] in await page.inner_text(".words")
     # Not yet signed for: feedback is shown disabled, with the rule's Chinese words.
     feedback = page.locator("form[action$='/feedback'] button")
     assert await feedback.is_disabled()
@@ -81,7 +106,7 @@ async def test_a_ticket_goes_from_the_agency_desk_to_the_unit_in_the_browser(
     refusal = await page.inner_text(".error")
     assert refusal.startswith("应当向诉求人说明情况") and "《办法》第十七条、第十八条" in refusal
 
-    # Within its 2-working-day window the unit applies to return it (Art 14).
+    # Within its 2-working-day window the unit applies to return it too (Art 14).
     await page.fill("form[action$='/return'] input[name=reason]", "不属本单位职责")
     await page.fill("form[action$='/return'] input[name=basis]", "三定方案第三条")
     await page.click("button:has-text('申请退回')")
@@ -89,16 +114,14 @@ async def test_a_ticket_goes_from_the_agency_desk_to_the_unit_in_the_browser(
     await page.goto(f"{console.url}/unit?tab=returning")
     assert number in await page.inner_text("table")
 
-    # Another unit's session cannot open the ticket.
-    await page.click("button:has-text('退出')")
-    await _sign_in(page, console.url, "unit", "海珠办理员", "haizhu-urban")
+    # The unit whose return was approved can no longer open the ticket.
+    await sign_in_as("unit", "海珠办理员", "haizhu-urban")
     response = await page.goto(f"{console.url}/tickets/{number}")
     assert response is not None and response.status == 403
     assert "该热线事项未交本单位办理" in await page.inner_text("main")
 
-    # The agency refuses the return from its desk, with its reasons (Art 15(2)).
-    await page.click("button:has-text('退出')")
-    await _sign_in(page, console.url, "dispatcher", "派单员小李")
+    # The agency refuses this return from its desk, with its reasons (Art 15(2)).
+    await sign_in_as("dispatcher", "派单员小李")
     await page.click("text=退回待审核（1）")
     application = await page.inner_text("tr.return")
     assert "不属本单位职责" in application and "三定方案第三条" in application
@@ -106,18 +129,44 @@ async def test_a_ticket_goes_from_the_agency_desk_to_the_unit_in_the_browser(
     await page.click("tr.return button:has-text('不同意退回')")
     assert f"{number} 已不同意退回" in await page.inner_text(".notice")
 
-    # The unit goes on: extends (the caller told), feeds back; the agency reviews and the
-    # caller's rating closes it (Art 18, 19, 20).
-    await page.click("button:has-text('退出')")
-    await _sign_in(page, console.url, "unit", "城管办理员", "tianhe-urban")
+    # The unit extends (the caller told, Art 18): one more period.
+    await sign_in_as("unit", "城管办理员", "tianhe-urban")
     await page.goto(f"{console.url}/tickets/{number}")
     await page.fill("form[action$='/extend'] input[name=reason]", "需协调多部门联合执法")
     await page.check("form[action$='/extend'] input[name=caller_told]")
     await page.click("button:has-text('申请延期')")
     assert "已延期" in await page.inner_text(".notice")
-    assert await page.inner_text("#left") == "剩余 20 个工作日"  # Art 18: one more period
+    assert await page.inner_text("#left") == "剩余 20 个工作日"
+
+    # Time passes beyond the extended due time: overdue, and supervised (Art 23).
+    admin = mint_token(SETTINGS, role=Role.ADMIN, subject="e2e-admin")
+    stack.advance_clock(admin, days=40)
+    async with client(stack["sla"].url, Role.SUPERVISOR) as supervisor:
+
+        async def supervised() -> Any:
+            found = (await supervisor.get("/v1/supervisions", params={"open_only": True})).json()
+            return found["items"]
+
+        await eventually(supervised, "the overdue ticket supervised")
+    await page.goto(f"{console.url}/tickets/{number}")
+    assert re.fullmatch(r"已超期 \d+ 个工作日", await page.inner_text("#left"))
+    await page.goto(f"{console.url}/unit?tab=overdue")
+    assert number in await page.inner_text("table")
+    await sign_in_as("supervisor", "督办员")
+    assert "督办待回复（1 件）" in await page.inner_text("main")
+    await page.click("text=天河区")
+    await page.click("text=tianhe-urban")
+    assert "办理时限" in await page.inner_text("tr.overdue")
+    await sign_in_as("unit", "城管办理员", "tianhe-urban")
+    await page.click("text=督办")
+    await page.fill("tr.waiting input[name=text]", "已约谈施工单位，即日反馈")
+    await page.click("button:has-text('回复督办')")
+    assert "已回复督办" in await page.inner_text(".notice")
+
+    # Fed back late; the agency reviews it and the caller's rating closes it (Art 19, 20).
+    await page.goto(f"{console.url}/tickets/{number}")
     for field, value in (
-        ("handling_time", "2026年12月1日"),
+        ("handling_time", "2027年1月20日"),
         ("process", "现场核查并约谈施工单位"),
         ("result", "已责令停止夜间施工"),
         ("caller_reply", "已电话回复诉求人"),
@@ -125,8 +174,7 @@ async def test_a_ticket_goes_from_the_agency_desk_to_the_unit_in_the_browser(
         await page.fill(f"form[action$='/feedback'] [name={field}]", value)
     await page.click("button:has-text('办理反馈')")
     assert "已提交办理反馈" in await page.inner_text(".notice")
-    await page.click("button:has-text('退出')")
-    await _sign_in(page, console.url, "dispatcher", "派单员小李")
+    await sign_in_as("dispatcher", "派单员小李")
     await page.click("text=反馈待审核（1）")
     await page.click(f"text={number}")
     await page.click("button:has-text('审核反馈')")
@@ -134,7 +182,9 @@ async def test_a_ticket_goes_from_the_agency_desk_to_the_unit_in_the_browser(
     await page.select_option("select[name=rating]", "satisfied")
     await page.click("button:has-text('记录评价')")
     assert await page.inner_text("#status") == "已办结"
-    assert "满意度评价" in await page.inner_text(".timeline")
+    timeline = await page.inner_text(".timeline")
+    for step in ("同意退回", "不同意退回", "延期", "办理超期", "满意度评价"):
+        assert step in timeline, (step, timeline)
     await context.close()
 
     outside = [url for url in requested if not url.startswith(console.url)]
