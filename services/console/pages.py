@@ -29,11 +29,18 @@ router = APIRouter()
 UNIT_TABS: dict[str, tuple[str, dict[str, Any]]] = {
     "pending": ("待签收", {"status": "dispatched"}),
     "handling": ("办理中", {"status": "handling"}),
+    "with_sub_unit": ("经办单位办理中", {"status": "sub_unit_handling"}),
+    "sub_unit_review": ("待审核经办结果", {"status": "sub_unit_review"}),
     "due_soon": ("即将超期", {}),  # sla's working days: due today or by the next working day
     "overdue": ("已超期", {"overdue": True}),
     "returning": ("退回中", {"status": "return_requested"}),
     "review": ("反馈审核中", {"status": "feedback_review"}),
     "closed": ("已办结", {"status": "closed"}),
+}
+# A sub-unit (经办单位) sees what its unit designated it for (Art 6), until the unit reviews it.
+SUB_UNIT_TABS: dict[str, tuple[str, dict[str, Any]]] = {
+    "pending": ("待办理", {"status": "sub_unit_handling"}),
+    "reported": ("已报送待审核", {"status": "sub_unit_review"}),
 }
 DESKS = {
     "awaiting_dispatch": "待派单",
@@ -142,14 +149,15 @@ async def _unit_page(request: Request, tab: str, template: str) -> Response:
     token, user = signed_in(request)
     if user.role not in (Role.UNIT, Role.SUB_UNIT) or not user.unit_id:
         raise Forbidden("units only", zh="此页面供承办单位使用")
-    chosen = tab if tab in UNIT_TABS else "pending"
+    tabs = SUB_UNIT_TABS if user.role is Role.SUB_UNIT else UNIT_TABS
+    chosen = tab if tab in tabs else "pending"
     client = client_for(request, token)
     if chosen == "due_soon":
         soon = (await client.run(client.due_soon("unit", unit=user.unit_id, limit=500))).value
         ids = ",".join(i.ticket_id for i in soon.items) if soon and soon.items else "-"
         page = (await client.run(client.search(ids=ids, limit=500))).value
     else:
-        page = (await client.run(client.unit_tickets(user.unit_id, **UNIT_TABS[chosen][1]))).value
+        page = (await client.run(client.unit_tickets(user.unit_id, **tabs[chosen][1]))).value
     tickets = sorted(
         page.items if page else [],
         key=lambda t: (t.handling_due_at is None, t.handling_due_at or t.dispatch_due_at),
@@ -159,7 +167,7 @@ async def _unit_page(request: Request, tab: str, template: str) -> Response:
         request,
         template,
         {
-            "tabs": UNIT_TABS,
+            "tabs": tabs,
             "tab": chosen,
             "tickets": tickets,
             "left": await time_left(request, token, dues),

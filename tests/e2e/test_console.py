@@ -589,3 +589,63 @@ async def test_an_administrator_keeps_units_routing_rules_limits_and_answers_on_
     async with client(stack["intake"].url, Role.AGENT) as agent:
         hits = (await agent.get("/v1/kb/search", params={"q": "夜间施工许可查询"})).json()
     assert hits["items"][0]["id"] == entry_id
+
+
+async def test_art6_19_a_unit_designates_its_sub_unit_and_reviews_its_result_in_the_browser(
+    stack, console, browser
+):
+    async with client(stack["intake"].url, Role.AGENT) as agent:
+        number = (await agent.post("/v1/tickets", json=CALL)).json()["number"]
+    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
+
+        async def dispatched() -> Any:
+            return (await agency.post(f"/v1/tickets/{number}/dispatch", json={})).is_success
+
+        await eventually(dispatched, "the ticket dispatched")
+    page = await (await browser.new_context(locale="zh-CN")).new_page()
+    await _sign_in(page, console.url, "admin", "管理员")
+    await page.click("text=承办单位")
+    form = "form#add-unit"
+    await page.fill(f"{form} input[name=id]", "tianhe-urban-linhe")
+    await page.fill(f"{form} input[name=name]", "天河区城管执法局林和中队")
+    await page.select_option(f"{form} select[name=kind]", "sub_unit")
+    await page.select_option(f"{form} select[name=district]", "天河区")
+    await page.fill(f"{form} input[name=parent_id]", "tianhe-urban")
+    await page.click(f"{form} button")
+    assert "已新增承办单位" in await page.inner_text(".notice")
+
+    await page.click("button:has-text('退出')")
+    await _sign_in(page, console.url, "unit", "城管办理员", "tianhe-urban")
+    await page.goto(f"{console.url}/tickets/{number}")
+    # Not signed for yet: designating is refused, in the rule's words.
+    assert await page.locator("form[action$='/designate'] button").is_disabled()
+    await page.click("button:has-text('签收')")
+    await page.select_option("select[name=sub_unit_id]", "tianhe-urban-linhe")
+    await page.click("button:has-text('指派经办单位')")
+    assert "已指派经办单位" in await page.inner_text(".notice")
+    assert await page.inner_text("#status") == "经办单位办理中"
+
+    await page.click("button:has-text('退出')")
+    await _sign_in(page, console.url, "sub_unit", "林和中队队员", "tianhe-urban-linhe")
+    await page.click(f"text={number}")
+    for field, value in (
+        ("handling_time", "2026年12月8日"),
+        ("process", "到场检查"),
+        ("result", "施工单位已停工"),
+        ("caller_reply", "已告知诉求人"),
+    ):
+        await page.fill(f"form[action$='/sub_unit_result'] [name={field}]", value)
+    await page.click("button:has-text('向承办单位报送办理结果')")
+    assert "已向承办单位报送办理结果" in await page.inner_text(".notice")
+
+    await page.click("button:has-text('退出')")
+    await _sign_in(page, console.url, "unit", "城管办理员", "tianhe-urban")
+    await page.goto(f"{console.url}/tickets/{number}")
+    # Art 19: the unit feeds back only once it has reviewed its sub-unit's result.
+    assert await page.locator("form[action$='/feedback'] button").is_disabled()
+    await page.click("button:has-text('审核经办单位办理结果')")
+    assert "已审核经办单位办理结果" in await page.inner_text(".notice")
+    assert await page.inner_text("#status") == "办理中"
+    assert not await page.locator("form[action$='/feedback'] button").is_disabled()
+    timeline = await page.inner_text(".timeline")
+    assert "经办单位报送办理结果" in timeline and "经办结果审核通过" in timeline
