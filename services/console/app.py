@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from hotline_client.api import AsyncClient, Endpoints
 from hotline_client.errors import HotlineError
 
-from console.session import signed_in
+from console.session import CSRF_FIELD, signed_in
 from shared.errors import DomainError, Unauthorized
 from shared.logging import configure_logging
 from shared.settings import Settings, get_settings
@@ -117,9 +117,23 @@ def build_app(*, settings: Settings | None = None, transport: Any = None) -> Fas
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
+    async def sign_in_again(request: Request) -> Response:
+        """Back to sign-in; a form that was being sent is kept (what was typed, not its stale
+        CSRF token), to be sent on after signing in."""
+        if request.method != "POST":
+            return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
+        form = await request.form()
+        kept = [(k, str(v)) for k, v in form.multi_items() if k != CSRF_FIELD]
+        return templates.TemplateResponse(
+            request,
+            "signin.html",
+            {"next": request.url.path, "kept": kept, "user": None, "expired": True},
+            status_code=401,
+        )
+
     @app.exception_handler(Unauthorized)
     async def _sign_in_again(request: Request, exc: Unauthorized) -> Response:
-        return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
+        return await sign_in_again(request)
 
     @app.exception_handler(DomainError)
     async def _refused_here(request: Request, exc: DomainError) -> Response:
@@ -133,7 +147,7 @@ def build_app(*, settings: Settings | None = None, transport: Any = None) -> Fas
     @app.exception_handler(HotlineError)
     async def _refused_reading(request: Request, exc: HotlineError) -> Response:
         if exc.status == 401:
-            return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
+            return await sign_in_again(request)
         refused = exc.status in REFUSALS
         message = exc.said if refused else UNAVAILABLE
         return templates.TemplateResponse(

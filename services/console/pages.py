@@ -22,7 +22,7 @@ from console.session import (
     sign_in_token,
     signed_in,
 )
-from shared.auth import Principal, Role
+from shared.auth import Principal, Role, decode_token
 from shared.errors import Forbidden
 
 router = APIRouter()
@@ -96,7 +96,22 @@ async def sign_in(
     )
     # Only a path of this console: never send a user elsewhere after signing in.
     target = next if next.startswith("/") and not next.startswith("//") else "/"
-    response = RedirectResponse(target, status_code=303)
+    form = await request.form()
+    kept = [(k[5:], str(v)) for k, v in form.multi_items() if k.startswith("kept:")]
+    if kept:  # a form sent when the session had expired: shown again, to be sent on
+        response: Response = request.app.state.templates.TemplateResponse(
+            request,
+            "resume.html",
+            {
+                "user": decode_token(settings, token),
+                "action": target,
+                "kept": kept,
+                "csrf": csrf_token(settings, token),
+                "csrf_field": CSRF_FIELD,
+            },
+        )
+    else:
+        response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,
         token,

@@ -191,8 +191,8 @@ async def test_a_tickets_whole_life_through_the_pages_of_four_roles(stack, conso
     assert outside == [], outside  # every asset is the console's own
 
 
-async def test_forms_need_the_sessions_csrf_token_and_an_expired_session_signs_in_again(
-    stack, console
+async def test_forms_need_the_sessions_csrf_token_and_an_expired_session_keeps_what_was_typed(
+    stack, console, browser
 ):
     token = mint_token(SETTINGS, role=Role.UNIT, subject="u", unit_id="tianhe-urban")
     expired = mint_token(
@@ -208,6 +208,34 @@ async def test_forms_need_the_sessions_csrf_token_and_an_expired_session_signs_i
         stale = await web.get("/unit")
     assert forged.status_code == 403 and "表单已失效" in forged.text
     assert stale.status_code == 303 and stale.headers["location"] == "/signin?next=/unit"
+
+    # A form sent on an expired session: signing in again brings back what was typed.
+    async with client(stack["intake"].url, Role.AGENT) as agent:
+        number = (await agent.post("/v1/tickets", json=CALL)).json()["number"]
+    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
+
+        async def dispatched() -> Any:
+            return (await agency.post(f"/v1/tickets/{number}/dispatch", json={})).is_success
+
+        await eventually(dispatched, "the ticket dispatched")
+    context = await browser.new_context(locale="zh-CN")
+    page = await context.new_page()
+    await _sign_in(page, console.url, "unit", "城管办理员", "tianhe-urban")
+    await page.goto(f"{console.url}/tickets/{number}")
+    await page.fill("form[action$='/return'] input[name=reason]", "不属本单位职责")
+    await page.fill("form[action$='/return'] input[name=basis]", "三定方案第三条")
+    cookie = {"name": "hotline_session", "value": expired, "url": console.url}
+    await context.add_cookies([cookie])  # the session runs out while the clerk types
+    await page.click("button:has-text('申请退回')")
+    assert "刚才填写的内容已保留" in await page.inner_text("main")
+    await page.select_option("select[name=role]", "unit")
+    await page.fill("input[name=unit_id]", "tianhe-urban")
+    await page.fill("input[name=name]", "城管办理员")
+    await page.click("button:has-text('登录')")
+    assert "不属本单位职责" in await page.inner_text("#resume")
+    await page.click("button:has-text('继续提交')")
+    assert "已提交退回申请" in await page.inner_text(".notice")
+    assert await page.inner_text("#status") == "退回审核中"
 
 
 async def test_the_api_docs_render_in_the_browser_without_the_internet(stack, browser):
