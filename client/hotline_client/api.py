@@ -676,19 +676,30 @@ class Client(_Base, Calls):
 
 
 class AsyncClient(_Base, Calls):
-    """The same calls for asyncio code."""
+    """The same calls for asyncio code. A long-running process hands in one ``http`` client
+    for all its calls: its connections are kept, and no call builds a client (and its TLS
+    context) of its own."""
+
+    def __init__(self, *, http: httpx.AsyncClient | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        self.http = http
 
     async def run(self, call: Call[M]) -> Answer[M]:
+        if self.http is not None:
+            return await self._run(self.http, call)
         async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as http:
-            for attempt in range(RETRIES):
-                error, response = None, None
-                try:
-                    response = await http.request(**self._request(call))
-                except httpx.TransportError as exc:
-                    error = exc
-                if not self._retryable(call, attempt, error, response):
-                    break
-                await asyncio.sleep(0.3 * 2**attempt)
+            return await self._run(http, call)
+
+    async def _run(self, http: httpx.AsyncClient, call: Call[M]) -> Answer[M]:
+        for attempt in range(RETRIES):
+            error, response = None, None
+            try:
+                response = await http.request(**self._request(call), timeout=self.timeout)
+            except httpx.TransportError as exc:
+                error = exc
+            if not self._retryable(call, attempt, error, response):
+                break
+            await asyncio.sleep(0.3 * 2**attempt)
         return _finish(call, error, response)
 
     async def get(self, call: Call[M]) -> M:

@@ -7,12 +7,15 @@ the API allows that user, and a refusal comes back in the API's Chinese words.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -49,10 +52,7 @@ def client_for(request: Request, token: str) -> AsyncClient:
         sla=settings.service_url("sla"),
     )
     return AsyncClient(
-        token=token,
-        endpoints=endpoints,
-        language="zh-CN",
-        transport=request.app.state.transport,
+        token=token, endpoints=endpoints, language="zh-CN", http=request.app.state.http
     )
 
 
@@ -101,15 +101,24 @@ async def catalogues(request: Request, token: str) -> tuple[Any, Any]:
     return cached
 
 
-def build_app(*, settings: Settings | None = None, transport: Any = None) -> FastAPI:
-    """The console; tests may hand in settings and an httpx transport to the services."""
+def build_app(*, settings: Settings | None = None) -> FastAPI:
+    """The console (tests may hand in settings)."""
     from console import admin, calls, pages, reports
 
     settings = settings or get_settings()
     configure_logging(service="console", level=settings.log_level)
-    app = FastAPI(title="12345 热线工作台", docs_url=None, redoc_url=None, openapi_url=None)
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # One pool of connections to the services for every page and every user: each
+        # request carries its user's own token, the connections are shared.
+        async with httpx.AsyncClient() as http:
+            app.state.http = http
+            yield
+
+    app = FastAPI(
+        title="12345 热线工作台", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
     app.state.settings = settings
-    app.state.transport = transport
     app.state.labels = None
     app.state.catalogues = None
     templates = Jinja2Templates(directory=HERE / "templates")
