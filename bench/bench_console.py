@@ -20,7 +20,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
@@ -180,7 +179,12 @@ def pages(number: str, stack: Stack) -> list[tuple[str, str, str, list[tuple[str
             "/agency",
             [("dispatch", "/v1/queues"), ("dispatch", "/v1/queues/awaiting_dispatch")],
         ),
-        ("查找（按诉求内容）", "dispatcher", "/search?q=井盖", [("dispatch", "/v1/tickets?q=井盖")]),
+        (
+            "查找（按诉求内容）",
+            "dispatcher",
+            "/search?q=井盖",
+            [("dispatch", "/v1/tickets?q=井盖")],
+        ),
         (
             "超期与督办",
             "supervisor",
@@ -212,10 +216,12 @@ def pages(number: str, stack: Stack) -> list[tuple[str, str, str, list[tuple[str
 
 def percentile(samples: list[float], share: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def measure(console: str, stack: Stack, number: str) -> list[tuple[str, float, float, float, float]]:
+def measure(
+    console: str, stack: Stack, number: str
+) -> list[tuple[str, float, float, float, float]]:
     sessions = {
         "unit": token(Role.UNIT, "tianhe-urban"),
         "dispatcher": token(Role.DISPATCHER),

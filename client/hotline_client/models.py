@@ -224,6 +224,7 @@ class CallerRecord(_Model):
 class TicketPage(_Model):
     items: list[Ticket]
     next_cursor: str | None = None
+    count: int | None = None  # searches and the queue say how many match in all
 
 
 class Determination(_Model):

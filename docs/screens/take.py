@@ -1,5 +1,6 @@
 """Take the README's workbench screenshots: a stack and the console as processes on a fresh
-database, a call taken, and the pages each role opens, in Debian's Chromium.
+database, a call taken on the agent's page, and the pages each role opens, in Debian's
+Chromium.
 
     .venv/bin/python docs/screens/take.py    # writes docs/screens/*.png
 """
@@ -7,13 +8,13 @@ database, a call taken, and the pages each role opens, in Debian's Chromium.
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
 from playwright.async_api import async_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,15 +38,7 @@ CALL = {
 }
 
 
-def take_call(intake: str) -> str:
-    agent = mint_token(Settings(env="test"), role=Role.AGENT, subject="screens")
-    headers = {"Authorization": f"Bearer {agent}"}
-    number = httpx.post(f"{intake}/v1/tickets", json=CALL, headers=headers).json()["number"]
-    time.sleep(2)  # intake's outbox hands it to dispatch
-    return str(number)
-
-
-async def shoot(console: str, number: str) -> None:
+async def shoot(console: str, stack: Stack) -> None:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=shutil.which("chromium"))
         page = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
@@ -59,11 +52,24 @@ async def shoot(console: str, number: str) -> None:
 
         await page.goto(f"{console}/signin")
         await page.screenshot(path=OUT / "signin.png")
+        # 话务员: the call, intake's suggestions, the ticket.
+        await sign_in("agent", "话务员小王")
+        await page.fill("textarea[name=text]", CALL["text"])
+        for field in ("name", "phone", "address"):
+            await page.fill(f"input[name={field}]", CALL["caller"][field])
+        await page.click("button:has-text('智能建议')")
+        await page.screenshot(path=OUT / "agent-suggestions.png", full_page=True)
+        await page.click("form#call button:has-text('受理')")
+        number = re.search(r"GZ\d+", await page.inner_text(".notice"))[0]  # type: ignore[index]
+        await asyncio.sleep(2)  # intake's outbox hands it to dispatch
+        # 热线工作机构: the desk, then the ticket dispatched.
+        await page.click("button:has-text('退出')")
         await sign_in("dispatcher", "派单员小李")
         await page.screenshot(path=OUT / "agency-desks.png")
         await page.click(f"text={number}")
         await page.click("button:has-text('派单')")
         await page.screenshot(path=OUT / "agency-dispatched.png", full_page=True)
+        # 承办单位: its list, and a refused extension with the rule's words.
         await page.click("button:has-text('退出')")
         await sign_in("unit", "城管办理员", "tianhe-urban")
         await page.screenshot(path=OUT / "unit-tickets.png")
@@ -72,6 +78,21 @@ async def shoot(console: str, number: str) -> None:
         await page.fill("form[action$='/extend'] input[name=reason]", "需协调多部门")
         await page.click("button:has-text('申请延期')")
         await page.screenshot(path=OUT / "unit-ticket-refusal.png", full_page=True)
+        # 督办人员: seven weeks on, overdue and supervised; the reports.
+        admin = mint_token(Settings(env="test"), role=Role.ADMIN, subject="screens")
+        stack.advance_clock(admin, days=50)
+        await asyncio.sleep(3)  # sla's scan finds it late and opens the supervision
+        await page.click("button:has-text('退出')")
+        await sign_in("supervisor", "督办员")
+        await page.screenshot(path=OUT / "supervisor-overdue.png", full_page=True)
+        await page.goto(f"{console}/reports?date_from=2026-11-01&date_to=2027-03-31")
+        await page.wait_for_selector("#chart-week svg")
+        await page.screenshot(path=OUT / "supervisor-reports.png", full_page=True)
+        # 系统管理员: the directory.
+        await page.click("button:has-text('退出')")
+        await sign_in("admin", "管理员")
+        await page.goto(f"{console}/admin?section=rules")
+        await page.screenshot(path=OUT / "admin-rules.png")
         await browser.close()
 
 
@@ -85,7 +106,7 @@ def main() -> None:
     console = ServiceProcess("console", port=free_port(), env=stack["intake"].env, log_dir=logs)
     console.start()
     try:
-        asyncio.run(shoot(console.url, take_call(stack["intake"].url)))
+        asyncio.run(shoot(console.url, stack))
     finally:
         console.stop()
         stack.stop()

@@ -107,6 +107,7 @@ def build_app(*, settings: Settings | None = None) -> FastAPI:
 
     settings = settings or get_settings()
     configure_logging(service="console", level=settings.log_level)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # One pool of connections to the services for every page and every user: each

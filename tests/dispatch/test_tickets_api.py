@@ -822,6 +822,42 @@ async def test_tickets_are_searched_by_number_words_place_status_and_day(
     assert theirs["count"] == 0  # a unit searches within its own tickets
 
 
+async def test_a_units_tickets_are_listed_least_time_left_first_and_paged(
+    submit, agency, unit, as_role, clock
+):
+    later, sooner, undated = await submit(), await submit(), await submit()
+    async with agency() as client:
+        for ticket_id in (later, sooner, undated):
+            await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+    for ticket_id, days in ((later, 20), (sooner, 5)):
+        due = clock.now() + timedelta(days=days)
+        await _send_event(
+            as_role, clock, DeadlineChanged(ticket_id=ticket_id, clock="handling", due_at=due)
+        )
+    await _send_event(
+        as_role, clock, ClockBreached(ticket_id=sooner, clock="handling", due_at=clock.now())
+    )
+    seen, cursor = [], None
+    async with unit() as client:
+        while True:
+            params = {"unit": "tianhe-urban", "order": "due", "limit": 1}
+            page = (
+                await client.get(
+                    "/v1/tickets", params={**params, **({"cursor": cursor} if cursor else {})}
+                )
+            ).json()
+            seen += [t["id"] for t in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        late = (await client.get("/v1/tickets", params={"overdue": "true"})).json()
+        wrong = await client.get("/v1/tickets", params={"order": "urgency"})
+    # Least time left first; a ticket with no due time yet after all that have one.
+    assert seen == [sooner, later, undated]
+    assert [t["id"] for t in late["items"]] == [sooner]
+    assert wrong.status_code == 422
+
+
 async def test_a_user_is_told_which_actions_the_rules_allow_now_and_why_not(
     submit, agency, unit, as_role
 ):

@@ -206,6 +206,7 @@ def search_filters(
     received_from: datetime | None,
     received_before: datetime | None,
     ids: list[str] | None,
+    overdue: bool | None = None,
 ) -> list[Any]:
     """The conditions of a ticket search; the words are matched as written, anywhere in the
     matter (Chinese has no spaces to split on)."""
@@ -229,20 +230,41 @@ def search_filters(
         found.append(col(Ticket.received_at) < received_before)
     if ids is not None:
         found.append(col(Ticket.id).in_(ids))
+    if overdue is not None:
+        found.append(col(Ticket.overdue).is_(overdue))
     return found
 
 
+# A ticket with no handling due time yet sorts after every one that has one.
+NO_DUE_TIME = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def search_key(row: Ticket, soonest_due: bool) -> datetime:
+    """The value a page's cursor carries: the due time or the received time."""
+    return (row.handling_due_at or NO_DUE_TIME) if soonest_due else row.received_at
+
+
 async def search(
-    session: AsyncSession, *, conditions: list[Any], after: tuple[datetime, str] | None, limit: int
+    session: AsyncSession,
+    *,
+    conditions: list[Any],
+    after: tuple[datetime, str] | None,
+    limit: int,
+    soonest_due: bool = False,
 ) -> tuple[list[Ticket], int]:
-    """A page of matches, newest received first (keyset on received time and id), and how
-    many match in all."""
+    """A page of matches and how many match in all: newest received first, or with
+    ``soonest_due`` the least time left first (keyset on that time and the id)."""
     query = select(Ticket).where(*conditions)
-    if after is not None:
-        query = query.where(
-            tuple_(col(Ticket.received_at), col(Ticket.id)) < tuple_(literal(after[0]), after[1])
-        )
-    order = (col(Ticket.received_at).desc(), col(Ticket.id).desc())
+    if soonest_due:
+        key: Any = func.coalesce(col(Ticket.handling_due_at), literal(NO_DUE_TIME))
+        if after is not None:
+            query = query.where(tuple_(key, col(Ticket.id)) > tuple_(literal(after[0]), after[1]))
+        order = (key.asc(), col(Ticket.id).asc())
+    else:
+        key = col(Ticket.received_at)
+        if after is not None:
+            query = query.where(tuple_(key, col(Ticket.id)) < tuple_(literal(after[0]), after[1]))
+        order = (key.desc(), col(Ticket.id).desc())
     rows = (await session.scalars(query.order_by(*order).limit(limit))).all()
     total = await session.scalar(select(func.count()).select_from(Ticket).where(*conditions))
     return list(rows), int(total or 0)

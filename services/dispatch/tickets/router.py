@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
@@ -97,11 +97,16 @@ async def search_tickets(
     ids: Annotated[
         str | None, Query(max_length=8000, description="comma-separated ids (a phone lookup's)")
     ] = None,
+    overdue: bool | None = None,
+    order: Annotated[
+        Literal["received", "due"], Query(description="newest first, or least time left first")
+    ] = "received",
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> TicketSearchPage:
-    """Find tickets by number, words, unit, district, category, status and the days they
-    were received (Guangzhou days), newest first, paged; a phone number is looked up at
+    """Find tickets by number, words, unit, district, category, status, lateness and the days
+    they were received (Guangzhou days), newest first or least time left first, paged; a
+    phone number is looked up at
     intake (``GET /v1/tickets?caller_phone=``) and its ids passed here. A unit searches its
     own tickets, a district agency its district's."""
     if from_ and to and to < from_:
@@ -116,18 +121,20 @@ async def search_tickets(
         received_from=end_of_day(from_ - timedelta(days=1)) if from_ else None,
         received_before=end_of_day(to) if to else None,
         ids=[i for i in ids.split(",") if i][:500] if ids is not None else None,
+        overdue=overdue,
     )
     if principal.role is Role.UNIT:
         conditions.append(service.unit_scope(principal, principal.unit_id or ""))
     conditions += service.district_scope(principal)
+    soonest_due = order == "due"
     rows, count = await repository.search(
-        session, conditions=conditions, after=_after(cursor), limit=limit
+        session, conditions=conditions, after=_after(cursor), limit=limit, soonest_due=soonest_due
     )
     last = rows[-1] if len(rows) == limit else None
     return TicketSearchPage(
         count=count,
         items=[read(r) for r in rows],
-        next_cursor=_cursor(last.received_at, last.id) if last else None,
+        next_cursor=_cursor(repository.search_key(last, soonest_due), last.id) if last else None,
     )
 
 
