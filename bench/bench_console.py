@@ -8,7 +8,7 @@ calls it rests on as the baseline, interleaved, and the script prints both p50/p
 ratio of the p95s: what the console adds on top of the services.
 
 Run: `.venv/bin/python bench/bench_console.py` (embedded PostgreSQL; BENCH_TICKETS to change
-the count). Results go to docs/benchmarks.md.
+the count, BENCH_KEEP=1 to keep the seeded database). Results go to docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -283,7 +283,10 @@ def main() -> None:
     finally:
         console.stop()
         stack.stop()
-        server.drop(database)
+        if os.environ.get("BENCH_KEEP"):  # to look at plans: EXPLAIN on the seeded data
+            print(f"kept {url}")
+        else:
+            server.drop(database)
         server.close()
 
 

@@ -107,3 +107,16 @@ class GroupBy(StrEnum):
     TYPE = "type"
     CATEGORY = "category"
     CLOCK = "clock"
+
+
+class VolumeBy(StrEnum):
+    WEEK = "week"
+    UNIT = "unit"
+    DISTRICT = "district"
+    CATEGORY = "category"
+
+
+class KbReviewStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    RETIRED = "retired"

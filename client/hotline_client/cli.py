@@ -976,6 +976,29 @@ def kpis(
         _show(_run(Calls.kpis_of_units(date_from, date_to)).value, True)
 
 
+@supervisor.command(
+    "volume",
+    help=T(
+        "受理量与超期量：按周、承办单位、行政区或事项分类",
+        "Tickets received and fallen late, by week, unit, district or category.",
+    ),
+)
+def volume(
+    by: choices.VolumeBy = choices.VolumeBy.WEEK,
+    date_from: str = typer.Option(..., "--from"),
+    date_to: str = typer.Option(..., "--to"),
+    as_json: JsonOption = False,
+) -> None:
+    def table(found: Any) -> Table:
+        rows = Table(T("分组", "group"), T("受理量", "received"), T("超期量", "late"))
+        for g in found.groups:
+            key = _label("category", g.key) if by is choices.VolumeBy.CATEGORY else g.key
+            rows.add_row(key or "—", str(g.received), str(g.late))
+        return rows
+
+    _show(_run(Calls.volume(by.value, date_from, date_to)).value, as_json, table=table)
+
+
 @supervisor.command("supervisions", help=T("督办记录（第二十三条）", "Supervision records."))
 def supervisions(
     unit_id: Annotated[str | None, typer.Option("--unit")] = None,
@@ -1099,6 +1122,60 @@ def routing_import(file: Path) -> None:
 )
 def kb_import(file: Path, title: str = typer.Option(...)) -> None:
     _show(_run(Calls.import_document(title, file.name, file.read_text())).value, True)
+
+
+@admin.command("units", help=T("承办单位名录", "The directory of handling units."))
+def units(
+    district: Annotated[str | None, typer.Option(help=T("行政区", "district"))] = None,
+    inactive: Annotated[
+        bool, typer.Option(help=T("包括已停用的单位", "deactivated units too"))
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    def table(found: Any) -> Table:
+        rows = Table(
+            T("编码", "id"),
+            T("名称", "name"),
+            T("类别", "kind"),
+            T("上级", "parent"),
+            T("状态", "state"),
+        )
+        for u in found.items:
+            state = T("启用", "active") if u.active else T("已停用", "deactivated")
+            rows.add_row(u.id, u.name, _label("unit_kind", u.kind), u.parent_id or "", state)
+        return rows
+
+    _show(_run(Calls.units(district=district, inactive=inactive)).value, as_json, table=table)
+
+
+@admin.command(
+    "kb-entries",
+    help=T(
+        "知识库条目；默认列出待审核的", "Knowledge-base entries; by default those awaiting review."
+    ),
+)
+def kb_entries(
+    status: choices.KbReviewStatus = choices.KbReviewStatus.DRAFT, as_json: JsonOption = False
+) -> None:
+    def table(found: Any) -> Table:
+        rows = Table("id", T("问题", "question"), T("维护单位", "owner"), T("版本", "version"))
+        for e in found.items:
+            rows.add_row(e.id, e.question, e.owning_unit, str(e.version))
+        return rows
+
+    _show(_run(Calls.kb_entries(status.value)).value, as_json, table=table)
+
+
+@admin.command(
+    "kb-review",
+    help=T(
+        "审核知识库条目：approved 通过（可供检索）、retired 停用、draft 退回修改",
+        "Review an entry: approved (searchable), retired, or back to draft.",
+    ),
+)
+def kb_review(entry_id: str, status: choices.KbReviewStatus) -> None:
+    done = _run(Calls.review_kb_entry(entry_id, status.value)).value
+    typer.echo(f"{done.id}: {_label('kb_review_status', done.review_status, 'intake')}")
 
 
 @admin.command(

@@ -12,7 +12,6 @@ import re
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from playwright.async_api import async_playwright

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import time
+from typing import get_args
 
 import httpx
 import pytest
@@ -254,8 +255,10 @@ def test_choices_are_the_services_codes():
     from dispatch.tickets.schemas import Queue, RevisitChannel
     from dispatch.workflow import rules
     from hotline_client import choices
+    from intake.kb.router import ReviewStatus
     from intake.tickets import rules as intake_rules
     from intake.tickets.schemas import Channel
+    from sla.dashboard.router import VolumeBy
     from sla.supervision.rules import Method
 
     from shared import vocabulary
@@ -274,9 +277,11 @@ def test_choices_are_the_services_codes():
         (choices.RevisitChannel, RevisitChannel),
         (choices.Method, Method),
         (choices.Queue, Queue),
+        (choices.KbReviewStatus, ReviewStatus),
     ]
     for offered, owned in pairs:
         assert [c.value for c in offered] == [c.value for c in owned], offered
+    assert tuple(c.value for c in choices.VolumeBy) == get_args(VolumeBy)
 
 
 def test_a_malformed_calendar_file_is_refused_with_its_line_and_reason(tmp_path, monkeypatch):
@@ -294,3 +299,51 @@ def test_a_malformed_calendar_file_is_refused_with_its_line_and_reason(tmp_path,
     assert "第 3 行" in result.output and "不是有效的 JSON" in result.output
     assert "Traceback" not in result.output + missing.output
     assert asked == []  # nothing was sent
+
+
+def test_the_cli_reviews_knowledge_base_entries_and_counts_volume(monkeypatch):
+    sent = []
+    entry = {
+        "id": "e1",
+        "question": "夜间施工许可在哪里查？",
+        "answer": "区住建局网站。",
+        "owning_unit": "tianhe-urban",
+        "version": 1,
+        "review_status": "draft",
+        "updated_at": "2026-11-23T16:30:00Z",
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if request.url.path == "/v1/labels":
+            return httpx.Response(404)
+        if request.url.path == "/v1/kb/entries":
+            return httpx.Response(200, json={"items": [entry]})
+        if request.url.path == "/v1/kb/entries/e1/review":
+            return httpx.Response(200, json={**entry, "review_status": "approved"})
+        return httpx.Response(200, json={"by": "week", "groups": [
+            {"key": "2026-11-23", "received": 12, "late": 3}
+        ]})  # fmt: skip
+
+    from hotline_client import cli
+
+    monkeypatch.setattr(cli, "_client", lambda: _client(handler))
+    listed = CliRunner().invoke(app, ["admin", "kb-entries"])
+    reviewed = CliRunner().invoke(app, ["admin", "kb-review", "e1", "approved"])
+    counted = CliRunner().invoke(
+        app, ["supervisor", "volume", "--from", "2026-11-01", "--to", "2026-11-30"]
+    )
+    wrong = CliRunner().invoke(app, ["admin", "kb-review", "e1", "accepted"])
+    assert listed.exit_code == 0 and "夜间施工许可在哪里查？" in listed.output
+    assert reviewed.exit_code == 0 and "e1" in reviewed.output
+    assert counted.exit_code == 0 and "2026-11-23" in counted.output and "12" in counted.output
+    assert wrong.exit_code != 0  # only the service's review states are offered
+    paths = [(r.url.path, str(r.url.params)) for r in sent if r.url.path != "/v1/labels"]
+    assert paths == [
+        ("/v1/kb/entries", "review_status=draft"),
+        ("/v1/kb/entries/e1/review", ""),
+        ("/v1/dashboard/volume", "by=week&from=2026-11-01&to=2026-11-30"),
+    ]
+    assert sent[[r.url.path for r in sent].index("/v1/kb/entries/e1/review")].read() == (
+        b'{"status":"approved"}'
+    )

@@ -354,3 +354,42 @@ async def test_art24_volume_and_lateness_by_week_and_by_unit(
     ]
     assert later["groups"] == [] and backwards.status_code == 422
     assert own["groups"] == [{"key": "haizhu-urban", "received": 1, "late": 0}]
+
+
+async def test_art24_every_units_kpis_at_once_are_each_units_own(
+    dispatched, step, sla_app, client_for, clock
+):
+    """One set-based query serves the table of all units: each row must be what the unit's
+    own KPIs say, with work of several kinds mixed across two units."""
+    await dispatched("T1")
+    await dispatched("T2")
+    now = clock.now()
+    await step("H1", "dispatched", now, ("restart", "handling"), unit_id="haizhu-urban")
+    await step("T1", "accepted", now + timedelta(hours=2), actor_unit_id="tianhe-urban")
+    await step(
+        "H1", "accepted", now + timedelta(hours=5), unit_id="haizhu-urban",
+        actor_unit_id="haizhu-urban",
+    )  # fmt: skip
+    await step("T2", "return_requested", now, actor_unit_id="tianhe-urban")
+    await step(
+        "H1", "feedback_submitted", now + timedelta(days=1),
+        ("stop", "handling", "completed"), unit_id="haizhu-urban",
+    )  # fmt: skip
+    await step(
+        "H1", "evaluated", now + timedelta(days=2), unit_id="haizhu-urban",
+        details={"rating": "unsatisfied"},
+    )  # fmt: skip
+    clock.advance(timedelta(days=20))
+    await step("T1", "feedback_submitted", clock.now(), ("stop", "handling", "completed"))
+    period = {"from": "2026-11-01", "to": "2026-12-31"}
+    async with client_for(sla_app, Role.SUPERVISOR) as client:
+        every = (await client.get("/v1/kpis/units", params=period)).json()["items"]
+        own = [
+            (await client.get("/v1/kpis", params={**period, "unit": unit})).json()
+            for unit in ("haizhu-urban", "tianhe-urban")
+        ]
+    assert every == own
+    haizhu, tianhe = own
+    assert (haizhu["closed_on_time"], haizhu["satisfaction_rate"]) == (1, 0.0)
+    assert (tianhe["closed"], tianhe["overdue"], tianhe["return_applications"]) == (1, 1, 1)
+    assert (haizhu["response_hours"], tianhe["response_hours"]) == (5.0, 2.0)

@@ -30,6 +30,7 @@ Watcher = Annotated[
     Depends(require(Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.INSPECTOR, Role.UNIT)),
 ]
 GroupBy = Literal["unit", "district", "type", "category", "clock"]
+VolumeBy = Literal["week", "unit", "district", "category"]
 
 
 def _filters(
@@ -154,7 +155,7 @@ async def volume(
     principal: Watcher,
     from_: Annotated[Day, Query(alias="from")],
     to: Day,
-    by: Literal["week", "unit", "district", "category"] = "week",
+    by: VolumeBy = "week",
     unit: str | None = None,
     district: str | None = None,
 ) -> Volume:
@@ -185,7 +186,8 @@ async def kpis(
     _check_period(from_, to)
     if not await service.units_with_clocks(session, unit):
         raise NotFound(f"no work recorded for unit {unit!r}", zh=f"没有单位 {unit} 的办理记录")
-    return await service.kpis(session, unit=unit, from_date=from_, to_date=to)
+    [found] = await service.kpis(session, units=[unit], from_date=from_, to_date=to)
+    return found
 
 
 @router.get("/v1/kpis/units", response_model=KpisList)
@@ -199,9 +201,7 @@ async def kpis_of_units(
     _check_period(from_, to)
     own = principal.unit_id if principal.role is Role.UNIT else None
     units = await service.units_with_clocks(session, own)
-    return KpisList(
-        items=[await service.kpis(session, unit=u, from_date=from_, to_date=to) for u in units]
-    )
+    return KpisList(items=await service.kpis(session, units=units, from_date=from_, to_date=to))
 
 
 def _check_period(from_: date, to: date) -> None:
