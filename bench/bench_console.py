@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 import asyncpg
@@ -150,6 +151,8 @@ async def _count(connection: asyncpg.Connection, table: str) -> int:
 
 def pages(number: str, stack: Stack) -> list[tuple[str, str, str, list[tuple[str, str]]]]:
     """(name, role, page, [(service, API path)]) — each page with the reads it rests on."""
+    today = date.today()  # the stack's clock is the real one here
+    month = (today.replace(day=1).isoformat(), today.isoformat())
     return [
         (
             "我的工单 · 办理中",
@@ -196,7 +199,16 @@ def pages(number: str, stack: Stack) -> list[tuple[str, str, str, list[tuple[str
             ],
         ),
         (
-            "统计报表",
+            "统计报表（本月）",
+            "supervisor",
+            "/reports",
+            [
+                ("sla", f"/v1/kpis/units?from={month[0]}&to={month[1]}"),
+                ("sla", f"/v1/dashboard/volume?by=week&from={month[0]}&to={month[1]}"),
+            ],
+        ),
+        (
+            "统计报表（五个月）",
             "supervisor",
             "/reports?date_from=2026-08-01&date_to=2026-12-31",
             [

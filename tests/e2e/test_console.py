@@ -21,6 +21,19 @@ def _workbook(path: Any) -> Any:
     return load_workbook(io.BytesIO(Path(path).read_bytes()))
 
 
+async def _dispatched(stack: Any, call: dict[str, Any] = CALL) -> str:
+    """A call taken through intake and dispatched to its suggested unit: its number."""
+    async with client(stack["intake"].url, Role.AGENT) as agent:
+        number: str = (await agent.post("/v1/tickets", json=call)).json()["number"]
+    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
+
+        async def dispatched() -> Any:
+            return (await agency.post(f"/v1/tickets/{number}/dispatch", json={})).is_success
+
+        await eventually(dispatched, "the ticket dispatched")
+    return number
+
+
 async def _sign_in(page: Any, console_url: str, role: str, name: str, unit: str = "") -> None:
     await page.goto(f"{console_url}/signin")
     await page.select_option("select[name=role]", role)
@@ -210,14 +223,7 @@ async def test_forms_need_the_sessions_csrf_token_and_an_expired_session_keeps_w
     assert stale.status_code == 303 and stale.headers["location"] == "/signin?next=/unit"
 
     # A form sent on an expired session: signing in again brings back what was typed.
-    async with client(stack["intake"].url, Role.AGENT) as agent:
-        number = (await agent.post("/v1/tickets", json=CALL)).json()["number"]
-    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
-
-        async def dispatched() -> Any:
-            return (await agency.post(f"/v1/tickets/{number}/dispatch", json={})).is_success
-
-        await eventually(dispatched, "the ticket dispatched")
+    number = await _dispatched(stack)
     context = await browser.new_context(locale="zh-CN")
     page = await context.new_page()
     await _sign_in(page, console.url, "unit", "城管办理员", "tianhe-urban")
@@ -255,15 +261,8 @@ async def test_the_api_docs_render_in_the_browser_without_the_internet(stack, br
 
 async def test_a_supervisor_drills_from_the_city_to_the_units_late_tickets(stack, console, browser):
     admin = mint_token(SETTINGS, role=Role.ADMIN, subject="e2e-admin")
-    async with client(stack["intake"].url, Role.AGENT) as agent:
-        ticket_id = (await agent.post("/v1/tickets", json=CALL)).json()["id"]
     async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
-
-        async def dispatched() -> Any:
-            response = await agency.post(f"/v1/tickets/{ticket_id}/dispatch", json={})
-            return response.is_success
-
-        await eventually(dispatched, "the ticket dispatched")
+        ticket_id = (await agency.get(f"/v1/tickets/{await _dispatched(stack)}")).json()["id"]
     stack.advance_clock(admin, days=30)
     async with client(stack["sla"].url, Role.SUPERVISOR) as supervisor:
 
@@ -335,14 +334,7 @@ async def test_a_supervisor_drills_from_the_city_to_the_units_late_tickets(stack
 async def test_art21_a_unit_puts_a_matter_on_a_legal_procedure_and_reports_progress(
     stack, console, browser
 ):
-    async with client(stack["intake"].url, Role.AGENT) as agent:
-        number = (await agent.post("/v1/tickets", json=CALL)).json()["number"]
-    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
-
-        async def dispatched() -> Any:
-            return (await agency.post(f"/v1/tickets/{number}/dispatch", json={})).is_success
-
-        await eventually(dispatched, "the ticket dispatched")
+    number = await _dispatched(stack)
     async with client(stack["dispatch"].url, Role.UNIT, "tianhe-urban") as unit:
         assert (await unit.post(f"/v1/tickets/{number}/accept")).is_success
     page = await (await browser.new_context(locale="zh-CN")).new_page()
@@ -364,14 +356,7 @@ async def test_art21_a_unit_puts_a_matter_on_a_legal_procedure_and_reports_progr
 async def test_a_units_due_soon_tab_follows_slas_working_days(stack, console):
     admin = mint_token(SETTINGS, role=Role.ADMIN, subject="e2e-admin")
     question = {**CALL, "ticket_type": "consultation", "text": "夜间施工许可怎么查询"}
-    async with client(stack["intake"].url, Role.AGENT) as agent:
-        number = (await agent.post("/v1/tickets", json=question)).json()["number"]
-    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
-
-        async def dispatched() -> Any:
-            return (await agency.post(f"/v1/tickets/{number}/dispatch", json={})).is_success
-
-        await eventually(dispatched, "the ticket dispatched")
+    number = await _dispatched(stack, question)
     token = mint_token(SETTINGS, role=Role.UNIT, subject="u", unit_id="tianhe-urban")
     async with httpx.AsyncClient(base_url=console.url, cookies={"hotline_session": token}) as web:
 
@@ -391,14 +376,7 @@ async def test_a_units_due_soon_tab_follows_slas_working_days(stack, console):
 async def test_every_page_and_form_admits_only_the_roles_and_units_it_serves(stack, console):
     from console.session import csrf_token
 
-    async with client(stack["intake"].url, Role.AGENT) as agent:
-        number = (await agent.post("/v1/tickets", json=CALL)).json()["number"]
-    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
-
-        async def dispatched() -> Any:
-            return (await agency.post(f"/v1/tickets/{number}/dispatch", json={})).is_success
-
-        await eventually(dispatched, "the ticket dispatched")
+    number = await _dispatched(stack)
 
     def session(role: Role, unit: str | None = None, district: str | None = None) -> str:
         return mint_token(SETTINGS, role=role, subject="t", unit_id=unit, district=district)
@@ -458,14 +436,7 @@ async def test_a_units_list_shows_new_work_without_a_reload(stack, console, brow
     page = await (await browser.new_context(locale="zh-CN")).new_page()
     await _sign_in(page, console.url, "unit", "城管办理员", "tianhe-urban")
     assert "没有热线事项" in await page.inner_text("#rows")
-    async with client(stack["intake"].url, Role.AGENT) as agent:
-        number = (await agent.post("/v1/tickets", json=CALL)).json()["number"]
-    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
-
-        async def dispatched() -> Any:
-            return (await agency.post(f"/v1/tickets/{number}/dispatch", json={})).is_success
-
-        await eventually(dispatched, "the ticket dispatched")
+    number = await _dispatched(stack)
     # The page is not reloaded: htmx refreshes the rows (every second in this test's console).
     await page.wait_for_selector(f"#rows >> text={number}", timeout=60_000)
 
@@ -622,14 +593,7 @@ async def test_an_administrator_keeps_units_routing_rules_limits_and_answers_on_
 async def test_art6_19_a_unit_designates_its_sub_unit_and_reviews_its_result_in_the_browser(
     stack, console, browser
 ):
-    async with client(stack["intake"].url, Role.AGENT) as agent:
-        number = (await agent.post("/v1/tickets", json=CALL)).json()["number"]
-    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
-
-        async def dispatched() -> Any:
-            return (await agency.post(f"/v1/tickets/{number}/dispatch", json={})).is_success
-
-        await eventually(dispatched, "the ticket dispatched")
+    number = await _dispatched(stack)
     page = await (await browser.new_context(locale="zh-CN")).new_page()
     await _sign_in(page, console.url, "admin", "管理员")
     await page.click("text=承办单位")

@@ -84,21 +84,35 @@ async def volume(
 ) -> list[tuple[str | None, int, int]]:
     """Tickets whose handling began in the period (by Guangzhou day), and how many of them
     fell late (a breach not withdrawn), per week (its Monday), unit, district or category."""
+    from_at, to_at = period_bounds(from_date, to_date)
     day = func.sla.gz_date(col(Clock.started_at))
     key = func.to_char(func.date_trunc("week", day), "YYYY-MM-DD") if by == "week" else GROUPS[by]
-    where = [col(Clock.kind) == ClockKind.HANDLING.value, day.between(from_date, to_date)]
+    where = [
+        col(Clock.kind) == ClockKind.HANDLING.value,
+        col(Clock.started_at) >= from_at,
+        col(Clock.started_at) < to_at,
+    ]
     for column, value in (
         (col(Clock.unit_id), filters.unit),
         (col(Clock.district), filters.district),
     ):
         if value:
             where.append(column == value)
-    tickets = func.count(func.distinct(col(Clock.ticket_id)))
-    late = func.count(func.distinct(col(Clock.ticket_id))).filter(
-        col(Clock.breached_at).is_not(None)
+    # One row per ticket and group first (a ticket restarted has several runs), then count.
+    tickets = (
+        select(
+            key.label("key"),
+            func.bool_or(col(Clock.breached_at).is_not(None)).label("late"),
+        )
+        .where(*where)
+        .group_by(key, col(Clock.ticket_id))
+        .subquery()
     )
-    query = select(key, tickets, late).where(*where).group_by(key)
-    query = query.order_by(key if by == "week" else tickets.desc())
+    received = func.count()
+    query = select(tickets.c.key, received, func.count().filter(tickets.c.late)).group_by(
+        tickets.c.key
+    )
+    query = query.order_by(tickets.c.key if by == "week" else received.desc())
     return [(k, int(n), int(m)) for k, n, m in (await session.execute(query)).all()]
 
 
@@ -172,9 +186,12 @@ WITH handling AS (
     FROM sla.clock
     WHERE unit_id = ANY(:units) AND kind IN (:handling, :rehandling, :final_feedback)
 ), received AS (
+    -- From the table itself, not the CTE: its row estimates let a hash make tickets distinct.
     SELECT unit_id, count(*) AS n FROM (
-        SELECT DISTINCT unit_id, ticket_id FROM handling
-        WHERE kind = :handling AND started_at >= :from_at AND started_at < :to_at
+        SELECT unit_id, ticket_id FROM sla.clock
+        WHERE unit_id = ANY(:units) AND kind = :handling
+          AND started_at >= :from_at AND started_at < :to_at
+        GROUP BY unit_id, ticket_id
     ) firsts GROUP BY unit_id
 ), ended AS (
     SELECT unit_id,
@@ -226,7 +243,7 @@ WITH handling AS (
     FROM sla.ticket_step a
     JOIN sla.ticket_step d
       ON d.ticket_id = a.ticket_id AND d.unit_id = a.actor_unit_id AND d.at <= a.at
-     AND d.action IN (:dispatched, :determined)
+     AND d.action IN (:dispatched, :determined) AND d.at < :to_at
     WHERE a.action = :accepted AND a.actor_unit_id = ANY(:units)
       AND a.at >= :from_at AND a.at < :to_at
     GROUP BY a.id, a.actor_unit_id, a.at
