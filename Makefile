@@ -55,3 +55,4 @@ chaos: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_due.py
 	$(BIN)/python bench/bench_sla.py
+	$(BIN)/python bench/bench_console.py

@@ -66,14 +66,23 @@ def told(left: Any) -> str:
     return f"剩余 {left.working_days_left} 个工作日"
 
 
-async def time_left(request: Request, token: str, dues: list[datetime]) -> dict[datetime, str]:
+def urgency(left: Any) -> str:
+    """The row's colour: red once late, amber on its last day."""
+    if left is None:
+        return ""
+    if left.working_days_late:
+        return "overdue"
+    return "due-today" if left.hours_left is not None else ""
+
+
+async def time_left(request: Request, token: str, dues: list[datetime]) -> dict[datetime, Any]:
     """Each due time's remaining time, judged on sla's clock and calendar."""
     if not dues:
         return {}
     client = client_for(request, token)
     call = client.time_left([d.isoformat() for d in dict.fromkeys(dues)])
     answer = (await client.run(call)).value
-    return {item.due_at: told(item) for item in answer.items} if answer else {}
+    return {item.due_at: item for item in answer.items} if answer else {}
 
 
 async def labels(request: Request, token: str) -> dict[str, dict[str, str]]:
@@ -124,6 +133,8 @@ def build_app(*, settings: Settings | None = None) -> FastAPI:
     app.state.catalogues = None
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["shown"] = shown
+    templates.env.filters["told"] = lambda left: told(left) if left else ""
+    templates.env.filters["urgency"] = urgency
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

@@ -30,3 +30,20 @@ def test_time_left_is_said_in_working_days_or_hours():
     assert left(3, None, 0) == "剩余 3 个工作日"
     assert left(0, 5.5, 0) == "今日到期，剩余 5.5 小时"
     assert left(0, None, 2) == "已超期 2 个工作日"
+
+
+def test_a_row_is_red_once_late_and_amber_on_its_last_day():
+    from console.app import urgency
+
+    def left(days: int, hours: float | None, late: int) -> TimeLeft:
+        return TimeLeft(
+            due_at="2026-12-08T00:00:00+08:00",
+            working_days_left=days,
+            hours_left=hours,
+            working_days_late=late,
+        )
+
+    assert urgency(left(0, None, 1)) == "overdue"
+    assert urgency(left(0, 3.0, 0)) == "due-today"
+    assert urgency(left(2, None, 0)) == ""
+    assert urgency(None) == ""  # no due time yet

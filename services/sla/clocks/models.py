@@ -30,6 +30,8 @@ class Clock(SQLModel, table=True):
         ),
         Index("ix_clock_running_due_at", "due_at", postgresql_where=text("state = 'running'")),
         Index("ix_clock_unit_id_kind", "unit_id", "kind"),
+        # Volume and KPIs over a period (sla.dashboard.service.volume).
+        Index("ix_clock_kind_started_at", "kind", "started_at"),
         {"schema": "sla"},
     )
 
