@@ -127,11 +127,17 @@ async def _today(request: Request, token: str) -> tuple[date, datetime]:
     return at.astimezone(SHANGHAI).date(), at
 
 
-async def _kpis(request: Request, token: str, start: date, end: date) -> list[dict[str, Any]]:
+async def _unit_names(request: Request, token: str) -> dict[str, str]:
+    client = client_for(request, token)
+    units = (await client.run(client.units(inactive=True))).value
+    return {u.id: u.name for u in units.items} if units else {}
+
+
+async def _kpis(
+    request: Request, token: str, start: date, end: date, names: dict[str, str]
+) -> list[dict[str, Any]]:
     client = client_for(request, token)
     found = (await client.run(client.kpis_of_units(start.isoformat(), end.isoformat()))).value
-    units = (await client.run(client.units(inactive=True))).value
-    names = {u.id: u.name for u in units.items} if units else {}
     return [{**k, "name": names.get(k["unit"], k["unit"])} for k in (found.items if found else [])]
 
 
@@ -149,9 +155,10 @@ async def reports(
     start, end = period(today, date_from, date_to)
     client = client_for(request, token)
     names = await labels(request, token)
+    units = await _unit_names(request, token)
     charted = (("week", None), ("unit", 15), ("category", 10))
     # The charts' counts and the table are independent reads: asked for at once.
-    table = asyncio.create_task(_kpis(request, token, start, end))
+    table = asyncio.create_task(_kpis(request, token, start, end, units))
     volumes = await asyncio.gather(
         *(client.run(client.volume(by, start.isoformat(), end.isoformat())) for by, _ in charted)
     )
@@ -162,6 +169,8 @@ async def reports(
         keys = [g.key or "未注明" for g in groups]
         if by == "category":
             keys = [names.get("category", {}).get(k, k) for k in keys]
+        elif by == "unit":
+            keys = [units.get(k, k) for k in keys]
         charts[by] = {
             "keys": keys,
             "received": [g.received for g in groups],
@@ -198,7 +207,8 @@ async def kpis_export(
     token, user = agency_user(request)
     today, at = await _today(request, token)
     start, end = period(today, date_from, date_to)
-    rows = sorted_rows(await _kpis(request, token, start, end), sort, True)
+    units = await _unit_names(request, token)
+    rows = sorted_rows(await _kpis(request, token, start, end, units), sort, True)
     headings = ["单位编码", "单位名称", *(h for _, h, _ in KPI_COLUMNS)]
     table = [[r["unit"], r["name"], *(r[f] for f, _, _ in KPI_COLUMNS)] for r in rows]
     notes = {

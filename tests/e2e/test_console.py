@@ -299,7 +299,7 @@ async def test_a_supervisor_drills_from_the_city_to_the_units_late_tickets(stack
     await page.fill("input[name=date_to]", received["date_to"])
     await page.click("#period button")
     await page.wait_for_selector("#chart-unit svg")
-    assert "tianhe-urban" in await page.inner_text("#chart-unit")
+    assert "天河区城市管理和综合执法局" in await page.inner_text("#chart-unit")
     row = await page.inner_text("#kpis tbody tr")
     assert row.startswith("天河区城市管理和综合执法局\t1\t"), row  # received 1
     await page.click("#kpis th >> text=超期件数")
