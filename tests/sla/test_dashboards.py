@@ -393,3 +393,21 @@ async def test_art24_every_units_kpis_at_once_are_each_units_own(
     assert (haizhu["closed_on_time"], haizhu["satisfaction_rate"]) == (1, 0.0)
     assert (tianhe["closed"], tianhe["overdue"], tianhe["return_applications"]) == (1, 1, 1)
     assert (haizhu["response_hours"], tianhe["response_hours"]) == (5.0, 2.0)
+
+
+async def test_a_period_at_the_edge_of_the_calendar_counts_nothing_and_fails_nothing(
+    three_tickets, sla_app, client_for
+):
+    edges = [
+        ("0001-01-01", "0001-03-24"),
+        ("0001-01-01", "9999-12-31"),
+        ("9999-12-31", "9999-12-31"),
+    ]
+    async with client_for(sla_app, Role.SUPERVISOR) as client:
+        for start, end in edges:
+            period = {"from": start, "to": end}
+            volume = await client.get("/v1/dashboard/volume", params=period)
+            kpis = await client.get("/v1/kpis/units", params=period)
+            assert volume.status_code == kpis.status_code == 200, (start, end)
+            whole = start == "0001-01-01" and end == "9999-12-31"
+            assert (sum(g["received"] for g in volume.json()["groups"]) == 3) is whole

@@ -290,11 +290,16 @@ KPI_PARAMETERS: dict[str, str] = {
 }
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+
+
 def period_bounds(from_date: date, to_date: date) -> tuple[datetime, datetime]:
     """The instants of a period of Guangzhou days: 00:00 Beijing time on ``from_date`` and on
     the day after ``to_date`` (an instant is in the period when from ≤ it < to)."""
-    start = datetime.combine(from_date, time(), SHANGHAI)
-    return start, datetime.combine(to_date + timedelta(days=1), time(), SHANGHAI)
+    # No clock runs outside these years; beyond them an instant would not be representable.
+    first, last = max(from_date, EARLIEST), min(to_date, LATEST)
+    start = datetime.combine(first, time(), SHANGHAI)
+    return start, datetime.combine(last + timedelta(days=1), time(), SHANGHAI)
 
 
 async def kpi_counts(
