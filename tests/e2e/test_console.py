@@ -384,8 +384,17 @@ async def test_every_page_and_form_admits_only_the_roles_and_units_it_serves(sta
     other_unit = session(Role.UNIT, "haizhu-urban")
     other_district = session(Role.DISPATCHER, district="海珠区")
     own_unit = session(Role.UNIT, "tianhe-urban")
+    agent = session(Role.AGENT)
     pages = {
-        "/unit": {own_unit: 200, other_unit: 200, other_district: 403},
+        "/intake": {agent: 200, other_district: 200, own_unit: 403},
+        "/reports": {other_district: 200, own_unit: 403, agent: 403},
+        "/reports/kpis.xlsx": {other_district: 200, own_unit: 403, agent: 403},
+        "/supervisor/overdue.xlsx": {other_district: 200, own_unit: 403, agent: 403},
+        **{
+            f"/admin?section={s}": {own_unit: 403, other_district: 403, agent: 403}
+            for s in ("units", "rules", "limits", "kb")
+        },  # fmt: skip
+        "/unit": {own_unit: 200, other_unit: 200, other_district: 403, agent: 403},
         "/unit/supervisions": {own_unit: 200, other_district: 403},
         "/admin": {own_unit: 403, other_district: 403},
         "/agency": {own_unit: 403, other_district: 200},
@@ -405,16 +414,41 @@ async def test_every_page_and_form_admits_only_the_roles_and_units_it_serves(sta
         async with httpx.AsyncClient(
             base_url=console.url, cookies={"hotline_session": token}
         ) as web:
-            for action in ("accept", "extend", "return", "feedback", "legal_procedure"):
+            for action in (
+                "accept",
+                "extend",
+                "return",
+                "feedback",
+                "legal_procedure",
+                "designate",
+                "sub_unit_result",
+                "review_sub_unit",
+            ):
                 answer = await web.post(
                     f"/tickets/{number}/{action}",
                     data={"csrf_token": csrf_token(SETTINGS, token), "reason": "x", "basis": "y"},
                 )
                 assert answer.status_code in (303, 403), (action, answer.status_code)
                 assert "error=" in answer.headers.get("location", "error="), action
+    # The administrator's and the agent's forms refuse every other role before any call.
+    for token in (own_unit, other_district, agent):
+        async with httpx.AsyncClient(
+            base_url=console.url, cookies={"hotline_session": token}
+        ) as web:
+            form = {"csrf_token": csrf_token(SETTINGS, token)}
+            for section in ("units", "rules", "limits", "kb"):
+                refused = await web.post(f"/admin/{section}", data={**form, "name": "x"})
+                assert refused.status_code == 403, section
+    async with httpx.AsyncClient(
+        base_url=console.url, cookies={"hotline_session": own_unit}
+    ) as web:
+        form = {"csrf_token": csrf_token(SETTINGS, own_unit), "text": "x", "key": "k"}
+        assert (await web.post("/intake", data=form)).status_code == 403
     async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
         ticket = (await agency.get(f"/v1/tickets/{number}")).json()
+        units = (await agency.get("/v1/units", params={"inactive": "true"})).json()["items"]
     assert ticket["status"] == "dispatched"  # nobody acted on it
+    assert not any(u["name"] == "x" for u in units)
 
 
 async def test_the_agency_finds_a_ticket_by_the_callers_phone_or_words(stack, console):
