@@ -393,7 +393,7 @@ async def test_every_page_and_form_admits_only_the_roles_and_units_it_serves(sta
         **{
             f"/admin?section={s}": {own_unit: 403, other_district: 403, agent: 403}
             for s in ("units", "rules", "limits", "kb")
-        },  # fmt: skip
+        },
         "/unit": {own_unit: 200, other_unit: 200, other_district: 403, agent: 403},
         "/unit/supervisions": {own_unit: 200, other_district: 403},
         "/admin": {own_unit: 403, other_district: 403},
