@@ -273,6 +273,7 @@ class Group(_Model):
 
 class DashboardItem(_Model):
     ticket_id: str
+    number: str | None = None
     clock: str
     unit_id: str | None = None
     district: str | None = None
@@ -302,6 +303,7 @@ class Kpis(_Model):
 class Supervision(_Model):
     id: int
     ticket_id: str
+    number: str | None = None
     unit_id: str | None = None
     reason: str
     method: str

@@ -231,9 +231,19 @@ async def overdue_export(request: Request, district: str = "", unit: str = "") -
     found = (await client.run(client.overdue("unit", limit=1000, **filters))).value
     names = await labels(request, token)
     _, at = await _today(request, token)
-    headings = ["热线事项", "承办单位", "行政区", "时限", "期限", "期限待定", "已超期（工作日）"]
+    headings = [
+        "编号",
+        "热线事项",
+        "承办单位",
+        "行政区",
+        "时限",
+        "期限",
+        "期限待定",
+        "已超期（工作日）",
+    ]
     table = [
         [
+            i.number or "",
             i.ticket_id,
             i.unit_id or "",
             i.district or "",

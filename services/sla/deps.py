@@ -33,6 +33,20 @@ async def _id_of_number(session: AsyncSession, number: str) -> str | None:
     return await session.scalar(query)
 
 
+async def numbers_of(session: AsyncSession, ticket_ids: list[str]) -> dict[str, str]:
+    """The numbers (GZ…) dispatch reported for these tickets, for lists people read."""
+    if not ticket_ids:
+        return {}
+    query = (
+        select(col(TicketStep.ticket_id), col(TicketStep.number))
+        .where(col(TicketStep.ticket_id).in_(set(ticket_ids)), col(TicketStep.number).is_not(None))
+        .distinct()
+    )
+    return {
+        ticket_id: number for ticket_id, number in (await session.execute(query)).all() if number
+    }
+
+
 # A ticket's id from its id or the number a caller reads out (GZ…), as dispatch reported it.
 ticket_id_of = ticket_resolver(_id_of_number)
 TicketRef = Annotated[str, Depends(ticket_id_of)]

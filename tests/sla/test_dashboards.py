@@ -28,6 +28,7 @@ async def test_due_soon_and_overdue_move_with_the_clock(three_tickets, sla_app, 
     assert overdue["groups"] == [{"key": "tianhe-urban", "count": 1}]
     item = overdue["items"][0]
     assert (item["ticket_id"], item["clock"], item["working_days_late"]) == ("T2", "handling", 1)
+    assert item["number"] == f"GZ261123{sum(map(ord, 'T2')):06d}"
     assert by_type["groups"] == [{"key": "consultation", "count": 1}]
     assert not any(key in str(overdue) for key in ("caller", "phone", "name", "address"))
 
@@ -323,6 +324,7 @@ async def test_a_supervision_names_its_ticket_by_number(dispatched, sla_app, cli
         )
     assert opened["ticket_id"] == "T1" and opened["district"] == "天河区"
     assert [s["id"] for s in listed["items"]] == [opened["id"]]
+    assert listed["items"][0]["number"] == number  # lists show the number people quote
     assert unknown.status_code == 404
 
 

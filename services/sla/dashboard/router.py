@@ -22,7 +22,7 @@ from sla.dashboard.schemas import (
     VolumeGroup,
 )
 from sla.dashboard.service import Filters
-from sla.deps import CalendarDep
+from sla.deps import CalendarDep, numbers_of
 
 router = APIRouter(tags=["dashboards"])
 Watcher = Annotated[
@@ -71,6 +71,7 @@ async def _dashboard(
     groups, items = await service.grouped(
         session, window=window, filters=filters, group_by=group_by, limit=limit
     )
+    numbers = await numbers_of(session, [c.ticket_id for c in items])
     return Dashboard(
         total=sum(count for _, count in groups),
         group_by=group_by,
@@ -78,6 +79,7 @@ async def _dashboard(
         items=[
             DashboardItem(
                 ticket_id=c.ticket_id,
+                number=numbers.get(c.ticket_id),
                 clock=c.kind,
                 unit_id=c.unit_id,
                 district=c.district,

@@ -12,6 +12,7 @@ class Group(BaseModel):
 
 class DashboardItem(BaseModel):
     ticket_id: str
+    number: str | None = None  # GZ…, as dispatch reported it
     clock: str
     unit_id: str | None
     district: str | None

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from shared.auth import Principal, Role, require
 from shared.deps import ClockDep, SessionDep
 from shared.errors import Forbidden
-from sla.deps import ticket_id_of
+from sla.deps import numbers_of, ticket_id_of
 from sla.supervision import service
 from sla.supervision.rules import Reason
 from sla.supervision.schemas import (
@@ -83,7 +83,15 @@ async def list_supervisions(
         overseen_by_department=principal.unit_id if principal.role is Role.GUIDANCE else None,
         limit=limit,
     )
-    return SupervisionsRead(items=[SupervisionRead.model_validate(r) for r in rows])
+    numbers = await numbers_of(session, [r.ticket_id for r in rows])
+    return SupervisionsRead(
+        items=[
+            SupervisionRead.model_validate(r).model_copy(
+                update={"number": numbers.get(r.ticket_id)}
+            )
+            for r in rows
+        ]
+    )
 
 
 @router.post("", response_model=SupervisionRead, status_code=201)

@@ -29,6 +29,7 @@ class SupervisionRead(BaseModel):
 
     id: int
     ticket_id: str
+    number: str | None = None  # GZ…, as dispatch reported it
     unit_id: str | None
     district: str | None
     reason: Reason
