@@ -271,9 +271,8 @@ async def _ticket(
         allowed = {a.action: a for a in found.items} if found else {}
     sub_units: list[Any] = []
     if user.role is Role.UNIT and allowed.get("designate") and allowed["designate"].allowed:
-        listed = (await client.run(client.units(kind="sub_unit"))).value
-        mine = [u for u in (listed.items if listed else []) if u.parent_id == user.unit_id]
-        sub_units = [u for u in mine if u.active]
+        listed = (await client.run(client.units(kind="sub_unit"))).value  # active ones
+        sub_units = [u for u in (listed.items if listed else []) if u.parent_id == user.unit_id]
     return render(
         request,
         "ticket.html",

@@ -347,3 +347,18 @@ def test_the_cli_reviews_knowledge_base_entries_and_counts_volume(monkeypatch):
     assert sent[[r.url.path for r in sent].index("/v1/kb/entries/e1/review")].read() == (
         b'{"status":"approved"}'
     )
+
+
+async def test_an_async_client_handed_a_pool_sends_every_call_through_it_and_leaves_it_open():
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["authorization"])
+        return httpx.Response(200, json={"items": []})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as pool:
+        for user in ("alice", "bob"):  # one pool, each call with its own user's token
+            client = AsyncClient(token=user, http=pool)
+            await client.run(AsyncClient.routing_rules())
+        assert not pool.is_closed
+    assert seen == ["Bearer alice", "Bearer bob"]
