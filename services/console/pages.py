@@ -31,7 +31,7 @@ UNIT_TABS: dict[str, tuple[str, dict[str, Any]]] = {
     "pending": ("待签收", {"status": "dispatched"}),
     "handling": ("办理中", {"status": "handling"}),
     "with_sub_unit": ("经办单位办理中", {"status": "sub_unit_handling"}),
-    "sub_unit_review": ("待审核经办结果", {"status": "sub_unit_review"}),
+    "sub_unit_review": ("待承办单位审核", {"status": "sub_unit_review"}),
     "due_soon": ("即将超期", {}),  # sla's working days: due today or by the next working day
     "overdue": ("已超期", {"overdue": True}),
     "returning": ("退回中", {"status": "return_requested"}),
@@ -41,7 +41,7 @@ UNIT_TABS: dict[str, tuple[str, dict[str, Any]]] = {
 # A sub-unit (经办单位) sees what its unit designated it for (Art 6), until the unit reviews it.
 SUB_UNIT_TABS: dict[str, tuple[str, dict[str, Any]]] = {
     "pending": ("待办理", {"status": "sub_unit_handling"}),
-    "reported": ("已报送待审核", {"status": "sub_unit_review"}),
+    "reported": ("待承办单位审核", {"status": "sub_unit_review"}),
 }
 DESKS = {
     "awaiting_dispatch": "待派单",

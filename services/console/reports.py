@@ -29,13 +29,13 @@ KPI_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("on_time_rate", "按时办结率", "%"),
     ("overdue", "超期件数", "n"),
     ("working_days_late", "超期工作日", "n"),
-    ("return_rate", "退回申请率", "%"),
+    ("return_rate", "退回率", "%"),
     ("upheld_return_rate", "退回成立率", "%"),
     ("extension_rate", "延期率", "%"),
     ("rehandling_rate", "重办率", "%"),
     ("satisfaction_rate", "满意率", "%"),
     ("response_hours", "平均签收时长（小时）", "h"),
-    ("supervisions", "督办次数", "n"),
+    ("supervisions", "督办件数", "n"),
 )
 # What each column means, for the export's second sheet (docs/kpis.md says it in full).
 DEFINITIONS = {
@@ -44,13 +44,13 @@ DEFINITIONS = {
     "按时办结率": "办结中在办理期限内办结的比例",
     "超期件数": "期间内超期办结的件数与到期仍未办结的件数之和",
     "超期工作日": "超期办结的事项超出期限的工作日之和",
-    "退回申请率": "退回申请数 ÷ 受理量",
+    "退回率": "退回申请数 ÷ 受理量",
     "退回成立率": "热线工作机构同意的退回 ÷ 退回申请数",
     "延期率": "延期的事项数 ÷ 受理量",
     "重办率": "退回重办数 ÷ 已评价数",
     "满意率": "满意与基本满意 ÷ 已评价数（不含不评价）",
     "平均签收时长（小时）": "派单至签收的平均小时数",
-    "督办次数": "期间内对该单位开启且未撤回的督办数",
+    "督办件数": "期间内对该单位开启且未撤回的督办数",
 }
 
 
