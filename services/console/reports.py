@@ -18,9 +18,14 @@ from openpyxl.styles import Font
 
 from console.app import SHANGHAI, client_for, labels, shown
 from console.pages import agency_user, render
-from shared.errors import BadInput
+from shared.errors import BadInput, NotFound
 
 router = APIRouter()
+# The supervisor's clock lists that export: (sheet title, the dashboard call).
+CLOCK_LISTS: dict[str, tuple[str, Any]] = {
+    "overdue": ("超期事项", lambda client: client.overdue),
+    "due-soon": ("即将超期事项", lambda client: client.due_soon),
+}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The KPI table's columns: (field, heading, how it is shown); rates as percentages.
 KPI_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -222,25 +227,23 @@ async def kpis_export(
     return attachment(content, f"承办单位考核指标_{start.isoformat()}_{end.isoformat()}.xlsx")
 
 
-@router.get("/supervisor/overdue.xlsx")
-async def overdue_export(request: Request, district: str = "", unit: str = "") -> Response:
-    """The overdue clocks (of a district or unit, as drilled down to) as an .xlsx."""
+@router.get("/supervisor/{which}.xlsx")
+async def clocks_export(
+    request: Request, which: str, district: str = "", unit: str = ""
+) -> Response:
+    """The overdue or due-soon clocks (of a district or unit, as drilled down to)."""
     token, user = agency_user(request)
+    if which not in CLOCK_LISTS:
+        raise NotFound(f"no list {which!r}", zh="没有这份清单")
+    title, read = CLOCK_LISTS[which]
     client = client_for(request, token)
     filters = {k: v for k, v in {"district": district, "unit": unit}.items() if v}
-    found = (await client.run(client.overdue("unit", limit=1000, **filters))).value
+    found = (await client.run(read(client)("unit", limit=1000, **filters))).value
     names = await labels(request, token)
     _, at = await _today(request, token)
-    headings = [
-        "编号",
-        "热线事项",
-        "承办单位",
-        "行政区",
-        "时限",
-        "期限",
-        "期限待定",
-        "已超期（工作日）",
-    ]
+    headings = ["编号", "热线事项", "承办单位", "行政区", "时限", "期限", "期限待定"]
+    if which == "overdue":
+        headings.append("已超期（工作日）")
     table = [
         [
             i.number or "",
@@ -250,16 +253,56 @@ async def overdue_export(request: Request, district: str = "", unit: str = "") -
             names.get("clock_kind", {}).get(i.clock, i.clock),
             shown(i.due_at),
             "是" if i.provisional else "",
-            i.working_days_late,
+            *([i.working_days_late] if which == "overdue" else []),
         ]
         for i in (found.items if found else [])
     ]
-    scope = " › ".join(v for v in ("全市", district, unit) if v)
     notes = {
-        "范围": scope,
-        "超期件数": str(found.total if found else 0),
+        "范围": " › ".join(v for v in ("全市", district, unit) if v),
+        "件数": str(found.total if found else 0),
         "说明": "列出最早到期的至多 1000 条；时间为北京时间",
         "导出时间": shown(at),
         "导出人": user.subject,
     }
-    return attachment(workbook("超期事项", headings, table, notes), "超期事项.xlsx")
+    return attachment(workbook(title, headings, table, notes), f"{title}.xlsx")
+
+
+@router.get("/supervisions.xlsx")
+async def supervisions_export(request: Request) -> Response:
+    """The supervision register (Art 23): every supervision, open, answered and closed."""
+    token, user = agency_user(request)
+    client = client_for(request, token)
+    found = (await client.run(client.supervisions(limit=1000))).value
+    names = await labels(request, token)
+    _, at = await _today(request, token)
+    headings = [
+        "编号",
+        "承办单位",
+        "督办原因",
+        "方式",
+        "发起时间",
+        "承办单位回复",
+        "回复时间",
+        "办结时间",
+        "状态",
+    ]
+    table = [
+        [
+            r.number or r.ticket_id,
+            r.unit_id or "",
+            names.get("supervision_reason", {}).get(r.reason, r.reason),
+            names.get("supervision_method", {}).get(r.method, r.method),
+            shown(r.opened_at),
+            r.response or "",
+            shown(r.responded_at),
+            shown(r.closed_at),
+            "已办结" if r.closed_at else "已回复" if r.responded_at else "待回复",
+        ]
+        for r in (found.items if found else [])
+    ]
+    notes = {
+        "导出时间": shown(at),
+        "导出人": user.subject,
+        "说明": "至多 1000 条；时间为北京时间",
+    }
+    return attachment(workbook("督办台账", headings, table, notes), "督办台账.xlsx")

@@ -264,6 +264,8 @@ async def test_every_page_and_form_admits_only_the_roles_and_units_it_serves(sta
         "/reports": agency,
         "/reports/kpis.xlsx": agency,
         "/supervisor/overdue.xlsx": agency,
+        "/supervisor/due-soon.xlsx": agency,
+        "/supervisions.xlsx": agency,
         **{f"/admin?section={section}": {"admin"} for section in SECTIONS},
         # The ticket: its unit and the city's agency; not another unit, another district's
         # agency, a sub-unit it was not given to, or the agent's desk.

@@ -46,6 +46,15 @@ async def test_a_supervisor_drills_from_the_city_to_the_units_late_tickets(stack
         sheet["说明"]["A1"].value == "范围"
         and sheet["说明"]["B1"].value == "全市 › 天河区 › tianhe-urban"
     )
+    async with page.expect_download() as exported:
+        await page.click("#export-supervisions")
+    register = workbook(await (await exported.value).path())["督办台账"]
+    first = [c.value for c in register[2]]
+    assert (first[0], first[-1]) == (number, "待回复")
+    async with page.expect_download() as exported:
+        await page.click("#export-due-soon")
+    due_soon = workbook(await (await exported.value).path())
+    assert due_soon["即将超期事项"].max_row == 1  # its headings: nothing is due soon
 
     # The reports: the charts drawn from the project's own ECharts, the KPI table, Excel.
     await page.click("text=统计报表")
