@@ -413,3 +413,27 @@ async def test_a_period_at_the_edge_of_the_calendar_counts_nothing_and_fails_not
             assert volume.status_code == kpis.status_code == 200, (start, end)
             whole = start == "0001-01-01" and end == "9999-12-31"
             assert (sum(g["received"] for g in volume.json()["groups"]) == 3) is whole
+
+
+async def test_art5_a_district_agency_reads_the_kpis_of_its_own_districts_tickets(
+    dispatched, step, sla_app, client_for, clock
+):
+    await dispatched("T1")  # tianhe-urban, 天河区
+    now = clock.now()
+    await step("H1", "dispatched", now, ("restart", "handling"), district="海珠区")  # the same unit
+    haizhu = {"unit_id": "haizhu-urban", "district": "海珠区"}
+    await step("H2", "dispatched", now, ("restart", "handling"), **haizhu)
+    await step("H2", "accepted", now, actor_unit_id="haizhu-urban", **haizhu)
+    period = {"from": "2026-11-01", "to": "2026-12-31"}
+    async with client_for(sla_app, Role.SUPERVISOR) as city:
+        everywhere = (await city.get("/v1/kpis/units", params=period)).json()["items"]
+    async with client_for(sla_app, Role.SUPERVISOR, district="海珠区") as district:
+        own = (await district.get("/v1/kpis/units", params=period)).json()["items"]
+        one = (await district.get("/v1/kpis", params={**period, "unit": "tianhe-urban"})).json()
+    async with client_for(sla_app, Role.SUPERVISOR, district="越秀区") as other:
+        none_there = await other.get("/v1/kpis", params={**period, "unit": "tianhe-urban"})
+    assert {k["unit"]: k["received"] for k in everywhere} == {"haizhu-urban": 1, "tianhe-urban": 2}
+    assert {k["unit"]: k["received"] for k in own} == {"haizhu-urban": 1, "tianhe-urban": 1}
+    assert one["received"] == 1  # its 海珠区 ticket, not its 天河区 one
+    assert own[0]["response_hours"] == 0.0  # accepted at once: no time, not "no data"
+    assert none_there.status_code == 404

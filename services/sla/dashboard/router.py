@@ -184,11 +184,13 @@ async def kpis(
 ) -> Kpis:
     """A unit's measures for a period (Art 24); definitions in docs/kpis.md. A unit sla has
     never timed work for is a 404, not a row of zeros."""
-    _filters(principal, unit, None, None, None, None, None)
+    district = _filters(principal, unit, None, None, None, None, None).district
     _check_period(from_, to)
-    if not await service.units_with_clocks(session, unit):
+    if not await service.units_with_clocks(session, unit, district=district):
         raise NotFound(f"no work recorded for unit {unit!r}", zh=f"没有单位 {unit} 的办理记录")
-    [found] = await service.kpis(session, units=[unit], from_date=from_, to_date=to)
+    [found] = await service.kpis(
+        session, units=[unit], from_date=from_, to_date=to, district=district
+    )
     return found
 
 
@@ -199,11 +201,14 @@ async def kpis_of_units(
     from_: Annotated[Day, Query(alias="from")],
     to: Day,
 ) -> KpisList:
-    """Every unit's measures for a period in one answer (a unit: its own)."""
+    """Every unit's measures for a period in one answer (a unit: its own; a district hotline
+    agency: over its district's tickets, Art 5)."""
     _check_period(from_, to)
     own = principal.unit_id if principal.role is Role.UNIT else None
-    units = await service.units_with_clocks(session, own)
-    return KpisList(items=await service.kpis(session, units=units, from_date=from_, to_date=to))
+    district = principal.district
+    units = await service.units_with_clocks(session, own, district=district)
+    found = await service.kpis(session, units=units, from_date=from_, to_date=to, district=district)
+    return KpisList(items=found)
 
 
 def _check_period(from_: date, to: date) -> None:

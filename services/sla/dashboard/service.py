@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, Text, and_, bindparam, func, select, text
+from sqlalchemy import ARRAY, Integer, Text, TextClause, and_, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -187,18 +188,17 @@ UNCOUNTED_STEPS = frozenset(
 # the indexes on (action, at) serve. Every vocabulary word is a bound parameter
 # (KPI_PARAMETERS), never a literal matched in SQL. Each part is grouped by unit, so one
 # statement answers for every unit at once.
-KPI_SQL = text(
-    """
+KPI_SQL = """
 WITH handling AS (
     SELECT ticket_id, kind, state, stop_kind, unit_id, started_at, stopped_at,
            working_days_late, breached_at, due_date
     FROM sla.clock
-    WHERE unit_id = ANY(:units) AND kind IN (:handling, :rehandling, :final_feedback)
+    WHERE unit_id = ANY(:units) AND kind IN (:handling, :rehandling, :final_feedback){in_district}
 ), received AS (
     -- From the table itself, not the CTE: its row estimates let a hash make tickets distinct.
     SELECT unit_id, count(*) AS n FROM (
         SELECT unit_id, ticket_id FROM sla.clock
-        WHERE unit_id = ANY(:units) AND kind = :handling
+        WHERE unit_id = ANY(:units) AND kind = :handling{in_district}
           AND started_at >= :from_at AND started_at < :to_at
         GROUP BY unit_id, ticket_id
     ) firsts GROUP BY unit_id
@@ -223,11 +223,11 @@ WITH handling AS (
     GROUP BY unit_id
 ), asked AS (
     SELECT actor_unit_id AS unit_id, count(*) AS n FROM sla.ticket_step
-    WHERE action = :return_requested AND at >= :from_at AND at < :to_at
+    WHERE action = :return_requested AND at >= :from_at AND at < :to_at{in_district}
     GROUP BY actor_unit_id
 ), upheld AS (
     SELECT details->>'returning_unit' AS unit_id, count(*) AS n FROM sla.ticket_step
-    WHERE action = :return_approved AND at >= :from_at AND at < :to_at
+    WHERE action = :return_approved AND at >= :from_at AND at < :to_at{in_district}
     GROUP BY details->>'returning_unit'
 ), ratings AS (
     SELECT unit_id,
@@ -235,16 +235,16 @@ WITH handling AS (
                AS satisfied,
            count(*) FILTER (WHERE details->>'rating' <> :no_rating) AS rated
     FROM sla.ticket_step
-    WHERE action = :evaluated AND at >= :from_at AND at < :to_at
+    WHERE action = :evaluated AND at >= :from_at AND at < :to_at{in_district}
     GROUP BY unit_id
 ), rehandled AS (
     SELECT unit_id, count(*) AS n FROM sla.ticket_step
-    WHERE action = :sent_back_for_rehandling AND at >= :from_at AND at < :to_at
+    WHERE action = :sent_back_for_rehandling AND at >= :from_at AND at < :to_at{in_district}
     GROUP BY unit_id
 ), extended AS (
     SELECT c.unit_id, count(DISTINCT e.ticket_id) AS n FROM sla.extension e
     JOIN sla.clock c ON c.id = e.clock_id
-    WHERE c.unit_id = ANY(:units) AND e.at >= :from_at AND e.at < :to_at
+    WHERE c.unit_id = ANY(:units) AND e.at >= :from_at AND e.at < :to_at{c_in_district}
     GROUP BY c.unit_id
 ), accepted AS (
     -- Each acceptance, and the latest dispatch (or determination) to that unit before it.
@@ -254,7 +254,7 @@ WITH handling AS (
       ON d.ticket_id = a.ticket_id AND d.unit_id = a.actor_unit_id AND d.at <= a.at
      AND d.action IN (:dispatched, :determined) AND d.at < :to_at
     WHERE a.action = :accepted AND a.actor_unit_id = ANY(:units)
-      AND a.at >= :from_at AND a.at < :to_at
+      AND a.at >= :from_at AND a.at < :to_at{a_in_district}
     GROUP BY a.id, a.actor_unit_id, a.at
 ), response AS (
     SELECT unit_id, avg(extract(epoch FROM at - sent_at) / 3600.0) AS hours
@@ -262,7 +262,7 @@ WITH handling AS (
 ), supervised AS (
     SELECT unit_id, count(*) AS n FROM sla.supervision
     WHERE unit_id = ANY(:units) AND withdrawn_at IS NULL
-      AND opened_at >= :from_at AND opened_at < :to_at
+      AND opened_at >= :from_at AND opened_at < :to_at{in_district}
     GROUP BY unit_id
 )
 SELECT u.unit_id AS unit,
@@ -283,7 +283,22 @@ LEFT JOIN rehandled USING (unit_id) LEFT JOIN extended USING (unit_id)
 LEFT JOIN response USING (unit_id) LEFT JOIN supervised USING (unit_id)
 ORDER BY u.unit_id
 """
-).bindparams(bindparam("units", type_=ARRAY(Text)))
+
+
+@cache
+def kpi_statement(*, in_district: bool) -> TextClause:
+    """The KPI statement for the whole city, or for one district's tickets only (Art 5: a
+    district hotline agency's reads cover its district); two statements, not an ``OR``, so
+    each keeps a plan of its own."""
+    only = " AND {}district = :district" if in_district else ""
+    sql = KPI_SQL.format(
+        in_district=only.format(""),
+        c_in_district=only.format("c."),
+        a_in_district=only.format("a."),
+    )
+    return text(sql).bindparams(bindparam("units", type_=ARRAY(Text)))
+
+
 KPI_PARAMETERS: dict[str, str] = {
     "handling": ClockKind.HANDLING.value,
     "rehandling": ClockKind.REHANDLING.value,
@@ -312,9 +327,15 @@ def period_bounds(from_date: date, to_date: date) -> tuple[datetime, datetime]:
 
 
 async def kpi_counts(
-    session: AsyncSession, *, units: list[str], from_date: date, to_date: date
+    session: AsyncSession,
+    *,
+    units: list[str],
+    from_date: date,
+    to_date: date,
+    district: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The counts behind the KPIs of each of ``units``, in one set-based query."""
+    """The counts behind the KPIs of each of ``units``, in one set-based query; with
+    ``district``, over that district's tickets only."""
     from_at, to_at = period_bounds(from_date, to_date)
     await session.execute(REPORT_MEMORY)
     parameters = {
@@ -324,8 +345,14 @@ async def kpi_counts(
         "to_date": to_date,
         "from_at": from_at,
         "to_at": to_at,
+        **({"district": district} if district else {}),
     }
-    return [dict(row) for row in (await session.execute(KPI_SQL, parameters)).mappings()]
+    return [
+        dict(row)
+        for row in (
+            await session.execute(kpi_statement(in_district=bool(district)), parameters)
+        ).mappings()
+    ]
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -333,10 +360,17 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 async def kpis(
-    session: AsyncSession, *, units: list[str], from_date: date, to_date: date
+    session: AsyncSession,
+    *,
+    units: list[str],
+    from_date: date,
+    to_date: date,
+    district: str | None = None,
 ) -> list[Kpis]:
     """Each unit's measures for a period (Art 24); definitions in docs/kpis.md."""
-    counts = await kpi_counts(session, units=units, from_date=from_date, to_date=to_date)
+    counts = await kpi_counts(
+        session, units=units, from_date=from_date, to_date=to_date, district=district
+    )
     return [_kpis(c, from_date, to_date) for c in counts]
 
 
@@ -361,14 +395,21 @@ def _kpis(c: dict[str, Any], from_date: date, to_date: date) -> Kpis:
         rehandling_rate=_rate(c["rehandled"], c["rated"]),
         rated=c["rated"],
         satisfaction_rate=_rate(c["satisfied"], c["rated"]),
-        response_hours=round(float(c["response_hours"]), 2) if c["response_hours"] else None,
+        response_hours=None
+        if c["response_hours"] is None
+        else round(float(c["response_hours"]), 2),
         supervisions=c["supervisions"],
     )
 
 
-async def units_with_clocks(session: AsyncSession, unit: str | None = None) -> list[str]:
-    """The units sla has timed work for (all, or ``unit`` if it is one of them)."""
+async def units_with_clocks(
+    session: AsyncSession, unit: str | None = None, *, district: str | None = None
+) -> list[str]:
+    """The units sla has timed work for (all, or ``unit`` if it is one of them; with
+    ``district``, work in that district)."""
     query = select(col(Clock.unit_id)).where(col(Clock.unit_id).is_not(None)).distinct()
     if unit is not None:
         query = query.where(col(Clock.unit_id) == unit)
+    if district is not None:
+        query = query.where(col(Clock.district) == district)
     return sorted(u for u in (await session.scalars(query)).all() if u)
