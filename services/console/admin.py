@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from hotline_client.errors import HotlineError
 
-from console.app import SHANGHAI, catalogues, client_for, labels
+from console.app import SHANGHAI, catalogues, client_for, labels, sla_now
 from console.pages import posted_form, render, then_back
 from console.session import signed_in
 from shared.auth import Role
@@ -61,9 +61,8 @@ async def administration(
     client = client_for(request, token)
     chosen = section if section in SECTIONS else "calendar"
     years = (await client.run(client.calendar_years())).value
-    now = (await client.run(client.time_left([]))).value
     known = set(years.package_years) | {y["year"] for y in years.loaded} if years else set()
-    today = now.now.astimezone(SHANGHAI).date() if now else date.today()
+    today = (await sla_now(request, token)).astimezone(SHANGHAI).date()
     context: dict[str, Any] = {
         "sections": SECTIONS,
         "section": chosen,

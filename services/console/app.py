@@ -85,6 +85,13 @@ async def time_left(request: Request, token: str, dues: list[datetime]) -> dict[
     return {item.due_at: item for item in answer.items} if answer else {}
 
 
+async def sla_now(request: Request, token: str) -> datetime:
+    """Now on sla's clock (a moved clock in tests and drills moves every page's "today")."""
+    client = client_for(request, token)
+    answer = (await client.run(client.time_left([]))).value
+    return answer.now if answer else datetime.now(SHANGHAI)
+
+
 async def labels(request: Request, token: str) -> dict[str, dict[str, str]]:
     """dispatch's and intake's Chinese labels, fetched once per process."""
     cached: dict[str, dict[str, str]] | None = request.app.state.labels

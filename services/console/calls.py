@@ -18,7 +18,7 @@ from hotline_client.errors import HotlineError
 
 from console.app import REFUSALS, UNAVAILABLE, catalogues, client_for, labels
 from console.pages import posted_form, render
-from console.session import CSRF_FIELD, signed_in
+from console.session import signed_in
 from shared.auth import Role
 from shared.errors import Forbidden
 
@@ -135,7 +135,6 @@ async def _show(
             "labels": await labels(request, token),
             "error": error,
             "notice": notice,
-            "csrf_field": CSRF_FIELD,
         },
         status,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -11,8 +11,8 @@ from sqlalchemy import ARRAY, Integer, Text, TextClause, and_, bindparam, func, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from shared.clock import SHANGHAI
 from shared.vocabulary import ClockKind, ClockState, Rating, StepAction, StopKind
+from shared.workdays import end_of_day
 from sla.clocks.models import Clock
 from sla.dashboard.schemas import Kpis
 
@@ -322,8 +322,7 @@ def period_bounds(from_date: date, to_date: date) -> tuple[datetime, datetime]:
     the day after ``to_date`` (an instant is in the period when from ≤ it < to)."""
     # No clock runs outside these years; beyond them an instant would not be representable.
     first, last = max(from_date, EARLIEST), min(to_date, LATEST)
-    start = datetime.combine(first, time(), SHANGHAI)
-    return start, datetime.combine(last + timedelta(days=1), time(), SHANGHAI)
+    return end_of_day(first - timedelta(days=1)), end_of_day(last)
 
 
 async def kpi_counts(
