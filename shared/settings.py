@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # How long a retry with the same Idempotency-Key still gets the first answer.
     idempotency_retention_hours: float = Field(default=24.0, gt=0)
     sla_scan_seconds: float = Field(default=30.0, gt=0)
+    # Reports recount what changed since the last recount; the job keeps that small.
+    sla_report_refresh_seconds: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:

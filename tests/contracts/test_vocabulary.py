@@ -3,7 +3,7 @@
 import pytest
 from dispatch.workflow import rules
 from pydantic import ValidationError
-from sla.dashboard.service import KPI_STEPS, UNCOUNTED_STEPS
+from sla.dashboard.rollup import KPI_STEPS, UNCOUNTED_STEPS
 
 from shared.events import ClockChange, TicketStepped
 from shared.vocabulary import ClockAction, ClockKind, StepAction, StopKind

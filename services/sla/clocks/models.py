@@ -32,6 +32,13 @@ class Clock(SQLModel, table=True):
         Index("ix_clock_unit_id_kind", "unit_id", "kind"),
         # Volume and KPIs over a period (sla.dashboard.service.volume).
         Index("ix_clock_kind_started_at", "kind", "started_at"),
+        # A day's report is recounted from the runs that ended and the runs late on it.
+        Index("ix_clock_stopped_at", "stopped_at"),
+        Index(
+            "ix_clock_late_due_date",
+            "due_date",
+            postgresql_where=text("state = 'running' AND breached_at IS NOT NULL"),
+        ),
         {"schema": "sla"},
     )
 
@@ -93,7 +100,7 @@ class ClockChangeRecord(SQLModel, table=True):
 
 class Extension(SQLModel, table=True):
     __tablename__ = "extension"
-    __table_args__ = {"schema": "sla"}
+    __table_args__ = (Index("ix_extension_at", "at"), {"schema": "sla"})
 
     id: int | None = Field(default=None, primary_key=True)
     clock_id: int = Field(

@@ -1,4 +1,5 @@
-"""Background work of sla: the breach scan (APScheduler), and the inbox handler."""
+"""Background work of sla: the breach scan and the reports' recount (APScheduler), and the inbox
+handler."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from shared.db import session_scope
 from shared.events import EventEnvelope, TicketStepped
 from shared.outbox import EventHandler
 from sla.clocks import service
+from sla.dashboard import rollup
 
 log = structlog.get_logger(__name__)
 
@@ -29,11 +31,18 @@ async def scan_once(state: State) -> int:
             return total
 
 
+async def refresh_reports(state: State) -> int:
+    """Recount the report days changed since the last recount (sla.dashboard.rollup)."""
+    async with session_scope(state.sessions) as session:
+        return await rollup.refresh(session)
+
+
 async def run_scheduler(app: FastAPI) -> None:
-    """The breach scan every ``sla_scan_seconds``; replicas share work via SKIP LOCKED."""
+    """The breach scan every ``sla_scan_seconds`` (replicas share work via SKIP LOCKED), and
+    the reports' recount every ``sla_report_refresh_seconds`` (one replica at a time)."""
     scheduler = AsyncIOScheduler()
 
-    async def job() -> None:
+    async def scan() -> None:
         try:
             breached = await scan_once(app.state)
             if breached:
@@ -41,14 +50,22 @@ async def run_scheduler(app: FastAPI) -> None:
         except Exception as exc:  # the next run tries again
             log.error("breach_scan_failed", error=f"{type(exc).__name__}: {exc}")
 
-    scheduler.add_job(
-        job,
-        "interval",
-        seconds=app.state.settings.sla_scan_seconds,
-        max_instances=1,
-        coalesce=True,
-        id="breach_scan",
-    )
+    async def recount() -> None:
+        try:
+            days = await refresh_reports(app.state)
+            if days:
+                log.info("report_days_recounted", count=days)
+        except Exception as exc:  # the marks stay; the next run or report recounts
+            log.error("report_recount_failed", error=f"{type(exc).__name__}: {exc}")
+
+    settings = app.state.settings
+    for job, seconds in (
+        (scan, settings.sla_scan_seconds),
+        (recount, settings.sla_report_refresh_seconds),
+    ):
+        scheduler.add_job(
+            job, "interval", seconds=seconds, max_instances=1, coalesce=True, id=job.__name__
+        )
     scheduler.start()
     try:
         await asyncio.Event().wait()

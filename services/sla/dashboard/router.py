@@ -11,7 +11,7 @@ from shared.deps import ClockDep, SessionDep
 from shared.errors import BadInput, Forbidden, NotFound
 from shared.schemas import Day
 from shared.workdays import WorkingCalendar, local_date
-from sla.dashboard import service
+from sla.dashboard import rollup, service
 from sla.dashboard.schemas import (
     Dashboard,
     DashboardItem,
@@ -165,7 +165,9 @@ async def volume(
     district or category (the supervisors' charts; definitions in docs/kpis.md)."""
     _check_period(from_, to)
     filters = _filters(principal, unit, district, None, None, None, None)
-    groups = await service.volume(session, by=by, from_date=from_, to_date=to, filters=filters)
+    groups = await rollup.volume(
+        session, by=by, from_date=from_, to_date=to, unit=filters.unit, district=filters.district
+    )
     return Volume(
         by=by,
         from_date=from_,

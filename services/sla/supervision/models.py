@@ -2,13 +2,13 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column
+from sqlalchemy import BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
 
 class Supervision(SQLModel, table=True):
     __tablename__ = "supervision"
-    __table_args__ = {"schema": "sla"}
+    __table_args__ = (Index("ix_supervision_opened_at", "opened_at"), {"schema": "sla"})
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: str = Field(index=True)

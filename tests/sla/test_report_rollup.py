@@ -1,0 +1,116 @@
+"""Reports read daily rollups (sla.dashboard.rollup): they must say what a count from the
+records says, whenever the news of an act arrives."""
+
+from datetime import UTC, date, datetime, timedelta
+
+from sla.clocks.tasks import refresh_reports
+from sla.dashboard import rollup
+
+from shared.auth import Role
+
+# The test clock starts Monday 2026-11-23 09:30 in Guangzhou.
+PERIOD = {"from": "2026-11-01", "to": "2026-12-31"}
+DONE = ("stop", "handling", "completed")
+
+
+async def _reports(client) -> tuple[list[dict], dict, dict]:
+    kpis = (await client.get("/v1/kpis/units", params=PERIOD)).json()["items"]
+    weeks = (await client.get("/v1/dashboard/volume", params=PERIOD)).json()["groups"]
+    units = (await client.get("/v1/dashboard/volume", params={**PERIOD, "by": "unit"})).json()
+    return kpis, weeks, units["groups"]
+
+
+def test_stale_days_are_recounted_in_runs_of_consecutive_days():
+    days = [date(2026, 12, 3), date(2026, 12, 1), date(2026, 12, 2), date(2026, 12, 9)]
+    assert rollup.runs_of_days([*days, date(2026, 12, 2)]) == [
+        (date(2026, 12, 1), date(2026, 12, 3)),
+        (date(2026, 12, 9), date(2026, 12, 9)),
+    ]
+    assert rollup.runs_of_days([]) == []
+
+
+async def test_art17_23_24_a_report_read_before_late_news_counts_it_once_it_arrives(
+    dispatched, step, sla_app, client_for, clock
+):
+    """Both tickets were breached by the scan and a report was read; then the news that T1
+    was fed back at 23:59 on its due day arrives: the report read next counts it on time."""
+    await dispatched("T1")
+    await dispatched("T2")
+    due = datetime(2026, 12, 7, 16, 0, tzinfo=UTC)  # Monday 7 Dec 24:00 in Guangzhou
+    clock.advance(due - clock.now() + timedelta(minutes=30))
+    async with client_for(sla_app, Role.ADMIN) as admin:
+        await admin.post("/v1/scan")
+    async with client_for(sla_app, Role.SUPERVISOR) as client:
+        [before], weeks_before, _ = await _reports(client)
+        await step(
+            "T1",
+            "feedback_submitted",
+            due - timedelta(minutes=1),
+            DONE,
+        )
+        [after], weeks_after, _ = await _reports(client)
+    assert (before["overdue"], before["supervisions"], before["closed"]) == (2, 2, 0)
+    assert weeks_before == [{"key": "2026-11-23", "received": 2, "late": 2}]
+    assert (after["closed"], after["closed_on_time"], after["overdue"]) == (1, 1, 1)
+    assert after["supervisions"] == 1  # T1's supervision withdrawn, T2's stays
+    assert weeks_after == [{"key": "2026-11-23", "received": 2, "late": 1}]
+
+
+async def test_art15_24_rollups_read_step_by_step_equal_a_count_of_the_records(
+    dispatched, step, sla_app, client_for, clock, session
+):
+    """Reports read after every step (each recounting only the days the step touched) end
+    where one count of every day from the records ends; a ticket returned and re-dispatched
+    is received by each unit once, and by the city once."""
+    await dispatched("T1")
+    await dispatched("T2")
+    now = clock.now()
+    seen = []
+    steps = [
+        ("T1", "accepted", now + timedelta(hours=2), (), {"actor_unit_id": "tianhe-urban"}),
+        ("T2", "return_requested", now + timedelta(hours=3), (), {"actor_unit_id": "tianhe-urban"}),
+        (
+            "T2", "return_approve", now + timedelta(days=1), (),
+            {"details": {"returning_unit": "tianhe-urban"}},
+        ),
+        (
+            "T2", "dispatched", now + timedelta(days=1, hours=1), (("restart", "handling"),),
+            {"unit_id": "haizhu-urban"},
+        ),
+        (
+            "T2", "accepted", now + timedelta(days=1, hours=4), (),
+            {"unit_id": "haizhu-urban", "actor_unit_id": "haizhu-urban"},
+        ),
+        ("T1", "feedback_submitted", now + timedelta(days=3), (DONE,), {}),
+        ("T1", "evaluated", now + timedelta(days=4), (), {"details": {"rating": "unsatisfied"}}),
+        ("T1", "sent_back_for_rehandling", now + timedelta(days=4), (("start", "rehandling"),), {}),
+    ]  # fmt: skip
+    async with client_for(sla_app, Role.SUPERVISOR) as client:
+        for ticket_id, action, at, changes, options in steps:
+            await step(ticket_id, action, at, *changes, **options)
+            seen.append(await _reports(client))
+        await rollup.recount(session, date(2026, 11, 1), date(2026, 12, 31))
+        counted = await _reports(client)
+    assert seen[-1] == counted
+    kpis, weeks, units = counted
+    tianhe = next(k for k in kpis if k["unit"] == "tianhe-urban")
+    haizhu = next(k for k in kpis if k["unit"] == "haizhu-urban")
+    assert (tianhe["received"], tianhe["return_applications"], tianhe["returns_upheld"]) == (
+        2,
+        1,
+        1,
+    )
+    assert (tianhe["closed"], tianhe["rated"], tianhe["satisfaction_rate"]) == (1, 1, 0.0)
+    assert (tianhe["rehandled"], tianhe["response_hours"]) == (1, 2.0)
+    assert (haizhu["received"], haizhu["response_hours"]) == (1, 3.0)
+    assert weeks == [{"key": "2026-11-23", "received": 2, "late": 0}]
+    assert units == [
+        {"key": "tianhe-urban", "received": 2, "late": 0},
+        {"key": "haizhu-urban", "received": 1, "late": 0},
+    ]
+
+
+async def test_the_recount_job_counts_every_changed_day_and_leaves_none_stale(dispatched, sla_app):
+    await dispatched("T1")  # received, and due, on days of their own
+    assert await refresh_reports(sla_app.state) >= 2
+    assert await refresh_reports(sla_app.state) == 0
