@@ -43,13 +43,16 @@ MEASURES = [
 MARK_CLOCK_DAYS = f"""
 CREATE FUNCTION {S}.mark_clock_days() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    -- Every day the changed tickets' runs start, stop or fall due: a ticket's first run
-    -- carries measures (received, late) that a later run's change can alter.
+    -- The days the changed runs stop or fall due, and the start of every run of their
+    -- tickets: a ticket's first run carries measures (received, late) that a change to a
+    -- later run can alter.
     INSERT INTO {S}.report_stale_day (day)
-    SELECT DISTINCT v.day FROM {S}.clock c
-    CROSS JOIN LATERAL (VALUES ({S}.gz_date(c.started_at)), ({S}.gz_date(c.stopped_at)),
-                               (c.due_date)) AS v(day)
-    WHERE c.ticket_id IN (SELECT ticket_id FROM changed) AND v.day IS NOT NULL;
+    SELECT v.day FROM changed c
+    CROSS JOIN LATERAL (VALUES ({S}.gz_date(c.stopped_at)), (c.due_date)) AS v(day)
+    WHERE v.day IS NOT NULL
+    UNION
+    SELECT {S}.gz_date(started_at) FROM {S}.clock
+    WHERE ticket_id IN (SELECT ticket_id FROM changed);
     IF TG_OP = 'UPDATE' THEN
         INSERT INTO {S}.report_stale_day (day)
         SELECT DISTINCT v.day FROM previous p
