@@ -30,6 +30,8 @@ class Clock(SQLModel, table=True):
         ),
         Index("ix_clock_running_due_at", "due_at", postgresql_where=text("state = 'running'")),
         Index("ix_clock_unit_id_kind", "unit_id", "kind"),
+        # A district's units one probe each (sla.dashboard.service.units_with_clocks).
+        Index("ix_clock_district_unit_id", "district", "unit_id"),
         # Volume and KPIs over a period (sla.dashboard.service.volume).
         Index("ix_clock_kind_started_at", "kind", "started_at"),
         # A day's report is recounted from the runs that ended and the runs late on it.

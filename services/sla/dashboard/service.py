@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -135,14 +135,32 @@ def _kpis(c: dict[str, Any], from_date: date, to_date: date) -> Kpis:
     )
 
 
+# The distinct units by one index probe each (a loose index scan): a plain DISTINCT reads
+# every clock run (54 ms at 266,000 runs, and growing with them).
+UNITS_SQL = """
+WITH RECURSIVE found(unit_id) AS (
+    SELECT min(unit_id) FROM sla.clock WHERE unit_id IS NOT NULL{in_district}
+    UNION ALL
+    SELECT (SELECT min(c.unit_id) FROM sla.clock c
+            WHERE c.unit_id > found.unit_id{c_in_district})
+    FROM found WHERE found.unit_id IS NOT NULL
+)
+SELECT unit_id FROM found WHERE unit_id IS NOT NULL
+"""
+
+
 async def units_with_clocks(
     session: AsyncSession, unit: str | None = None, *, district: str | None = None
 ) -> list[str]:
     """The units sla has timed work for (all, or ``unit`` if it is one of them; with
     ``district``, work in that district)."""
-    query = select(col(Clock.unit_id)).where(col(Clock.unit_id).is_not(None)).distinct()
     if unit is not None:
-        query = query.where(col(Clock.unit_id) == unit)
-    if district is not None:
-        query = query.where(col(Clock.district) == district)
-    return sorted(u for u in (await session.scalars(query)).all() if u)
+        query = select(col(Clock.unit_id)).where(col(Clock.unit_id) == unit).limit(1)
+        if district is not None:
+            query = query.where(col(Clock.district) == district)
+        found = await session.scalar(query)
+        return [found] if found else []
+    only = " AND {}district = :district" if district is not None else ""
+    statement = text(UNITS_SQL.format(in_district=only.format(""), c_in_district=only.format("c.")))
+    parameters = {"district": district} if district is not None else {}
+    return list((await session.scalars(statement, parameters)).all())

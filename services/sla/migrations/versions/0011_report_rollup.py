@@ -1,5 +1,6 @@
 """sla: report rollups per day, the days a change made stale (marked by triggers), and the
-indexes that let a day be recounted from the clock runs, steps, extensions and supervisions.
+indexes that let a day be recounted from the clock runs, steps, extensions and supervisions
+(and a district's units be listed).
 
 Revision ID: sla_0011
 Revises: sla_0010
@@ -103,6 +104,8 @@ def upgrade() -> None:
         postgresql_where=sa.text("state = 'running' AND breached_at IS NOT NULL"),
     )
     op.create_index("ix_extension_at", "extension", ["at"], schema=S)
+    # The units of a district, one index probe each, for the KPI table of a district agency.
+    op.create_index("ix_clock_district_unit_id", "clock", ["district", "unit_id"], schema=S)
     op.create_index("ix_supervision_opened_at", "supervision", ["opened_at"], schema=S)
 
     op.execute(MARK_CLOCK_DAYS)
@@ -150,6 +153,7 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS mark_inserted_days ON {S}.{table}")
         op.execute(f"DROP FUNCTION IF EXISTS {S}.mark_{table}_days()")
     op.drop_index("ix_supervision_opened_at", "supervision", schema=S)
+    op.drop_index("ix_clock_district_unit_id", "clock", schema=S)
     op.drop_index("ix_extension_at", "extension", schema=S)
     op.drop_index("ix_clock_late_due_date", "clock", schema=S)
     op.drop_index("ix_clock_stopped_at", "clock", schema=S)
