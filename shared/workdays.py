@@ -7,21 +7,24 @@ and every deadline that depends on it is **provisional**.
 
 Counting rule (Art 13, 14, 17; Civil Code Art 201): a period of n working days starts the day
 after the event's calendar day in Asia/Shanghai and ends at 24:00 of its nth working day.
-Answers come from a sorted index of working days by binary search, never a day-by-day walk.
+Answers come from an index built once per calendar: the working days in order, and for every
+calendar day how many working days fall up to it — a deadline is two list look-ups, never a
+day-by-day walk.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from shared.clock import SHANGHAI
 
 FIRST_YEAR = 2004  # the first year chinesecalendar knows
 LAST_YEAR = 2100  # beyond it nobody can need a hotline deadline from this code
+FIRST_ORDINAL = date(FIRST_YEAR, 1, 1).toordinal()
 
 HOLIDAY_NAMES_ZH = {
     "New Year's Day": "元旦",
@@ -70,10 +73,11 @@ class Day:
         return self.kind in (DayKind.WORKDAY, DayKind.MAKEUP_WORKDAY)
 
 
-@dataclass(frozen=True)
-class Deadline:
+class Deadline(NamedTuple):
     """24:00 Asia/Shanghai of ``due_date``; provisional if an unscheduled year is involved."""
 
+    # A tuple, not a frozen dataclass: built for every clock a step starts, it is a third of
+    # a deadline's cost as a dataclass.
     due_date: date
     due_at: datetime
     provisional: bool
@@ -117,17 +121,32 @@ class WorkingCalendar:
     """Working days from 2004 to 2100 with O(log n) deadline arithmetic."""
 
     schedules: Mapping[int, YearSchedule]
-    _workdays: list[int] = field(init=False, repr=False, compare=False)
+    # The working days, in order.
+    _workdays: list[date] = field(init=False, repr=False, compare=False)
+    # For each calendar day from FIRST_YEAR (by ordinal offset): working days up to and
+    # including it, i.e. the position in _workdays of the first working day after it.
+    _worked_by: list[int] = field(init=False, repr=False, compare=False)
+    # 24:00 of each working day, as the aware instant a deadline carries.
+    _ends: list[datetime] = field(init=False, repr=False, compare=False)
+    # For each year from FIRST_YEAR: how many years before it have no schedule.
+    _unscheduled_before: list[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        working = []
+        working, worked_by = [], []
         day = date(FIRST_YEAR, 1, 1)
         last = date(LAST_YEAR, 12, 31)
         while day <= last:
             if self.day(day).is_working:
-                working.append(day.toordinal())
+                working.append(day)
+            worked_by.append(len(working))
             day += timedelta(days=1)
+        unscheduled = [0]
+        for year in range(FIRST_YEAR, LAST_YEAR + 1):
+            unscheduled.append(unscheduled[-1] + (not self.is_scheduled(year)))
         object.__setattr__(self, "_workdays", working)
+        object.__setattr__(self, "_worked_by", worked_by)
+        object.__setattr__(self, "_ends", [end_of_day(d) for d in working])
+        object.__setattr__(self, "_unscheduled_before", unscheduled)
 
     @classmethod
     def build(cls, loaded: Iterable[YearSchedule] = ()) -> WorkingCalendar:
@@ -154,18 +173,22 @@ class WorkingCalendar:
 
     def is_working_day(self, day: date) -> bool:
         self._check_range(day)
-        position = bisect_left(self._workdays, day.toordinal())
-        return position < len(self._workdays) and self._workdays[position] == day.toordinal()
+        offset = day.toordinal() - FIRST_ORDINAL
+        return self._worked_by[offset] > (self._worked_by[offset - 1] if offset else 0)
 
     def add_working_days(self, day: date, working_days: int) -> date:
         """The ``working_days``-th working day after ``day`` (``day`` itself never counts)."""
+        return self._workdays[self._position_after(day, working_days)]
+
+    def _position_after(self, day: date, working_days: int) -> int:
+        """Where in the index the ``working_days``-th working day after ``day`` is."""
         if working_days < 1:
             raise ValueError("a period is at least one working day")
         self._check_range(day)
-        position = bisect_right(self._workdays, day.toordinal()) + working_days - 1
+        position = self._worked_by[day.toordinal() - FIRST_ORDINAL] + working_days - 1
         if position >= len(self._workdays):
             raise ValueError(f"{working_days} working days after {day} is past {LAST_YEAR}")
-        return date.fromordinal(self._workdays[position])
+        return position
 
     def working_days_between(self, start: date, end: date) -> int:
         """How many working days fall after ``start`` up to and including ``end``."""
@@ -173,24 +196,32 @@ class WorkingCalendar:
         self._check_range(end)
         if end <= start:
             return 0
-        return bisect_right(self._workdays, end.toordinal()) - bisect_right(
-            self._workdays, start.toordinal()
+        return (
+            self._worked_by[end.toordinal() - FIRST_ORDINAL]
+            - self._worked_by[start.toordinal() - FIRST_ORDINAL]
         )
 
     def is_provisional(self, start: date, end: date) -> bool:
         """Whether any year from ``start`` to ``end`` has no schedule (weekday rule assumed)."""
-        return any(not self.is_scheduled(year) for year in range(start.year, end.year + 1))
+        if not FIRST_YEAR <= start.year <= end.year <= LAST_YEAR:
+            return any(not self.is_scheduled(year) for year in range(start.year, end.year + 1))
+        before = self._unscheduled_before
+        return before[end.year - FIRST_YEAR + 1] > before[start.year - FIRST_YEAR]
 
     def deadline(self, event_at: datetime, working_days: int) -> Deadline:
         """Due time of a period of ``working_days`` counted from an event (Art 13, 14, 17)."""
-        start = local_date(event_at)
-        due = self.add_working_days(start, working_days)
-        return Deadline(due, end_of_day(due), self.is_provisional(start, due))
+        return self._deadline_after(local_date(event_at), working_days)
 
     def extend(self, due_date: date, working_days: int) -> Deadline:
         """A due day moved on by ``working_days`` after the current due day (Art 18)."""
-        due = self.add_working_days(due_date, working_days)
-        return Deadline(due, end_of_day(due), self.is_provisional(due_date, due))
+        return self._deadline_after(due_date, working_days)
+
+    def _deadline_after(self, start: date, working_days: int) -> Deadline:
+        position = self._position_after(start, working_days)
+        due = self._workdays[position]
+        before = self._unscheduled_before  # both years are in the calendar's range here
+        provisional = before[due.year - FIRST_YEAR + 1] > before[start.year - FIRST_YEAR]
+        return Deadline(due, self._ends[position], provisional)
 
     def remaining_working_days(self, now: datetime, due_date: date) -> int:
         """Whole working days left after today until the due day (0 when due today or late)."""
