@@ -138,3 +138,21 @@ def create_idempotency_v1(schema: str) -> None:
     op.create_index(
         "ix_idempotency_key_claimed_at", "idempotency_key", ["claimed_at"], schema=schema
     )
+
+
+def index_outbox_retention_v3(schema: str) -> None:
+    """Indexes by which delivered events and old inbox ids are pruned (``Outbox.prune``)."""
+    op.create_index(
+        "ix_outbox_delivered_at",
+        "outbox",
+        ["delivered_at"],
+        schema=schema,
+        postgresql_where=sa.text("delivered_at IS NOT NULL"),
+    )
+    op.create_index("ix_inbox_received_at", "inbox", ["received_at"], schema=schema)
+
+
+def unindex_outbox_retention_v3(schema: str) -> None:
+    """Undo :func:`index_outbox_retention_v3`."""
+    op.drop_index("ix_inbox_received_at", table_name="inbox", schema=schema)
+    op.drop_index("ix_outbox_delivered_at", table_name="outbox", schema=schema)

@@ -34,6 +34,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     and_,
+    delete,
     exists,
     func,
     select,
@@ -99,6 +100,12 @@ class Outbox:
                 "seq",
                 postgresql_where=text("delivered_at IS NULL"),
             ),
+            # Delivered events are pruned after their retention (prune).
+            Index(
+                "ix_outbox_delivered_at",
+                "delivered_at",
+                postgresql_where=text("delivered_at IS NOT NULL"),
+            ),
         )
         self.inbox = Table(
             "inbox",
@@ -109,6 +116,7 @@ class Outbox:
             Column(
                 "received_at", DateTime(timezone=True), nullable=False, server_default=func.now()
             ),
+            Index("ix_inbox_received_at", "received_at"),
         )
 
     async def add(
@@ -191,6 +199,32 @@ class Outbox:
             query = query.where(table.c.seq.in_(seqs))
         result = await session.execute(query.values(next_attempt_at=func.now()))
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def prune(
+        self,
+        session: AsyncSession,
+        *,
+        delivered_for: timedelta,
+        received_for: timedelta,
+        batch: int = 10_000,
+    ) -> int:
+        """Delete up to ``batch`` events delivered longer than ``delivered_for`` ago and as
+        many inbox ids received longer than ``received_for`` ago; how many rows went. An
+        undelivered event is never deleted. An inbox id must outlive any redelivery of its
+        event: one comes only from a sender that crashed between its POST and its commit,
+        and is sent again as soon as that sender is back."""
+        deleted = 0
+        # The database's own time, as it stamped both columns (a moved dev clock is not it).
+        for table, column, age in (
+            (self.outbox, self.outbox.c.delivered_at, delivered_for),
+            (self.inbox, self.inbox.c.received_at, received_for),
+        ):
+            before = func.clock_timestamp() - age
+            key = next(iter(table.primary_key.columns))
+            oldest = select(key).where(column < before).order_by(column).limit(batch)
+            result = await session.execute(delete(table).where(key.in_(oldest.scalar_subquery())))
+            deleted += int(result.rowcount)  # type: ignore[attr-defined]
+        return deleted
 
     async def counts(self, session: AsyncSession) -> tuple[int, int]:
         """(pending, failed): undelivered events, and those of them retried many times."""

@@ -32,6 +32,7 @@ from prometheus_client import (
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.datastructures import State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import i18n
@@ -39,7 +40,7 @@ from shared.auth import Principal, Role, authenticated, require
 from shared.catalogue import catalogue, places
 from shared.clients.base import ServiceClient, ServiceTokens
 from shared.clock import Clock
-from shared.db import SERVICES, asyncpg_dsn, make_engine, make_sessionmaker
+from shared.db import SERVICES, asyncpg_dsn, make_engine, make_sessionmaker, session_scope
 from shared.deps import ClockDep, SessionDep
 from shared.edge import EdgeMiddleware
 from shared.errors import (
@@ -125,7 +126,7 @@ def create_app(
     tasks: list[BackgroundTask] = list(background)
     if run_relay:
         tasks.append(_run_relay)
-        tasks.append(_forget_idempotency_keys)
+        tasks.append(_housekeeping)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -306,17 +307,37 @@ class PlacesRead(BaseModel):
     items: list[DistrictRead]
 
 
-async def _forget_idempotency_keys(app: FastAPI) -> None:
-    """Hourly: keys older than the retention are forgotten (the table would grow for ever)."""
-    retention = timedelta(hours=app.state.settings.idempotency_retention_hours)
+async def _housekeeping(app: FastAPI) -> None:
+    """Hourly: idempotency keys, delivered events and inbox ids older than their retention
+    are deleted (each table would otherwise grow for ever)."""
+    settings: Settings = app.state.settings
     while True:
         try:
+            retention = timedelta(hours=settings.idempotency_retention_hours)
             forgotten = await forget_older_than(app.state.sessions, app.state.service, retention)
-            if forgotten:
-                log.info("idempotency_keys_forgotten", count=forgotten)
+            pruned = await prune_outbox(app.state)
+            if forgotten or pruned:
+                log.info("housekeeping", idempotency_keys=forgotten, events=pruned)
         except Exception as exc:  # the next hour tries again
-            log.warning("idempotency_cleanup_failed", error_type=type(exc).__name__)
+            log.warning("housekeeping_failed", error_type=type(exc).__name__)
         await asyncio.sleep(3600)
+
+
+async def prune_outbox(state: State) -> int:
+    """Delete delivered events and inbox ids past their retention, a batch per transaction
+    so that no lock is held long; how many rows went."""
+    settings: Settings = state.settings
+    total = 0
+    while True:
+        async with session_scope(state.sessions) as session:
+            deleted = await state.outbox.prune(
+                session,
+                delivered_for=timedelta(days=settings.outbox_retention_days),
+                received_for=timedelta(days=settings.inbox_retention_days),
+            )
+        total += deleted
+        if not deleted:
+            return total
 
 
 async def _run_relay(app: FastAPI) -> None:

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     relay_max_backoff_seconds: float = Field(default=300.0, gt=0)
     # How long a retry with the same Idempotency-Key still gets the first answer.
     idempotency_retention_hours: float = Field(default=24.0, gt=0)
+    # Delivered events are kept this long for operators, then pruned hourly.
+    outbox_retention_days: float = Field(default=7.0, gt=0)
+    # An event's id is kept this long to refuse a redelivery; longer than any sender stays down.
+    inbox_retention_days: float = Field(default=30.0, gt=0)
     sla_scan_seconds: float = Field(default=30.0, gt=0)
     # Reports recount what changed since the last recount; the job keeps that small.
     sla_report_refresh_seconds: float = Field(default=60.0, gt=0)

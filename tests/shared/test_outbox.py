@@ -2,11 +2,12 @@
 
 import asyncio
 from collections import Counter
+from datetime import timedelta
 from typing import ClassVar
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from shared.clients.base import ServiceClient
 from shared.db import make_engine, make_sessionmaker, session_scope
@@ -303,3 +304,45 @@ async def test_a_poisoned_event_holds_back_only_its_own_ticket_and_is_counted(se
         assert await Outbox("intake").replay(session, [stuck["seq"]]) == 1
     assert await relay.drain() == 2
     assert [e.parse(Ping).n for e in receiver.received[-2:]] == [0, 1]
+
+
+async def test_delivered_events_and_old_inbox_ids_are_pruned_and_nothing_else(sessions, clock):
+    """Delivered events go after the outbox retention, inbox ids after the inbox's; an
+    undelivered event stays however old, and an id still kept refuses its redelivery."""
+    outbox = Outbox("intake")
+    await _add(sessions, clock, (1, "T1"), (2, "T2"), (3, "T3"))
+    await _relay(sessions, Receiver()).deliver_once()
+    await _add(sessions, clock, (4, "T4"))  # never delivered
+    envelopes = [
+        EventEnvelope(
+            type="test.ping.v1", source="dispatch", occurred_at=clock.now(), payload={"n": n}
+        )
+        for n in (5, 6)
+    ]
+    async with session_scope(sessions) as session:
+        for envelope in envelopes:
+            assert await outbox.receive(session, envelope, {})
+        # Event 1 was delivered, and envelope 5 received, eight days ago; all else now.
+        days_ago = func.now() - timedelta(days=8)
+        await session.execute(
+            update(outbox.outbox)
+            .where(outbox.outbox.c.payload["n"].as_integer().in_([1, 4]))
+            .values(
+                delivered_at=case((outbox.outbox.c.delivered_at.is_not(None), days_ago)),
+                created_at=days_ago,
+            )
+        )
+        await session.execute(
+            update(outbox.inbox)
+            .where(outbox.inbox.c.event_id == envelopes[0].id)
+            .values(received_at=days_ago)
+        )
+    async with session_scope(sessions) as session:
+        pruned = await outbox.prune(
+            session, delivered_for=timedelta(days=7), received_for=timedelta(days=7)
+        )
+        kept = (await session.scalars(select(outbox.outbox.c.payload["n"].as_integer()))).all()
+        again = [await outbox.receive(session, e, {}) for e in envelopes]
+    assert pruned == 2
+    assert sorted(kept) == [2, 3, 4]
+    assert again == [True, False]  # 5's id was forgotten; 6's still refuses the redelivery

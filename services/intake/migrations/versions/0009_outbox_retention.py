@@ -1,0 +1,24 @@
+"""intake: delivered events and old inbox ids are pruned after their retention; the indexes
+that find them.
+
+Revision ID: intake_0009
+Revises: intake_0008
+Create Date: 2026-12-06
+"""
+
+from collections.abc import Sequence
+
+from shared.migration_ops import index_outbox_retention_v3, unindex_outbox_retention_v3
+
+revision: str = "intake_0009"
+down_revision: str | Sequence[str] | None = "intake_0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    index_outbox_retention_v3("intake")
+
+
+def downgrade() -> None:
+    unindex_outbox_retention_v3("intake")
