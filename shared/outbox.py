@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -129,24 +129,46 @@ class Outbox:
         ordering_key: str | None = None,
     ) -> EventEnvelope:
         """Write an event for ``to`` in the caller's transaction; relayed after commit."""
-        envelope = EventEnvelope(
-            type=event.type_name,
-            source=self.schema,
-            occurred_at=now,
-            ordering_key=ordering_key,
-            payload=event.model_dump(mode="json"),
-        )
-        await session.execute(
-            insert(self.outbox).values(
-                event_id=envelope.id,
-                event_type=envelope.type,
-                destination=to,
-                ordering_key=ordering_key,
-                payload=envelope.payload,
-                occurred_at=now,
-            )
-        )
+        [envelope] = await self.add_many(session, [(event, ordering_key)], to=to, now=now)
         return envelope
+
+    async def add_many(
+        self,
+        session: AsyncSession,
+        events: Sequence[tuple[Event, str | None]],
+        *,
+        to: str,
+        now: datetime,
+    ) -> list[EventEnvelope]:
+        """Write events (each with its ordering key) for ``to`` in one statement, in this
+        order, in the caller's transaction."""
+        envelopes = [
+            EventEnvelope(
+                type=event.type_name,
+                source=self.schema,
+                occurred_at=now,
+                ordering_key=ordering_key,
+                payload=event.model_dump(mode="json"),
+            )
+            for event, ordering_key in events
+        ]
+        if envelopes:
+            await session.execute(
+                insert(self.outbox).values(
+                    [
+                        {
+                            "event_id": envelope.id,
+                            "event_type": envelope.type,
+                            "destination": to,
+                            "ordering_key": envelope.ordering_key,
+                            "payload": envelope.payload,
+                            "occurred_at": now,
+                        }
+                        for envelope in envelopes
+                    ]
+                )
+            )
+        return envelopes
 
     async def receive(
         self,

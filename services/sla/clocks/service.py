@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -383,11 +383,12 @@ async def adjust(
     return clock
 
 
-def due_clocks(now: datetime, batch: int = SCAN_BATCH) -> Select[Clock]:
-    """The breach scan's statement: running, not yet breached, due by ``now`` (its cost
-    follows what is due, through the partial index ix_clock_scan_due_at)."""
+def due_clocks(now: datetime, batch: int = SCAN_BATCH) -> Select[int | None]:
+    """The breach scan's choice: running, not yet breached, due by ``now`` (its cost follows
+    what is due, through the partial index ix_clock_scan_due_at), locked so that replicas
+    scanning at once each take other clocks."""
     return (
-        select(Clock)
+        select(col(Clock.id))
         .where(
             col(Clock.state) == RUNNING,
             col(Clock.breached_at).is_(None),
@@ -402,40 +403,79 @@ def due_clocks(now: datetime, batch: int = SCAN_BATCH) -> Select[Clock]:
 async def scan_breaches(
     session: AsyncSession, outbox: Outbox, *, now: datetime, batch: int = SCAN_BATCH
 ) -> int:
-    """Mark one batch of clocks that fell due; safe with any number of replicas scanning."""
-    due = (await session.scalars(due_clocks(now, batch))).all()
-    for clock in due:
-        clock.breached_at = now
-        session.add(
-            _note(clock, at=now, action=ChangeAction.BREACH, reason="due time passed", actor="sla")
-        )
-        await outbox.add(
-            session,
-            ClockBreached(
-                ticket_id=clock.ticket_id, clock=ClockKind(clock.kind), due_at=clock.due_at
-            ),
-            to="dispatch",
-            now=now,
-            ordering_key=clock.ticket_id,
-        )
-        reason = rules.supervision_reason(ClockKind(clock.kind))
-        if reason is not None:
-            article = "Art 23(3)" if reason is Reason.LONG_RUNNING else "Art 23(1)"
-            session.add(
-                Supervision(
-                    ticket_id=clock.ticket_id,
-                    clock_id=clock.id,
-                    unit_id=clock.unit_id,
-                    district=clock.district,
-                    reason=reason.value,
-                    method=Method.ONLINE.value,
-                    note=f"{clock.kind} due {clock.due_at.isoformat()} passed ({article})",
-                    opened_at=now,
-                    opened_by="sla",
+    """Mark one batch of clocks that fell due; safe with any number of replicas scanning.
+
+    Set-based: four statements whatever the batch holds — the clocks, their change records,
+    the supervisions they open (Art 23) and their events to dispatch — not a round trip per
+    clock."""
+    breached = sorted(
+        (
+            await session.execute(
+                update(Clock)
+                .where(col(Clock.id).in_(due_clocks(now, batch).scalar_subquery()))
+                .values(breached_at=now)
+                .returning(
+                    col(Clock.id),
+                    col(Clock.ticket_id),
+                    col(Clock.kind),
+                    col(Clock.unit_id),
+                    col(Clock.district),
+                    col(Clock.due_at),
                 )
+                .execution_options(synchronize_session=False)
             )
-    await session.flush()
-    return len(due)
+        ).all(),
+        key=lambda clock: (clock.due_at, clock.id),  # events leave in due order per ticket
+    )
+    if not breached:
+        return 0
+    await session.execute(
+        insert(ClockChangeRecord),
+        [
+            {
+                "clock_id": clock.id,
+                "at": now,
+                "action": ChangeAction.BREACH.value,
+                "reason": "due time passed",
+                "actor": "sla",
+                "new_due_at": clock.due_at,
+            }
+            for clock in breached
+        ],
+    )
+    supervisions = [
+        {
+            "ticket_id": clock.ticket_id,
+            "clock_id": clock.id,
+            "unit_id": clock.unit_id,
+            "district": clock.district,
+            "reason": reason.value,
+            "method": Method.ONLINE.value,
+            "note": f"{clock.kind} due {clock.due_at.isoformat()} passed "
+            f"({'Art 23(3)' if reason is Reason.LONG_RUNNING else 'Art 23(1)'})",
+            "opened_at": now,
+            "opened_by": "sla",
+        }
+        for clock in breached
+        if (reason := rules.supervision_reason(ClockKind(clock.kind))) is not None
+    ]
+    if supervisions:
+        await session.execute(insert(Supervision), supervisions)
+    await outbox.add_many(
+        session,
+        [
+            (
+                ClockBreached(
+                    ticket_id=clock.ticket_id, clock=ClockKind(clock.kind), due_at=clock.due_at
+                ),
+                clock.ticket_id,
+            )
+            for clock in breached
+        ],
+        to="dispatch",
+        now=now,
+    )
+    return len(breached)
 
 
 async def recompute_provisional(
