@@ -31,7 +31,7 @@ from prometheus_client import (
 )
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -104,6 +104,7 @@ def create_app(
     event_handlers: dict[str, EventHandler] | None = None,
     background: Sequence[BackgroundTask] = (),
     readiness: Sequence[Callable[[FastAPI], str | None]] = (),
+    hourly: Sequence[HourlyCleanup] = (),
     settings: Settings | None = None,
     clock: Clock | None = None,
     engine: AsyncEngine | None = None,
@@ -113,7 +114,8 @@ def create_app(
 
     ``background`` tasks run for the app's lifetime (a warm-up may simply return);
     ``readiness`` checks name what the app still waits for (``/readyz`` answers 503 until
-    each returns None).
+    each returns None); ``hourly`` clean-ups run with the housekeeping, each in a transaction
+    of its own, and say how many rows they deleted.
     """
     if service not in SERVICES:
         raise ValueError(f"unknown service {service!r}")
@@ -161,6 +163,7 @@ def create_app(
     state.event_handlers = event_handlers or {}
     state.heads = head_revisions(service)
     state.readiness = list(readiness)
+    state.hourly = list(hourly)
     state.registry = CollectorRegistry()
     state.relay_metrics = RelayMetrics.register(state.registry)
     tokens = ServiceTokens(settings, service=service)
@@ -307,6 +310,9 @@ class PlacesRead(BaseModel):
     items: list[DistrictRead]
 
 
+HourlyCleanup = Callable[[AsyncSession], Awaitable[int]]
+
+
 async def _housekeeping(app: FastAPI) -> None:
     """Hourly: idempotency keys, delivered events and inbox ids older than their retention
     are deleted (each table would otherwise grow for ever)."""
@@ -316,8 +322,11 @@ async def _housekeeping(app: FastAPI) -> None:
             retention = timedelta(hours=settings.idempotency_retention_hours)
             forgotten = await forget_older_than(app.state.sessions, app.state.service, retention)
             pruned = await prune_outbox(app.state)
+            for cleanup in app.state.hourly:
+                async with session_scope(app.state.sessions) as session:
+                    pruned += await cleanup(session)
             if forgotten or pruned:
-                log.info("housekeeping", idempotency_keys=forgotten, events=pruned)
+                log.info("housekeeping", idempotency_keys=forgotten, rows=pruned)
         except Exception as exc:  # the next hour tries again
             log.warning("housekeeping_failed", error_type=type(exc).__name__)
         await asyncio.sleep(3600)

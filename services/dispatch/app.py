@@ -8,6 +8,7 @@ from dispatch.directory.router import router as directory_router
 from dispatch.tickets.agency_router import router as agency_router
 from dispatch.tickets.events import handlers
 from dispatch.tickets.router import router as tickets_router
+from dispatch.tickets.service import prune_unit_changes
 from dispatch.tickets.unit_router import router as unit_router
 from shared.service import create_app
 
@@ -17,6 +18,7 @@ def build_app(**overrides: Any) -> FastAPI:
     app = create_app(
         service="dispatch",
         routers=[directory_router, tickets_router, agency_router, unit_router],
+        hourly=[prune_unit_changes],
         **overrides,
     )
     if "event_handlers" not in overrides:

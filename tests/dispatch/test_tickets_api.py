@@ -102,6 +102,73 @@ async def test_dispatched_ticket_appears_in_the_units_poll_with_etag(submit, age
     assert changed.json()["items"][0]["status"] == "handling"
 
 
+async def test_art15_a_units_poll_follows_tickets_that_leave_it_and_tickets_it_co_handles(
+    submit, agency, as_role, session
+):
+    """A unit's poll holds what it leads and what it co-handles, in change order; a ticket
+    that leaves it (a return approved) changes its ETag, so no poller keeps a stale list."""
+    first, second, shared_ = await submit(), await submit(), await submit()
+    async with agency() as client:
+        for ticket_id in (first, second, shared_):
+            await _post(client, f"/v1/tickets/{ticket_id}/dispatch", {"unit_id": "tianhe-urban"})
+    async with as_role(Role.UNIT, "tianhe-urban") as tianhe:
+        asked = await _post(
+            tianhe,
+            f"/v1/tickets/{shared_}/returns",
+            {"reason": "多部门职责", "basis": "三定方案"},
+            201,
+        )
+    async with agency() as client:
+        await _post(
+            client,
+            f"/v1/returns/{asked['id']}/decision",
+            {"decision": "several_units", "reason": "共同办理", "co_handlers": ["haizhu-urban"]},
+        )
+    async with as_role(Role.UNIT, "haizhu-urban") as haizhu:
+        co_handled = (await haizhu.get("/v1/units/haizhu-urban/tickets")).json()["items"]
+        polled = "/v1/units/haizhu-urban/tickets"
+        same_status = await haizhu.get(polled, params={"status": co_handled[0]["status"]})
+        closed = await haizhu.get(polled, params={"status": "closed"})
+        not_late = await haizhu.get(polled, params={"overdue": "false"})
+    async with as_role(Role.UNIT, "tianhe-urban") as tianhe:
+        asked = await _post(
+            tianhe,
+            f"/v1/tickets/{second}/returns",
+            {"reason": "不属于本单位", "basis": "三定方案"},
+            201,
+        )
+        before = await tianhe.get("/v1/units/tianhe-urban/tickets")
+        async with agency() as client:
+            await _post(
+                client,
+                f"/v1/returns/{asked['id']}/decision",
+                {"decision": "approve", "reason": "同意"},
+            )
+        after = await tianhe.get(
+            "/v1/units/tianhe-urban/tickets", headers={"If-None-Match": before.headers["etag"]}
+        )
+    assert [t["id"] for t in co_handled] == [shared_]
+    assert [t["id"] for t in same_status.json()["items"]] == [shared_]  # filtered in index order
+    assert closed.json()["items"] == []
+    assert [t["id"] for t in not_late.json()["items"]] == [shared_]
+    assert [t["id"] for t in before.json()["items"]] == [first, shared_, second]
+    assert after.status_code == 200  # the ticket that left changed the unit's list
+    assert [t["id"] for t in after.json()["items"]] == [first, shared_]
+
+
+async def test_old_changes_of_a_unit_are_pruned_and_its_newest_kept(submit, agency, session):
+    from dispatch.tickets.service import last_change, prune_unit_changes
+
+    for _ in range(3):
+        ticket_id = await submit()
+        async with agency() as client:
+            await _post(client, f"/v1/tickets/{ticket_id}/dispatch", {"unit_id": "tianhe-urban"})
+    newest = await last_change(session, "tianhe-urban")
+    assert await prune_unit_changes(session) >= 2
+    assert await prune_unit_changes(session) == 0
+    assert await last_change(session, "tianhe-urban") == newest > 0
+
+
 async def test_art15_16_three_approved_returns_then_determination(submit, agency, as_role):
     ticket_id = await submit()
     returned_by = []

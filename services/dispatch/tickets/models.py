@@ -11,8 +11,15 @@ from sqlmodel import Field, SQLModel
 class Ticket(SQLModel, table=True):
     __tablename__ = "ticket"
     __table_args__ = (
-        # Units' polls (keyset on change_seq) and the agency's queue.
+        # Units' polls (keyset on change_seq; by status, and overdue) and the agency's queue.
         Index("ix_ticket_lead_unit_change_seq", "lead_unit", "change_seq"),
+        Index("ix_ticket_lead_unit_status_change_seq", "lead_unit", "status", "change_seq"),
+        Index(
+            "ix_ticket_overdue_lead_unit_change_seq",
+            "lead_unit",
+            "change_seq",
+            postgresql_where=text("overdue"),
+        ),
         Index("ix_ticket_sub_unit_change_seq", "sub_unit", "change_seq"),
         Index("ix_ticket_co_handlers", "co_handlers", postgresql_using="gin"),
         Index(
@@ -70,6 +77,44 @@ class Ticket(SQLModel, table=True):
     change_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     created_at: datetime
     updated_at: datetime
+
+
+class UnitChange(SQLModel, table=True):
+    """A change to a ticket a unit holds or held: written by a trigger on ``ticket`` for its
+    lead unit, co-handlers and sub-unit before and after (migration dispatch_0013), so the
+    newest id of a unit is its poll's ETag — a ticket leaving the unit changes it too.
+    Older rows of a unit are pruned hourly."""
+
+    __tablename__ = "unit_change"
+    __table_args__ = (Index("ix_unit_change_unit_id_id", "unit_id", "id"), {"schema": "dispatch"})
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    unit_id: str
+
+
+class CoHandling(SQLModel, table=True):
+    """A ticket a unit co-handles (Art 15(3)), with the ticket's change number: a unit's poll
+    reads these in change order. Kept by a trigger from ``ticket.co_handlers``."""
+
+    __tablename__ = "co_handling"
+    __table_args__ = (
+        Index("ix_co_handling_unit_id_change_seq", "unit_id", "change_seq"),
+        Index("ix_co_handling_unit_id_status_change_seq", "unit_id", "status", "change_seq"),
+        Index(
+            "ix_co_handling_overdue_unit_id_change_seq",
+            "unit_id",
+            "change_seq",
+            postgresql_where=text("overdue"),
+        ),
+        {"schema": "dispatch"},
+    )
+
+    ticket_id: str = Field(primary_key=True)
+    unit_id: str = Field(primary_key=True)
+    change_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # Copies of the ticket's, for the poll's filters in index order.
+    status: str
+    overdue: bool
 
 
 class ReturnRequest(SQLModel, table=True):

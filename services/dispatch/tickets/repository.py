@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -170,24 +171,29 @@ async def steps_recorded(session: AsyncSession, ticket_id: str, action: StepActi
     return int(await session.scalar(query) or 0)
 
 
-def poll_filters(
-    *,
-    status: TicketStatus | None,
-    overdue: bool | None,
-    due_before: datetime | None,
-    category: str | None,
-) -> list[Any]:
-    """The conditions of a unit's poll besides its scope."""
-    filters: list[Any] = []
-    if status:
-        filters.append(col(Ticket.status) == status.value)
-    if overdue is not None:
-        filters.append(col(Ticket.overdue).is_(overdue))
-    if due_before is not None:
-        filters.append(col(Ticket.handling_due_at) < due_before)
-    if category:
-        filters.append(col(Ticket.category).startswith(category))
-    return filters
+@dataclass(frozen=True)
+class PollFilters:
+    """What a unit's poll may be narrowed to besides its scope."""
+
+    status: TicketStatus | None = None
+    overdue: bool | None = None
+    due_before: datetime | None = None
+    category: str | None = None
+
+    def conditions(self, status: Any = None, overdue: Any = None) -> list[Any]:
+        """The conditions, status and overdue on the given columns (a copy of the ticket's
+        that an index of the part holds) or the ticket's own."""
+        found: list[Any] = []
+        if self.status:
+            found.append((col(Ticket.status) if status is None else status) == self.status.value)
+        if self.overdue is not None:
+            # "= true", not "IS true": the partial index on overdue tickets serves only that.
+            found.append((col(Ticket.overdue) if overdue is None else overdue) == self.overdue)
+        if self.due_before is not None:
+            found.append(col(Ticket.handling_due_at) < self.due_before)
+        if self.category:
+            found.append(col(Ticket.category).startswith(self.category))
+        return found
 
 
 def held_by(unit: str) -> Any:

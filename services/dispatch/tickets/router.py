@@ -352,25 +352,22 @@ async def unit_tickets(
     if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
 ) -> TicketPage | Response:
     """A unit's own and co-handled tickets in change order; 304 when nothing changed."""
-    scope = service.unit_scope(principal, unit_id)
-    filters = repository.poll_filters(
-        status=status, overdue=overdue, due_before=due_before, category=category
-    )
+    scope = service.poll_scope(principal, unit_id)
+    filters = repository.PollFilters(status, overdue, due_before, category)
     try:
         after = int(cursor) if cursor else 0
     except ValueError:
         raise BadInput("cursor is not one this endpoint gave", zh=BAD_CURSOR) from None
     if not 0 <= after < 2**63:
         raise BadInput("cursor is not one this endpoint gave", zh=BAD_CURSOR)
-    rows, newest, count = await service.poll(
-        session, scope=scope, filters=filters, after=after, limit=limit
-    )
-    basis = (
-        f"{unit_id}|{status}|{overdue}|{due_before}|{category}|{cursor}|{limit}|{newest}|{count}"
-    )
+    # Any change to a ticket the unit holds or held moves its last change: the same answer
+    # for the same question until then, told without reading a ticket.
+    newest = await service.last_change(session, unit_id)
+    basis = f"{scope}|{status}|{overdue}|{due_before}|{category}|{cursor}|{limit}|{newest}"
     etag = '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
     if if_none_match == etag:
         return Response(status_code=304, headers={"ETag": etag})
+    rows = await service.poll(session, scope=scope, filters=filters, after=after, limit=limit)
     response.headers["ETag"] = etag
     next_cursor = str(rows[-1].change_seq) if len(rows) == limit else None
     return TicketPage(items=[read(r) for r in rows], next_cursor=next_cursor)

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import and_, delete, func, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from dispatch.directory import service as directory
 from dispatch.directory.rules import Route, suggest_route
 from dispatch.tickets import repository
-from dispatch.tickets.models import ReturnRequest, Ticket, TicketEvent
+from dispatch.tickets.models import CoHandling, ReturnRequest, Ticket, TicketEvent, UnitChange
 from dispatch.workflow import rules
 from shared.auth import Principal, Role
 from shared.errors import Forbidden, NotFound
@@ -384,12 +385,61 @@ async def receive_submitted(
         )
 
 
-def unit_scope(principal: Principal, unit_id: str) -> Any:
-    """The condition selecting a unit's tickets as this principal may see them."""
+@dataclass(frozen=True)
+class PollScope:
+    """The tickets of a unit (led or co-handled) or of a sub-unit, as a principal may see
+    them (Art 5: a district hotline agency, its district's)."""
+
+    unit_id: str
+    sub_unit: bool = False
+    district: str | None = None
+
+    def condition(self) -> Any:
+        if self.sub_unit:
+            held = col(Ticket.sub_unit) == self.unit_id
+        else:
+            held = repository.held_by(self.unit_id)
+        return and_(held, *self._in_district())
+
+    def pages(self, filters: repository.PollFilters, *, after: int, limit: int) -> list[Any]:
+        """Statements of (id, change_seq) that together hold the scope's next ``limit``
+        tickets after ``after``, each read in the order of an index of its own: led (or a
+        sub-unit's), by (lead_unit | sub_unit, change_seq); co-handled, by co_handling's."""
+        unit, in_district = self.unit_id, self._in_district()
+        own = col(Ticket.sub_unit) if self.sub_unit else col(Ticket.lead_unit)
+        led = (
+            select(col(Ticket.id), col(Ticket.change_seq))
+            .where(own == unit, col(Ticket.change_seq) > after, *filters.conditions(), *in_district)
+            .order_by(col(Ticket.change_seq))
+            .limit(limit)
+        )
+        if self.sub_unit:
+            return [led]
+        co_handled = (
+            select(col(Ticket.id), col(CoHandling.change_seq))
+            .join(CoHandling, col(CoHandling.ticket_id) == col(Ticket.id))
+            .where(
+                col(CoHandling.unit_id) == unit,
+                col(CoHandling.change_seq) > after,
+                col(Ticket.lead_unit).is_distinct_from(unit),
+                *filters.conditions(col(CoHandling.status), col(CoHandling.overdue)),
+                *in_district,
+            )
+            .order_by(col(CoHandling.change_seq))
+            .limit(limit)
+        )
+        return [led, co_handled]
+
+    def _in_district(self) -> list[Any]:
+        return [] if self.district is None else [col(Ticket.district) == self.district]
+
+
+def poll_scope(principal: Principal, unit_id: str) -> PollScope:
+    """The scope of ``unit_id``'s tickets this principal may read, or Forbidden."""
     if principal.role is Role.SUB_UNIT:
         if principal.unit_id != unit_id:
             raise Forbidden("a sub-unit sees only its own tickets", zh=OWN_TICKETS)
-        return col(Ticket.sub_unit) == unit_id
+        return PollScope(unit_id, sub_unit=True)
     if principal.role is Role.UNIT and principal.unit_id != unit_id:
         raise Forbidden("a unit sees only its own tickets", zh=OWN_TICKETS)
     if principal.role is Role.GUIDANCE:
@@ -397,7 +447,12 @@ def unit_scope(principal: Principal, unit_id: str) -> Any:
             "a guidance department sees the matters it oversees, not units' polls",
             zh="业务指导部门查看其指导监督的事项，不能查看承办单位的工单列表",
         )
-    return and_(repository.held_by(unit_id), *district_scope(principal))
+    return PollScope(unit_id, district=principal.district)
+
+
+def unit_scope(principal: Principal, unit_id: str) -> Any:
+    """The condition selecting a unit's tickets as this principal may see them."""
+    return poll_scope(principal, unit_id).condition()
 
 
 def district_scope(principal: Principal) -> list[Any]:
@@ -408,24 +463,44 @@ def district_scope(principal: Principal) -> list[Any]:
 async def poll(
     session: AsyncSession,
     *,
-    scope: Any,
-    filters: list[Any],
+    scope: PollScope,
+    filters: repository.PollFilters,
     after: int,
     limit: int,
-) -> tuple[list[Ticket], int, int]:
-    """A page of a unit's tickets in change order, and the (max change, count) of the set."""
-    base = [scope, *filters]
-    rows = (
-        await session.scalars(
-            select(Ticket)
-            .where(*base, col(Ticket.change_seq) > after)
-            .order_by(col(Ticket.change_seq))
-            .limit(limit)
+) -> list[Ticket]:
+    """A page of a unit's tickets in change order: each part of the scope read in its own
+    index order, then merged (an OR of the parts can use no index, and sorted every ticket
+    the unit ever had)."""
+    parts = [p.subquery() for p in scope.pages(filters, after=after, limit=limit)]
+    page = union_all(*(select(p.c.id, p.c.change_seq) for p in parts)).subquery()
+    rows = await session.scalars(
+        select(Ticket)
+        .join(page, page.c.id == col(Ticket.id))
+        .order_by(page.c.change_seq)
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def last_change(session: AsyncSession, unit_id: str) -> int:
+    """The newest change to any ticket ``unit_id`` holds or held (its poll's ETag): one
+    index probe, however many tickets the unit has."""
+    newest = await session.scalar(
+        select(func.max(col(UnitChange.id))).where(col(UnitChange.unit_id) == unit_id)
+    )
+    return int(newest or 0)
+
+
+async def prune_unit_changes(session: AsyncSession) -> int:
+    """Keep each unit's newest change, all its poll's ETag reads; how many rows went."""
+    newest = (
+        select(col(UnitChange.unit_id), func.max(col(UnitChange.id)).label("id"))
+        .group_by(col(UnitChange.unit_id))
+        .subquery()
+    )
+    result = await session.execute(
+        delete(UnitChange).where(
+            col(UnitChange.unit_id) == newest.c.unit_id, col(UnitChange.id) < newest.c.id
         )
-    ).all()
-    newest, count = (
-        await session.execute(
-            select(func.coalesce(func.max(col(Ticket.change_seq)), 0), func.count()).where(*base)
-        )
-    ).one()
-    return list(rows), int(newest), int(count)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
