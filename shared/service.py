@@ -7,6 +7,7 @@ logs, the clock, the database, peer clients, the event inbox and the outbox rela
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
@@ -389,13 +390,17 @@ class RequestLogMiddleware:
             registry=registry,
         )
         self.log = structlog.get_logger("access")
+        # Unique across processes without a random draw per request (uuid4 was measured at
+        # 8 % of a small request's CPU under load).
+        self.prefix = uuid.uuid4().hex[:16]
+        self.numbers = itertools.count()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = (given or uuid.uuid4().hex)[:64]
+        request_id = (given or f"{self.prefix}{next(self.numbers):08x}")[:64]
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500

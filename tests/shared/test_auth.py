@@ -53,6 +53,18 @@ def test_expired_token_is_refused():
         decode_token(SETTINGS, token)
 
 
+def test_a_token_verified_once_is_refused_once_it_expires(settings):
+    """Verified tokens are remembered for a minute; their expiry is checked on every use."""
+    issued = datetime.now(UTC)
+    # Expiring at second 30 of a minute: a use just before and just after share the minute.
+    ttl = timedelta(seconds=60 - issued.timestamp() % 60 + 30)
+    token = mint_token(settings, role=Role.AGENT, subject="a1", ttl=ttl, now=issued)
+    expires = (issued + ttl).timestamp()
+    assert decode_token(settings, token, now=expires - 1).subject == "a1"
+    with pytest.raises(Unauthorized, match="expired"):
+        decode_token(settings, token, now=expires + 1)
+
+
 def test_token_signed_with_another_secret_is_refused():
     other = Settings(env="test", jwt_secret="another-secret-that-is-long-enough-0123")
     with pytest.raises(Unauthorized, match="invalid"):
