@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
@@ -50,6 +51,31 @@ class EventEnvelope(BaseModel):
     def parse(self, event_class: builtins.type[EventT]) -> EventT:
         """The payload as its contract model."""
         return event_class.model_validate(self.payload)
+
+
+class EventBatch(BaseModel):
+    """What the relay POSTs to a receiver's ``/v1/events/batch``: events in outbox order, at
+    most one of each ordering key, so a receiver applies each ticket's events in order."""
+
+    events: list[EventEnvelope] = Field(min_length=1, max_length=1000)
+
+
+class EventOutcome(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"  # its id was in the inbox: nothing done again
+    REFUSED = "refused"  # not applied (the reason says why); the sender keeps it and retries
+
+
+class EventResult(BaseModel):
+    id: UUID
+    status: EventOutcome
+    error: str | None = None
+
+
+class EventBatchResult(BaseModel):
+    """One result per event, in the batch's order."""
+
+    results: list[EventResult]
 
 
 class TicketSubmitted(Event):

@@ -47,7 +47,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.clients.base import ServiceClient
 from shared.db import schema_metadata, session_scope
 from shared.errors import DomainError, PeerFailed, PeerUnavailable
-from shared.events import Event, EventEnvelope
+from shared.events import (
+    Event,
+    EventBatch,
+    EventBatchResult,
+    EventEnvelope,
+    EventOutcome,
+    EventResult,
+)
 from shared.migration_ops import notify_channel
 
 log = structlog.get_logger(__name__)
@@ -349,35 +356,45 @@ class Relay:
         delivered = 0
         async with session_scope(self.sessions) as session:
             rows = (await session.execute(query)).mappings().all()
-            unreachable: dict[str, datetime] = {}
+            by_destination: dict[str, list[Any]] = {}
             for row in rows:
-                destination = row["destination"]
-                if destination in unreachable:
-                    # Its peer is down: wait with it instead of timing out once per event.
-                    await self._retry_later(
-                        session, row, error="peer unavailable", at=unreachable[destination]
-                    )
-                    continue
-                try:
-                    await self._post(row)
-                except PeerFailed as exc:  # the receiver failed on this event, not in general
-                    await self._refused(session, row, exc)
-                    continue
-                except PeerUnavailable as exc:
-                    unreachable[destination] = await self._retry_later(session, row, error=exc)
-                    continue
-                except DomainError as exc:  # refused: this event, not the peer
-                    await self._refused(session, row, exc)
-                    continue
-                await session.execute(
-                    update(table)
-                    .where(table.c.seq == row["seq"])
-                    .values(delivered_at=func.now(), attempts=row["attempts"] + 1, last_error=None)
-                )
-                delivered += 1
-                if self.metrics:
-                    self.metrics.delivered.labels(destination).inc()
+                by_destination.setdefault(row["destination"], []).append(row)
+            for destination, batch in by_destination.items():
+                delivered += await self._deliver(session, destination, batch)
         return delivered
+
+    async def _deliver(self, session: AsyncSession, destination: str, rows: list[Any]) -> int:
+        """POST one destination's events as one batch; record each event's fate."""
+        try:
+            results = await self._post(destination, rows)
+        except PeerUnavailable as exc:  # the peer is down: its events wait together
+            at = await self._retry_later(session, rows[0], error=exc)
+            for row in rows[1:]:
+                await self._retry_later(session, row, error="peer unavailable", at=at)
+            return 0
+        except DomainError as exc:  # the batch as a whole failed or was refused
+            for row in rows:
+                await self._refused(session, row, exc)
+            return 0
+        delivered = []
+        for row, result in zip(rows, results, strict=True):
+            if result.status is EventOutcome.REFUSED:
+                await self._refused(session, row, result.error or "refused")
+            else:
+                delivered.append(row["seq"])
+        if delivered:
+            await session.execute(
+                update(self.outbox.outbox)
+                .where(self.outbox.outbox.c.seq.in_(delivered))
+                .values(
+                    delivered_at=func.now(),
+                    attempts=self.outbox.outbox.c.attempts + 1,
+                    last_error=None,
+                )
+            )
+            if self.metrics:
+                self.metrics.delivered.labels(destination).inc(len(delivered))
+        return len(delivered)
 
     async def drain(self) -> int:
         """Deliver batches until a pass delivers nothing; return how many were delivered.
@@ -390,21 +407,32 @@ class Relay:
             total += delivered
         return total
 
-    async def _post(self, row: Any) -> None:
-        client = self.clients.get(row["destination"])
+    async def _post(self, destination: str, rows: list[Any]) -> list[EventResult]:
+        client = self.clients.get(destination)
         if client is None:
-            raise PeerUnavailable(f"no client for destination {row['destination']!r}")
-        envelope = EventEnvelope(
-            id=row["event_id"],
-            type=row["event_type"],
-            source=self.outbox.schema,
-            occurred_at=row["occurred_at"],
-            ordering_key=row["ordering_key"],
-            payload=row["payload"],
+            raise PeerUnavailable(f"no client for destination {destination!r}")
+        batch = EventBatch(
+            events=[
+                EventEnvelope(
+                    id=row["event_id"],
+                    type=row["event_type"],
+                    source=self.outbox.schema,
+                    occurred_at=row["occurred_at"],
+                    ordering_key=row["ordering_key"],
+                    payload=row["payload"],
+                )
+                for row in rows
+            ]
         )
-        await client.request("POST", "/v1/events", json=envelope.model_dump(mode="json"))
+        response = await client.request(
+            "POST", "/v1/events/batch", json=batch.model_dump(mode="json")
+        )
+        results = EventBatchResult.model_validate_json(response.content).results
+        if [r.id for r in results] != [e.id for e in batch.events]:
+            raise PeerFailed(f"{destination} answered for other events than it was sent")
+        return results
 
-    async def _refused(self, session: AsyncSession, row: Any, error: DomainError) -> None:
+    async def _refused(self, session: AsyncSession, row: Any, error: DomainError | str) -> None:
         if self.metrics:
             self.metrics.refused.labels(row["destination"]).inc()
         await self._retry_later(session, row, error=error)

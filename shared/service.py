@@ -47,12 +47,20 @@ from shared.edge import EdgeMiddleware
 from shared.errors import (
     ERROR_RESPONSES,
     BadInput,
+    DomainError,
     Forbidden,
     error_body,
     install_error_handlers,
     request_lang,
 )
-from shared.events import EventEnvelope, sender_of
+from shared.events import (
+    EventBatch,
+    EventBatchResult,
+    EventEnvelope,
+    EventOutcome,
+    EventResult,
+    sender_of,
+)
 from shared.i18n import Lang
 from shared.idempotency import IdempotencyMiddleware, forget_older_than
 from shared.logging import configure_logging, redact_text
@@ -491,19 +499,53 @@ def _inbox_router() -> APIRouter:
         session: SessionDep,
         caller: ServiceDep,
     ) -> dict[str, str]:
-        """Inbox of events from other services; a redelivered event changes nothing.
-
-        A service may post only the events it sends, under its own name: a leaked or misused
-        service identity cannot forge another service's news (a status change, a breach).
-        """
-        sender = sender_of(envelope.type)
-        if envelope.source != caller.subject or sender not in (None, caller.subject):
-            raise Forbidden(f"{caller.subject} may not send {envelope.type} as {envelope.source}")
+        """Inbox of one event from another service; a redelivered event changes nothing."""
+        _check_sender(envelope, caller)
         state = request.app.state
         applied = await state.outbox.receive(session, envelope, state.event_handlers)
         return {"status": "applied" if applied else "duplicate", "id": str(envelope.id)}
 
+    @router.post("/v1/events/batch")
+    async def receive_events(
+        batch: EventBatch,
+        request: Request,
+        session: SessionDep,
+        caller: ServiceDep,
+    ) -> EventBatchResult:
+        """Many events in one request and one transaction (what the relay sends): each is
+        applied in order under a savepoint of its own, so one that fails is refused alone and
+        the others stand; the results say which. A redelivered event changes nothing."""
+        state = request.app.state
+        results = []
+        for envelope in batch.events:
+            try:
+                _check_sender(envelope, caller)
+                async with session.begin_nested():
+                    applied = await state.outbox.receive(session, envelope, state.event_handlers)
+            except Exception as exc:  # this event only: the sender keeps it and retries
+                error = f"{exc.code}: {exc.message}" if isinstance(exc, DomainError) else None
+                if error is None:
+                    log.error("event_failed", event_type=envelope.type, error=type(exc).__name__)
+                refused = EventResult(
+                    id=envelope.id,
+                    status=EventOutcome.REFUSED,
+                    error=error or f"failed: {type(exc).__name__}",
+                )
+                results.append(refused)
+                continue
+            outcome = EventOutcome.APPLIED if applied else EventOutcome.DUPLICATE
+            results.append(EventResult(id=envelope.id, status=outcome))
+        return EventBatchResult(results=results)
+
     return router
+
+
+def _check_sender(envelope: EventEnvelope, caller: Principal) -> None:
+    """A service may post only the events it sends, under its own name: a leaked or misused
+    service identity cannot forge another service's news (a status change, a breach)."""
+    sender = sender_of(envelope.type)
+    if envelope.source != caller.subject or sender not in (None, caller.subject):
+        raise Forbidden(f"{caller.subject} may not send {envelope.type} as {envelope.source}")
 
 
 def _dev_router() -> APIRouter:

@@ -11,7 +11,7 @@ from sqlalchemy import case, func, select, update
 
 from shared.clients.base import ServiceClient
 from shared.db import make_engine, make_sessionmaker, session_scope
-from shared.events import Event, EventEnvelope
+from shared.events import Event, EventBatch, EventEnvelope
 from shared.outbox import FAILED_AFTER_ATTEMPTS, Outbox, Relay, backoff
 
 
@@ -28,7 +28,7 @@ async def sessions(fresh_database_url):
 
 
 class Receiver:
-    """Stands in for a peer's /v1/events: records what arrives, can fail on demand."""
+    """Stands in for a peer's /v1/events/batch: records what arrives, can fail on demand."""
 
     def __init__(
         self,
@@ -37,24 +37,29 @@ class Receiver:
         crash_keys: frozenset[str] = frozenset(),
     ) -> None:
         self.received: list[EventEnvelope] = []
-        self.fail_first = fail_first
-        self.fail_keys = set(fail_keys)
-        self.crash_keys = set(crash_keys)  # a handler that raises: 500 on this event only
+        self.fail_first = fail_first  # whole requests answered 503
+        self.fail_keys = set(fail_keys)  # events refused by a rule
+        self.crash_keys = set(crash_keys)  # events whose handler raises
         self.arrived = asyncio.Event()
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
-        envelope = EventEnvelope.model_validate_json(request.content)
+        assert request.url.path == "/v1/events/batch"
+        batch = EventBatch.model_validate_json(request.content)
         await asyncio.sleep(0.001)  # let concurrent relays interleave
-        if envelope.ordering_key in self.fail_keys:
-            return httpx.Response(422, json={"error": {"code": "bad", "message": "poison"}})
-        if envelope.ordering_key in self.crash_keys:
-            return httpx.Response(500, json={"error": {"code": "internal", "message": "bug"}})
         if self.fail_first > 0:
             self.fail_first -= 1
             return httpx.Response(503)
-        self.received.append(envelope)
+        results = []
+        for envelope in batch.events:
+            if envelope.ordering_key in self.fail_keys | self.crash_keys:
+                poisoned = envelope.ordering_key in self.fail_keys
+                error = "bad: poison" if poisoned else "failed: RuntimeError"
+                results.append({"id": str(envelope.id), "status": "refused", "error": error})
+                continue
+            self.received.append(envelope)
+            results.append({"id": str(envelope.id), "status": "applied"})
         self.arrived.set()
-        return httpx.Response(200, json={"status": "applied"})
+        return httpx.Response(200, json={"results": results})
 
 
 def _client(peer: str, receiver) -> ServiceClient:
@@ -298,7 +303,7 @@ async def test_a_poisoned_event_holds_back_only_its_own_ticket_and_is_counted(se
     async with session_scope(sessions) as session:
         [stuck] = await Outbox("intake").stuck(session)
         assert (stuck["ordering_key"], stuck["attempts"]) == ("POISON", FAILED_AFTER_ATTEMPTS)
-        assert "500" in stuck["last_error"]
+        assert stuck["last_error"] == "failed: RuntimeError"  # the receiver's own words
     receiver.crash_keys.clear()  # the receiver is fixed; the operator replays the event
     async with session_scope(sessions) as session:
         assert await Outbox("intake").replay(session, [stuck["seq"]]) == 1

@@ -122,6 +122,38 @@ async def test_a_failing_handler_leaves_no_inbox_record(make_app, client_for):
     assert len(calls) == 2
 
 
+async def test_a_batch_applies_each_event_alone_in_order(make_app, client_for):
+    """The relay's batch: each event under its own savepoint — one whose handler fails or
+    that its sender may not send is refused alone (and leaves no inbox record), the others
+    stand, a redelivered one is a duplicate; one result per event, in order."""
+    applied = []
+
+    async def count(session, envelope):
+        if envelope.payload.get("n") == 2:
+            raise RuntimeError("this event's handler fails")
+        applied.append(envelope.payload["n"])
+
+    app = make_app("dispatch", event_handlers={"test.counted.v1": count})
+    events = [{**_envelope(), "id": str(uuid4()), "payload": {"n": n}} for n in (1, 2, 3)]
+    forged = {**_envelope(), "id": str(uuid4()), "source": "sla"}
+    async with client_for(app, Role.SERVICE, as_service="intake") as client:
+        first = await client.post("/v1/events/batch", json={"events": [*events, forged]})
+        again = await client.post("/v1/events/batch", json={"events": events})
+        empty = await client.post("/v1/events/batch", json={"events": []})
+    statuses = [(r["status"], r["error"]) for r in first.json()["results"]]
+    assert statuses == [
+        ("applied", None),
+        ("refused", "failed: RuntimeError"),
+        ("applied", None),
+        ("refused", "forbidden: intake may not send test.counted.v1 as sla"),
+    ]
+    assert [r["id"] for r in first.json()["results"]] == [e["id"] for e in [*events, forged]]
+    # The failed one left no inbox record: redelivered, it is tried again (and fails again).
+    assert [r["status"] for r in again.json()["results"]] == ["duplicate", "refused", "duplicate"]
+    assert applied == [1, 3]
+    assert empty.status_code == 422
+
+
 @pytest.mark.parametrize("role", [r for r in Role if r is not Role.SERVICE])
 async def test_only_services_may_post_events(make_app, client_for, role):
     async with client_for(make_app("dispatch"), role, "u1") as client:

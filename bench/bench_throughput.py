@@ -1,0 +1,134 @@
+"""Tickets through the whole suite: created at intake, handed to dispatch by the relay, their
+dispatch clocks started at sla — how many a second, and each service's CPU per ticket.
+
+The three services run as processes on a fresh embedded PostgreSQL (or BENCH_DATABASE_URL's
+server). BENCH_CALLS calls (1,500 by default) are posted to intake's `POST /v1/tickets`, each
+with its Idempotency-Key, BENCH_IN_FLIGHT (16) at a time; the script watches dispatch's and
+sla's tables until every ticket has arrived. It prints the creation rate, the end-to-end rate
+(the last ticket's dispatch clock started at sla) and each process's CPU time per ticket over
+the whole run. Run the same script on two trees to compare. Run:
+`.venv/bin/python bench/bench_throughput.py`. Results go to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT)]
+
+from shared.auth import Role, mint_token  # noqa: E402
+from shared.db import asyncpg_dsn  # noqa: E402
+from shared.settings import Settings  # noqa: E402
+from tests.support.databases import DatabaseServer  # noqa: E402
+from tests.support.stack import Stack  # noqa: E402
+
+CALLS = int(os.environ.get("BENCH_CALLS", "1500"))
+IN_FLIGHT = int(os.environ.get("BENCH_IN_FLIGHT", "16"))
+PLACES = ["天河区", "海珠区", "越秀区", "白云区", "番禺区"]
+
+
+def call(i: int) -> dict:
+    return {
+        "channel": "phone",
+        "caller": {"name": "测试", "phone": f"139{i:08d}"},
+        "text": f"{PLACES[i % 5]}工地夜间施工，噪音扰民（第{i}号）",
+        "ticket_type": "complaint",
+        "category": "noise.construction",
+        "district": PLACES[i % 5],
+        "outcome": "submitted",
+    }
+
+
+async def create(url: str, token: str) -> float:
+    """Post every call, IN_FLIGHT at a time; the seconds it took."""
+    headers = {"Authorization": f"Bearer {token}"}
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(CALLS):
+        queue.put_nowait(i)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            i = queue.get_nowait()
+            key = {"Idempotency-Key": str(uuid.uuid4())}
+            response = await client.post("/v1/tickets", json=call(i), headers=headers | key)
+            response.raise_for_status()
+
+    limits = httpx.Limits(max_connections=IN_FLIGHT)
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(IN_FLIGHT)))
+        return time.perf_counter() - started
+
+
+async def arrived(database: str, started: float) -> tuple[float, float]:
+    """Seconds from ``started`` until dispatch holds every ticket, and until sla has started
+    every ticket's dispatch clock."""
+    connection = await asyncpg.connect(asyncpg_dsn(database))
+    at: dict[str, float] = {}
+    try:
+        while len(at) < 2:
+            counts = {
+                "dispatch": await connection.fetchval("SELECT count(*) FROM dispatch.ticket"),
+                "sla": await connection.fetchval(
+                    "SELECT count(DISTINCT ticket_id) FROM sla.clock WHERE kind = 'dispatch'"
+                ),
+            }
+            for service, count in counts.items():
+                if count >= CALLS and service not in at:
+                    at[service] = time.perf_counter() - started
+            await asyncio.sleep(0.05)
+    finally:
+        await connection.close()
+    return at["dispatch"], at["sla"]
+
+
+async def run(stack: Stack, database: str) -> None:
+    processes = {}
+    for service in ("intake", "dispatch", "sla"):
+        process = stack[service].process
+        assert process is not None
+        processes[service] = psutil.Process(process.pid)
+    before = {s: p.cpu_times() for s, p in processes.items()}
+    token = mint_token(Settings(env="test"), role=Role.AGENT, subject="bench")
+    started = time.perf_counter()
+    watching = asyncio.create_task(arrived(database, started))
+    created = await create(stack["intake"].url, token)
+    at_dispatch, at_sla = await watching
+    after = {s: p.cpu_times() for s, p in processes.items()}
+    print(f"{CALLS:,} calls, {IN_FLIGHT} in flight")
+    print(f"created at intake        {created:7.1f} s  {CALLS / created:8.1f} tickets/s")
+    print(f"all at dispatch          {at_dispatch:7.1f} s  {CALLS / at_dispatch:8.1f} tickets/s")
+    print(f"all clocks started (sla) {at_sla:7.1f} s  {CALLS / at_sla:8.1f} tickets/s")
+    for service in processes:
+        used = sum(after[service][:2]) - sum(before[service][:2])
+        print(f"CPU per ticket, {service:<9}{used / CALLS * 1000:8.2f} ms")
+
+
+def main() -> None:
+    server = DatabaseServer()
+    server.create_template()
+    database = server.copy_template("hotline_throughput_bench")
+    url = server.url_for(database)
+    stack = Stack(url, Path(tempfile.mkdtemp()))
+    try:
+        stack.start()
+        asyncio.run(run(stack, url))
+    finally:
+        stack.stop()
+        server.drop(database)
+        server.close()
+
+
+if __name__ == "__main__":
+    main()
