@@ -55,4 +55,7 @@ chaos: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_due.py
 	$(BIN)/python bench/bench_sla.py
+	$(BIN)/python bench/bench_request_cpu.py
+	$(BIN)/python bench/bench_poll.py
+	$(BIN)/python bench/bench_throughput.py
 	$(BIN)/python bench/bench_console.py
