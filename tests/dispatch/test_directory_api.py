@@ -1,9 +1,14 @@
 """The directory's administration: units and routing rules updated, deactivated, deleted,
 imported all-or-nothing and idempotently, every change audited (Art 26)."""
 
-from sqlalchemy import text
+from dispatch.directory import service as directory
+from dispatch.directory.models import RoutingRule, Unit
+from dispatch.directory.rules import Route, suggest_route
+from sqlalchemy import select, text
+from sqlmodel import col
 
 from shared.auth import Role
+from shared.catalogue import catalogue, places
 
 RULE = {
     "category": "noise.construction",
@@ -120,3 +125,26 @@ async def test_a_patch_naming_an_unknown_unit_is_refused_and_changes_nothing(as_
         kept = (await admin.get("/v1/routing-rules")).json()["items"]
     assert (moved.status_code, orphan.status_code) == (404, 404)
     assert next(r for r in kept if r["id"] == rule["id"])["unit_id"] == "tianhe-eco"
+
+
+async def test_art13_routing_reads_only_candidate_rules_and_suggests_what_all_rules_would(
+    session,
+):
+    """The database narrows the rules to those that may match a call; for every category and
+    district of the catalogues (and none) the suggestion is what the rule set as a whole
+    gives (the shipped routing table, deactivated units left out)."""
+    rows = await session.execute(
+        select(RoutingRule)
+        .join(Unit, col(Unit.id) == col(RoutingRule.unit_id))
+        .where(col(Unit.active))
+    )
+    every_rule = [
+        Route(r.id or 0, r.category, r.district, r.unit_id, r.priority) for r in rows.scalars()
+    ]
+    assert len(every_rule) > 100
+    categories = [*catalogue().categories, None]
+    districts = [*places().streets, None]
+    for category in categories:
+        for district in districts:
+            suggested = await directory.suggest(session, category=category, district=district)
+            assert suggested == suggest_route(every_rule, category=category, district=district)

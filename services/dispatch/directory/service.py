@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import any_, exists, literal, or_, select
+from sqlalchemy import ColumnElement, any_, exists, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
@@ -50,14 +50,33 @@ async def list_rules(session: AsyncSession) -> list[RoutingRule]:
     return list((await session.scalars(query)).all())
 
 
-async def routes(session: AsyncSession, *, excluding: set[str] | None = None) -> list[Route]:
-    """The routing rules of active units (a deactivated unit is never suggested), less those
-    of the ``excluding`` units."""
+async def routes(
+    session: AsyncSession,
+    *,
+    category: str | None,
+    district: str | None,
+    excluding: set[str] | None = None,
+) -> list[Route]:
+    """The routing rules of active units (a deactivated unit is never suggested) that may
+    match a (category, district) pair, less those of the ``excluding`` units. The database
+    narrows to candidates (a superset: ``_`` in a category is a LIKE wildcard);
+    ``suggest_route`` decides among them — not every rule read for every ticket."""
+    rule_category = col(RoutingRule.category)
+    may_match: ColumnElement[bool] = rule_category.is_(None)
+    if category is not None:
+        may_match = or_(
+            may_match,
+            rule_category == category,
+            literal(category).like(rule_category + ".%"),
+        )
     query = (
         select(RoutingRule)
         .join(Unit, col(Unit.id) == col(RoutingRule.unit_id))
-        .where(col(Unit.active))
-        .order_by(col(RoutingRule.priority).desc(), col(RoutingRule.id))
+        .where(
+            col(Unit.active),
+            may_match,
+            or_(col(RoutingRule.district).is_(None), col(RoutingRule.district) == district),
+        )
     )
     return [
         Route(r.id or 0, r.category, r.district, r.unit_id, r.priority)
@@ -70,7 +89,8 @@ async def suggest(
     session: AsyncSession, *, category: str | None, district: str | None
 ) -> Route | None:
     """The rule that routes a (category, district) pair, if any."""
-    return suggest_route(await routes(session), category=category, district=district)
+    candidates = await routes(session, category=category, district=district)
+    return suggest_route(candidates, category=category, district=district)
 
 
 def _audit(

@@ -318,7 +318,9 @@ async def suggestion(session: AsyncSession, row: Ticket) -> Route | None:
             )
         ).all()
     )
-    routes = await directory.routes(session, excluding=returned)
+    routes = await directory.routes(
+        session, category=row.category, district=row.district, excluding=returned
+    )
     return suggest_route(routes, category=row.category, district=row.district)
 
 
