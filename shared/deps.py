@@ -27,19 +27,21 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_clock(request: Request) -> Clock:
+# Getters of the app's state are coroutines: FastAPI runs a plain ``def`` dependency in its
+# thread pool, a hop to a thread and back on every request (3 % of a ticket's CPU at intake).
+async def get_clock(request: Request) -> Clock:
     return request.app.state.clock
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_outbox(request: Request) -> Outbox:
+async def get_outbox(request: Request) -> Outbox:
     return request.app.state.outbox
 
 
-def get_peers(request: Request) -> dict[str, ServiceClient]:
+async def get_peers(request: Request) -> dict[str, ServiceClient]:
     return request.app.state.clients
 
 

@@ -14,14 +14,14 @@ from intake.tickets.models import Ticket
 from shared.deps import SessionDep, ticket_resolver
 
 
-def get_vault(request: Request) -> Vault:
+async def get_vault(request: Request) -> Vault:
     return request.app.state.vault
 
 
 VaultDep = Annotated[Vault, Depends(get_vault)]
 
 
-def get_model_cache(request: Request) -> ModelCache:
+async def get_model_cache(request: Request) -> ModelCache:
     return request.app.state.model_cache
 
 

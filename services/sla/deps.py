@@ -13,7 +13,7 @@ from sla.calendar.service import CalendarCache
 from sla.clocks.models import TicketStep
 
 
-def get_calendar_cache(request: Request) -> CalendarCache:
+async def get_calendar_cache(request: Request) -> CalendarCache:
     return request.app.state.calendar_cache
 
 
