@@ -46,6 +46,7 @@ def serve(
     service: Annotated[str, typer.Argument(help="console, intake, dispatch or sla")],
     host: str = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="default: 8000/8001/8002/8003")] = None,
+    workers: Annotated[int | None, typer.Option(help="processes; default HOTLINE_WORKERS")] = None,
 ) -> None:
     """Serve one service (its schema must be migrated: `hotline migrate`)."""
     import uvicorn
@@ -60,6 +61,7 @@ def serve(
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=10,
+        workers=workers or get_settings().workers,
     )
 
 

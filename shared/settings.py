@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     dispatch_url: str = "http://127.0.0.1:8002"
     sla_url: str = "http://127.0.0.1:8003"
     log_level: str = "INFO"
+    # Processes per service (`hotline serve`); each runs its relay and jobs, safe side by side.
+    workers: int = Field(default=1, ge=1, le=64)
     http_timeout_seconds: float = Field(default=5.0, gt=0)
     console_refresh_seconds: int = Field(default=15, ge=1, le=3600)  # a unit's list refreshes
     # The largest request body a service reads (a policy document to import is the largest).
