@@ -49,3 +49,28 @@ def test_image_installs_the_locked_requirements():
     dockerfile = (ROOT / "deploy/Dockerfile").read_text()
     assert "pip install --no-cache-dir -r requirements.lock" in dockerfile
     assert "python:3.11" in dockerfile
+
+
+def test_a_service_serves_with_several_worker_processes(fresh_database_url, tmp_path):
+    """HOTLINE_WORKERS (`hotline serve --workers`): one port, several processes, each
+    answering; stopping the service stops them all."""
+    import httpx
+    import psutil
+
+    from tests.support.stack import Stack
+
+    stack = Stack(fresh_database_url, tmp_path, workers="2")
+    dispatch = stack["dispatch"]
+    dispatch.start()
+    try:
+        assert dispatch.process is not None
+        parent = psutil.Process(dispatch.process.pid)
+        # uvicorn spawns its workers through multiprocessing (besides a resource tracker).
+        workers = [
+            p for p in parent.children(recursive=True) if "spawn_main" in " ".join(p.cmdline())
+        ]
+        answers = {httpx.get(f"{dispatch.url}/healthz").status_code for _ in range(20)}
+    finally:
+        dispatch.stop()
+    assert len(workers) == 2 and answers == {200}
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in workers)
