@@ -17,7 +17,6 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,11 +26,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
+from bench.stacks import fresh_stack  # noqa: E402
 from shared.auth import Role, mint_token  # noqa: E402
 from shared.db import asyncpg_dsn  # noqa: E402
 from shared.settings import Settings  # noqa: E402
-from tests.support.databases import DatabaseServer  # noqa: E402
-from tests.support.stack import Stack  # noqa: E402
 
 TICKETS = int(os.environ.get("BENCH_TICKETS", "1000000"))
 SAMPLES, WARM_UP = 200, 10
@@ -81,12 +79,7 @@ def timed(client: httpx.Client, path: str, headers: dict[str, str]) -> list[floa
 
 
 def main() -> None:
-    server = DatabaseServer()
-    server.create_template()
-    database = server.copy_template("hotline_poll_bench")
-    url = server.url_for(database)
-    stack = Stack(url, Path(tempfile.mkdtemp()))
-    try:
+    with fresh_stack("hotline_poll_bench") as (stack, url):
         started = time.perf_counter()
         asyncio.run(seed(url))
         print(f"seeded {TICKETS:,} tickets in {time.perf_counter() - started:.0f} s")
@@ -115,10 +108,6 @@ def main() -> None:
                     f"{'  unchanged: If-None-Match → 304':<46}{statistics.median(same):>9.1f}"
                     f"{percentile(same, 0.99):>9.1f}   (a page's p50 / 304's p50: {ratio:.1f}×)"
                 )
-    finally:
-        stack.stop()
-        server.drop(database)
-        server.close()
 
 
 if __name__ == "__main__":

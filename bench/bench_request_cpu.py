@@ -11,7 +11,6 @@ and the ratio. Run the same script on two trees to compare. Run:
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,10 +20,9 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
+from bench.stacks import fresh_stack  # noqa: E402
 from shared.auth import Role, mint_token  # noqa: E402
 from shared.settings import Settings  # noqa: E402
-from tests.support.databases import DatabaseServer  # noqa: E402
-from tests.support.stack import Stack  # noqa: E402
 
 REQUESTS = 3000
 
@@ -44,11 +42,7 @@ def cpu_ms_per_request(
 
 
 def main() -> None:
-    server = DatabaseServer()
-    server.create_template()
-    database = server.copy_template("hotline_cpu_bench")
-    stack = Stack(server.url_for(database), Path(tempfile.mkdtemp()))
-    try:
+    with fresh_stack("hotline_cpu_bench") as (stack, _):
         stack["dispatch"].start()
         process = stack["dispatch"].process
         assert process is not None
@@ -75,10 +69,6 @@ def main() -> None:
         print(f"{'request':<42}{'server CPU ms':>15}{'× baseline':>12}")
         for label, ms in measured:
             print(f"{label:<42}{ms:>15.3f}{ms / baseline:>11.1f}×")
-    finally:
-        stack.stop()
-        server.drop(database)
-        server.close()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -28,10 +27,10 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
+from bench.stacks import fresh_stack  # noqa: E402
 from shared.auth import Role, mint_token  # noqa: E402
 from shared.db import asyncpg_dsn  # noqa: E402
 from shared.settings import Settings  # noqa: E402
-from tests.support.databases import DatabaseServer  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
 
 CALLS = int(os.environ.get("BENCH_CALLS", "1500"))
@@ -123,18 +122,9 @@ def _cpu_seconds(process: psutil.Process) -> float:
 
 
 def main() -> None:
-    server = DatabaseServer()
-    server.create_template()
-    database = server.copy_template("hotline_throughput_bench")
-    url = server.url_for(database)
-    stack = Stack(url, Path(tempfile.mkdtemp()), workers=str(WORKERS))
-    try:
+    with fresh_stack("hotline_throughput_bench", workers=str(WORKERS)) as (stack, url):
         stack.start()
         asyncio.run(run(stack, url))
-    finally:
-        stack.stop()
-        server.drop(database)
-        server.close()
 
 
 if __name__ == "__main__":
