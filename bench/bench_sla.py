@@ -16,7 +16,7 @@ import asyncio
 import os
 import statistics
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,7 +24,7 @@ from typing import Any
 import asyncpg
 from sla.clocks.service import due_clocks
 from sla.clocks.tasks import scan_once
-from sla.dashboard.service import GROUPS, Filters, overdue_window
+from sla.dashboard.service import GROUPS, Filters, due_soon_window, overdue_window
 from sqlalchemy import and_, func, select
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
@@ -35,6 +35,7 @@ from shared.migrations import upgrade
 from shared.outbox import Outbox
 
 CLOCKS = 1_000_000
+DAY = timedelta(days=1)
 DUE_NOW = 10_000
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,9 +53,9 @@ def scan(at: datetime) -> tuple[str, list[Any]]:
     return statement(due_clocks(at))
 
 
-def dashboard(at: datetime) -> tuple[str, list[Any]]:
-    """The overdue dashboard's count by unit, as sla.dashboard.service.grouped builds it."""
-    where = and_(*Filters().conditions(), overdue_window(at))
+def dashboard(window: Any) -> tuple[str, list[Any]]:
+    """A dashboard's count by unit in a window, as sla.dashboard.service.grouped builds it."""
+    where = and_(*Filters().conditions(), window)
     column = GROUPS["unit"]
     return statement(
         select(column, func.count()).where(where).group_by(column).order_by(func.count().desc())
@@ -79,15 +80,16 @@ async def seed(connection: asyncpg.Connection) -> None:
             started_at, working_days, due_date, due_at, provisional, max_extensions,
             extension_working_days, limit_rule_id, breached_at)
         SELECT 'T' || n, 'handling', 'running', 'unit-' || (n % 200), 'complaint',
-            'district-' || (n % 11), now() - interval '10 days', 10, current_date,
-            CASE
-                WHEN n <= 100000 THEN now() - (n % 30 + 1) * interval '1 day'
-                WHEN n <= 100000 + {DUE_NOW} THEN now() - interval '1 minute'
-                ELSE now() + (n % 60 + 1) * interval '1 day'
-            END,
-            false, 2, 10, 1,
+            'district-' || (n % 11), now() - interval '10 days', 10,
+            sla.gz_date(due - interval '1 microsecond'), due, false, 2, 10, 1,
             CASE WHEN n <= 100000 THEN now() END
         FROM generate_series(1, {CLOCKS}) n
+        -- Due at 24:00 Beijing time of a day, as every clock is.
+        CROSS JOIN LATERAL (SELECT (sla.gz_date(now()) + CASE
+                WHEN n <= 100000 THEN -(n % 30 + 1)
+                WHEN n <= 100000 + {DUE_NOW} THEN 0
+                ELSE n % 60 + 1
+            END)::timestamp AT TIME ZONE 'Asia/Shanghai' AS due) d
         """
     )
     await connection.execute("ANALYZE sla.clock")
@@ -130,7 +132,9 @@ async def run(url: str) -> None:
         for label, (query, args) in (
             ("breach scan, nothing due", scan(nothing_due)),
             (f"breach scan, {DUE_NOW:,} due (first batch)", scan(now)),
-            ("overdue dashboard by unit", dashboard(now)),
+            ("overdue dashboard by unit", dashboard(overdue_window(now))),
+            # Due by the end of tomorrow (the next working day on a weekday).
+            ("due-soon dashboard by unit", dashboard(due_soon_window(now, now.date() + DAY))),
         ):
             fast = await timed(connection, query, args, indexes=True)
             slow = await timed(connection, query, args, indexes=False)

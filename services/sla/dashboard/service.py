@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shared.vocabulary import ClockKind, ClockState
+from shared.workdays import end_of_day
 from sla.clocks.models import Clock
 from sla.dashboard import rollup
 from sla.dashboard.schemas import Kpis
@@ -84,8 +85,10 @@ def overdue_window(now: datetime) -> Any:
 
 
 def due_soon_window(now: datetime, horizon: date) -> Any:
-    """Not yet due, and due today or by the end of the next working day."""
-    return and_(col(Clock.due_at) > now, col(Clock.due_date) <= horizon)
+    """Not yet due, and due today or by the end of the next working day: due times between
+    now and 24:00 of ``horizon``, one range of the running clocks' due-time index (a due
+    time is always 24:00 of its due day)."""
+    return and_(col(Clock.due_at) > now, col(Clock.due_at) <= end_of_day(horizon))
 
 
 def _rate(part: int, whole: int) -> float | None:
