@@ -106,6 +106,10 @@ def warm_up(what: str, load: Callable[[FastAPI], Awaitable[None]]) -> Background
     return task
 
 
+# An hourly clean-up of a service's own: deletes what is past keeping, says how many rows.
+HourlyCleanup = Callable[[AsyncSession], Awaitable[int]]
+
+
 def create_app(
     *,
     service: str,
@@ -319,9 +323,6 @@ class PlacesRead(BaseModel):
     items: list[DistrictRead]
 
 
-HourlyCleanup = Callable[[AsyncSession], Awaitable[int]]
-
-
 async def _housekeeping(app: FastAPI) -> None:
     """Hourly: idempotency keys, delivered events and inbox ids older than their retention
     are deleted (each table would otherwise grow for ever)."""
@@ -522,22 +523,22 @@ def _inbox_router() -> APIRouter:
                 _check_sender(envelope, caller)
                 async with session.begin_nested():
                     applied = await state.outbox.receive(session, envelope, state.event_handlers)
-            except Exception as exc:  # this event only: the sender keeps it and retries
-                error = f"{exc.code}: {exc.message}" if isinstance(exc, DomainError) else None
-                if error is None:
-                    log.error("event_failed", event_type=envelope.type, error=type(exc).__name__)
-                refused = EventResult(
-                    id=envelope.id,
-                    status=EventOutcome.REFUSED,
-                    error=error or f"failed: {type(exc).__name__}",
-                )
-                results.append(refused)
-                continue
-            outcome = EventOutcome.APPLIED if applied else EventOutcome.DUPLICATE
-            results.append(EventResult(id=envelope.id, status=outcome))
+            except DomainError as exc:  # this event only: the sender keeps it and retries
+                result = _refused(envelope, f"{exc.code}: {exc.message}")
+            except Exception as exc:  # a handler failed on this event alone
+                log.error("event_failed", event_type=envelope.type, error=type(exc).__name__)
+                result = _refused(envelope, f"failed: {type(exc).__name__}")
+            else:
+                outcome = EventOutcome.APPLIED if applied else EventOutcome.DUPLICATE
+                result = EventResult(id=envelope.id, status=outcome)
+            results.append(result)
         return EventBatchResult(results=results)
 
     return router
+
+
+def _refused(envelope: EventEnvelope, reason: str) -> EventResult:
+    return EventResult(id=envelope.id, status=EventOutcome.REFUSED, error=reason)
 
 
 def _check_sender(envelope: EventEnvelope, caller: Principal) -> None:

@@ -180,15 +180,15 @@ class PollFilters:
     due_before: datetime | None = None
     category: str | None = None
 
-    def conditions(self, status: Any = None, overdue: Any = None) -> list[Any]:
-        """The conditions, status and overdue on the given columns (a copy of the ticket's
-        that an index of the part holds) or the ticket's own."""
+    def conditions(self, status: Any, overdue: Any) -> list[Any]:
+        """The conditions, status and overdue on the given columns: the ticket's, or the
+        copies an index of the poll's part holds."""
         found: list[Any] = []
         if self.status:
-            found.append((col(Ticket.status) if status is None else status) == self.status.value)
+            found.append(status == self.status.value)
         if self.overdue is not None:
             # "= true", not "IS true": the partial index on overdue tickets serves only that.
-            found.append((col(Ticket.overdue) if overdue is None else overdue) == self.overdue)
+            found.append(overdue == self.overdue)
         if self.due_before is not None:
             found.append(col(Ticket.handling_due_at) < self.due_before)
         if self.category:

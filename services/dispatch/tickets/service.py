@@ -411,7 +411,12 @@ class PollScope:
         own = col(Ticket.sub_unit) if self.sub_unit else col(Ticket.lead_unit)
         led = (
             select(col(Ticket.id), col(Ticket.change_seq))
-            .where(own == unit, col(Ticket.change_seq) > after, *filters.conditions(), *in_district)
+            .where(
+                own == unit,
+                col(Ticket.change_seq) > after,
+                *filters.conditions(col(Ticket.status), col(Ticket.overdue)),
+                *in_district,
+            )
             .order_by(col(Ticket.change_seq))
             .limit(limit)
         )

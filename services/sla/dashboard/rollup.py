@@ -246,8 +246,11 @@ async def refresh(
             {"first": from_date, "last": to_date},
         )
     ).all()
-    for first, last in runs_of_days(list(claimed)):
-        await recount(session, first, last)
+    runs = runs_of_days(list(claimed))
+    if runs:
+        await session.execute(REPORT_MEMORY)
+    for first, last in runs:
+        await _recount(session, first, last)
     return len(set(claimed))
 
 
@@ -255,6 +258,11 @@ async def recount(session: AsyncSession, first: date, last: date) -> None:
     """Replace the rollups of the days ``first`` to ``last`` by a count from the records."""
     await session.execute(RECOUNT_LOCK)
     await session.execute(REPORT_MEMORY)
+    await _recount(session, first, last)
+
+
+async def _recount(session: AsyncSession, first: date, last: date) -> None:
+    """``recount`` for a caller that holds RECOUNT_LOCK and has set REPORT_MEMORY."""
     await session.execute(
         text("DELETE FROM sla.report_day WHERE day BETWEEN :first AND :last"),
         {"first": first, "last": last},
