@@ -184,21 +184,53 @@ class Outbox:
         handlers: dict[str, EventHandler],
     ) -> bool:
         """Apply an incoming event once; False if its id was processed before."""
-        first_time = await session.scalar(
-            insert(self.inbox)
-            .values(event_id=envelope.id, event_type=envelope.type, source=envelope.source)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(self.inbox.c.event_id)
+        [applied] = await self.receive_all(session, [envelope], handlers)
+        return applied
+
+    async def receive_all(
+        self,
+        session: AsyncSession,
+        envelopes: Sequence[EventEnvelope],
+        handlers: dict[str, EventHandler],
+    ) -> list[bool]:
+        """Apply incoming events in order, each once; for each, False if its id was
+        processed before. One statement records them all in the inbox; if a handler fails,
+        the caller rolls the whole transaction back."""
+        unseen = {
+            envelope.id: {
+                "event_id": envelope.id,
+                "event_type": envelope.type,
+                "source": envelope.source,
+            }
+            for envelope in envelopes
+        }
+        fresh = set(
+            await session.scalars(
+                insert(self.inbox)
+                .values(list(unseen.values()))
+                .on_conflict_do_nothing(index_elements=["event_id"])
+                .returning(self.inbox.c.event_id)
+            )
         )
-        if first_time is None:
-            return False
+        applied = []
+        for envelope in envelopes:
+            first_time = envelope.id in fresh
+            fresh.discard(envelope.id)  # the same event twice in one batch applies once
+            if first_time:
+                await self._apply(session, envelope, handlers)
+            applied.append(first_time)
+        return applied
+
+    @staticmethod
+    async def _apply(
+        session: AsyncSession, envelope: EventEnvelope, handlers: dict[str, EventHandler]
+    ) -> None:
         handler = handlers.get(envelope.type)
         if handler is None:
             # Recorded so that it is not redelivered forever; a newer sender may know more.
             log.warning("event_type_unknown", event_type=envelope.type, source=envelope.source)
         else:
             await handler(session, envelope)
-        return True
 
     async def stuck(self, session: AsyncSession, *, limit: int = 100) -> list[dict[str, Any]]:
         """Undelivered events that have failed at least once, oldest first (for operators)."""

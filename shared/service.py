@@ -513,24 +513,38 @@ def _inbox_router() -> APIRouter:
         session: SessionDep,
         caller: ServiceDep,
     ) -> EventBatchResult:
-        """Many events in one request and one transaction (what the relay sends): each is
-        applied in order under a savepoint of its own, so one that fails is refused alone and
-        the others stand; the results say which. A redelivered event changes nothing."""
+        """Many events in one request and one transaction (what the relay sends), applied in
+        order. Should one fail, the transaction is rolled back and each is applied again under
+        a savepoint of its own, so that it is refused alone and the others stand; the results
+        say which. A redelivered event changes nothing."""
         state = request.app.state
+        if all(_may_send(envelope, caller) for envelope in batch.events):
+            try:
+                applied = await state.outbox.receive_all(
+                    session, batch.events, state.event_handlers
+                )
+            except Exception:  # which one failed is found one by one below
+                await session.rollback()
+            else:
+                return EventBatchResult(
+                    results=[
+                        EventResult(id=envelope.id, status=_outcome(first_time))
+                        for envelope, first_time in zip(batch.events, applied, strict=True)
+                    ]
+                )
         results = []
         for envelope in batch.events:
             try:
                 _check_sender(envelope, caller)
                 async with session.begin_nested():
-                    applied = await state.outbox.receive(session, envelope, state.event_handlers)
+                    first_time = await state.outbox.receive(session, envelope, state.event_handlers)
             except DomainError as exc:  # this event only: the sender keeps it and retries
                 result = _refused(envelope, f"{exc.code}: {exc.message}")
             except Exception as exc:  # a handler failed on this event alone
                 log.error("event_failed", event_type=envelope.type, error=type(exc).__name__)
                 result = _refused(envelope, f"failed: {type(exc).__name__}")
             else:
-                outcome = EventOutcome.APPLIED if applied else EventOutcome.DUPLICATE
-                result = EventResult(id=envelope.id, status=outcome)
+                result = EventResult(id=envelope.id, status=_outcome(first_time))
             results.append(result)
         return EventBatchResult(results=results)
 
@@ -541,11 +555,19 @@ def _refused(envelope: EventEnvelope, reason: str) -> EventResult:
     return EventResult(id=envelope.id, status=EventOutcome.REFUSED, error=reason)
 
 
-def _check_sender(envelope: EventEnvelope, caller: Principal) -> None:
+def _outcome(first_time: bool) -> EventOutcome:
+    return EventOutcome.APPLIED if first_time else EventOutcome.DUPLICATE
+
+
+def _may_send(envelope: EventEnvelope, caller: Principal) -> bool:
     """A service may post only the events it sends, under its own name: a leaked or misused
     service identity cannot forge another service's news (a status change, a breach)."""
     sender = sender_of(envelope.type)
-    if envelope.source != caller.subject or sender not in (None, caller.subject):
+    return envelope.source == caller.subject and sender in (None, caller.subject)
+
+
+def _check_sender(envelope: EventEnvelope, caller: Principal) -> None:
+    if not _may_send(envelope, caller):
         raise Forbidden(f"{caller.subject} may not send {envelope.type} as {envelope.source}")
 
 

@@ -154,6 +154,29 @@ async def test_a_batch_applies_each_event_alone_in_order(make_app, client_for):
     assert empty.status_code == 422
 
 
+async def test_a_batch_that_fails_part_way_is_applied_again_event_by_event(make_app, client_for):
+    """A batch is first applied whole, without a savepoint per event; when one event fails,
+    that attempt is rolled back — its inbox records too, so the event before the failure is
+    applied again, not taken for a duplicate — and each event is applied alone."""
+    attempts = []
+
+    async def count(session, envelope):
+        attempts.append(envelope.payload["n"])
+        if envelope.payload["n"] == 2:
+            raise RuntimeError("this event's handler fails")
+
+    app = make_app("dispatch", event_handlers={"test.counted.v1": count})
+    events = {n: {**_envelope(), "id": str(uuid4()), "payload": {"n": n}} for n in range(1, 6)}
+    async with client_for(app, Role.SERVICE, as_service="intake") as client:
+        mixed = await client.post(
+            "/v1/events/batch", json={"events": [events[n] for n in (1, 2, 3)]}
+        )
+        whole = await client.post("/v1/events/batch", json={"events": [events[4], events[5]]})
+    assert [r["status"] for r in mixed.json()["results"]] == ["applied", "refused", "applied"]
+    assert [r["status"] for r in whole.json()["results"]] == ["applied", "applied"]
+    assert attempts == [1, 2, 1, 2, 3, 4, 5]
+
+
 @pytest.mark.parametrize("role", [r for r in Role if r is not Role.SERVICE])
 async def test_only_services_may_post_events(make_app, client_for, role):
     async with client_for(make_app("dispatch"), role, "u1") as client:
