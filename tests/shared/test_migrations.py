@@ -60,3 +60,42 @@ def test_upgrading_twice_changes_nothing(empty_database_url):
     assert asyncio.run(_schemas_and_versions(empty_database_url))["sla"] == set(
         head_revisions("sla")
     )
+
+
+def test_tickets_of_an_older_schema_get_the_head_of_their_history_chain(empty_database_url):
+    """dispatch_0014: each ticket's history_head is the hash of its newest entry (Art 26),
+    from which the next entry chains on."""
+    upgrade("dispatch", empty_database_url, "dispatch_0013")
+
+    async def seed_then_read() -> list[tuple[str, str | None]]:
+        connection = await asyncpg.connect(asyncpg_dsn(empty_database_url))
+        try:
+            for ticket, hashes in (("t1", ["a1", "a2"]), ("t2", [])):
+                await connection.execute(
+                    "INSERT INTO dispatch.ticket (id, number, ticket_type, summary, status,"
+                    " co_handlers, approved_returns, verification_open, rehandled, received_at,"
+                    " overdue, dispatch_overdue, new_situation_pending, change_seq, created_at,"
+                    " updated_at, line) VALUES ($1, $1, 'complaint', 's', 'awaiting_dispatch',"
+                    " '{}', 0, true, false, now(), false, false, false, 1, now(), now(), '12345')",
+                    ticket,
+                )
+                previous = "0" * 64
+                for digest in hashes:
+                    await connection.execute(
+                        "INSERT INTO dispatch.ticket_event (ticket_id, at, actor, role, action,"
+                        " status, details, prev_hash, hash) VALUES ($1, now(), 'x', 'service',"
+                        " 'submitted', 'awaiting_dispatch', '{}', $2, $3)",
+                        ticket,
+                        previous,
+                        digest,
+                    )
+                    previous = digest
+            await asyncio.to_thread(upgrade, "dispatch", empty_database_url)
+            rows = await connection.fetch(
+                "SELECT id, history_head FROM dispatch.ticket ORDER BY id"
+            )
+            return [(r["id"], r["history_head"]) for r in rows]
+        finally:
+            await connection.close()
+
+    assert asyncio.run(seed_then_read()) == [("t1", "a2"), ("t2", None)]

@@ -104,7 +104,7 @@ def handlers(state: State) -> dict[str, EventHandler]:
         if event.clock not in (ClockKind.DISPATCH, ClockKind.VERIFICATION):
             row.overdue = False  # a later due time (extension, restart, report) lifts the flag
         if event.adjustment is None:
-            await service.touch(session, row, now=state.clock.now())
+            service.touch(row, now=state.clock.now())
             return
         # Art 17 ¶2: force majeure; the caller-facing record shows why and what they were told.
         await noted(

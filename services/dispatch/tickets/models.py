@@ -75,8 +75,13 @@ class Ticket(SQLModel, table=True):
     progress_due_at: datetime | None = None  # the next periodic progress report (Art 21)
     new_situation_pending: bool = False
     change_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    history_head: str | None = None  # the hash of the newest history entry (Art 26)
     created_at: datetime
     updated_at: datetime
+
+    # The change number is drawn by the INSERT or UPDATE itself (service.touch) and read
+    # back in its RETURNING clause, not by a statement of its own.
+    __mapper_args__ = {"eager_defaults": True}
 
 
 class UnitChange(SQLModel, table=True):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, text, union_all
+from sqlalchemy import and_, delete, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -212,13 +212,6 @@ async def _append_history(
     details: dict[str, Any],
     now: datetime,
 ) -> None:
-    # Entries of one ticket are written under its row lock, so the chain cannot fork.
-    previous = await session.scalar(
-        select(col(TicketEvent.hash))
-        .where(col(TicketEvent.ticket_id) == row.id)
-        .order_by(col(TicketEvent.id).desc())
-        .limit(1)
-    )
     event = TicketEvent(
         ticket_id=row.id,
         at=now,
@@ -229,16 +222,21 @@ async def _append_history(
         status=row.status,
         reason=reason,
         details=details,
-        prev_hash=previous or GENESIS,
+        # Entries of one ticket are written under its row lock, so the chain cannot fork.
+        prev_hash=row.history_head or GENESIS,
         hash="",
     )
-    event.hash = chain_hash(event.prev_hash, history_entry(event))
+    event.hash = row.history_head = chain_hash(event.prev_hash, history_entry(event))
     session.add(event)
 
 
-async def touch(session: AsyncSession, row: Ticket, *, now: datetime) -> None:
+# A SQL expression as a column's value: the row's UPDATE (or INSERT) draws the number.
+NEXT_CHANGE = func.nextval("dispatch.ticket_change_seq")
+
+
+def touch(row: Ticket, *, now: datetime) -> None:
     """Mark a change for units' polls (keyset cursor and ETag follow ``change_seq``)."""
-    row.change_seq = await session.scalar(text("SELECT nextval('dispatch.ticket_change_seq')"))
+    row.change_seq = NEXT_CHANGE  # type: ignore[assignment]
     row.updated_at = now
 
 
@@ -258,7 +256,7 @@ async def record(
     """Store a transition with its history entry and the events for sla and intake."""
     old_status = row.status
     _store_state(row, transition.ticket)
-    await touch(session, row, now=now)
+    touch(row, now=now)
     await _append_history(
         session,
         row,
@@ -307,25 +305,26 @@ async def record(
     return row
 
 
-async def suggestion(session: AsyncSession, row: Ticket) -> Route | None:
-    """The routing suggestion, leaving out units whose return was approved (Art 15(1))."""
-    returned = set(
-        (
+async def suggestion(session: AsyncSession, row: Ticket, *, new: bool = False) -> Route | None:
+    """The routing suggestion, leaving out units whose return was approved (Art 15(1)): a
+    ``new`` ticket has none."""
+    returned = set()
+    if not new:
+        returned = set(
             await session.scalars(
                 select(col(ReturnRequest.unit_id)).where(
                     col(ReturnRequest.ticket_id) == row.id, col(ReturnRequest.decision) == "approve"
                 )
             )
-        ).all()
-    )
+        )
     routes = await directory.routes(
         session, category=row.category, district=row.district, excluding=returned
     )
     return suggest_route(routes, category=row.category, district=row.district)
 
 
-async def refresh_suggestion(session: AsyncSession, row: Ticket) -> None:
-    route = await suggestion(session, row)
+async def refresh_suggestion(session: AsyncSession, row: Ticket, *, new: bool = False) -> None:
+    route = await suggestion(session, row, new=new)
     row.suggested_unit = route.unit_id if route else None
     row.suggested_rule_id = route.id if route else None
 
@@ -349,11 +348,11 @@ async def receive_submitted(
         line_unit=event.line_unit,
         status=TicketStatus.AWAITING_DISPATCH.value,
         received_at=event.received_at,
-        change_seq=0,
+        change_seq=NEXT_CHANGE,  # type: ignore[arg-type]
         created_at=now,
         updated_at=now,
     )
-    await refresh_suggestion(session, row)
+    await refresh_suggestion(session, row, new=True)
     session.add(row)
     start = rules.Transition(
         state_of(row),
