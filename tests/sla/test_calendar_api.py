@@ -192,3 +192,26 @@ async def test_the_time_left_to_a_due_time_is_told_in_working_days_and_hours(sla
         (i["working_days_left"], i["hours_left"], i["working_days_late"]) for i in answer["items"]
     ]
     assert left == [(2, None, 0), (0, 14.5, 0), (0, None, 1)]
+
+
+async def test_a_year_loaded_reaches_the_session_that_read_the_calendar(session, clock):
+    """The calendar is checked once per session (a batch of events starts many clocks):
+    loading a year drops what the session read, so what follows in it uses the new year."""
+    from datetime import date
+
+    from sla.calendar.service import CalendarCache, load_year
+
+    from shared.workdays import YearSchedule
+
+    cache = CalendarCache()
+    before = await cache.get(session)
+    await load_year(
+        session,
+        schedule=YearSchedule(2090, {date(2090, 1, 2): "元旦"}, {}),
+        source="test",
+        actor="test-admin",
+        now=clock.now(),
+    )
+    after = await cache.get(session)
+    assert (before.is_scheduled(2090), after.is_scheduled(2090)) == (False, True)
+    assert not after.is_working_day(date(2090, 1, 2))

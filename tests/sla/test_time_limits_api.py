@@ -96,3 +96,37 @@ async def test_only_admins_change_limits(sla, client_for, role):
             "/v1/time-limits", json={"clock_kind": "dispatch", "working_days": 1, "reason": "x"}
         )
     assert response.status_code == 403
+
+
+async def test_a_limit_added_applies_at_once_in_the_session_that_read_the_limits(session, clock):
+    """Limits are read once per session (a batch of events starts many clocks): adding one
+    drops what the session read, so a clock started after it gets it."""
+    from sla.time_limits import service
+    from sla.time_limits.models import TimeLimit
+
+    from shared.vocabulary import ClockKind
+
+    def resolve():
+        return service.resolve(
+            session,
+            clock_kind=ClockKind.HANDLING,
+            ticket_type="complaint",
+            category="noise",
+            at=clock.now(),
+        )
+
+    before = await resolve()
+    await service.add_limit(
+        session,
+        TimeLimit(
+            clock_kind="handling",
+            category="noise",
+            working_days=5,
+            max_extensions=1,
+            effective_from=clock.now() - timedelta(days=1),
+            reason="市政府: 噪声投诉从快办理",
+            created_by="test-admin",
+            created_at=clock.now(),
+        ),
+    )
+    assert (before.working_days, (await resolve()).working_days) == (10, 5)

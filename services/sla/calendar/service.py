@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,9 @@ from sla.calendar.models import CalendarDay, CalendarYear
 
 HOLIDAY = "holiday"
 MAKEUP_WORKDAY = "makeup_workday"
+
+
+_CALENDAR = "sla.calendar"  # the calendar a session has checked (load_year drops it)
 
 
 class CalendarCache:
@@ -33,6 +37,10 @@ class CalendarCache:
         return self._calendar is not None
 
     async def get(self, session: AsyncSession) -> WorkingCalendar:
+        """The calendar as the database holds it; checked once per session (a request, or
+        a batch of events), not once per clock."""
+        if (known := session.info.get(_CALENDAR)) is not None:
+            return cast(WorkingCalendar, known)
         revision = await session.scalar(select(func.max(col(CalendarYear.revision))))
         if self._calendar is not None and revision == self._revision:
             return self._calendar
@@ -43,6 +51,7 @@ class CalendarCache:
                 self._calendar = await asyncio.to_thread(WorkingCalendar.build, schedules)
                 self._revision = revision
         assert self._calendar is not None
+        session.info[_CALENDAR] = self._calendar
         return self._calendar
 
 
@@ -64,6 +73,7 @@ async def load_year(
     session: AsyncSession, *, schedule: YearSchedule, source: str, actor: str, now: datetime
 ) -> CalendarYear:
     """Replace a year's schedule atomically (a reload replaces, never merges)."""
+    session.info.pop(_CALENDAR, None)
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtext('sla.calendar_year'), :year)"),
         {"year": schedule.year},

@@ -33,6 +33,9 @@ async def list_limits(session: AsyncSession) -> list[TimeLimit]:
     return list((await session.scalars(query)).all())
 
 
+_RULES = "sla.time_limits"  # the session's rules read so far, by clock kind
+
+
 async def resolve(
     session: AsyncSession,
     *,
@@ -43,9 +46,13 @@ async def resolve(
 ) -> ResolvedLimit:
     """The limit a clock of this kind started at ``at`` gets."""
     base = ClockKind.HANDLING if clock_kind is ClockKind.REHANDLING else clock_kind
-    rows = (await session.scalars(select(TimeLimit).where(col(TimeLimit.clock_kind) == base))).all()
+    # Read once per session (a request, or a batch of events), not once per clock started.
+    known: dict[ClockKind, list[TimeLimitRule]] = session.info.setdefault(_RULES, {})
+    if base not in known:
+        query = select(TimeLimit).where(col(TimeLimit.clock_kind) == base)
+        known[base] = [as_rule(r) for r in await session.scalars(query)]
     return resolve_limit(
-        [as_rule(r) for r in rows],
+        known[base],
         clock_kind=clock_kind,
         ticket_type=ticket_type,
         category=category,
@@ -54,6 +61,7 @@ async def resolve(
 
 
 async def add_limit(session: AsyncSession, limit: TimeLimit) -> TimeLimit:
+    session.info.pop(_RULES, None)
     session.add(limit)
     await session.flush()
     return limit
