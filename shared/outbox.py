@@ -160,20 +160,20 @@ class Outbox:
             for event, ordering_key in events
         ]
         if envelopes:
+            # Parameters beside the statement (not in it): compiled once, whatever the count.
             await session.execute(
-                insert(self.outbox).values(
-                    [
-                        {
-                            "event_id": envelope.id,
-                            "event_type": envelope.type,
-                            "destination": to,
-                            "ordering_key": envelope.ordering_key,
-                            "payload": envelope.payload,
-                            "occurred_at": now,
-                        }
-                        for envelope in envelopes
-                    ]
-                )
+                insert(self.outbox),
+                [
+                    {
+                        "event_id": envelope.id,
+                        "event_type": envelope.type,
+                        "destination": to,
+                        "ordering_key": envelope.ordering_key,
+                        "payload": envelope.payload,
+                        "occurred_at": now,
+                    }
+                    for envelope in envelopes
+                ],
             )
         return envelopes
 

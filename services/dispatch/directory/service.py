@@ -70,7 +70,13 @@ async def routes(
             literal(category).like(rule_category + ".%"),
         )
     query = (
-        select(RoutingRule)
+        select(
+            col(RoutingRule.id),
+            col(RoutingRule.category),
+            col(RoutingRule.district),
+            col(RoutingRule.unit_id),
+            col(RoutingRule.priority),
+        )
         .join(Unit, col(Unit.id) == col(RoutingRule.unit_id))
         .where(
             col(Unit.active),
@@ -80,8 +86,8 @@ async def routes(
     )
     return [
         Route(r.id or 0, r.category, r.district, r.unit_id, r.priority)
-        for r in (await session.scalars(query)).all()
-        if r.unit_id not in (excluding or set())
+        for r in await session.execute(query)
+        if r.unit_id not in (excluding or ())
     ]
 
 

@@ -347,6 +347,7 @@ async def receive_submitted(
         line=event.line,
         line_unit=event.line_unit,
         status=TicketStatus.AWAITING_DISPATCH.value,
+        co_handlers=[],  # given, not defaulted: pydantic inspects a default factory per call
         received_at=event.received_at,
         change_seq=NEXT_CHANGE,  # type: ignore[arg-type]
         created_at=now,
