@@ -6,8 +6,9 @@ server). BENCH_CALLS calls (1,500 by default) are posted to intake's `POST /v1/t
 with its Idempotency-Key, BENCH_IN_FLIGHT (16) at a time; the script watches dispatch's and
 sla's tables until every ticket has arrived. It prints the creation rate, the end-to-end rate
 (the last ticket's dispatch clock started at sla) and each service's CPU time per ticket over
-the whole run (its processes together: BENCH_WORKERS per service, 1 by default). Run the
-same script on two trees to compare. Run: `.venv/bin/python bench/bench_throughput.py`.
+the whole run (its processes together: BENCH_WORKERS per service, 1 by default); with
+BENCH_SIZES=1, what each table grew by, scaled to a million tickets. Run the same script on two
+trees to compare. Run: `.venv/bin/python bench/bench_throughput.py`.
 Results go to docs/benchmarks.md and docs/operations.md (processes).
 """
 
@@ -100,6 +101,7 @@ async def run(stack: Stack, database: str) -> None:
         process = stack[service].process
         assert process is not None
         processes[service] = psutil.Process(process.pid)
+    sizes_before = await table_sizes(database) if os.environ.get("BENCH_SIZES") else {}
     before = {s: _cpu_seconds(p) for s, p in processes.items()}
     token = mint_token(Settings(env="test"), role=Role.AGENT, subject="bench")
     started = time.perf_counter()
@@ -114,6 +116,36 @@ async def run(stack: Stack, database: str) -> None:
     for service in processes:
         used = after[service] - before[service]
         print(f"CPU per ticket, {service:<9}{used / CALLS * 1000:8.2f} ms")
+    if sizes_before:
+        await asyncio.sleep(2)  # the relays mark the last events delivered
+        print_growth(sizes_before, await table_sizes(database))
+
+
+SIZES = """
+SELECT n.nspname || '.' || c.relname AS name, pg_total_relation_size(c.oid) AS bytes
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND n.nspname IN ('intake', 'dispatch', 'sla')
+"""
+
+
+async def table_sizes(database: str) -> dict[str, int]:
+    """Each service's tables: rows, indexes and TOAST together, in bytes."""
+    connection = await asyncpg.connect(asyncpg_dsn(database))
+    try:
+        return {row["name"]: row["bytes"] for row in await connection.fetch(SIZES)}
+    finally:
+        await connection.close()
+
+
+def print_growth(before: dict[str, int], after: dict[str, int]) -> None:
+    """What the run added to each table, scaled to a million tickets, largest first."""
+    scale = 1_000_000 / CALLS / 2**20
+    grown = {name: (size - before.get(name, 0)) * scale for name, size in after.items()}
+    print(f"growth per 1,000,000 tickets (measured over {CALLS:,}):")
+    for name, mib in sorted(grown.items(), key=lambda item: -item[1]):
+        if mib >= 1:
+            print(f"  {name:<32}{mib:10,.0f} MiB")
+    print(f"  {'all':<32}{sum(grown.values()):10,.0f} MiB")
 
 
 def _cpu_seconds(process: psutil.Process) -> float:
