@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shared.clients.base import ServiceClient
 from shared.clock import Clock
@@ -45,12 +45,18 @@ async def get_peers(request: Request) -> dict[str, ServiceClient]:
     return request.app.state.clients
 
 
+async def get_autocommit(request: Request) -> AsyncEngine:
+    return request.app.state.autocommit
+
+
 # scope="function": commit before the response is sent, so a 2xx means the change is durable.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 OutboxDep = Annotated[Outbox, Depends(get_outbox)]
 PeersDep = Annotated[dict[str, ServiceClient], Depends(get_peers)]
+# For one read outside any transaction (a poll's "anything new?"): no BEGIN, no COMMIT.
+AutocommitDep = Annotated[AsyncEngine, Depends(get_autocommit)]
 
 
 # GZ + the Guangzhou date (yymmdd) + a sequence: what a caller reads out (intake numbers them).

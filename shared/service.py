@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
+from functools import cache
 from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any
@@ -172,6 +173,8 @@ def create_app(
     state.clock = clock or Clock(movable=not settings.is_production)
     state.engine = engine
     state.sessions = make_sessionmaker(engine)
+    # The same pool, without BEGIN and COMMIT: a single read answers in one round trip.
+    state.autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     state.outbox = Outbox(service)
     state.event_handlers = event_handlers or {}
     state.heads = head_revisions(service)
@@ -247,22 +250,26 @@ def own_labels(service: str) -> Path:
 def _labels_router(service: str) -> APIRouter:
     router = APIRouter(tags=["labels"])
 
+    @cache
+    def body(lang: Lang) -> bytes:
+        # The labels change only with the code: rendered once per language, not per request.
+        found = i18n.labels(lang, own_labels(service))
+        # Categories keep their Chinese names in the catalogue; English shows the code.
+        found["category"] = {
+            c.code: c.name if lang is Lang.ZH else c.code for c in catalogue().categories.values()
+        }
+        found["rule"] = i18n.rule_labels(lang)
+        return LabelsRead(lang=lang, labels=found).model_dump_json().encode()
+
     @router.get("/v1/labels", response_model=LabelsRead)
     async def labels(
         request: Request,
         _: Annotated[Principal, Depends(authenticated)],
         lang: Lang | None = None,
-    ) -> LabelsRead:
+    ) -> Response:
         """Chinese (default) or English labels of every code this service answers with:
         the shared vocabularies and what it owns (``?lang=`` or ``Accept-Language``)."""
-        chosen = lang or request_lang(request.scope)
-        found = i18n.labels(chosen, own_labels(service))
-        # Categories keep their Chinese names in the catalogue; English shows the code.
-        found["category"] = {
-            c.code: c.name if chosen is Lang.ZH else c.code for c in catalogue().categories.values()
-        }
-        found["rule"] = i18n.rule_labels(chosen)
-        return LabelsRead(lang=chosen, labels=found)
+        return Response(body(lang or request_lang(request.scope)), media_type="application/json")
 
     @router.get("/v1/catalogues/categories", response_model=CategoriesRead)
     async def categories(_: Annotated[Principal, Depends(authenticated)]) -> CategoriesRead:

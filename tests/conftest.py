@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from shared.auth import Role, mint_token
 from shared.clock import FixedClock
 from shared.db import make_engine
+from shared.deps import get_autocommit
 from shared.settings import Settings
 from tests.support.databases import DatabaseServer
 
@@ -102,9 +104,22 @@ def make_app(
         app.state.sessions = async_sessionmaker(
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         )
+        # Reads outside a transaction would not see the test's: they join it too.
+        app.dependency_overrides[get_autocommit] = lambda: _Joined(connection)
         return app
 
     return build
+
+
+class _Joined:
+    """An engine whose one connection is the test's (``AutocommitDep`` in tests)."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        yield self.connection
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from dispatch.tickets.schemas import (
 )
 from dispatch.workflow import rules
 from shared.auth import Principal, Role, require
-from shared.deps import ClockDep, SessionDep
+from shared.deps import AutocommitDep, ClockDep, SessionDep
 from shared.errors import BadInput, Forbidden, request_lang
 from shared.i18n import message
 from shared.schemas import Day, Instant
@@ -342,6 +342,7 @@ async def unit_tickets(
     unit_id: str,
     response: Response,
     session: SessionDep,
+    autocommit: AutocommitDep,
     principal: Viewer,
     status: TicketStatus | None = None,
     overdue: bool | None = None,
@@ -362,7 +363,8 @@ async def unit_tickets(
         raise BadInput("cursor is not one this endpoint gave", zh=BAD_CURSOR)
     # Any change to a ticket the unit holds or held moves its last change: the same answer
     # for the same question until then, told without reading a ticket.
-    newest = await service.last_change(session, unit_id)
+    async with autocommit.connect() as connection:
+        newest = await service.last_change(connection, unit_id)
     basis = f"{scope}|{status}|{overdue}|{due_before}|{category}|{cursor}|{limit}|{newest}"
     etag = '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
     if if_none_match == etag:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, select, union_all
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from dispatch.directory import service as directory
@@ -489,10 +489,10 @@ async def poll(
     return list(rows.all())
 
 
-async def last_change(session: AsyncSession, unit_id: str) -> int:
+async def last_change(reader: AsyncConnection | AsyncSession, unit_id: str) -> int:
     """The newest change to any ticket ``unit_id`` holds or held (its poll's ETag): one
     index probe, however many tickets the unit has."""
-    newest = await session.scalar(
+    newest = await reader.scalar(
         select(func.max(col(UnitChange.id))).where(col(UnitChange.unit_id) == unit_id)
     )
     return int(newest or 0)
