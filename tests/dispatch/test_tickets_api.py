@@ -385,9 +385,21 @@ async def test_sla_deadlines_and_breaches_show_in_the_poll(submit, agency, unit,
     async with agency() as client:
         await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
     due = clock.now() + timedelta(days=14)
+    poll = "/v1/units/tianhe-urban/tickets"
+    async with unit() as client:
+        seen = await client.get(poll, params={"limit": 1})
     await _send_event(
         as_role, clock, DeadlineChanged(ticket_id=ticket_id, clock="handling", due_at=due)
     )
+    async with unit() as client:
+        told = await client.get(
+            poll,
+            params={"limit": 1, "cursor": seen.json()["next_cursor"]},
+            headers={"If-None-Match": seen.headers["etag"]},
+        )
+    # A new due time is news for the unit's poll: past the cursor it had, not a 304.
+    assert [t["id"] for t in told.json()["items"]] == [ticket_id]
+    assert told.json()["items"][0]["handling_due_at"].startswith(due.date().isoformat())
     await _send_event(
         as_role, clock, ClockBreached(ticket_id=ticket_id, clock="handling", due_at=due)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from starlette.datastructures import State
@@ -95,17 +95,27 @@ def handlers(state: State) -> dict[str, EventHandler]:
 
     async def deadline(session: AsyncSession, envelope: EventEnvelope) -> None:
         event = envelope.parse(DeadlineChanged)
+        column = DUE_COLUMNS[ClockKind(event.clock)]
+        values: dict[str, Any] = {column: event.due_at}
+        if column == "handling_due_at":
+            values["due_provisional"] = event.provisional  # marked on every screen until loaded
+        if event.clock not in (ClockKind.DISPATCH, ClockKind.VERIFICATION):
+            values["overdue"] = False  # a later due time (extension, restart, report) lifts it
+        if event.adjustment is None:
+            # Nothing for the history: one UPDATE, no ticket loaded (one per ticket started).
+            await session.execute(
+                update(Ticket)
+                .where(col(Ticket.id) == event.ticket_id)
+                .values(
+                    {**values, "change_seq": service.NEXT_CHANGE, "updated_at": state.clock.now()}
+                )
+            )
+            return
         row = await _ticket(session, event.ticket_id)
         if row is None:
             return
-        setattr(row, DUE_COLUMNS[ClockKind(event.clock)], event.due_at)
-        if DUE_COLUMNS[ClockKind(event.clock)] == "handling_due_at":
-            row.due_provisional = event.provisional  # marked on every screen until loaded
-        if event.clock not in (ClockKind.DISPATCH, ClockKind.VERIFICATION):
-            row.overdue = False  # a later due time (extension, restart, report) lifts the flag
-        if event.adjustment is None:
-            service.touch(row, now=state.clock.now())
-            return
+        for name, value in values.items():
+            setattr(row, name, value)
         # Art 17 ¶2: force majeure; the caller-facing record shows why and what they were told.
         await noted(
             session,
