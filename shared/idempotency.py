@@ -37,7 +37,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import bearer_token, decode_token
@@ -89,11 +89,15 @@ class IdempotencyMiddleware:
         schema: str,
         settings: Settings,
         sessions: Callable[[], async_sessionmaker[AsyncSession]],
+        autocommit: Callable[[], AsyncEngine],
     ) -> None:
         self.app = app
         self.table = idempotency_table(schema)
         self.settings = settings
-        self.sessions = sessions  # looked up per request, so tests can bind their own
+        # Looked up per request, so tests can bind their own. A claim and a settlement are a
+        # statement each, run without BEGIN and COMMIT (two round trips apiece).
+        self.sessions = sessions
+        self.autocommit = autocommit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in WRITES:
@@ -144,8 +148,8 @@ class IdempotencyMiddleware:
         """Claim the key (None), or the earlier request's row."""
         t = self.table
         this = and_(t.c.scope == caller, t.c.route == route, t.c.key == key)
-        async with session_scope(self.sessions()) as session:
-            claimed = await session.scalar(
+        async with self.autocommit().connect() as connection:
+            claimed = await connection.scalar(
                 insert(t)
                 .values(
                     scope=caller, route=route, key=key, body_hash=body_hash, claimed_at=func.now()
@@ -153,11 +157,13 @@ class IdempotencyMiddleware:
                 .on_conflict_do_nothing()
                 .returning(t.c.key)
             )
-            if claimed is not None:
-                return None
-            row = (
-                (await session.execute(sa.select(t).where(this).with_for_update())).mappings().one()
-            )
+        if claimed is not None:
+            return None
+        async with session_scope(self.sessions()) as session:
+            found = await session.execute(sa.select(t).where(this).with_for_update())
+            row = found.mappings().one_or_none()
+            if row is None:  # its first attempt failed and gave the key up meanwhile
+                return await self._claim(caller, route, key, body_hash)
             now = (await session.execute(sa.select(func.now()))).scalar_one()
             stale = row["status"] is None and row["claimed_at"] < now - STALE_CLAIM
             if stale and row["body_hash"] == body_hash:
@@ -203,19 +209,20 @@ class IdempotencyMiddleware:
     async def _settle(self, caller: str, route: str, key: str, captured: _Captured) -> None:
         t = self.table
         this = and_(t.c.scope == caller, t.c.route == route, t.c.key == key)
-        async with session_scope(self.sessions()) as session:
-            if captured.status is not None and 200 <= captured.status < 300:
-                await session.execute(
-                    sa.update(t)
-                    .where(this)
-                    .values(
-                        status=captured.status,
-                        content_type=captured.content_type,
-                        body=bytes(captured.body),
-                    )
+        if captured.status is not None and 200 <= captured.status < 300:
+            settled: sa.Executable = (
+                sa.update(t)
+                .where(this)
+                .values(
+                    status=captured.status,
+                    content_type=captured.content_type,
+                    body=bytes(captured.body),
                 )
-            else:  # nothing was done: a corrected retry may run
-                await session.execute(delete(t).where(this))
+            )
+        else:  # nothing was done: a corrected retry may run
+            settled = delete(t).where(this)
+        async with self.autocommit().connect() as connection:
+            await connection.execute(settled)
 
 
 class _Captured:

@@ -197,7 +197,11 @@ def create_app(
     install_error_handlers(app)
     # Inside the request log, so that a replayed answer is logged like any other.
     app.add_middleware(
-        IdempotencyMiddleware, schema=service, settings=settings, sessions=lambda: state.sessions
+        IdempotencyMiddleware,
+        schema=service,
+        settings=settings,
+        sessions=lambda: state.sessions,
+        autocommit=lambda: state.autocommit,
     )
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware, registry=state.registry)  # outermost: logs all

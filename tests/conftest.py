@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from shared.auth import Role, mint_token
 from shared.clock import FixedClock
 from shared.db import make_engine
-from shared.deps import get_autocommit
 from shared.settings import Settings
 from tests.support.databases import DatabaseServer
 
@@ -104,8 +103,8 @@ def make_app(
         app.state.sessions = async_sessionmaker(
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         )
-        # Reads outside a transaction would not see the test's: they join it too.
-        app.dependency_overrides[get_autocommit] = lambda: _Joined(connection)
+        # Statements outside a transaction would not see the test's: they join it too.
+        app.state.autocommit = _Joined(connection)
         return app
 
     return build
