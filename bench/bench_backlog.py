@@ -29,7 +29,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from bench.stacks import fresh_stack  # noqa: E402
+from bench.stacks import cpu_seconds, fresh_stack  # noqa: E402
 from shared.auth import Role, mint_token  # noqa: E402
 from shared.db import asyncpg_dsn, make_engine, make_sessionmaker, session_scope  # noqa: E402
 from shared.events import EventBatch, EventEnvelope, TicketSubmitted  # noqa: E402
@@ -99,11 +99,11 @@ async def relayed(stack: Stack, url: str) -> None:
     stack["dispatch"].start()
     stack["sla"].start()
     processes = {s: psutil.Process(stack[s].process.pid) for s in ("dispatch", "sla")}  # type: ignore[union-attr]
-    before = {s: _cpu(p) for s, p in processes.items()}
+    before = {s: cpu_seconds(p) for s, p in processes.items()}
     started = time.perf_counter()
     stack["intake"].start()
     delivered, clocks = await watch(url, started, EVENTS)
-    after = {s: _cpu(p) for s, p in processes.items()}
+    after = {s: cpu_seconds(p) for s, p in processes.items()}
     print(f"{EVENTS:,} events waiting in intake's outbox, batches of {BATCH}")
     print(f"relayed to dispatch      {delivered:7.1f} s  {EVENTS / delivered:8.1f} events/s")
     print(f"dispatch clocks started  {clocks:7.1f} s  {EVENTS / clocks:8.1f} tickets/s")
@@ -144,10 +144,6 @@ async def posted(stack: Stack, url: str) -> None:
         f"baseline: posted to dispatch by a bare loop {took:7.1f} s  {EVENTS / took:8.1f} events/s"
     )
     stack.stop()
-
-
-def _cpu(process: psutil.Process) -> float:
-    return sum(sum(p.cpu_times()[:2]) for p in [process, *process.children(recursive=True)])
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from bench.stacks import fresh_stack  # noqa: E402
+from bench.stacks import cpu_seconds, fresh_stack  # noqa: E402
 from shared.auth import Role, mint_token  # noqa: E402
 from shared.db import asyncpg_dsn  # noqa: E402
 from shared.settings import Settings  # noqa: E402
@@ -102,13 +102,13 @@ async def run(stack: Stack, database: str) -> None:
         assert process is not None
         processes[service] = psutil.Process(process.pid)
     sizes_before = await table_sizes(database) if os.environ.get("BENCH_SIZES") else {}
-    before = {s: _cpu_seconds(p) for s, p in processes.items()}
+    before = {s: cpu_seconds(p) for s, p in processes.items()}
     token = mint_token(Settings(env="test"), role=Role.AGENT, subject="bench")
     started = time.perf_counter()
     watching = asyncio.create_task(arrived(database, started))
     created = await create(stack["intake"].url, token)
     at_dispatch, at_sla = await watching
-    after = {s: _cpu_seconds(p) for s, p in processes.items()}
+    after = {s: cpu_seconds(p) for s, p in processes.items()}
     print(f"{CALLS:,} calls, {IN_FLIGHT} in flight, {WORKERS} process(es) a service")
     print(f"created at intake        {created:7.1f} s  {CALLS / created:8.1f} tickets/s")
     print(f"all at dispatch          {at_dispatch:7.1f} s  {CALLS / at_dispatch:8.1f} tickets/s")
@@ -146,11 +146,6 @@ def print_growth(before: dict[str, int], after: dict[str, int]) -> None:
         if mib >= 1:
             print(f"  {name:<32}{mib:10,.0f} MiB")
     print(f"  {'all':<32}{sum(grown.values()):10,.0f} MiB")
-
-
-def _cpu_seconds(process: psutil.Process) -> float:
-    """User and system time of a service: its process and any worker processes under it."""
-    return sum(sum(p.cpu_times()[:2]) for p in [process, *process.children(recursive=True)])
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 """What the benchmarks that run the services as processes share: a fresh database and a
-stack on it, taken down afterwards."""
+stack on it, taken down afterwards, and a service's CPU time."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import psutil
 
 from tests.support.databases import DatabaseServer
 from tests.support.stack import Stack
@@ -27,3 +29,8 @@ def fresh_stack(prefix: str, **settings: str) -> Iterator[tuple[Stack, str]]:
         stack.stop()
         server.drop(database)
         server.close()
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    """User and system time of a service: its process and any worker processes under it."""
+    return sum(sum(p.cpu_times()[:2]) for p in [process, *process.children(recursive=True)])
