@@ -135,19 +135,18 @@ async def create(
         "updated_at": now,
     }
     # A concurrent retry with the same key inserts nothing and reads the winner's ticket.
-    inserted = await session.scalar(
+    # RETURNING the entity: the new row comes back as a Ticket without reading it again.
+    ticket = await session.scalar(
         insert(Ticket)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(col(Ticket.id))
+        .returning(Ticket)
     )
-    if inserted is None:
+    if ticket is None:
         assert idempotency_key
         earlier = await _by_key(session, idempotency_key)
         assert earlier is not None
         return earlier, False
-    ticket = await session.get(Ticket, ticket_id)
-    assert ticket is not None
     if body.outcome is Outcome.SUBMITTED:
         await outbox.add(
             session,
