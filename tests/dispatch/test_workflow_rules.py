@@ -16,6 +16,7 @@ from dispatch.workflow.rules import (
     Ticket,
     accept,
     await_legal_procedure,
+    breach_fields,
     check_extension_allowed,
     close,
     close_as_repeat,
@@ -23,6 +24,7 @@ from dispatch.workflow.rules import (
     designate,
     determine,
     dispatch,
+    due_time_fields,
     evaluate,
     legal_procedure_ended,
     new_situation,
@@ -521,3 +523,46 @@ def test_art6_19_designating_a_sub_unit_and_its_result_are_actions_of_their_own(
     after = available_actions(reported, unit="tianhe-urban", agency=False, at=T0)
     assert after[Action.REVIEW_SUB_UNIT] is None
     assert after[Action.FEEDBACK].code == "sub_unit_result_unreviewed"  # Art 19
+
+
+def test_art18_a_later_handling_due_time_lifts_overdue_and_carries_its_provisional_mark():
+
+    due = datetime(2026, 12, 22, 16, tzinfo=UTC)
+    assert due_time_fields(ClockKind.HANDLING, due, provisional=True) == {
+        "handling_due_at": due,
+        "due_provisional": True,
+        "overdue": False,
+    }
+    # Art 20: re-handling runs against the same handling due time.
+    assert due_time_fields(ClockKind.REHANDLING, due, provisional=False)["handling_due_at"] == due
+    # Art 21: a periodic progress report sets its own due time, and the matter is not late.
+    assert due_time_fields(ClockKind.PROGRESS_REPORT, due, provisional=False) == {
+        "progress_due_at": due,
+        "overdue": False,
+    }
+
+
+def test_art13_14_dispatch_and_verification_due_times_leave_the_handling_flags_alone():
+
+    due = datetime(2026, 11, 24, 16, tzinfo=UTC)
+    assert due_time_fields(ClockKind.DISPATCH, due, provisional=False) == {"dispatch_due_at": due}
+    assert due_time_fields(ClockKind.VERIFICATION, due, provisional=False) == {
+        "verification_due_at": due
+    }
+
+
+@pytest.mark.parametrize(
+    ("clock", "field", "when_breached"),
+    [
+        ("verification", "verification_open", False),  # Art 14: the window closes
+        ("dispatch", "dispatch_overdue", True),  # Art 13
+        ("handling", "overdue", True),  # Art 17, 23(1)
+        ("rehandling", "overdue", True),  # Art 20
+    ],
+)
+def test_art13_14_17_a_breach_sets_its_flag_and_a_withdrawn_one_lifts_it(
+    clock, field, when_breached
+):
+
+    assert breach_fields(ClockKind(clock), breached=True) == {field: when_breached}
+    assert breach_fields(ClockKind(clock), breached=False) == {field: not when_breached}

@@ -21,16 +21,7 @@ from shared.events import (
     TicketSubmitted,
 )
 from shared.outbox import EventHandler
-from shared.vocabulary import ClockKind, StepAction
-
-DUE_COLUMNS = {
-    ClockKind.DISPATCH: "dispatch_due_at",
-    ClockKind.VERIFICATION: "verification_due_at",
-    ClockKind.HANDLING: "handling_due_at",
-    ClockKind.REHANDLING: "handling_due_at",
-    ClockKind.FINAL_FEEDBACK: "handling_due_at",
-    ClockKind.PROGRESS_REPORT: "progress_due_at",
-}
+from shared.vocabulary import StepAction
 
 
 async def _ticket(session: AsyncSession, ticket_id: str) -> Ticket | None:
@@ -38,14 +29,9 @@ async def _ticket(session: AsyncSession, ticket_id: str) -> Ticket | None:
     return (await session.execute(query)).scalar_one_or_none()
 
 
-def _mark_breach(row: Ticket, clock: ClockKind, *, breached: bool) -> None:
-    """The flags a breach sets (and a withdrawn breach lifts)."""
-    if clock is ClockKind.VERIFICATION:
-        row.verification_open = not breached  # Art 14: once closed, the unit must handle
-    elif clock is ClockKind.DISPATCH:
-        row.dispatch_overdue = breached
-    else:
-        row.overdue = breached
+def _set(row: Ticket, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        setattr(row, name, value)
 
 
 def handlers(state: State) -> dict[str, EventHandler]:
@@ -95,12 +81,7 @@ def handlers(state: State) -> dict[str, EventHandler]:
 
     async def deadline(session: AsyncSession, envelope: EventEnvelope) -> None:
         event = envelope.parse(DeadlineChanged)
-        column = DUE_COLUMNS[ClockKind(event.clock)]
-        values: dict[str, Any] = {column: event.due_at}
-        if column == "handling_due_at":
-            values["due_provisional"] = event.provisional  # marked on every screen until loaded
-        if event.clock not in (ClockKind.DISPATCH, ClockKind.VERIFICATION):
-            values["overdue"] = False  # a later due time (extension, restart, report) lifts it
+        values = rules.due_time_fields(event.clock, event.due_at, provisional=event.provisional)
         if event.adjustment is None:
             # Nothing for the history: one UPDATE, no ticket loaded (one per ticket started).
             await session.execute(
@@ -114,8 +95,7 @@ def handlers(state: State) -> dict[str, EventHandler]:
         row = await _ticket(session, event.ticket_id)
         if row is None:
             return
-        for name, value in values.items():
-            setattr(row, name, value)
+        _set(row, values)
         # Art 17 ¶2: force majeure; the caller-facing record shows why and what they were told.
         await noted(
             session,
@@ -135,7 +115,7 @@ def handlers(state: State) -> dict[str, EventHandler]:
         row = await _ticket(session, event.ticket_id)
         if row is None:
             return
-        _mark_breach(row, event.clock, breached=True)
+        _set(row, rules.breach_fields(event.clock, breached=True))
         await noted(
             session,
             row,
@@ -150,7 +130,7 @@ def handlers(state: State) -> dict[str, EventHandler]:
         row = await _ticket(session, event.ticket_id)
         if row is None:
             return
-        _mark_breach(row, event.clock, breached=False)
+        _set(row, rules.breach_fields(event.clock, breached=False))
         await noted(
             session,
             row,

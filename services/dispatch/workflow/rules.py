@@ -587,6 +587,42 @@ def legal_procedure_ended(ticket: Ticket, *, unit: str | None) -> Transition:
     )
 
 
+# Which of the ticket's due times each of sla's clocks reports (Art 13, 14, 17, 20, 21).
+DUE_FIELDS = {
+    ClockKind.DISPATCH: "dispatch_due_at",
+    ClockKind.VERIFICATION: "verification_due_at",
+    ClockKind.HANDLING: "handling_due_at",
+    ClockKind.REHANDLING: "handling_due_at",
+    ClockKind.FINAL_FEEDBACK: "handling_due_at",
+    ClockKind.PROGRESS_REPORT: "progress_due_at",
+}
+
+
+def due_time_fields(
+    clock: ClockKind, due_at: datetime | None, *, provisional: bool
+) -> dict[str, object]:
+    """The ticket's fields a new due time from sla sets: the clock's due time; for handling,
+    whether it rests on an unloaded year; and, past the dispatch and verification stages, the
+    overdue flag lifted — a later due time (Art 18 extension, Art 17 restart, Art 21 report)
+    means the handling is no longer late."""
+    field = DUE_FIELDS[clock]
+    fields: dict[str, object] = {field: due_at}
+    if field == "handling_due_at":
+        fields["due_provisional"] = provisional  # marked on every screen until loaded
+    if clock not in (ClockKind.DISPATCH, ClockKind.VERIFICATION):
+        fields["overdue"] = False
+    return fields
+
+
+def breach_fields(clock: ClockKind, *, breached: bool) -> dict[str, bool]:
+    """The flag a breach of ``clock`` sets (a withdrawn breach, Art 17 / 23(1), lifts it)."""
+    if clock is ClockKind.VERIFICATION:
+        return {"verification_open": not breached}  # Art 14: once closed, the unit must handle
+    if clock is ClockKind.DISPATCH:
+        return {"dispatch_overdue": breached}  # Art 13
+    return {"overdue": breached}  # Art 17, 23(1)
+
+
 class Action(StrEnum):
     """What a user may ask of a ticket; ``available_actions`` says which the rules allow now."""
 
