@@ -156,3 +156,52 @@ def unindex_outbox_retention_v3(schema: str) -> None:
     """Undo :func:`index_outbox_retention_v3`."""
     op.drop_index("ix_inbox_received_at", table_name="inbox", schema=schema)
     op.drop_index("ix_outbox_delivered_at", table_name="outbox", schema=schema)
+
+
+def create_notifications_v1(schema: str) -> None:
+    """A service's notification records and its owners' channels (shared.notify)."""
+    op.create_table(
+        "notification_channel",
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("owner", sa.Text, nullable=False),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("target", sa.Text, nullable=False),
+        sa.Column("secret_sealed", sa.Text, nullable=True),
+        sa.Column("kinds", postgresql.ARRAY(sa.Text), nullable=False, server_default="{}"),
+        sa.Column("active", sa.Boolean, nullable=False, server_default="true"),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        schema=schema,
+    )
+    op.create_index(
+        "ix_notification_channel_owner", "notification_channel", ["owner"], schema=schema
+    )
+    op.create_table(
+        "notification",
+        sa.Column("id", sa.Uuid, primary_key=True),
+        sa.Column("channel_id", sa.Text, nullable=False),
+        sa.Column("owner", sa.Text, nullable=False),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("ticket_id", sa.Text, nullable=True),
+        sa.Column("params", postgresql.JSONB, nullable=False),
+        sa.Column("urgent", sa.Boolean, nullable=False),
+        sa.Column("state", sa.Text, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("last_error", sa.Text, nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        schema=schema,
+    )
+    op.create_index("ix_notification_ticket_id", "notification", ["ticket_id"], schema=schema)
+    op.create_index(
+        "ix_notification_owner_created_at",
+        "notification",
+        ["owner", "created_at"],
+        schema=schema,
+    )
+
+
+def drop_notifications_v1(schema: str) -> None:
+    op.drop_table("notification", schema=schema)
+    op.drop_table("notification_channel", schema=schema)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,7 +53,6 @@ from shared.events import (
     EventBatchResult,
     EventEnvelope,
     EventOutcome,
-    EventResult,
 )
 from shared.migration_ops import notify_channel
 
@@ -63,6 +62,22 @@ log = structlog.get_logger(__name__)
 FAILED_AFTER_ATTEMPTS = 5
 
 EventHandler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one event its courier handled: ``done`` (delivered, or finished
+    without delivery, ``error`` saying why), or not, to be tried again after back-off or,
+    with ``retry_at``, not before then and without counting an attempt."""
+
+    done: bool
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+# Delivers the due events of destinations that are not services (notifications); an
+# outcome per row, in order. Raising PeerUnavailable holds them all back together.
+Courier = Callable[[AsyncSession, str, Sequence[Mapping[str, Any]]], Awaitable[list[Outcome]]]
 
 
 class Outbox:
@@ -300,6 +315,12 @@ class Outbox:
         return int(row[0]), int(row[1])
 
 
+def _label(destination: str) -> str:
+    """A metric's destination label: a service, or a kind of destination (not one label per
+    notification channel)."""
+    return destination.split(":", 1)[0]
+
+
 def backoff(attempts: int, *, cap_seconds: float) -> timedelta:
     """Exponential back-off with jitter: 1 s, 2 s, 4 s … up to ``cap_seconds``."""
     base = min(cap_seconds, 2.0 ** max(attempts - 1, 0))
@@ -344,6 +365,7 @@ class Relay:
         sessions: async_sessionmaker[AsyncSession],
         clients: dict[str, ServiceClient],
         listen_dsn: str | None,
+        couriers: Mapping[str, Courier] | None = None,
         metrics: RelayMetrics | None = None,
         batch_size: int = 50,
         sweep_seconds: float = 5.0,
@@ -352,6 +374,7 @@ class Relay:
         self.outbox = outbox
         self.sessions = sessions
         self.clients = clients
+        self.couriers = dict(couriers or {})  # by destination prefix, e.g. "notify:"
         self.listen_dsn = listen_dsn
         self.metrics = metrics
         self.batch_size = batch_size
@@ -396,9 +419,14 @@ class Relay:
         return delivered
 
     async def _deliver(self, session: AsyncSession, destination: str, rows: list[Any]) -> int:
-        """POST one destination's events as one batch; record each event's fate."""
+        """Hand one destination's events to its courier (a service's: one POSTed batch);
+        record each event's fate."""
+        courier = next(
+            (c for prefix, c in self.couriers.items() if destination.startswith(prefix)),
+            self._post,
+        )
         try:
-            results = await self._post(destination, rows)
+            outcomes = await courier(session, destination, rows)
         except PeerUnavailable as exc:  # the peer is down: its events wait together
             at = await self._retry_later(session, rows[0], error=exc)
             for row in rows[1:]:
@@ -408,24 +436,30 @@ class Relay:
             for row in rows:
                 await self._refused(session, row, exc)
             return 0
-        delivered = []
-        for row, result in zip(rows, results, strict=True):
-            if result.status is EventOutcome.REFUSED:
-                await self._refused(session, row, result.error or "refused")
-            else:
+        table = self.outbox.outbox
+        delivered, notes = [], []
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if outcome.done:
                 delivered.append(row["seq"])
+                if outcome.error:  # finished undelivered: the reason stays on the row
+                    notes.append({"seq": row["seq"], "note": outcome.error[:1000]})
+            elif outcome.retry_at:
+                at, error = outcome.retry_at, outcome.error or "deferred"
+                await self._retry_later(session, row, error=error, at=at)
+            else:
+                await self._refused(session, row, outcome.error or "refused")
         if delivered:
             await session.execute(
-                update(self.outbox.outbox)
-                .where(self.outbox.outbox.c.seq.in_(delivered))
-                .values(
-                    delivered_at=func.now(),
-                    attempts=self.outbox.outbox.c.attempts + 1,
-                    last_error=None,
-                )
+                update(table)
+                .where(table.c.seq.in_(delivered))
+                .values(delivered_at=func.now(), attempts=table.c.attempts + 1, last_error=None)
             )
             if self.metrics:
-                self.metrics.delivered.labels(destination).inc(len(delivered))
+                self.metrics.delivered.labels(_label(destination)).inc(len(delivered))
+        for note in notes:
+            await session.execute(
+                update(table).where(table.c.seq == note["seq"]).values(last_error=note["note"])
+            )
         return len(delivered)
 
     async def drain(self) -> int:
@@ -439,7 +473,10 @@ class Relay:
             total += delivered
         return total
 
-    async def _post(self, destination: str, rows: list[Any]) -> list[EventResult]:
+    async def _post(
+        self, session: AsyncSession, destination: str, rows: Sequence[Mapping[str, Any]]
+    ) -> list[Outcome]:
+        """A service's courier: the events as one batch to its inbox."""
         client = self.clients.get(destination)
         if client is None:
             raise PeerUnavailable(f"no client for destination {destination!r}")
@@ -462,11 +499,16 @@ class Relay:
         results = EventBatchResult.model_validate_json(response.content).results
         if [r.id for r in results] != [e.id for e in batch.events]:
             raise PeerFailed(f"{destination} answered for other events than it was sent")
-        return results
+        return [
+            Outcome(done=False, error=r.error or "refused")
+            if r.status is EventOutcome.REFUSED
+            else Outcome(done=True)
+            for r in results
+        ]
 
     async def _refused(self, session: AsyncSession, row: Any, error: DomainError | str) -> None:
         if self.metrics:
-            self.metrics.refused.labels(row["destination"]).inc()
+            self.metrics.refused.labels(_label(row["destination"])).inc()
         await self._retry_later(session, row, error=error)
 
     async def _retry_later(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
+import httpx
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
@@ -66,6 +67,8 @@ from shared.i18n import Lang
 from shared.idempotency import IdempotencyMiddleware, forget_older_than
 from shared.logging import configure_logging, redact_text
 from shared.migrations import head_revisions
+from shared.notify import PREFIX as NOTIFY_PREFIX
+from shared.notify import Notifications, Notifier
 from shared.outbox import EventHandler, Outbox, Relay, RelayMetrics
 from shared.settings import Settings, get_settings
 from shared.workdays import LAST_YEAR
@@ -158,6 +161,7 @@ def create_app(
                     await task
             for client in app.state.clients.values():
                 await client.aclose()
+            await app.state.notify_http.aclose()
             await app.state.engine.dispose()
 
     app = FastAPI(
@@ -176,6 +180,12 @@ def create_app(
     # The same pool, without BEGIN and COMMIT: a single read answers in one round trip.
     state.autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     state.outbox = Outbox(service)
+    state.notifications = Notifications(service)
+    # Receivers outside the suite (webhooks, SMS): their own pool and a bounded wait.
+    state.notify_http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+    state.notifier = Notifier(
+        state.notifications, settings, http=state.notify_http, now=state.clock.now
+    )
     state.event_handlers = event_handlers or {}
     state.heads = head_revisions(service)
     state.readiness = list(readiness)
@@ -378,6 +388,7 @@ async def _run_relay(app: FastAPI) -> None:
         outbox=app.state.outbox,
         sessions=app.state.sessions,
         clients=app.state.clients,
+        couriers={NOTIFY_PREFIX: app.state.notifier.deliver},
         listen_dsn=asyncpg_dsn(url),
         metrics=app.state.relay_metrics,
         batch_size=settings.relay_batch_size,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import time
 from enum import StrEnum
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,6 +58,29 @@ class Settings(BaseSettings):
     sla_scan_seconds: float = Field(default=30.0, gt=0)
     # Reports recount what changed since the last recount; the job keeps that small.
     sla_report_refresh_seconds: float = Field(default=60.0, gt=0)
+    # Notifications (docs/notifications.md). A receiver gets at most this many a minute.
+    notify_rate_per_minute: int = Field(default=60, ge=1)
+    # A notification still unsent after this long is given up (and shown as failed).
+    notify_give_up_hours: float = Field(default=72.0, gt=0)
+    # No SMS between these Beijing times unless urgent; it waits for the end.
+    sms_quiet_start: time = time(22, 0)
+    sms_quiet_end: time = time(8, 0)
+    # E-mail: without a server, messages go to the development sink.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, gt=0, lt=65536)
+    smtp_sender: str = "12345@localhost"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    # SMS: "sink" writes to the development sink; "tencent" is Tencent Cloud's SendSms.
+    sms_provider: Literal["sink", "tencent"] = "sink"
+    sms_templates: dict[str, str] = Field(default_factory=dict)  # kind → approved template id
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com"
+    tencent_sms_region: str = "ap-guangzhou"
+    tencent_sms_app_id: str = ""
+    tencent_sms_sign_name: str = ""
+    tencent_secret_id: str = ""
+    tencent_secret_key: SecretStr = SecretStr("")
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
@@ -67,6 +92,10 @@ class Settings(BaseSettings):
                 problems.append("HOTLINE_JWT_SECRET must be set to a secret of your own")
             if self.pii_key.get_secret_value() == DEV_PII_KEY:
                 problems.append("HOTLINE_PII_KEY must be set to a key of your own")
+            if self.sms_provider == "tencent" and not (
+                self.tencent_secret_id and self.tencent_secret_key.get_secret_value()
+            ):
+                problems.append("HOTLINE_TENCENT_SECRET_ID and _KEY must be set for SMS")
             if problems:
                 raise ValueError("; ".join(problems))
         if len(self.jwt_secret.get_secret_value()) < 32:

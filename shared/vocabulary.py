@@ -122,3 +122,36 @@ class StopKind(StrEnum):
     RETURNED = "returned"  # an approved return took the ticket away (Art 15(1))
     RESTARTED = "restarted"  # a new full period replaced this run (Art 15, 17)
     PAUSED = "paused"  # handling waits on a legal procedure: neither done nor late (Art 21 ¶2)
+
+
+class NoticeKind(StrEnum):
+    """What a notification tells its receiver (units, callers, supervisors)."""
+
+    TICKET_ASSIGNED = "ticket_assigned"  # a unit or sub-unit got a ticket (Art 6, 13, 15, 16)
+    DUE_SOON = "due_soon"  # a unit's ticket is due within the next working day
+    OVERDUE = "overdue"  # a unit's time limit passed (Art 17, 20, 21)
+    SUPERVISION_OPENED = "supervision_opened"  # Art 23
+    RETURN_DECIDED = "return_decided"  # the agency decided a unit's return (Art 15)
+    FEEDBACK_SENT_BACK = "feedback_sent_back"  # feedback or a sub-unit's result sent back (Art 19)
+    CALLER_ACCEPTED = "caller_accepted"  # the caller's matter was accepted, with its number
+    CALLER_EXTENDED = "caller_extended"  # Art 18: the reason and the new due date
+    CALLER_ANSWERED = "caller_answered"  # the answer was fed back; how to rate it (Art 20)
+    CALLER_REHANDLING = "caller_rehandling"  # the matter is handled again (Art 20)
+    CALLER_CLOSED = "caller_closed"  # the matter was closed
+    OVERDUE_DIGEST = "overdue_digest"  # supervisors' daily digest
+
+
+class ChannelKind(StrEnum):
+    """How a notification travels (adapters in shared.channels)."""
+
+    WEBHOOK = "webhook"  # signed POST; 政务微信 / 粤政易 gateways are webhook receivers
+    EMAIL = "email"
+    SMS = "sms"
+    SINK = "sink"  # development: a file, shown in the workbench
+
+
+class NoticeState(StrEnum):
+    QUEUED = "queued"  # waiting for its first or its next attempt
+    SENT = "sent"  # the receiver accepted it
+    FAILED = "failed"  # given up after its time to live; the reason says why
+    SKIPPED = "skipped"  # not sent: the channel or the kind was switched off, no consent

@@ -4,6 +4,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from dispatch.directory.channels import router as channels_router
 from dispatch.directory.router import router as directory_router
 from dispatch.tickets.agency_router import router as agency_router
 from dispatch.tickets.events import handlers
@@ -17,7 +18,7 @@ def build_app(**overrides: Any) -> FastAPI:
     """The dispatch app; tests pass an engine, a clock or event handlers via ``overrides``."""
     app = create_app(
         service="dispatch",
-        routers=[directory_router, tickets_router, agency_router, unit_router],
+        routers=[directory_router, tickets_router, agency_router, unit_router, channels_router],
         hourly=[prune_unit_changes],
         **overrides,
     )

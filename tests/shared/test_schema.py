@@ -13,11 +13,13 @@ from sqlmodel.sql.sqltypes import AutoString
 
 from shared.db import SERVICES, make_engine
 from shared.idempotency import idempotency_table
+from shared.notify import Notifications
 from shared.outbox import Outbox
 
 
 def _declared(schema: str) -> MetaData:
-    """Every table the code declares in ``schema``: its models, outbox, inbox, keys."""
+    """Every table the code declares in ``schema``: its models, outbox, inbox, keys,
+    notifications."""
     for service in SERVICES:
         import_module(f"{service}.app")  # registers every model of the service
 
@@ -26,7 +28,14 @@ def _declared(schema: str) -> MetaData:
         if table.schema == schema:
             table.to_metadata(metadata)
     outbox = Outbox(schema)
-    for table in (outbox.outbox, outbox.inbox, idempotency_table(schema)):
+    notifications = Notifications(schema)
+    for table in (
+        outbox.outbox,
+        outbox.inbox,
+        idempotency_table(schema),
+        notifications.channels,
+        notifications.records,
+    ):
         table.to_metadata(metadata)
     return metadata
 

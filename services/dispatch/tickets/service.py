@@ -23,8 +23,10 @@ from dispatch.tickets import repository
 from dispatch.tickets.models import CoHandling, ReturnRequest, Ticket, TicketEvent, UnitChange
 from dispatch.workflow import rules
 from shared.auth import Principal, Role
+from shared.catalogue import catalogue
 from shared.errors import Forbidden, NotFound
 from shared.events import ClockChange, TicketStatusChanged, TicketStepped, TicketSubmitted
+from shared.notify import Notice, Notifications, due_text
 from shared.outbox import Outbox
 from shared.vocabulary import ClockAction, ClockKind, StepAction, TicketStatus, TicketType
 
@@ -255,6 +257,7 @@ async def record(
 ) -> Ticket:
     """Store a transition with its history entry and the events for sla and intake."""
     old_status = row.status
+    before = state_of(row)
     _store_state(row, transition.ticket)
     touch(row, now=now)
     await _append_history(
@@ -301,8 +304,51 @@ async def record(
             now=now,
             ordering_key=row.id,
         )
+    notices = rules.unit_notices(action, before, transition.ticket)
+    if notices:
+        params = notice_params(row, action, reason=reason, details=details or {})
+        await NOTIFICATIONS.queue(
+            session,
+            outbox,
+            [Notice(kind, unit, params, ticket_id=row.id) for unit, kind in notices],
+            now=now,
+        )
     await session.flush()
     return row
+
+
+NOTIFICATIONS = Notifications("dispatch")
+CLOCK_NAMES = {
+    ClockKind.DISPATCH: "派单时限",
+    ClockKind.VERIFICATION: "核查时限",
+    ClockKind.HANDLING: "办理时限",
+    ClockKind.REHANDLING: "再次办理时限",
+    ClockKind.FINAL_FEEDBACK: "最终反馈时限",
+    ClockKind.PROGRESS_REPORT: "进度报告时限",
+}
+DECISION_NAMES = {
+    StepAction.RETURN_APPROVED: "同意退回",
+    StepAction.RETURN_REJECTED: "不同意退回",
+    StepAction.RETURN_SEVERAL_UNITS: "多部门办理",
+}
+
+
+def notice_params(
+    row: Ticket, action: StepAction, *, reason: str | None, details: dict[str, Any]
+) -> dict[str, str]:
+    """What a unit's notice of this step says (no caller's data: the ticket's number, its
+    category's name, the decision, the reason, the passed due time)."""
+    category = catalogue().categories.get(row.category or "")
+    clock = next((c for c in ClockKind if StepAction.due_passed(c) == action), None)
+    due = details.get("due_at")
+    return {
+        "number": row.number,
+        "category": category.name if category else "未分类",
+        "reason": reason or "",
+        "decision": DECISION_NAMES.get(action, ""),
+        "clock": CLOCK_NAMES[clock] if clock else "",
+        "due": due_text(datetime.fromisoformat(due)) if isinstance(due, str) else "",
+    }
 
 
 async def suggestion(session: AsyncSession, row: Ticket, *, new: bool = False) -> Route | None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from shared.errors import BadInput, RuleViolation
-from shared.vocabulary import ClockAction, ClockKind, Rating, StopKind
+from shared.vocabulary import ClockAction, ClockKind, NoticeKind, Rating, StepAction, StopKind
 from shared.vocabulary import TicketStatus as Status
 
 DIFFICULT_AFTER_RETURNS = 3  # Art 16: 退回3次以上
@@ -621,6 +621,54 @@ def breach_fields(clock: ClockKind, *, breached: bool) -> dict[str, bool]:
     if clock is ClockKind.DISPATCH:
         return {"dispatch_overdue": breached}  # Art 13
     return {"overdue": breached}  # Art 17, 23(1)
+
+
+# Breaches a unit is told of: its own time limits (Art 17, 20, 21). The dispatch limit is the
+# agency's (Art 13); the verification window closing only ends the unit's right to return.
+UNIT_LIMITS_PASSED = frozenset(
+    {
+        StepAction.HANDLING_DUE_PASSED,
+        StepAction.REHANDLING_DUE_PASSED,
+        StepAction.FINAL_FEEDBACK_DUE_PASSED,
+        StepAction.PROGRESS_REPORT_DUE_PASSED,
+    }
+)
+RETURN_DECIDED = frozenset(
+    {StepAction.RETURN_APPROVED, StepAction.RETURN_REJECTED, StepAction.RETURN_SEVERAL_UNITS}
+)
+
+
+def unit_notices(action: StepAction, before: Ticket, after: Ticket) -> list[tuple[str, NoticeKind]]:
+    """Which units a step tells of what, each unit once per kind: a unit that now holds the
+    ticket and did not before, a newly designated sub-unit (Art 6, 13, 15(3), 16), and a unit
+    sent the ticket again (Art 20) are told it arrived; the unit that applied to return is
+    told the decision (Art 15); feedback sent back goes to whoever gave it (Art 19); a passed
+    limit of the unit's own, to the units handling it (Art 17, 20, 21)."""
+    notices: list[tuple[str, NoticeKind]] = []
+    held_before = {before.lead_unit, *before.co_handlers}
+    for unit in (after.lead_unit, *sorted(after.co_handlers)):
+        if unit is not None and unit not in held_before:
+            notices.append((unit, NoticeKind.TICKET_ASSIGNED))
+    if after.sub_unit is not None and after.sub_unit != before.sub_unit:
+        notices.append((after.sub_unit, NoticeKind.TICKET_ASSIGNED))
+    if (
+        action is StepAction.SENT_BACK_FOR_REHANDLING
+        and after.lead_unit is not None
+        and after.lead_unit in held_before
+    ):
+        notices.append((after.lead_unit, NoticeKind.TICKET_ASSIGNED))
+    if action in RETURN_DECIDED and before.lead_unit is not None:
+        notices.append((before.lead_unit, NoticeKind.RETURN_DECIDED))
+    if action is StepAction.FEEDBACK_SENT_BACK and after.lead_unit is not None:
+        notices.append((after.lead_unit, NoticeKind.FEEDBACK_SENT_BACK))
+    if action is StepAction.SUB_UNIT_RESULT_SENT_BACK and after.sub_unit is not None:
+        notices.append((after.sub_unit, NoticeKind.FEEDBACK_SENT_BACK))
+    if action in UNIT_LIMITS_PASSED:
+        handling = [after.lead_unit]
+        if after.status is Status.SUB_UNIT_HANDLING:
+            handling.append(after.sub_unit)
+        notices.extend((unit, NoticeKind.OVERDUE) for unit in handling if unit is not None)
+    return list(dict.fromkeys(notices))
 
 
 class Action(StrEnum):
