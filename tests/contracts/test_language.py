@@ -27,9 +27,12 @@ from shared.auth import Role
 from shared.i18n import Lang, negotiate
 from shared.service import own_labels
 from shared.vocabulary import (
+    ChannelKind,
     ClockAction,
     ClockKind,
     ClockState,
+    NoticeKind,
+    NoticeState,
     Rating,
     StepAction,
     StopKind,
@@ -48,6 +51,9 @@ VOCABULARIES: dict[tuple[str, str], type[StrEnum]] = {
     ("shared", "clock_action"): ClockAction,
     ("shared", "rating"): Rating,
     ("shared", "step_action"): StepAction,
+    ("shared", "notice_kind"): NoticeKind,
+    ("shared", "channel_kind"): ChannelKind,
+    ("shared", "notice_state"): NoticeState,
     ("intake", "outcome"): Outcome,
     ("intake", "disposition"): Disposition,
     ("intake", "channel"): Channel,

@@ -35,10 +35,11 @@ from dispatch.workflow.rules import (
     review_sub_unit_result,
     submit_feedback,
     submit_sub_unit_result,
+    unit_notices,
 )
 
 from shared.errors import RuleViolation
-from shared.vocabulary import ClockKind, StopKind
+from shared.vocabulary import ClockKind, NoticeKind, StepAction, StopKind
 
 NEW = Ticket(status=Status.AWAITING_DISPATCH)
 T0 = datetime(2026, 11, 24, 2, tzinfo=UTC)
@@ -566,3 +567,74 @@ def test_art13_14_17_a_breach_sets_its_flag_and_a_withdrawn_one_lifts_it(
 
     assert breach_fields(ClockKind(clock), breached=True) == {field: when_breached}
     assert breach_fields(ClockKind(clock), breached=False) == {field: not when_breached}
+
+
+ASSIGNED, OVERDUE = NoticeKind.TICKET_ASSIGNED, NoticeKind.OVERDUE
+
+
+def test_art13_15_a_unit_is_told_when_a_ticket_comes_to_it_and_only_then():
+    waiting = Ticket(status=Status.AWAITING_DISPATCH)
+    sent = dispatch(waiting, unit="u1", co_handlers=frozenset({"u2"})).ticket
+    assert unit_notices(StepAction.DISPATCHED, waiting, sent) == [
+        ("u1", ASSIGNED),
+        ("u2", ASSIGNED),
+    ]
+    accepted = accept(sent, unit="u1").ticket
+    assert unit_notices(StepAction.ACCEPTED, sent, accepted) == []  # it had it already
+
+
+def test_art15_the_unit_that_applied_to_return_is_told_the_decision_and_new_units_the_ticket():
+    asked = Ticket(status=Status.RETURN_REQUESTED, lead_unit="u1", first_unit="u1")
+    for decision, step in (
+        (ReturnDecision.APPROVE, StepAction.RETURN_APPROVED),
+        (ReturnDecision.REJECT, StepAction.RETURN_REJECTED),
+    ):
+        after = decide_return(asked, decision=decision).ticket
+        assert unit_notices(step, asked, after) == [("u1", NoticeKind.RETURN_DECIDED)]
+    several = decide_return(
+        asked, decision=ReturnDecision.SEVERAL_UNITS, co_handlers=frozenset({"u3"})
+    ).ticket
+    assert set(unit_notices(StepAction.RETURN_SEVERAL_UNITS, asked, several)) == {
+        ("u3", ASSIGNED),
+        ("u1", NoticeKind.RETURN_DECIDED),
+    }
+
+
+def test_art6_19_a_designated_sub_unit_is_told_and_so_is_whoever_gets_work_sent_back():
+    handling = Ticket(status=Status.HANDLING, lead_unit="u1", first_unit="u1")
+    designated = designate(handling, unit="u1", sub_unit="s1", sub_unit_parent="u1").ticket
+    assert unit_notices(StepAction.DESIGNATED, handling, designated) == [("s1", ASSIGNED)]
+    review = replace(designated, status=Status.SUB_UNIT_REVIEW)
+    back = review_sub_unit_result(review, unit="u1", approved=False).ticket
+    assert unit_notices(StepAction.SUB_UNIT_RESULT_SENT_BACK, review, back) == [
+        ("s1", NoticeKind.FEEDBACK_SENT_BACK)
+    ]
+    in_review = replace(
+        handling, status=Status.FEEDBACK_REVIEW, status_before_review=Status.HANDLING
+    )
+    returned = review_feedback(in_review, compliant=False).ticket
+    assert unit_notices(StepAction.FEEDBACK_SENT_BACK, in_review, returned) == [
+        ("u1", NoticeKind.FEEDBACK_SENT_BACK)
+    ]
+
+
+def test_art20_the_unit_is_told_the_ticket_is_back_for_rehandling():
+    unsatisfied = Ticket(status=Status.UNSATISFIED, lead_unit="u1", first_unit="u1")
+    again = rehandle(unsatisfied).ticket
+    assert unit_notices(StepAction.SENT_BACK_FOR_REHANDLING, unsatisfied, again) == [
+        ("u1", ASSIGNED)
+    ]
+
+
+def test_art17_20_21_the_units_handling_it_are_told_of_their_own_limits_passing_only():
+    handling = Ticket(status=Status.HANDLING, lead_unit="u1", first_unit="u1")
+    with_sub_unit = replace(handling, status=Status.SUB_UNIT_HANDLING, sub_unit="s1")
+    for step in (StepAction.HANDLING_DUE_PASSED, StepAction.REHANDLING_DUE_PASSED):
+        assert unit_notices(step, handling, handling) == [("u1", OVERDUE)]
+        assert unit_notices(step, with_sub_unit, with_sub_unit) == [
+            ("u1", OVERDUE),
+            ("s1", OVERDUE),
+        ]
+    # Art 13's limit is the agency's; Art 14's window closing is not the unit's lateness.
+    for step in (StepAction.DISPATCH_DUE_PASSED, StepAction.VERIFICATION_DUE_PASSED):
+        assert unit_notices(step, handling, handling) == []

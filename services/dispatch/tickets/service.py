@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, delete, func, select, union_all
@@ -22,10 +23,12 @@ from dispatch.directory.rules import Route, suggest_route
 from dispatch.tickets import repository
 from dispatch.tickets.models import CoHandling, ReturnRequest, Ticket, TicketEvent, UnitChange
 from dispatch.workflow import rules
+from shared import i18n
 from shared.auth import Principal, Role
 from shared.catalogue import catalogue
 from shared.errors import Forbidden, NotFound
 from shared.events import ClockChange, TicketStatusChanged, TicketStepped, TicketSubmitted
+from shared.i18n import Lang
 from shared.notify import Notice, Notifications, due_text
 from shared.outbox import Outbox
 from shared.vocabulary import ClockAction, ClockKind, StepAction, TicketStatus, TicketType
@@ -318,19 +321,8 @@ async def record(
 
 
 NOTIFICATIONS = Notifications("dispatch")
-CLOCK_NAMES = {
-    ClockKind.DISPATCH: "派单时限",
-    ClockKind.VERIFICATION: "核查时限",
-    ClockKind.HANDLING: "办理时限",
-    ClockKind.REHANDLING: "再次办理时限",
-    ClockKind.FINAL_FEEDBACK: "最终反馈时限",
-    ClockKind.PROGRESS_REPORT: "进度报告时限",
-}
-DECISION_NAMES = {
-    StepAction.RETURN_APPROVED: "同意退回",
-    StepAction.RETURN_REJECTED: "不同意退回",
-    StepAction.RETURN_SEVERAL_UNITS: "多部门办理",
-}
+# What a notice calls a clock or a decision: the labels people see (zh first).
+LABELS = i18n.labels(Lang.ZH, Path(__file__).parents[1] / "labels.json")
 
 
 def notice_params(
@@ -345,8 +337,8 @@ def notice_params(
         "number": row.number,
         "category": category.name if category else "未分类",
         "reason": reason or "",
-        "decision": DECISION_NAMES.get(action, ""),
-        "clock": CLOCK_NAMES[clock] if clock else "",
+        "decision": LABELS["return_decision"].get(action.removeprefix("return_"), ""),
+        "clock": LABELS["clock_kind"][clock] if clock else "",
         "due": due_text(datetime.fromisoformat(due)) if isinstance(due, str) else "",
     }
 

@@ -1,0 +1,120 @@
+"""Units' notification channels and the notifications a step queues, over dispatch's API."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from shared.auth import Role
+from shared.events import ClockBreached
+from shared.notify import Notifications, render
+from shared.outbox import Outbox
+from shared.vocabulary import NoticeKind
+from tests.dispatch.test_tickets_api import _send_event
+
+UNIT = "tianhe-urban"
+HOOK = {"kind": "webhook", "name": "政务微信", "target": "https://gw.tianhe.example/hotline"}
+
+
+async def test_a_unit_manages_its_own_channels_and_sees_a_webhook_secret_once(unit):
+    async with unit() as client:
+        created = await client.post(f"/v1/units/{UNIT}/channels", json=HOOK)
+        assert created.status_code == 201, created.text
+        channel = created.json()
+        assert channel["secret"].startswith("whsec_") and channel["kinds"] == []
+        [listed] = (await client.get(f"/v1/units/{UNIT}/channels")).json()["items"]
+        assert listed["secret"] is None and listed["target"] == HOOK["target"]
+        renewed = (await client.post(f"/v1/units/{UNIT}/channels/{channel['id']}/secret")).json()
+        assert renewed["secret"].startswith("whsec_") and renewed["secret"] != channel["secret"]
+        off = await client.patch(
+            f"/v1/units/{UNIT}/channels/{channel['id']}", json={"active": False}
+        )
+        assert off.json()["active"] is False
+
+
+async def test_a_unit_cannot_touch_another_units_channels(unit):
+    async with unit("haizhu-urban") as client:
+        assert (await client.post(f"/v1/units/{UNIT}/channels", json=HOOK)).status_code == 403
+        assert (await client.get(f"/v1/units/{UNIT}/channels")).status_code == 403
+
+
+async def test_a_target_that_does_not_fit_its_kind_is_refused_and_nothing_is_stored(unit):
+    async with unit() as client:
+        for body in (
+            {**HOOK, "target": "gw.tianhe.example"},
+            {"kind": "email", "name": "值班邮箱", "target": "not-an-address"},
+            {"kind": "sms", "name": "值班手机", "target": "12345"},
+        ):
+            response = await client.post(f"/v1/units/{UNIT}/channels", json=body)
+            assert response.status_code == 422, response.text
+        assert (await client.get(f"/v1/units/{UNIT}/channels")).json()["items"] == []
+
+
+async def test_art13_dispatching_queues_one_notification_per_channel_that_takes_the_kind(
+    submit, agency, unit, as_role, session
+):
+    async with unit() as client:
+        await client.post(f"/v1/units/{UNIT}/channels", json=HOOK)
+        await client.post(
+            f"/v1/units/{UNIT}/channels",
+            json={"kind": "sms", "name": "值班手机", "target": "13800138000"},
+        )
+        # A channel for overdue tickets only gets nothing when a ticket arrives.
+        await client.post(
+            f"/v1/units/{UNIT}/channels",
+            json={
+                "kind": "email",
+                "name": "督办邮箱",
+                "target": "duty@tianhe.example",
+                "kinds": ["overdue"],
+            },
+        )
+    ticket_id = await submit()
+    async with agency() as client:
+        response = await client.post(f"/v1/tickets/{ticket_id}/dispatch", json={"unit_id": UNIT})
+        assert response.is_success, response.text
+    async with unit() as client:
+        items = (await client.get(f"/v1/tickets/{ticket_id}/notifications")).json()["items"]
+        per_unit = (await client.get(f"/v1/units/{UNIT}/notifications")).json()["items"]
+    assert sorted(n["channel_kind"] for n in items) == ["sms", "webhook"]
+    assert {(n["kind"], n["state"], n["owner"]) for n in items} == {
+        ("ticket_assigned", "queued", UNIT)
+    }
+    assert {n["id"] for n in per_unit} == {n["id"] for n in items}
+    outbox = Outbox("dispatch").outbox
+    destinations = await session.scalars(
+        select(outbox.c.destination).where(outbox.c.event_type == "notice.queued.v1")
+    )
+    assert sorted(d.split(":")[0] for d in destinations) == ["notify", "notify"]
+    # Another unit's staff see none of them.
+    async with as_role(Role.UNIT, "haizhu-urban") as other:
+        response = await other.get(f"/v1/tickets/{ticket_id}/notifications")
+        assert response.status_code == 403
+
+
+async def test_art17_a_passed_handling_limit_tells_the_unit_which_limit_and_when_it_fell_due(
+    submit, agency, unit, as_role, clock, session
+):
+    async with unit() as client:
+        await client.post(
+            f"/v1/units/{UNIT}/channels",
+            json={"kind": "sink", "name": "开发收件箱", "target": "dev", "kinds": ["overdue"]},
+        )
+    ticket_id = await submit()
+    async with agency() as client:
+        await client.post(f"/v1/tickets/{ticket_id}/dispatch", json={"unit_id": UNIT})
+    async with unit() as client:
+        await client.post(f"/v1/tickets/{ticket_id}/accept")
+    # 24:00 of 2026-11-25 in Guangzhou, as sla reports a due time.
+    due = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
+    await _send_event(
+        as_role, clock, ClockBreached(ticket_id=ticket_id, clock="handling", due_at=due)
+    )
+    records = Notifications("dispatch").records
+    [params] = await session.scalars(
+        select(records.c.params).where(records.c.ticket_id == ticket_id)
+    )
+    assert params["clock"] == "办理时限"
+    assert params["due"] == "2026年11月25日 24:00"
+    title, text = render(NoticeKind.OVERDUE, params)
+    assert title == f"热线事项 {params['number']} 已超期"
+    assert "已超过办理时限（2026年11月25日 24:00 届满）" in text
