@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from shared.vocabulary import (
     ClockAction,
     ClockKind,
+    NoticeKind,
     StepAction,
     StopKind,
     TicketStatus,
@@ -156,6 +157,19 @@ class TicketStatusChanged(Event):
     ticket_id: str
     status: TicketStatus
     unit_id: str | None = None
+    at: datetime
+
+
+class CallerNoticeDue(Event):
+    """dispatch → intake: a step the caller is to be told of (Art 18: an extension's reason
+    and new due date); intake sends it if the caller consented, by the number it holds."""
+
+    type_name: ClassVar[str] = "ticket.caller_notice.v1"
+    sender: ClassVar[str] = "dispatch"
+    ticket_id: str
+    kind: NoticeKind
+    reason: str | None = None
+    due_at: datetime | None = None
     at: datetime
 
 

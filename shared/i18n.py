@@ -135,6 +135,10 @@ _VALIDATION = {
     "list_type": "应为列表",
     "uuid_parsing": "应为 UUID",
     "phone_invalid": "不是有效的电话号码（手机号，或带区号的固定电话）",
+    "sms_needs_mobile": "诉求人同意短信告知时，须登记其手机号码",
+    "channel_target_invalid": (
+        "通知渠道地址与类型不符：Webhook 填 http(s) 网址，电子邮件填邮箱，短信填手机号码"
+    ),
 }
 
 

@@ -28,6 +28,7 @@ from uuid import UUID, uuid4
 
 import httpx
 from cryptography.fernet import Fernet
+from pydantic import BaseModel
 from sqlalchemy import (
     Boolean,
     Column,
@@ -477,3 +478,28 @@ class Notifier:
             bucket.tokens -= 1
             return 0.0
         return math.ceil((1 - bucket.tokens) / rate)
+
+
+class NotificationRead(BaseModel):
+    """A notification and how its delivery went (no address: that is the channel's)."""
+
+    id: UUID
+    kind: NoticeKind
+    owner: str
+    ticket_id: str | None
+    channel_id: str
+    channel_kind: ChannelKind | None
+    channel_name: str | None
+    state: NoticeState
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class NotificationsRead(BaseModel):
+    items: list[NotificationRead]
+
+    @classmethod
+    def of(cls, rows: list[dict[str, Any]]) -> NotificationsRead:
+        return cls(items=[NotificationRead(**row, channel_name=row["name"]) for row in rows])

@@ -11,6 +11,7 @@ from intake.kb.router import router as kb_router
 from intake.privacy import Vault
 from intake.tickets.events import handlers
 from intake.tickets.router import router as tickets_router
+from intake.tickets.service import CALLER_SMS, caller_route
 from shared.service import create_app, warm_up
 
 
@@ -32,6 +33,8 @@ def build_app(**overrides: Any) -> FastAPI:
         **overrides,
     )
     app.state.vault = Vault(app.state.settings.pii_key.get_secret_value())
+    notifier = app.state.notifier
+    notifier.resolvers[CALLER_SMS] = caller_route(notifier, app.state.vault)
     app.state.model_cache = ModelCache()
     if "event_handlers" not in overrides:
         app.state.event_handlers = handlers(app.state)

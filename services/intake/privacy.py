@@ -61,6 +61,20 @@ def valid_phone(text: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def is_mobile(phone: str | None) -> bool:
+    """Whether a number (as ``valid_phone`` answers it) can receive SMS."""
+    if not phone:
+        return False
+    try:
+        kind = phonenumbers.number_type(phonenumbers.parse(phone, "CN"))
+    except phonenumbers.NumberParseException:
+        return False
+    return kind in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+
+
 def normalise_phone(phone: str | None) -> str | None:
     """Digits only, without a leading +86/0086: the same caller always hashes the same."""
     if not phone:

@@ -118,3 +118,22 @@ async def test_art17_a_passed_handling_limit_tells_the_unit_which_limit_and_when
     title, text = render(NoticeKind.OVERDUE, params)
     assert title == f"热线事项 {params['number']} 已超期"
     assert "已超过办理时限（2026年11月25日 24:00 届满）" in text
+
+
+async def test_a_changed_target_must_still_fit_its_kind(unit):
+    async with unit() as client:
+        channel = (
+            await client.post(
+                f"/v1/units/{UNIT}/channels",
+                json={"kind": "sms", "name": "值班手机", "target": "13800138000"},
+            )
+        ).json()
+        landline = await client.patch(
+            f"/v1/units/{UNIT}/channels/{channel['id']}", json={"target": "020-83123456"}
+        )
+        mobile = await client.patch(
+            f"/v1/units/{UNIT}/channels/{channel['id']}", json={"target": "13900139000"}
+        )
+    assert landline.status_code == 422
+    assert "短信填手机号码" in landline.json()["error"]["message"]
+    assert mobile.json()["target"] == "+8613900139000"

@@ -17,6 +17,7 @@ from dispatch.workflow.rules import (
     accept,
     await_legal_procedure,
     breach_fields,
+    caller_notice,
     check_extension_allowed,
     close,
     close_as_repeat,
@@ -33,6 +34,7 @@ from dispatch.workflow.rules import (
     request_return,
     review_feedback,
     review_sub_unit_result,
+    revisit,
     submit_feedback,
     submit_sub_unit_result,
     unit_notices,
@@ -638,3 +640,35 @@ def test_art17_20_21_the_units_handling_it_are_told_of_their_own_limits_passing_
     # Art 13's limit is the agency's; Art 14's window closing is not the unit's lateness.
     for step in (StepAction.DISPATCH_DUE_PASSED, StepAction.VERIFICATION_DUE_PASSED):
         assert unit_notices(step, handling, handling) == []
+
+
+def test_art18_19_20_the_caller_is_told_of_an_extension_the_answer_and_re_handling():
+    handling = Ticket(status=Status.HANDLING, lead_unit="u1")
+    assert caller_notice(StepAction.EXTENDED, handling, handling) is NoticeKind.CALLER_EXTENDED
+    review = Ticket(status=Status.FEEDBACK_REVIEW, lead_unit="u1")
+    answered = review_feedback(review, compliant=True).ticket
+    assert caller_notice(StepAction.FEEDBACK_APPROVED, review, answered) is (
+        NoticeKind.CALLER_ANSWERED
+    )
+    unsatisfied = Ticket(status=Status.UNSATISFIED, lead_unit="u1")
+    again = rehandle(unsatisfied).ticket
+    assert caller_notice(StepAction.SENT_BACK_FOR_REHANDLING, unsatisfied, again) is (
+        NoticeKind.CALLER_REHANDLING
+    )
+    assert caller_notice(StepAction.ACCEPTED, handling, handling) is None
+
+
+def test_art20_22_the_caller_is_told_of_a_close_they_did_not_make_by_rating():
+    awaiting = Ticket(status=Status.AWAITING_EVALUATION, lead_unit="u1")
+    rated = evaluate(awaiting, rating=Rating.SATISFIED).ticket
+    assert caller_notice(StepAction.EVALUATED, awaiting, rated) is None  # they just said so
+    unreached = revisit(awaiting, reached=False, failed_before=2).ticket
+    assert unreached.status is Status.CLOSED
+    assert caller_notice(StepAction.REVISITED, awaiting, unreached) is NoticeKind.CALLER_CLOSED
+    unsatisfied = Ticket(status=Status.UNSATISFIED, lead_unit="u1")
+    assert caller_notice(StepAction.CLOSED, unsatisfied, close(unsatisfied).ticket) is (
+        NoticeKind.CALLER_CLOSED
+    )
+    repeat = Ticket(status=Status.HANDLING, lead_unit="u1", repeat=True)
+    answered = close_as_repeat(repeat, unit="u1").ticket
+    assert caller_notice(StepAction.REPEAT_ANSWERED, repeat, answered) is NoticeKind.CALLER_CLOSED

@@ -71,7 +71,7 @@ async def test_a_unit_is_told_by_every_channel_once_even_with_its_webhook_down_f
         tencent_secret_key=SECRET_KEY,
         tencent_sms_app_id="1400000000",
         tencent_sms_sign_name="广州12345",
-        sms_templates=json.dumps({"ticket_assigned": "100001"}),
+        sms_templates=json.dumps({"ticket_assigned": "100001", "caller_accepted": "200001"}),
         # This test is about delivery, whatever the hour it runs at: no quiet hours.
         sms_quiet_start="00:00",
         sms_quiet_end="00:00",
@@ -99,7 +99,10 @@ async def test_a_unit_is_told_by_every_channel_once_even_with_its_webhook_down_f
             assert all(c["secret"] is None for c in listed)  # shown once, never again
 
         async with client(intake, Role.AGENT) as agent:
-            created = await agent.post("/v1/tickets", json=CALL, headers={"Idempotency-Key": "n-1"})
+            consenting = {**CALL, "caller": {**CALL["caller"], "sms_consent": True}}
+            created = await agent.post(
+                "/v1/tickets", json=consenting, headers={"Idempotency-Key": "n-1"}
+            )
         ticket = created.json()
         async with client(dispatch, Role.DISPATCHER) as agency:
 
@@ -151,20 +154,29 @@ async def test_a_unit_is_told_by_every_channel_once_even_with_its_webhook_down_f
         assert hook["body"]["params"]["number"] == number
         assert hook["body"]["owner"] == UNIT and number in hook["body"]["text"]
 
-        [sms] = lines(sms_log)
-        request = sms["request"]
-        assert sms["version"] == "2021-01-11"
-        assert request["PhoneNumberSet"] == ["+8613800138000"]
-        assert request["TemplateId"] == "100001" and request["SmsSdkAppId"] == "1400000000"
-        assert request["TemplateParamSet"][0] == number
+        async def caller_told() -> bool:
+            return len(lines(sms_log)) == 2
+
+        await eventually(caller_told, "the caller's SMS")
+        by_template = {sms["request"]["TemplateId"]: sms for sms in lines(sms_log)}
+        unit_sms, caller_sms = by_template["100001"], by_template["200001"]
+        assert unit_sms["version"] == "2021-01-11"
+        assert unit_sms["request"]["PhoneNumberSet"] == ["+8613800138000"]
+        assert unit_sms["request"]["SmsSdkAppId"] == "1400000000"
+        assert unit_sms["request"]["TemplateParamSet"][0] == number
+        # The caller's number leaves intake to the SMS provider, for the caller's message only.
+        assert caller_sms["request"]["PhoneNumberSet"] == [CALL["caller"]["phone"]]
+        assert caller_sms["request"]["TemplateParamSet"] == [number]
 
         [mail] = list(mailbox.Maildir(maildir, create=False))
         assert mail["To"] == "duty@tianhe.example"
         assert number in str(make_header(decode_header(mail["Subject"])))
 
-        # The caller's personal data went to none of them.
-        sent = hook_log.read_text() + sms_log.read_text() + mail.as_string()
+        # Otherwise the caller's personal data went nowhere: not to the unit's channels, not
+        # into any service's log.
+        sent = hook_log.read_text() + json.dumps(unit_sms) + mail.as_string()
+        logs = "".join(p.read_text() for p in tmp_path.glob("*.log"))
         for personal in (CALL["caller"]["phone"], CALL["caller"]["name"]):
-            assert personal not in sent
+            assert personal not in sent and personal not in logs
     finally:
         stack.stop()

@@ -222,6 +222,7 @@ async def test_art25_every_role_sees_the_caller_masked(agent, intake_app, client
         "phone": "138****5678",
         "address": "天河区***",
         "masked": True,
+        "sms_consent": False,
     }
 
 
@@ -256,6 +257,7 @@ async def test_art25_contact_in_full_only_for_the_agent_of_the_call_and_the_assi
         "phone": "13812345678",
         "address": "天河区林和西路1号",
         "masked": False,
+        "sms_consent": False,
     }
     assert before.status_code == other_unit.status_code == agency.status_code == 403
     assert assigned.json()["phone"] == "13812345678"

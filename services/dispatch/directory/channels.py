@@ -7,21 +7,23 @@ import re
 import secrets
 from datetime import datetime
 from typing import Annotated, Any
-from uuid import UUID
 
 import phonenumbers
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import insert, select, update
 
 from dispatch.directory import service as directory
 from dispatch.tickets import service
 from dispatch.tickets.actions import TicketReader, TicketRef
+from shared import i18n
 from shared.auth import Principal, Role, require
 from shared.deps import ClockDep, SessionDep
 from shared.errors import BadInput, Forbidden, NotFound
-from shared.notify import Notifier
-from shared.vocabulary import ChannelKind, NoticeKind, NoticeState
+from shared.i18n import Lang
+from shared.notify import NotificationsRead, Notifier
+from shared.vocabulary import ChannelKind, NoticeKind
 
 router = APIRouter(tags=["notifications"])
 Manager = Annotated[Principal, Depends(require(Role.ADMIN, Role.UNIT))]
@@ -32,19 +34,27 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _check_target(kind: ChannelKind, target: str) -> str:
+    """The target as stored (a mobile in E.164), or a refusal saying what fits the kind."""
     if kind is ChannelKind.WEBHOOK and not re.match(r"https?://[^\s/]+", target):
-        raise ValueError("a webhook's target is its http(s) URL")
+        raise _misfit("a webhook's target is its http(s) URL")
     if kind is ChannelKind.EMAIL and not EMAIL.fullmatch(target):
-        raise ValueError("an e-mail channel's target is an e-mail address")
+        raise _misfit("an e-mail channel's target is an e-mail address")
     if kind is ChannelKind.SMS:
         try:
             number = phonenumbers.parse(target, "CN")
         except phonenumbers.NumberParseException:
             number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            raise ValueError("an SMS channel's target is a mobile number")
+        if number is None or phonenumbers.number_type(number) not in MOBILE:
+            raise _misfit("an SMS channel's target is a mobile number")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return target
+
+
+MOBILE = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def _misfit(english: str) -> PydanticCustomError:
+    return PydanticCustomError("channel_target_invalid", english)
 
 
 class ChannelCreate(BaseModel):
@@ -84,25 +94,6 @@ class ChannelRead(BaseModel):
 
 class ChannelsRead(BaseModel):
     items: list[ChannelRead]
-
-
-class NotificationRead(BaseModel):
-    id: UUID
-    kind: NoticeKind
-    owner: str
-    ticket_id: str | None
-    channel_id: str
-    channel_kind: ChannelKind | None
-    channel_name: str | None
-    state: NoticeState
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-    sent_at: datetime | None
-
-
-class NotificationsRead(BaseModel):
-    items: list[NotificationRead]
 
 
 async def _notifier(request: Request) -> Notifier:
@@ -227,8 +218,12 @@ async def update_channel(
     if "target" in values:
         try:
             values["target"] = _check_target(ChannelKind(row["kind"]), values["target"])
-        except ValueError as exc:
-            raise BadInput(str(exc)) from None
+        except PydanticCustomError as exc:
+            problem = {"type": exc.type, "msg": exc.message(), "loc": ("target",)}
+            raise BadInput(
+                i18n.validation_problem(problem, Lang.EN),
+                zh=i18n.validation_problem(problem, Lang.ZH),
+            ) from None
     if "kinds" in values:
         values["kinds"] = [NoticeKind(k).value for k in values["kinds"]]
     values["updated_at"] = clock.now()
@@ -254,12 +249,6 @@ async def renew_secret(
     return _read(await _change(session, notifier, channel_id, values), secret)
 
 
-def _items(rows: list[dict[str, Any]]) -> NotificationsRead:
-    return NotificationsRead(
-        items=[NotificationRead(**row, channel_name=row["name"]) for row in rows]
-    )
-
-
 @router.get("/v1/units/{unit_id}/notifications", response_model=NotificationsRead)
 async def unit_notifications(
     unit_id: str,
@@ -270,7 +259,9 @@ async def unit_notifications(
 ) -> NotificationsRead:
     """What the unit was sent, newest first, and how each delivery went."""
     _own_unit(principal, unit_id)
-    return _items(await notifier.notifications.listing(session, owner=unit_id, limit=limit))
+    return NotificationsRead.of(
+        await notifier.notifications.listing(session, owner=unit_id, limit=limit)
+    )
 
 
 @router.get("/v1/tickets/{ticket_id}/notifications", response_model=NotificationsRead)
@@ -284,4 +275,4 @@ async def ticket_notifications(
     await service.get_ticket(session, ticket_id, principal=principal)
     own = principal.unit_id if principal.role in (Role.UNIT, Role.SUB_UNIT) else None
     rows = await notifier.notifications.listing(session, ticket_id=ticket_id, owner=own)
-    return _items(rows)
+    return NotificationsRead.of(rows)

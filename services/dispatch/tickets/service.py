@@ -27,11 +27,24 @@ from shared import i18n
 from shared.auth import Principal, Role
 from shared.catalogue import catalogue
 from shared.errors import Forbidden, NotFound
-from shared.events import ClockChange, TicketStatusChanged, TicketStepped, TicketSubmitted
+from shared.events import (
+    CallerNoticeDue,
+    ClockChange,
+    TicketStatusChanged,
+    TicketStepped,
+    TicketSubmitted,
+)
 from shared.i18n import Lang
 from shared.notify import Notice, Notifications, due_text
 from shared.outbox import Outbox
-from shared.vocabulary import ClockAction, ClockKind, StepAction, TicketStatus, TicketType
+from shared.vocabulary import (
+    ClockAction,
+    ClockKind,
+    NoticeKind,
+    StepAction,
+    TicketStatus,
+    TicketType,
+)
 
 GENESIS = "0" * 64
 # Roles that see every ticket (reads); what each may do is declared per endpoint.
@@ -301,6 +314,22 @@ async def record(
                 ticket_id=row.id,
                 status=TicketStatus(row.status),
                 unit_id=row.lead_unit,
+                at=now,
+            ),
+            to="intake",
+            now=now,
+            ordering_key=row.id,
+        )
+    told = rules.caller_notice(action, before, transition.ticket)
+    if told is not None:
+        due = (details or {}).get("due_at")
+        await outbox.add(
+            session,
+            CallerNoticeDue(
+                ticket_id=row.id,
+                kind=told,
+                reason=reason if told is NoticeKind.CALLER_EXTENDED else None,
+                due_at=datetime.fromisoformat(due) if isinstance(due, str) else None,
                 at=now,
             ),
             to="intake",

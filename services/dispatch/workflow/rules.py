@@ -671,6 +671,26 @@ def unit_notices(action: StepAction, before: Ticket, after: Ticket) -> list[tupl
     return list(dict.fromkeys(notices))
 
 
+CALLER_TOLD = {
+    StepAction.EXTENDED: NoticeKind.CALLER_EXTENDED,  # Art 18: the reason and new due date
+    StepAction.FEEDBACK_APPROVED: NoticeKind.CALLER_ANSWERED,  # Art 19, 20: how to rate it
+    StepAction.SENT_BACK_FOR_REHANDLING: NoticeKind.CALLER_REHANDLING,  # Art 20
+}
+
+
+def caller_notice(action: StepAction, before: Ticket, after: Ticket) -> NoticeKind | None:
+    """What a step tells the caller (if they consented to be told): an extension (Art 18),
+    the answer (Art 19, 20), re-handling (Art 20), and the close of a matter they did not
+    close themselves by rating it (the agency's close, a repeat answered under Art 22, three
+    revisits that did not reach them)."""
+    if action in CALLER_TOLD:
+        return CALLER_TOLD[action]
+    closed_now = after.status is Status.CLOSED and before.status is not Status.CLOSED
+    if closed_now and action is not StepAction.EVALUATED:
+        return NoticeKind.CALLER_CLOSED
+    return None
+
+
 class Action(StrEnum):
     """What a user may ask of a ticket; ``available_actions`` says which the rules allow now."""
 

@@ -1,12 +1,14 @@
-"""Events intake receives: the status dispatch reports (for progress answers)."""
+"""Events intake receives: the status dispatch reports (for progress answers) and what the
+caller is to be told (Art 18)."""
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from starlette.datastructures import State
 
+from intake.tickets import service
 from intake.tickets.models import Ticket
-from shared.events import EventEnvelope, TicketStatusChanged
+from shared.events import CallerNoticeDue, EventEnvelope, TicketStatusChanged
 from shared.outbox import EventHandler
 
 
@@ -23,4 +25,22 @@ def handlers(state: State) -> dict[str, EventHandler]:
         ticket.assigned_unit = event.unit_id
         ticket.updated_at = state.clock.now()
 
-    return {TicketStatusChanged.type_name: status_changed}
+    async def caller_notice(session: AsyncSession, envelope: EventEnvelope) -> None:
+        event = envelope.parse(CallerNoticeDue)
+        ticket = await session.get(Ticket, event.ticket_id)
+        if ticket is None:
+            return
+        await service.tell_caller(
+            session,
+            state.outbox,
+            ticket,
+            event.kind,
+            now=state.clock.now(),
+            reason=event.reason,
+            due_at=event.due_at,
+        )
+
+    return {
+        TicketStatusChanged.type_name: status_changed,
+        CallerNoticeDue.type_name: caller_notice,
+    }

@@ -36,6 +36,8 @@ class Ticket(SQLModel, table=True):
     caller_phone: str | None = None  # Fernet ciphertext
     caller_phone_hash: str | None = Field(default=None, index=True)
     caller_address: str | None = None  # Fernet ciphertext
+    # The caller agreed to be told of the matter's progress by SMS (at the phone above).
+    sms_consent: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
     flags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(Text), nullable=False))
     agent: str
     received_at: datetime

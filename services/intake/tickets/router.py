@@ -17,6 +17,8 @@ from intake.tickets.schemas import (
 from shared.auth import Principal, Role, require
 from shared.deps import ClockDep, OutboxDep, SessionDep
 from shared.errors import Forbidden
+from shared.notify import NotificationsRead
+from shared.vocabulary import ChannelKind
 
 router = APIRouter(tags=["tickets"])
 Agent = Annotated[Principal, Depends(require(Role.AGENT))]
@@ -66,6 +68,24 @@ async def get_ticket(
             zh="该热线事项属于其他区热线工作机构（《办法》第五条）",
         )
     return service.read(ticket, vault)
+
+
+@router.get("/v1/tickets/{ticket_id}/notifications", response_model=NotificationsRead)
+async def ticket_notifications(
+    ticket_id: TicketRef, session: SessionDep, principal: Reader
+) -> NotificationsRead:
+    """The SMS the caller was sent about this matter (with consent) and how each went; the
+    number they went to is never shown here."""
+    ticket = await service.get(session, ticket_id)
+    if not principal.sees_district(ticket.district):
+        raise Forbidden(
+            "this ticket is another district's hotline agency's (Art 5)",
+            zh="该热线事项属于其他区热线工作机构（《办法》第五条）",
+        )
+    rows = await service.NOTIFICATIONS.listing(session, ticket_id=ticket.id)
+    for row in rows:  # the callers' channel is the SMS provider, not a row of the table
+        row.update(channel_kind=ChannelKind.SMS, name="诉求人短信")
+    return NotificationsRead.of(rows)
 
 
 @router.get("/v1/tickets", response_model=TicketList)

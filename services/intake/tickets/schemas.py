@@ -1,12 +1,15 @@
 """Intake's ticket API shapes."""
 
+from __future__ import annotations
+
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic_core import PydanticCustomError
 
-from intake.privacy import valid_phone
+from intake.privacy import is_mobile, valid_phone
 from intake.tickets.rules import Disposition, Outcome
 from shared.schemas import Words
 from shared.vocabulary import TicketType
@@ -33,6 +36,16 @@ class CallerIn(BaseModel):
         default=None, max_length=30, description="mobile, or landline with area code"
     )
     address: str | None = Field(default=None, max_length=300)
+    sms_consent: bool = Field(
+        default=False,
+        description="the caller agreed to be told of the matter's progress by SMS (a mobile)",
+    )
+
+    @model_validator(mode="after")
+    def _consent_needs_a_mobile(self) -> CallerIn:
+        if self.sms_consent and not is_mobile(self.phone):
+            raise PydanticCustomError("sms_needs_mobile", "SMS needs the caller's mobile number")
+        return self
 
 
 class TicketCreate(BaseModel):
@@ -63,6 +76,7 @@ class CallerRead(BaseModel):
     phone: str | None
     address: str | None
     masked: bool
+    sms_consent: bool = False
 
 
 class TicketRead(BaseModel):

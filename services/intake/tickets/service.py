@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -26,8 +28,9 @@ from shared.auth import Principal, Role
 from shared.catalogue import catalogue, places
 from shared.errors import BadInput, Forbidden, NotFound
 from shared.events import CallerNoteAdded, TicketSubmitted
+from shared.notify import Notice, Notifications, Notifier, Route, RouteResolver, due_text
 from shared.outbox import Outbox
-from shared.vocabulary import TicketType
+from shared.vocabulary import ChannelKind, NoticeKind, TicketType
 from shared.workdays import local_date
 
 # Status intake shows before dispatch has said anything.
@@ -115,7 +118,9 @@ async def create(
         "category": body.category,
         "district": body.district,
         "street": body.street,
-        "text": scrub(body.text, **body.caller.model_dump()),
+        "text": scrub(
+            body.text, name=body.caller.name, phone=body.caller.phone, address=body.caller.address
+        ),
         "text_sealed": vault.seal(body.text),
         "place": scrub_free_text(body.place),
         "outcome": body.outcome.value,
@@ -129,6 +134,7 @@ async def create(
         "caller_phone": vault.seal(body.caller.phone),
         "caller_phone_hash": vault.phone_hash(body.caller.phone),
         "caller_address": vault.seal(body.caller.address),
+        "sms_consent": body.caller.sms_consent,
         "flags": sorted({f.value for f in body.flags}),
         "agent": agent.subject,
         "received_at": now,
@@ -171,7 +177,49 @@ async def create(
             now=now,
             ordering_key=ticket.id,
         )
+        await tell_caller(session, outbox, ticket, NoticeKind.CALLER_ACCEPTED, now=now)
     return ticket, True
+
+
+CALLER_SMS = "caller-sms"  # the one channel callers are told by: the SMS provider
+NOTIFICATIONS = Notifications("intake")
+
+
+async def tell_caller(
+    session: AsyncSession,
+    outbox: Outbox,
+    ticket: Ticket,
+    kind: NoticeKind,
+    *,
+    now: datetime,
+    reason: str | None = None,
+    due_at: datetime | None = None,
+) -> None:
+    """Queue an SMS to the caller if they consented; it carries the matter's number, never
+    their phone (looked up when sending, by ``caller_route``)."""
+    if not ticket.sms_consent:
+        return
+    params = {"number": ticket.number, "reason": reason or "", "due": due_text(due_at)}
+    notice = Notice(kind, "caller", params, ticket_id=ticket.id)
+    await NOTIFICATIONS.queue(
+        session, outbox, [notice], now=now, channel_ids=lambda _: [CALLER_SMS]
+    )
+
+
+def caller_route(notifier: Notifier, vault: Vault) -> RouteResolver:
+    """Callers' SMS: to the number sealed with the ticket, while the consent stands."""
+
+    async def address(session: AsyncSession, record: Mapping[str, Any]) -> str | None:
+        ticket = await session.get(Ticket, record["ticket_id"])
+        if ticket is None or not ticket.sms_consent:
+            return None
+        return vault.open(ticket.caller_phone)
+
+    async def resolve(session: AsyncSession, channel_id: str) -> Route:
+        channel = notifier.adapter(ChannelKind.SMS, name=CALLER_SMS)
+        return Route(channel=channel, kind=ChannelKind.SMS, address=address)
+
+    return resolve
 
 
 async def _by_key(session: AsyncSession, key: str) -> Ticket | None:
@@ -210,6 +258,7 @@ def read(ticket: Ticket, vault: Vault) -> TicketRead:
             phone=mask_phone(vault.open(ticket.caller_phone)),
             address=mask_address(vault.open(ticket.caller_address)),
             masked=True,
+            sms_consent=ticket.sms_consent,
         ),
     )
 
@@ -242,6 +291,7 @@ async def contact(
         phone=vault.open(ticket.caller_phone),
         address=vault.open(ticket.caller_address),
         masked=False,
+        sms_consent=ticket.sms_consent,
     )
 
 
