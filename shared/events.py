@@ -7,7 +7,7 @@ new name. Receivers ignore fields they do not know, so adding a field is not a n
 from __future__ import annotations
 
 import builtins
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
@@ -213,6 +213,44 @@ class ClockBreached(Event):
     ticket_id: str
     clock: ClockKind
     due_at: datetime
+
+
+class ClockDueSoon(Event):
+    """sla → dispatch: a running clock falls due by the end of the next working day (once per
+    due time: a moved due time warns again)."""
+
+    type_name: ClassVar[str] = "clock.due_soon.v1"
+    sender: ClassVar[str] = "sla"
+    ticket_id: str
+    clock: ClockKind
+    due_at: datetime
+
+
+class SupervisionOpened(Event):
+    """sla → dispatch: the agency or a guidance department opened a supervision (Art 23);
+    dispatch tells the unit. (One the breach scan opens comes with the breach, which the unit
+    is told of already.)"""
+
+    type_name: ClassVar[str] = "supervision.opened.v1"
+    sender: ClassVar[str] = "sla"
+    ticket_id: str
+    supervision_id: int
+    unit_id: str | None = None
+    reason: str  # the Art 23 ground, a code of sla's supervision_reason
+    summary: str  # what the unit is told: the ground's label and the note, in Chinese
+    at: datetime
+
+
+class OverdueDigest(Event):
+    """sla → dispatch: the supervisors' daily digest, sent to their channels."""
+
+    type_name: ClassVar[str] = "digest.overdue.v1"
+    sender: ClassVar[str] = "sla"
+    day: date
+    overdue: int
+    new_overdue: int
+    supervisions: int
+    by_unit: dict[str, int] = Field(default_factory=dict)  # the units with most overdue
 
 
 def sender_of(event_type: str) -> str | None:

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     sla_scan_seconds: float = Field(default=30.0, gt=0)
     # Reports recount what changed since the last recount; the job keeps that small.
     sla_report_refresh_seconds: float = Field(default=60.0, gt=0)
+    # The supervisors' daily digest of what is overdue goes out at this Beijing time.
+    sla_digest_at: time = time(8, 30)
     # Notifications (docs/notifications.md). A receiver gets at most this many a minute.
     notify_rate_per_minute: int = Field(default=60, ge=1)
     # A notification still unsent after this long is given up (and shown as failed).

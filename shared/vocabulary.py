@@ -25,6 +25,13 @@ class ClockKind(StrEnum):
     FINAL_FEEDBACK = "final_feedback"  # Art 21 ¶2
     PROGRESS_REPORT = "progress_report"  # Art 21: the next periodic report while a procedure runs
 
+    @property
+    def units_own(self) -> bool:
+        """A limit the handling unit is held to, so told of when it nears and when it passes
+        (Art 17, 20, 21): not the agency's dispatch limit (Art 13), nor the verification
+        window, whose end only ends the unit's right to return (Art 14)."""
+        return self not in (ClockKind.DISPATCH, ClockKind.VERIFICATION)
+
 
 class TicketStatus(StrEnum):
     """Where a dispatched ticket stands in the workflow (dispatch owns it; intake is told)."""

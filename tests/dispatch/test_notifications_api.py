@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from shared.auth import Role
-from shared.events import ClockBreached
+from shared.events import ClockBreached, ClockDueSoon, OverdueDigest, SupervisionOpened
 from shared.notify import Notifications, render
 from shared.outbox import Outbox
 from shared.vocabulary import NoticeKind
@@ -137,3 +137,80 @@ async def test_a_changed_target_must_still_fit_its_kind(unit):
     assert landline.status_code == 422
     assert "短信填手机号码" in landline.json()["error"]["message"]
     assert mobile.json()["target"] == "+8613900139000"
+
+
+async def _sink(client, path: str, kinds: list[str]) -> None:
+    body = {"kind": "sink", "name": "开发收件箱", "target": "dev", "kinds": kinds}
+    assert (await client.post(path, json=body)).status_code == 201
+
+
+async def _params(session, kind: str) -> list[dict]:
+    records = Notifications("dispatch").records
+    rows = await session.execute(
+        select(records.c.owner, records.c.params).where(records.c.kind == kind)
+    )
+    return [{"owner": owner, **params} for owner, params in rows]
+
+
+async def test_a_unit_is_told_when_its_limit_is_due_soon_and_when_it_is_supervised(
+    submit, agency, unit, as_role, clock, session
+):
+    async with unit() as client:
+        await _sink(client, f"/v1/units/{UNIT}/channels", ["due_soon", "supervision_opened"])
+    ticket_id = await submit()
+    async with agency() as client:
+        await client.post(f"/v1/tickets/{ticket_id}/dispatch", json={"unit_id": UNIT})
+    due = datetime(2026, 12, 7, 16, 0, tzinfo=UTC)
+    await _send_event(
+        as_role, clock, ClockDueSoon(ticket_id=ticket_id, clock="handling", due_at=due)
+    )
+    # The verification window is not the unit's lateness: no warning of it.
+    await _send_event(
+        as_role, clock, ClockDueSoon(ticket_id=ticket_id, clock="verification", due_at=due)
+    )
+    await _send_event(
+        as_role,
+        clock,
+        SupervisionOpened(
+            ticket_id=ticket_id,
+            supervision_id=7,
+            unit_id=UNIT,
+            reason="other",
+            summary="其他情形：群众反映强烈",
+            at=clock.now(),
+        ),
+    )
+    [soon] = await _params(session, "due_soon")
+    [supervised] = await _params(session, "supervision_opened")
+    assert (soon["owner"], soon["clock"], soon["due"]) == (UNIT, "办理时限", "2026年12月07日 24:00")
+    assert (supervised["owner"], supervised["reason"]) == (UNIT, "其他情形：群众反映强烈")
+
+
+async def test_supervisors_get_the_daily_digest_by_their_channels(as_role, clock, session):
+    async with as_role(Role.UNIT, UNIT) as client:
+        refused = await client.post(
+            "/v1/supervisors/channels",
+            json={"kind": "sink", "name": "x", "target": "dev"},
+        )
+    assert refused.status_code == 403
+    async with as_role(Role.SUPERVISOR) as client:
+        await _sink(client, "/v1/supervisors/channels", [])
+    await _send_event(
+        as_role,
+        clock,
+        OverdueDigest(
+            day="2026-12-08",
+            overdue=4,
+            new_overdue=1,
+            supervisions=2,
+            by_unit={UNIT: 3, "no-such-unit": 1},
+        ),
+    )
+    [digest] = await _params(session, "overdue_digest")
+    assert digest["owner"] == "supervisors" and digest["date"] == "2026年12月08日"
+    assert digest["lines"].splitlines() == [
+        "天河区城市管理和综合执法局：3 件",
+        "no-such-unit：1 件",
+    ]
+    title, text = render(NoticeKind.OVERDUE_DIGEST, digest)
+    assert title.startswith("2026年12月08日") and "已超期热线事项 4 件" in text

@@ -1,10 +1,10 @@
-"""Units' notification channels (/v1/units/{unit_id}/channels) and the notifications sent:
-per unit, and per ticket (/v1/tickets/{ticket_id}/notifications)."""
-
-from __future__ import annotations
+"""Notification channels and what was sent: a unit's (/v1/units/{unit_id}/channels, managed by
+the unit or an administrator), the supervisors' for their daily digest
+(/v1/supervisors/channels), and per ticket (/v1/tickets/{ticket_id}/notifications)."""
 
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,10 +13,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.directory import service as directory
 from dispatch.tickets import service
 from dispatch.tickets.actions import TicketReader, TicketRef
+from dispatch.tickets.events import SUPERVISORS
 from shared import i18n
 from shared.auth import Principal, Role, require
 from shared.deps import ClockDep, SessionDep
@@ -26,10 +28,6 @@ from shared.notify import NotificationsRead, Notifier
 from shared.vocabulary import ChannelKind, NoticeKind
 
 router = APIRouter(tags=["notifications"])
-Manager = Annotated[Principal, Depends(require(Role.ADMIN, Role.UNIT))]
-Watcher = Annotated[
-    Principal, Depends(require(Role.ADMIN, Role.UNIT, Role.DISPATCHER, Role.SUPERVISOR))
-]
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -66,7 +64,7 @@ class ChannelCreate(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _target_fits(self) -> ChannelCreate:
+    def _target_fits(self) -> "ChannelCreate":
         self.target = _check_target(self.kind, self.target)
         return self
 
@@ -103,6 +101,29 @@ async def _notifier(request: Request) -> Notifier:
 NotifierDep = Annotated[Notifier, Depends(_notifier)]
 
 
+async def _unit_managed(
+    unit_id: str, principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.UNIT))]
+) -> str:
+    _own_unit(principal, unit_id)
+    return unit_id
+
+
+async def _unit_watched(
+    unit_id: str,
+    principal: Annotated[
+        Principal, Depends(require(Role.ADMIN, Role.UNIT, Role.DISPATCHER, Role.SUPERVISOR))
+    ],
+) -> str:
+    _own_unit(principal, unit_id)
+    return unit_id
+
+
+async def _supervisors(
+    _: Annotated[Principal, Depends(require(Role.ADMIN, Role.SUPERVISOR))],
+) -> str:
+    return SUPERVISORS
+
+
 def _own_unit(principal: Principal, unit_id: str) -> None:
     if principal.role is Role.UNIT and principal.unit_id != unit_id:
         raise Forbidden("a unit manages only its own channels", zh="只能管理本单位的通知渠道")
@@ -120,65 +141,13 @@ def _seal(notifier: Notifier, secret: str | None) -> str | None:
     return notifier.box.encrypt(secret.encode()).decode() if secret else None
 
 
-@router.get("/v1/units/{unit_id}/channels", response_model=ChannelsRead)
-async def list_channels(
-    unit_id: str, session: SessionDep, notifier: NotifierDep, principal: Watcher
-) -> ChannelsRead:
-    """The unit's notification channels (without their secrets)."""
-    _own_unit(principal, unit_id)
-    table = notifier.notifications.channels
-    rows = await session.execute(
-        select(table).where(table.c.owner == unit_id).order_by(table.c.created_at)
-    )
-    return ChannelsRead(items=[_read(row) for row in rows.mappings()])
-
-
-@router.post("/v1/units/{unit_id}/channels", response_model=ChannelRead, status_code=201)
-async def add_channel(
-    unit_id: str,
-    body: ChannelCreate,
-    session: SessionDep,
-    clock: ClockDep,
-    notifier: NotifierDep,
-    principal: Manager,
-) -> ChannelRead:
-    """Add a channel; a webhook's signing secret is in this answer only (keep it)."""
-    _own_unit(principal, unit_id)
-    await directory.get_unit(session, unit_id)
-    secret = _new_secret() if body.kind is ChannelKind.WEBHOOK else None
-    now = clock.now()
-    table = notifier.notifications.channels
-    row = (
-        (
-            await session.execute(
-                insert(table)
-                .values(
-                    id=secrets.token_hex(8),
-                    owner=unit_id,
-                    kind=body.kind.value,
-                    name=body.name,
-                    target=body.target,
-                    secret_sealed=_seal(notifier, secret),
-                    kinds=[k.value for k in body.kinds],
-                    created_at=now,
-                    updated_at=now,
-                )
-                .returning(table)
-            )
-        )
-        .mappings()
-        .one()
-    )
-    return _read(row, secret)
-
-
-async def _channel(session: SessionDep, notifier: Notifier, unit_id: str, channel_id: str) -> Any:
+async def _channel(session: AsyncSession, notifier: Notifier, owner: str, channel_id: str) -> Any:
     table = notifier.notifications.channels
     row = (
         (
             await session.execute(
                 select(table)
-                .where(table.c.id == channel_id, table.c.owner == unit_id)
+                .where(table.c.id == channel_id, table.c.owner == owner)
                 .with_for_update()
             )
         )
@@ -186,12 +155,12 @@ async def _channel(session: SessionDep, notifier: Notifier, unit_id: str, channe
         .one_or_none()
     )
     if row is None:
-        raise NotFound(f"no channel {channel_id!r} of {unit_id}", zh=f"没有通知渠道 {channel_id}")
+        raise NotFound(f"no channel {channel_id!r} of {owner}", zh=f"没有通知渠道 {channel_id}")
     return row
 
 
 async def _change(
-    session: SessionDep, notifier: Notifier, channel_id: str, values: dict[str, Any]
+    session: AsyncSession, notifier: Notifier, channel_id: str, values: dict[str, Any]
 ) -> Any:
     table = notifier.notifications.channels
     result = await session.execute(
@@ -200,68 +169,130 @@ async def _change(
     return result.mappings().one()
 
 
-@router.patch("/v1/units/{unit_id}/channels/{channel_id}", response_model=ChannelRead)
-async def update_channel(
-    unit_id: str,
-    channel_id: str,
-    body: ChannelUpdate,
-    session: SessionDep,
-    clock: ClockDep,
-    notifier: NotifierDep,
-    principal: Manager,
-) -> ChannelRead:
-    """Rename a channel, change its target or the kinds it takes, or switch it off
-    (``active: false``; what is queued for it is then skipped, not sent)."""
-    _own_unit(principal, unit_id)
-    row = await _channel(session, notifier, unit_id, channel_id)
-    values: dict[str, Any] = body.model_dump(exclude_unset=True, exclude_none=True)
-    if "target" in values:
-        try:
-            values["target"] = _check_target(ChannelKind(row["kind"]), values["target"])
-        except PydanticCustomError as exc:
-            problem = {"type": exc.type, "msg": exc.message(), "loc": ("target",)}
-            raise BadInput(
-                i18n.validation_problem(problem, Lang.EN),
-                zh=i18n.validation_problem(problem, Lang.ZH),
-            ) from None
-    if "kinds" in values:
-        values["kinds"] = [NoticeKind(k).value for k in values["kinds"]]
-    values["updated_at"] = clock.now()
-    return _read(await _change(session, notifier, channel_id, values))
+def _channel_routes(
+    prefix: str,
+    managed: Callable[..., Awaitable[str]],
+    watched: Callable[..., Awaitable[str]],
+    whose: str,
+) -> None:
+    """The channel endpoints of one kind of owner under ``prefix``; ``managed`` and
+    ``watched`` check who may change and who may read them and answer the owner."""
+    Managed = Annotated[str, Depends(managed)]
+    Watched = Annotated[str, Depends(watched)]
 
+    @router.get(f"{prefix}/channels", response_model=ChannelsRead, name=f"{whose}_channels")
+    async def list_channels(
+        owner: Watched, session: SessionDep, notifier: NotifierDep
+    ) -> ChannelsRead:
+        table = notifier.notifications.channels
+        rows = await session.execute(
+            select(table).where(table.c.owner == owner).order_by(table.c.created_at)
+        )
+        return ChannelsRead(items=[_read(row) for row in rows.mappings()])
 
-@router.post("/v1/units/{unit_id}/channels/{channel_id}/secret", response_model=ChannelRead)
-async def renew_secret(
-    unit_id: str,
-    channel_id: str,
-    session: SessionDep,
-    clock: ClockDep,
-    notifier: NotifierDep,
-    principal: Manager,
-) -> ChannelRead:
-    """A new signing secret for a webhook, in this answer only; the old one stops at once."""
-    _own_unit(principal, unit_id)
-    row = await _channel(session, notifier, unit_id, channel_id)
-    if row["kind"] != ChannelKind.WEBHOOK:
-        raise BadInput("only a webhook has a signing secret", zh="只有 Webhook 渠道有签名密钥")
-    secret = _new_secret()
-    values = {"secret_sealed": _seal(notifier, secret), "updated_at": clock.now()}
-    return _read(await _change(session, notifier, channel_id, values), secret)
+    list_channels.__doc__ = f"The {whose}' notification channels (without their secrets)."
 
-
-@router.get("/v1/units/{unit_id}/notifications", response_model=NotificationsRead)
-async def unit_notifications(
-    unit_id: str,
-    session: SessionDep,
-    notifier: NotifierDep,
-    principal: Watcher,
-    limit: int = Query(100, ge=1, le=500),
-) -> NotificationsRead:
-    """What the unit was sent, newest first, and how each delivery went."""
-    _own_unit(principal, unit_id)
-    return NotificationsRead.of(
-        await notifier.notifications.listing(session, owner=unit_id, limit=limit)
+    @router.post(
+        f"{prefix}/channels",
+        response_model=ChannelRead,
+        status_code=201,
+        name=f"add_{whose}_channel",
     )
+    async def add_channel(
+        owner: Managed,
+        body: ChannelCreate,
+        session: SessionDep,
+        clock: ClockDep,
+        notifier: NotifierDep,
+    ) -> ChannelRead:
+        """Add a channel; a webhook's signing secret is in this answer only (keep it)."""
+        if owner != SUPERVISORS:
+            await directory.get_unit(session, owner)
+        secret = _new_secret() if body.kind is ChannelKind.WEBHOOK else None
+        now = clock.now()
+        table = notifier.notifications.channels
+        values = {
+            "id": secrets.token_hex(8),
+            "owner": owner,
+            "kind": body.kind.value,
+            "name": body.name,
+            "target": body.target,
+            "secret_sealed": _seal(notifier, secret),
+            "kinds": [k.value for k in body.kinds],
+            "created_at": now,
+            "updated_at": now,
+        }
+        row = (await session.execute(insert(table).values(values).returning(table))).mappings()
+        return _read(row.one(), secret)
+
+    @router.patch(
+        f"{prefix}/channels/{{channel_id}}",
+        response_model=ChannelRead,
+        name=f"update_{whose}_channel",
+    )
+    async def update_channel(
+        owner: Managed,
+        channel_id: str,
+        body: ChannelUpdate,
+        session: SessionDep,
+        clock: ClockDep,
+        notifier: NotifierDep,
+    ) -> ChannelRead:
+        """Rename a channel, change its target or the kinds it takes, or switch it off
+        (``active: false``; what is queued for it is then skipped, not sent)."""
+        row = await _channel(session, notifier, owner, channel_id)
+        values: dict[str, Any] = body.model_dump(exclude_unset=True, exclude_none=True)
+        if "target" in values:
+            try:
+                values["target"] = _check_target(ChannelKind(row["kind"]), values["target"])
+            except PydanticCustomError as exc:
+                problem = {"type": exc.type, "msg": exc.message(), "loc": ("target",)}
+                raise BadInput(
+                    i18n.validation_problem(problem, Lang.EN),
+                    zh=i18n.validation_problem(problem, Lang.ZH),
+                ) from None
+        if "kinds" in values:
+            values["kinds"] = [NoticeKind(k).value for k in values["kinds"]]
+        values["updated_at"] = clock.now()
+        return _read(await _change(session, notifier, channel_id, values))
+
+    @router.post(
+        f"{prefix}/channels/{{channel_id}}/secret",
+        response_model=ChannelRead,
+        name=f"renew_{whose}_channel_secret",
+    )
+    async def renew_secret(
+        owner: Managed,
+        channel_id: str,
+        session: SessionDep,
+        clock: ClockDep,
+        notifier: NotifierDep,
+    ) -> ChannelRead:
+        """A new signing secret for a webhook, in this answer only; the old one stops at once."""
+        row = await _channel(session, notifier, owner, channel_id)
+        if row["kind"] != ChannelKind.WEBHOOK:
+            raise BadInput("only a webhook has a signing secret", zh="只有 Webhook 渠道有签名密钥")
+        secret = _new_secret()
+        values = {"secret_sealed": _seal(notifier, secret), "updated_at": clock.now()}
+        return _read(await _change(session, notifier, channel_id, values), secret)
+
+    @router.get(
+        f"{prefix}/notifications", response_model=NotificationsRead, name=f"{whose}_notifications"
+    )
+    async def owner_notifications(
+        owner: Watched,
+        session: SessionDep,
+        notifier: NotifierDep,
+        limit: int = Query(100, ge=1, le=500),
+    ) -> NotificationsRead:
+        """What was sent, newest first, and how each delivery went."""
+        return NotificationsRead.of(
+            await notifier.notifications.listing(session, owner=owner, limit=limit)
+        )
+
+
+_channel_routes("/v1/units/{unit_id}", _unit_managed, _unit_watched, "units")
+_channel_routes("/v1/supervisors", _supervisors, _supervisors, "supervisors")
 
 
 @router.get("/v1/tickets/{ticket_id}/notifications", response_model=NotificationsRead)

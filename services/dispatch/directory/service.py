@@ -28,6 +28,14 @@ async def get_unit(session: AsyncSession, unit_id: str) -> Unit:
     return unit
 
 
+async def unit_names(session: AsyncSession, unit_ids: list[str]) -> dict[str, str]:
+    """The names of these units (an unknown id is left out)."""
+    rows = await session.execute(
+        select(col(Unit.id), col(Unit.name)).where(col(Unit.id).in_(unit_ids))
+    )
+    return {unit_id: name for unit_id, name in rows}
+
+
 async def list_units(
     session: AsyncSession,
     *,

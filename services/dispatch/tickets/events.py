@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from starlette.datastructures import State
 
+from dispatch.directory import service as directory
 from dispatch.tickets import service
 from dispatch.tickets.models import Ticket
 from dispatch.workflow import rules
@@ -16,12 +17,19 @@ from shared.events import (
     CallerNoteAdded,
     ClockBreached,
     ClockBreachWithdrawn,
+    ClockDueSoon,
     DeadlineChanged,
     EventEnvelope,
+    OverdueDigest,
+    SupervisionOpened,
     TicketSubmitted,
 )
+from shared.notify import Notice
 from shared.outbox import EventHandler
-from shared.vocabulary import StepAction
+from shared.vocabulary import NoticeKind, StepAction
+
+# The owner of the supervisors' channels (their daily digest), beside the units'.
+SUPERVISORS = "supervisors"
 
 
 async def _ticket(session: AsyncSession, ticket_id: str) -> Ticket | None:
@@ -143,7 +151,43 @@ def handlers(state: State) -> dict[str, EventHandler]:
             },
         )
 
+    async def due_soon(session: AsyncSession, envelope: EventEnvelope) -> None:
+        # A reminder, not a step: the units are told; the ticket and its history stay.
+        event = envelope.parse(ClockDueSoon)
+        row = await session.get(Ticket, event.ticket_id)
+        if row is None:
+            return
+        notices = rules.due_soon_notices(event.clock, service.state_of(row))
+        params = service.notice_params(row, clock=event.clock, due_at=event.due_at)
+        await service.tell_units(session, state.outbox, row, notices, params, now=state.clock.now())
+
+    async def supervised(session: AsyncSession, envelope: EventEnvelope) -> None:
+        event = envelope.parse(SupervisionOpened)
+        row = await session.get(Ticket, event.ticket_id)
+        if row is None or (unit := event.unit_id or row.lead_unit) is None:
+            return
+        notices = [(unit, NoticeKind.SUPERVISION_OPENED)]
+        params = service.notice_params(row, reason=event.summary)
+        await service.tell_units(session, state.outbox, row, notices, params, now=state.clock.now())
+
+    async def digest(session: AsyncSession, envelope: EventEnvelope) -> None:
+        event = envelope.parse(OverdueDigest)
+        names = await directory.unit_names(session, list(event.by_unit))
+        lines = [f"{names.get(unit, unit)}：{n} 件" for unit, n in event.by_unit.items()]
+        params = {
+            "date": f"{event.day:%Y年%m月%d日}",
+            "overdue": str(event.overdue),
+            "new_overdue": str(event.new_overdue),
+            "supervisions": str(event.supervisions),
+            "lines": "\n".join(lines),
+        }
+        notice = Notice(NoticeKind.OVERDUE_DIGEST, SUPERVISORS, params)
+        await service.NOTIFICATIONS.queue(session, state.outbox, [notice], now=state.clock.now())
+
     return {
+        ClockDueSoon.type_name: due_soon,
+        SupervisionOpened.type_name: supervised,
+        OverdueDigest.type_name: digest,
         ClockBreachWithdrawn.type_name: breach_withdrawn,
         TicketSubmitted.type_name: submitted,
         CallerNoteAdded.type_name: caller_note,

@@ -338,15 +338,35 @@ async def record(
         )
     notices = rules.unit_notices(action, before, transition.ticket)
     if notices:
-        params = notice_params(row, action, reason=reason, details=details or {})
-        await NOTIFICATIONS.queue(
-            session,
-            outbox,
-            [Notice(kind, unit, params, ticket_id=row.id) for unit, kind in notices],
-            now=now,
+        due = (details or {}).get("due_at")
+        params = notice_params(
+            row,
+            reason=reason,
+            decision=action.removeprefix("return_"),
+            clock=next((c for c in ClockKind if StepAction.due_passed(c) == action), None),
+            due_at=datetime.fromisoformat(due) if isinstance(due, str) else None,
         )
+        await tell_units(session, outbox, row, notices, params, now=now)
     await session.flush()
     return row
+
+
+async def tell_units(
+    session: AsyncSession,
+    outbox: Outbox,
+    row: Ticket,
+    notices: list[tuple[str, NoticeKind]],
+    params: dict[str, str],
+    *,
+    now: datetime,
+) -> None:
+    """Queue each unit's notice for the channels it has that take the kind."""
+    await NOTIFICATIONS.queue(
+        session,
+        outbox,
+        [Notice(kind, unit, params, ticket_id=row.id) for unit, kind in notices],
+        now=now,
+    )
 
 
 NOTIFICATIONS = Notifications("dispatch")
@@ -355,20 +375,23 @@ LABELS = i18n.labels(Lang.ZH, Path(__file__).parents[1] / "labels.json")
 
 
 def notice_params(
-    row: Ticket, action: StepAction, *, reason: str | None, details: dict[str, Any]
+    row: Ticket,
+    *,
+    reason: str | None = None,
+    decision: str = "",
+    clock: ClockKind | None = None,
+    due_at: datetime | None = None,
 ) -> dict[str, str]:
-    """What a unit's notice of this step says (no caller's data: the ticket's number, its
-    category's name, the decision, the reason, the passed due time)."""
+    """What a unit's notice says (no caller's data): the ticket's number, its category's
+    name, a return decision, the reason, the clock and its due time, as people read them."""
     category = catalogue().categories.get(row.category or "")
-    clock = next((c for c in ClockKind if StepAction.due_passed(c) == action), None)
-    due = details.get("due_at")
     return {
         "number": row.number,
         "category": category.name if category else "未分类",
         "reason": reason or "",
-        "decision": LABELS["return_decision"].get(action.removeprefix("return_"), ""),
+        "decision": LABELS["return_decision"].get(decision, ""),
         "clock": LABELS["clock_kind"][clock] if clock else "",
-        "due": due_text(datetime.fromisoformat(due)) if isinstance(due, str) else "",
+        "due": due_text(due_at) if due_at else "",
     }
 
 

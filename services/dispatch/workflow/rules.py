@@ -623,16 +623,8 @@ def breach_fields(clock: ClockKind, *, breached: bool) -> dict[str, bool]:
     return {"overdue": breached}  # Art 17, 23(1)
 
 
-# Breaches a unit is told of: its own time limits (Art 17, 20, 21). The dispatch limit is the
-# agency's (Art 13); the verification window closing only ends the unit's right to return.
-UNIT_LIMITS_PASSED = frozenset(
-    {
-        StepAction.HANDLING_DUE_PASSED,
-        StepAction.REHANDLING_DUE_PASSED,
-        StepAction.FINAL_FEEDBACK_DUE_PASSED,
-        StepAction.PROGRESS_REPORT_DUE_PASSED,
-    }
-)
+# Breaches a unit is told of: its own time limits (ClockKind.units_own).
+UNIT_LIMITS_PASSED = frozenset(StepAction.due_passed(c) for c in ClockKind if c.units_own)
 RETURN_DECIDED = frozenset(
     {StepAction.RETURN_APPROVED, StepAction.RETURN_REJECTED, StepAction.RETURN_SEVERAL_UNITS}
 )
@@ -664,11 +656,23 @@ def unit_notices(action: StepAction, before: Ticket, after: Ticket) -> list[tupl
     if action is StepAction.SUB_UNIT_RESULT_SENT_BACK and after.sub_unit is not None:
         notices.append((after.sub_unit, NoticeKind.FEEDBACK_SENT_BACK))
     if action in UNIT_LIMITS_PASSED:
-        handling = [after.lead_unit]
-        if after.status is Status.SUB_UNIT_HANDLING:
-            handling.append(after.sub_unit)
-        notices.extend((unit, NoticeKind.OVERDUE) for unit in handling if unit is not None)
+        notices.extend((unit, NoticeKind.OVERDUE) for unit in handling_units(after))
     return list(dict.fromkeys(notices))
+
+
+def handling_units(ticket: Ticket) -> list[str]:
+    """The units at work on a ticket now: its lead unit, and a sub-unit it designated."""
+    units = [ticket.lead_unit]
+    if ticket.status is Status.SUB_UNIT_HANDLING:
+        units.append(ticket.sub_unit)
+    return [unit for unit in units if unit is not None]
+
+
+def due_soon_notices(clock: ClockKind, ticket: Ticket) -> list[tuple[str, NoticeKind]]:
+    """A limit of the unit's own nears its end: the units at work on the ticket are told."""
+    if not clock.units_own or ticket.status is Status.CLOSED:
+        return []
+    return [(unit, NoticeKind.DUE_SOON) for unit in handling_units(ticket)]
 
 
 CALLER_TOLD = {

@@ -29,6 +29,15 @@ class Clock(SQLModel, table=True):
             postgresql_where=text("state = 'running' AND breached_at IS NULL"),
         ),
         Index("ix_clock_running_due_at", "due_at", postgresql_where=text("state = 'running'")),
+        # The due-soon scan reads only clocks not yet warned of their present due time.
+        Index(
+            "ix_clock_unwarned_due_at",
+            "due_at",
+            postgresql_where=text(
+                "state = 'running' AND breached_at IS NULL "
+                "AND warned_due_at IS DISTINCT FROM due_at"
+            ),
+        ),
         Index("ix_clock_unit_id_kind", "unit_id", "kind"),
         # A district's units one probe each (sla.dashboard.service.units_with_clocks).
         Index("ix_clock_district_unit_id", "district", "unit_id"),
@@ -67,6 +76,8 @@ class Clock(SQLModel, table=True):
     stop_reason: str | None = None
     stop_kind: str | None = None  # a StopKind: only "completed" is the unit's work done
     working_days_late: int | None = None
+    # The due time its unit was last warned of (due soon): a moved due time warns again.
+    warned_due_at: datetime | None = None
 
 
 class ChangeAction(StrEnum):

@@ -98,7 +98,13 @@ async def scan(
     session: SessionDep,
     outbox: OutboxDep,
     clock: ClockDep,
+    calendar: CalendarDep,
     _: Annotated[Principal, Depends(require(Role.ADMIN))],
 ) -> ScanRead:
-    """Run one breach scan now (the scheduler runs it every HOTLINE_SLA_SCAN_SECONDS)."""
-    return ScanRead(breached=await service.scan_breaches(session, outbox, now=clock.now()))
+    """Run one breach scan and one due-soon scan now (the scheduler runs them every
+    HOTLINE_SLA_SCAN_SECONDS)."""
+    now = clock.now()
+    breached = await service.scan_breaches(session, outbox, now=now)
+    until = service.due_soon_until(calendar, now)
+    warned = await service.warn_due_soon(session, outbox, now=now, until=until)
+    return ScanRead(breached=breached, warned=warned)

@@ -61,3 +61,4 @@ class AdjustmentCreate(BaseModel):
 
 class ScanRead(BaseModel):
     breached: int
+    warned: int = 0  # clocks due by the end of the next working day, warned of it now

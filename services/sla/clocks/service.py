@@ -16,13 +16,14 @@ from shared.errors import BadInput, NotFound
 from shared.events import (
     ClockBreached,
     ClockBreachWithdrawn,
+    ClockDueSoon,
     DeadlineAdjustment,
     DeadlineChanged,
     TicketStepped,
 )
 from shared.outbox import Outbox
 from shared.vocabulary import ClockAction, ClockKind, ClockState, StopKind
-from shared.workdays import Deadline, WorkingCalendar, end_of_day
+from shared.workdays import Deadline, WorkingCalendar, end_of_day, local_date
 from sla.clocks import rules
 from sla.clocks.models import ChangeAction, Clock, ClockChangeRecord, Extension, TicketStep
 from sla.supervision.models import Supervision
@@ -476,6 +477,61 @@ async def scan_breaches(
         now=now,
     )
     return len(breached)
+
+
+def due_soon_until(calendar: WorkingCalendar, now: datetime) -> datetime:
+    """24:00 of the next working day: what falls due by then is due soon."""
+    return end_of_day(calendar.add_working_days(local_date(now), 1))
+
+
+async def warn_due_soon(
+    session: AsyncSession,
+    outbox: Outbox,
+    *,
+    now: datetime,
+    until: datetime,
+    batch: int = SCAN_BATCH,
+) -> int:
+    """Mark one batch of running clocks due by ``until`` (24:00 of the next working day) as
+    warned of their due time; the units' own limits go to dispatch, which tells the units.
+    The scan reads the index of clocks not yet warned of their present due time, so a
+    clock is warned once per due time, and again when it moves (an extension, a restart)."""
+    unwarned = (
+        select(col(Clock.id))
+        .where(
+            col(Clock.state) == RUNNING,
+            col(Clock.breached_at).is_(None),
+            col(Clock.warned_due_at).is_distinct_from(col(Clock.due_at)),
+            col(Clock.due_at) > now,
+            col(Clock.due_at) <= until,
+        )
+        .order_by(col(Clock.due_at))
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    warned = (
+        await session.execute(
+            update(Clock)
+            .where(col(Clock.id).in_(unwarned.scalar_subquery()))
+            .values(warned_due_at=col(Clock.due_at))
+            .returning(col(Clock.ticket_id), col(Clock.kind), col(Clock.due_at))
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    await outbox.add_many(
+        session,
+        [
+            (
+                ClockDueSoon(ticket_id=c.ticket_id, clock=ClockKind(c.kind), due_at=c.due_at),
+                c.ticket_id,
+            )
+            for c in sorted(warned, key=lambda c: c.due_at)
+            if ClockKind(c.kind).units_own
+        ],
+        to="dispatch",
+        now=now,
+    )
+    return len(warned)
 
 
 async def recompute_provisional(

@@ -14,21 +14,46 @@ from starlette.datastructures import State
 from shared.db import session_scope
 from shared.events import EventEnvelope, TicketStepped
 from shared.outbox import EventHandler
+from shared.workdays import local_date
 from sla.clocks import service
 from sla.dashboard import rollup
+from sla.supervision import digest
 
 log = structlog.get_logger(__name__)
 
 
 async def scan_once(state: State) -> int:
-    """Scan until nothing more is due; each batch is its own transaction."""
+    """Scan until nothing more is due, then warn of what falls due by the end of the next
+    working day; each batch is its own transaction. Answers how many clocks were breached."""
     total = 0
     while True:
         async with session_scope(state.sessions) as session:
             found = await service.scan_breaches(session, state.outbox, now=state.clock.now())
         total += found
         if found < service.SCAN_BATCH:
+            break
+    while True:
+        now = state.clock.now()
+        async with session_scope(state.sessions) as session:
+            calendar = await state.calendar_cache.get(session)
+            until = service.due_soon_until(calendar, now)
+            warned = await service.warn_due_soon(session, state.outbox, now=now, until=until)
+        if warned < service.SCAN_BATCH:
             return total
+
+
+async def send_digest(state: State) -> bool:
+    """Today's supervisors' digest, once its time has come (one replica sends it)."""
+    now = state.clock.now()
+    if getattr(state, "digest_sent_on", None) == local_date(now):
+        return False
+    async with session_scope(state.sessions) as session:
+        sent = await digest.send_if_due(
+            session, state.outbox, now=now, at=state.settings.sla_digest_at
+        )
+    if sent or digest.due(now, state.settings.sla_digest_at):
+        state.digest_sent_on = local_date(now)  # by this replica or another
+    return sent
 
 
 async def refresh_reports(state: State) -> int:
@@ -50,6 +75,13 @@ async def run_scheduler(app: FastAPI) -> None:
         except Exception as exc:  # the next run tries again
             log.error("breach_scan_failed", error=f"{type(exc).__name__}: {exc}")
 
+    async def daily_digest() -> None:
+        try:
+            if await send_digest(app.state):
+                log.info("digest_sent")
+        except Exception as exc:  # the next run tries again (the day's claim rolled back)
+            log.error("digest_failed", error=f"{type(exc).__name__}: {exc}")
+
     async def recount() -> None:
         try:
             days = await refresh_reports(app.state)
@@ -61,6 +93,7 @@ async def run_scheduler(app: FastAPI) -> None:
     settings = app.state.settings
     for job, seconds in (
         (scan, settings.sla_scan_seconds),
+        (daily_digest, settings.sla_scan_seconds),
         (recount, settings.sla_report_refresh_seconds),
     ):
         scheduler.add_job(

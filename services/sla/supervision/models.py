@@ -1,6 +1,6 @@
 """Supervision records: opened automatically on a breach, or by the agency."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
@@ -29,3 +29,13 @@ class Supervision(SQLModel, table=True):
     # A supervision the breach scan opened before the news of an on-time act arrived is
     # withdrawn, not deleted: it stays in the record, and counts for nothing.
     withdrawn_at: datetime | None = None
+
+
+class DigestDay(SQLModel, table=True):
+    """A day the supervisors' digest went out: the replica whose insert wins sends it."""
+
+    __tablename__ = "digest_day"
+    __table_args__ = {"schema": "sla"}
+
+    day: date = Field(primary_key=True)
+    sent_at: datetime

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from shared.auth import Principal, Role, require
-from shared.deps import ClockDep, SessionDep
+from shared.deps import ClockDep, OutboxDep, SessionDep
 from shared.errors import Forbidden
 from sla.deps import numbers_of, ticket_id_of
 from sla.supervision import service
@@ -96,13 +96,19 @@ async def list_supervisions(
 
 @router.post("", response_model=SupervisionRead, status_code=201)
 async def open_supervision(
-    body: SupervisionCreate, session: SessionDep, clock: ClockDep, principal: Supervisor
+    body: SupervisionCreate,
+    session: SessionDep,
+    outbox: OutboxDep,
+    clock: ClockDep,
+    principal: Supervisor,
 ) -> SupervisionRead:
     """Art 23: the agency supervises by phone, online, on site, by meeting or document; the
     guidance department the Art 21 matters it oversees (Art 21 ¶1). The ticket may be named
     by its number (GZ…)."""
     body.ticket_id = await ticket_id_of(session, body.ticket_id)
-    record = await service.open_supervision(session, body, principal=principal, now=clock.now())
+    record = await service.open_supervision(
+        session, outbox, body, principal=principal, now=clock.now()
+    )
     return SupervisionRead.model_validate(record)
 
 

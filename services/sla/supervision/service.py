@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from shared import i18n
 from shared.auth import Principal, Role
 from shared.errors import NotFound
+from shared.events import SupervisionOpened
+from shared.i18n import Lang
+from shared.outbox import Outbox
 from shared.vocabulary import ClockState, StepAction
 from sla.clocks.models import Clock, TicketStep
 from sla.supervision import rules
@@ -69,10 +74,15 @@ async def search(
 
 
 async def open_supervision(
-    session: AsyncSession, body: SupervisionCreate, *, principal: Principal, now: datetime
+    session: AsyncSession,
+    outbox: Outbox,
+    body: SupervisionCreate,
+    *,
+    principal: Principal,
+    now: datetime,
 ) -> Supervision:
     """Art 23: the agency supervises by phone, online, on site, by meeting or document; a
-    guidance department the Art 21 matters it oversees."""
+    guidance department the Art 21 matters it oversees. Dispatch tells the unit."""
     if principal.role is Role.GUIDANCE:
         rules.check_guidance_may_open(
             reason=body.reason,
@@ -88,7 +98,27 @@ async def open_supervision(
     )
     session.add(record)
     await session.flush()
+    ground = REASON_LABELS.get(record.reason, record.reason)
+    await outbox.add(
+        session,
+        SupervisionOpened(
+            ticket_id=record.ticket_id,
+            supervision_id=record.id or 0,
+            unit_id=record.unit_id,
+            reason=record.reason,
+            summary=f"{ground}：{record.note}" if record.note else ground,
+            at=now,
+        ),
+        to="dispatch",
+        now=now,
+        ordering_key=record.ticket_id,
+    )
     return record
+
+
+REASON_LABELS = i18n.labels(Lang.ZH, Path(__file__).parents[1] / "labels.json")[
+    "supervision_reason"
+]
 
 
 async def _locked(session: AsyncSession, supervision_id: int) -> Supervision:
