@@ -182,7 +182,9 @@ def run(
     host: str = "127.0.0.1",
     base_port: Annotated[int, typer.Option(help="intake's port; dispatch and sla follow")] = 8001,
     console_port: Annotated[int, typer.Option(help="the web workbench's port")] = 8000,
-    data_dir: Annotated[Path, typer.Option(help="embedded PostgreSQL lives here")] = Path(".data"),
+    data_dir: Annotated[
+        Path, typer.Option(help="embedded PostgreSQL and the notification sink live here")
+    ] = Path(".data"),
 ) -> None:
     """Start everything for development: database, migrations, the three services."""
     from hotline.reference import load_all
@@ -207,7 +209,8 @@ def run(
 
     ports = {service: base_port + i for i, service in enumerate(SERVICES)}
     ports["console"] = console_port
-    env = {**os.environ, "DATABASE_URL": url}
+    # The services keep their development files (the notification sink) beside the database.
+    env = {**os.environ, "DATABASE_URL": url, "HOTLINE_DATA_DIR": str(data_dir.resolve())}
     env.update(
         {
             f"HOTLINE_{s.upper()}_URL": f"http://{host}:{p}"

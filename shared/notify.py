@@ -132,6 +132,20 @@ def quiet_until(now: datetime, *, start: day_time, end: day_time) -> datetime | 
     return datetime.combine(day, end, tzinfo=SHANGHAI)
 
 
+def sink_path(settings: Settings) -> Path:
+    """The development sink's file (e-mail without a server, SMS without a provider)."""
+    return Path(settings.data_dir) / "notifications.jsonl"
+
+
+def read_sink(settings: Settings, *, limit: int) -> list[dict[str, Any]]:
+    """The sink's newest ``limit`` messages, newest first."""
+    path = sink_path(settings)
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()[-limit:]
+    return [json.loads(line) for line in reversed(lines)]
+
+
 def secret_box(pii_key: str) -> Fernet:
     """Seals channel secrets at rest (a key of their own, derived from the service's key)."""
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"channel|" + pii_key.encode()).digest()))
@@ -302,7 +316,7 @@ class Notifier:
 
     def adapter(self, kind: ChannelKind, *, secret: str | None = None, name: str = "") -> Channel:
         settings = self.settings
-        sink = Path(settings.data_dir) / "notifications.jsonl"
+        sink = sink_path(settings)
         if kind is ChannelKind.WEBHOOK:
             return WebhookChannel(self.http, secret=secret or "")
         if kind is ChannelKind.EMAIL and settings.smtp_host:

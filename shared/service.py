@@ -21,7 +21,7 @@ from urllib.parse import parse_qs
 
 import httpx
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -44,7 +44,7 @@ from shared.catalogue import catalogue, places
 from shared.clients.base import ServiceClient, ServiceTokens
 from shared.clock import Clock
 from shared.db import SERVICES, asyncpg_dsn, make_engine, make_sessionmaker, session_scope
-from shared.deps import ClockDep, SessionDep
+from shared.deps import ClockDep, SessionDep, SettingsDep
 from shared.edge import EdgeMiddleware
 from shared.errors import (
     ERROR_RESPONSES,
@@ -68,7 +68,7 @@ from shared.idempotency import IdempotencyMiddleware, forget_older_than
 from shared.logging import configure_logging, redact_text
 from shared.migrations import head_revisions
 from shared.notify import PREFIX as NOTIFY_PREFIX
-from shared.notify import Notifications, Notifier
+from shared.notify import Notifications, Notifier, read_sink
 from shared.outbox import EventHandler, Outbox, Relay, RelayMetrics
 from shared.settings import Settings, get_settings
 from shared.workdays import LAST_YEAR
@@ -613,6 +613,14 @@ def _dev_router() -> APIRouter:
         clock.advance(delta)
         log.info("clock_advanced", offset_seconds=clock.offset.total_seconds())
         return ClockRead(now=clock.now().isoformat(), offset_seconds=clock.offset.total_seconds())
+
+    @router.get("/notifications")
+    async def sink(
+        settings: SettingsDep, _: AdminDep, limit: int = Query(50, ge=1, le=500)
+    ) -> dict[str, list[dict[str, Any]]]:
+        """What the development sink received (e-mail and SMS without a server or a
+        provider), newest first; addresses are masked there."""
+        return {"items": await asyncio.to_thread(read_sink, settings, limit=limit)}
 
     return router
 

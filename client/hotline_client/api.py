@@ -254,6 +254,45 @@ class Calls:
         return Call("dispatch", "GET", f"/v1/tickets/{ticket_id}/history", models.History)
 
     @staticmethod
+    def notifications(ticket_id: str) -> Call[models.NotificationList]:
+        """What the ticket's steps sent to units (dispatch)."""
+        path = f"/v1/tickets/{ticket_id}/notifications"
+        return Call("dispatch", "GET", path, models.NotificationList)
+
+    @staticmethod
+    def caller_notifications(ticket_id: str) -> Call[models.NotificationList]:
+        """The SMS the caller was sent about the ticket (intake; never the number)."""
+        path = f"/v1/tickets/{ticket_id}/notifications"
+        return Call("intake", "GET", path, models.NotificationList)
+
+    @staticmethod
+    def channels(owner_path: str) -> Call[models.ChannelList]:
+        """A unit's channels (``units/<unit id>``) or the supervisors' (``supervisors``)."""
+        return Call("dispatch", "GET", f"/v1/{owner_path}/channels", models.ChannelList)
+
+    @staticmethod
+    def add_channel(
+        owner_path: str, kind: str, name: str, target: str, kinds: list[str] | None = None
+    ) -> Call[models.Channel]:
+        body = {"kind": kind, "name": name, "target": target, "kinds": kinds or []}
+        return _created("dispatch", f"/v1/{owner_path}/channels", models.Channel, body)
+
+    @staticmethod
+    def update_channel(owner_path: str, channel_id: str, **changes: Any) -> Call[models.Channel]:
+        path = f"/v1/{owner_path}/channels/{channel_id}"
+        return Call("dispatch", "PATCH", path, models.Channel, json=changes)
+
+    @staticmethod
+    def sink(service: str) -> Call[models.SinkMessages]:
+        """Development: what a service's sink received (e-mail, SMS), newest first."""
+        return Call(service, "GET", "/v1/dev/notifications", models.SinkMessages)
+
+    @staticmethod
+    def sent(owner_path: str) -> Call[models.NotificationList]:
+        """What a unit (or the supervisors) were sent, newest first."""
+        return Call("dispatch", "GET", f"/v1/{owner_path}/notifications", models.NotificationList)
+
+    @staticmethod
     def dispatch(
         ticket_id: str, unit_id: str | None = None, co_handlers: list[str] | None = None
     ) -> Call[models.Ticket]:

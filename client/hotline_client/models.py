@@ -266,6 +266,53 @@ class History(_Model):
     items: list[HistoryEntry]
 
 
+class Notification(_Model):
+    id: str
+    kind: str
+    owner: str
+    ticket_id: str | None = None
+    channel_kind: str | None = None
+    channel_name: str | None = None
+    state: str
+    attempts: int
+    last_error: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class NotificationList(_Model):
+    items: list[Notification]
+
+
+class SinkMessage(_Model):
+    at: datetime
+    id: str
+    channel: str
+    kind: str
+    to: str  # masked
+    title: str
+    text: str
+
+
+class SinkMessages(_Model):
+    items: list[SinkMessage]
+
+
+class Channel(_Model):
+    id: str
+    owner: str
+    kind: str
+    name: str
+    target: str
+    kinds: list[str]
+    active: bool
+    secret: str | None = None  # a webhook's, only when created or renewed
+
+
+class ChannelList(_Model):
+    items: list[Channel]
+
+
 class Group(_Model):
     key: str | None
     count: int

@@ -119,7 +119,7 @@ async def catalogues(request: Request, token: str) -> tuple[Any, Any]:
 
 def build_app(*, settings: Settings | None = None) -> FastAPI:
     """The console (tests may hand in settings)."""
-    from console import admin, calls, pages, reports
+    from console import admin, calls, notices, pages, reports
 
     settings = settings or get_settings()
     configure_logging(service="console", level=settings.log_level)
@@ -197,6 +197,7 @@ def build_app(*, settings: Settings | None = None) -> FastAPI:
     app.include_router(calls.router)
     app.include_router(admin.router)
     app.include_router(reports.router)
+    app.include_router(notices.router)
     return app
 
 

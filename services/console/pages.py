@@ -263,6 +263,14 @@ async def _ticket(
     ticket = (await client.run(client.ticket(ticket_ref))).value
     assert ticket is not None
     history = (await client.run(client.history(ticket.id))).value
+    calls = [client.notifications(ticket.id)]
+    if user.role in AGENCY_ROLES:  # the caller's SMS are intake's to show, to the agency
+        calls.append(client.caller_notifications(ticket.id))
+    notifications = []
+    for call in calls:
+        sent = (await client.run(call)).value
+        notifications += sent.items if sent else []
+    notifications.sort(key=lambda n: n.created_at, reverse=True)
     due = ticket.handling_due_at
     left = (await time_left(request, token, [due])).get(due) if due else None
     allowed: dict[str, Any] = {}
@@ -279,6 +287,7 @@ async def _ticket(
         {
             "ticket": ticket,
             "history": history.items if history else [],
+            "notifications": notifications,
             "labels": await labels(request, token),
             "actions": allowed,
             "left": left,

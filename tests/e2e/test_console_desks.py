@@ -337,3 +337,47 @@ async def test_art6_19_a_unit_designates_its_sub_unit_and_reviews_its_result_in_
     assert not await page.locator("form[action$='/feedback'] button").is_disabled()
     timeline = await page.inner_text(".timeline")
     assert "经办单位报送办理结果" in timeline and "经办结果审核通过" in timeline
+
+
+async def test_a_unit_sets_its_channels_and_sees_what_it_was_sent(stack, console, browser):
+    context = await browser.new_context(locale="zh-CN")
+    page = await context.new_page()
+    await sign_in(page, console.url, "unit", "承办人", "tianhe-urban")
+    await page.click("text=通知设置")
+    assert "尚未设置通知渠道" in await page.inner_text("#channels")
+    form = page.locator("#add-channel")
+    await form.locator("select[name=kind]").select_option("webhook")
+    await form.locator("input[name=name]").fill("政务微信")
+    await form.locator("input[name=target]").fill("https://gw.tianhe.example/hotline")
+    await form.locator("button[type=submit]").click()
+    secret = await page.inner_text("#secret")
+    assert "whsec_" in secret and "仅显示这一次" in secret
+    await page.goto(f"{console.url}/channels")
+    assert await page.locator("#secret").count() == 0  # shown once
+    await page.click("#channels >> text=停用")  # the webhook off: nothing goes to it
+    assert "已停用" in await page.inner_text("#channels")
+    # E-mail without a server in this stack: it lands in the development sink.
+    await form.locator("select[name=kind]").select_option("email")
+    await form.locator("input[name=name]").fill("值班邮箱")
+    await form.locator("input[name=target]").fill("duty@tianhe.example")
+    await form.locator("input[value=ticket_assigned]").check()
+    await form.locator("button[type=submit]").click()
+    assert "值班邮箱" in await page.inner_text("#channels")
+
+    number = await dispatched(stack)
+    await page.goto(f"{console.url}/tickets/{number}")
+
+    async def sent() -> bool:
+        await page.reload()
+        return "已发送" in await page.inner_text("main")
+
+    await eventually(sent, "the e-mail notification sent")
+    row = await page.inner_text("#notifications")
+    assert "新派热线事项" in row and "值班邮箱" in row and "政务微信" not in row
+
+    admin = await browser.new_context(locale="zh-CN")
+    admin_page = await admin.new_page()
+    await sign_in(admin_page, console.url, "admin", "管理员")
+    await admin_page.goto(f"{console.url}/notifications/sink")
+    sink = await admin_page.inner_text("#sink")
+    assert number in sink and "***@tianhe.example" in sink and "duty@" not in sink

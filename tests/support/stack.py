@@ -100,6 +100,7 @@ class Stack:
             **os.environ,
             "DATABASE_URL": database_url,
             "HOTLINE_ENV": "test",
+            "HOTLINE_DATA_DIR": str(log_dir),  # the notification sink, the test's own
             # Quick retries, so that a test waits seconds, not minutes, for a restarted peer.
             "HOTLINE_RELAY_SWEEP_SECONDS": "0.5",
             "HOTLINE_RELAY_MAX_BACKOFF_SECONDS": "1",
