@@ -38,7 +38,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
-    func,
+    bindparam,
     insert,
     select,
     update,
@@ -285,6 +285,7 @@ class Route:
 
 
 RouteResolver = Callable[[AsyncSession, str], Awaitable[Route | None]]
+SENT = Outcome(done=True)  # what the notifier answers for each notification it sent
 
 
 @dataclass
@@ -392,13 +393,28 @@ class Notifier:
         }
         route = await self.route(session, destination.removeprefix(PREFIX))
         now = self.now()
-        outcomes = []
+        outcomes, sent = [], []
         for row in rows:
             record = found.get(UUID(row["payload"]["notification_id"]))
             if record is None or record["state"] != NoticeState.QUEUED:
                 outcomes.append(Outcome(done=True))  # nothing (more) to send
                 continue
-            outcomes.append(await self._send(session, record, route, destination, now))
+            outcome = await self._send(session, record, route, destination, now)
+            if outcome is SENT:
+                sent.append({"sent_id": record["id"], "at": self.now()})
+            outcomes.append(outcome)
+        if sent:  # one statement for the batch, each with the time it went
+            table = self.notifications.records
+            await session.execute(
+                update(table)
+                .where(table.c.id == bindparam("sent_id"))
+                .values(
+                    state=NoticeState.SENT.value,
+                    attempts=table.c.attempts + 1,
+                    sent_at=bindparam("at"),
+                ),
+                sent,
+            )
         return outcomes
 
     async def _send(
@@ -457,25 +473,16 @@ class Notifier:
                 .values(attempts=record["attempts"] + 1, last_error=str(exc)[:1000])
             )
             return Outcome(done=False, error=str(exc))
-        return await self._finish(session, record, NoticeState.SENT, None)
+        return SENT
 
     async def _finish(
-        self,
-        session: AsyncSession,
-        record: Mapping[str, Any],
-        state: NoticeState,
-        reason: str | None,
+        self, session: AsyncSession, record: Mapping[str, Any], state: NoticeState, reason: str
     ) -> Outcome:
-        attempts = record["attempts"] + (state is NoticeState.SENT)
+        """A notification ends unsent (skipped or failed), the reason kept."""
         await session.execute(
             update(self.notifications.records)
             .where(self.notifications.records.c.id == record["id"])
-            .values(
-                state=state.value,
-                attempts=attempts,
-                last_error=reason if state is not NoticeState.SENT else record["last_error"],
-                sent_at=func.now() if state is NoticeState.SENT else None,
-            )
+            .values(state=state.value, last_error=reason)
         )
         return Outcome(done=True, error=reason)
 
