@@ -58,5 +58,6 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_request_cpu.py
 	$(BIN)/python bench/bench_poll.py
 	$(BIN)/python bench/bench_throughput.py
+	$(BIN)/python bench/bench_notify.py
 	$(BIN)/python bench/bench_backlog.py
 	$(BIN)/python bench/bench_console.py
