@@ -6,17 +6,20 @@ import json
 import mailbox
 import subprocess
 import sys
+from datetime import datetime
 from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
 
-from shared.auth import Role
-from tests.e2e.test_ticket_life import CALL, client, eventually
+from shared.auth import Role, mint_token
+from shared.vocabulary import NoticeKind
+from tests.e2e.test_ticket_life import CALL, FEEDBACK, SETTINGS, client, eventually
 from tests.support.stack import Stack, free_port
 
 UNIT = "tianhe-urban"
 SECRET_ID, SECRET_KEY = "AKIDtest0000000000000000", "test-secret-key"
+TEMPLATES = {kind: str(100001 + i) for i, kind in enumerate(NoticeKind)}  # approved ids
 
 
 class Receivers:
@@ -31,6 +34,14 @@ class Receivers:
         self.processes.append(process)
         return process
 
+    def sms(self, port: int, out: Path) -> None:
+        self.start("tests.support.receivers", "tencent", "--port", str(port), "--out", str(out),
+                   "--secret-id", SECRET_ID, "--secret-key", SECRET_KEY)  # fmt: skip
+
+    def webhook(self, port: int, out: Path, secret: str) -> None:
+        self.start("tests.support.receivers", "webhook", "--port", str(port), "--out", str(out),
+                   "--secret", secret)  # fmt: skip
+
     def stop(self) -> None:
         for process in self.processes:
             process.terminate()
@@ -41,6 +52,26 @@ def lines(path: Path) -> list[dict]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def notifying_stack(database_url: str, tmp_path: Path, sms_port: int, **settings: str) -> Stack:
+    """The stack with Tencent SMS pointed at the stub, an approved template for every kind,
+    and no quiet hours (these tests are about delivery, whatever the hour they run at)."""
+    return Stack(
+        database_url,
+        tmp_path,
+        smtp_sender="12345@hotline.example",
+        sms_provider="tencent",
+        tencent_sms_endpoint=f"http://127.0.0.1:{sms_port}",
+        tencent_secret_id=SECRET_ID,
+        tencent_secret_key=SECRET_KEY,
+        tencent_sms_app_id="1400000000",
+        tencent_sms_sign_name="广州12345",
+        sms_templates=json.dumps({k.value: TEMPLATES[k] for k in NoticeKind}),
+        sms_quiet_start="00:00",
+        sms_quiet_end="00:00",
+        **settings,
+    )
 
 
 @pytest.fixture
@@ -57,25 +88,9 @@ async def test_a_unit_is_told_by_every_channel_once_even_with_its_webhook_down_f
     maildir, sms_log, hook_log = tmp_path / "mail", tmp_path / "sms.jsonl", tmp_path / "hook.jsonl"
     receivers.start("aiosmtpd", "-n", "-l", f"127.0.0.1:{smtp_port}", "-c",
                     "aiosmtpd.handlers.Mailbox", str(maildir))  # fmt: skip
-    receivers.start("tests.support.receivers", "tencent", "--port", str(sms_port), "--out",
-                    str(sms_log), "--secret-id", SECRET_ID, "--secret-key", SECRET_KEY)  # fmt: skip
-    stack = Stack(
-        fresh_database_url,
-        tmp_path,
-        smtp_host="127.0.0.1",
-        smtp_port=str(smtp_port),
-        smtp_sender="12345@hotline.example",
-        sms_provider="tencent",
-        tencent_sms_endpoint=f"http://127.0.0.1:{sms_port}",
-        tencent_secret_id=SECRET_ID,
-        tencent_secret_key=SECRET_KEY,
-        tencent_sms_app_id="1400000000",
-        tencent_sms_sign_name="广州12345",
-        sms_templates=json.dumps({"ticket_assigned": "100001", "caller_accepted": "200001"}),
-        # This test is about delivery, whatever the hour it runs at: no quiet hours.
-        sms_quiet_start="00:00",
-        sms_quiet_end="00:00",
-    )
+    receivers.sms(sms_port, sms_log)
+    stack = notifying_stack(fresh_database_url, tmp_path, sms_port, smtp_host="127.0.0.1",
+                            smtp_port=str(smtp_port))  # fmt: skip
     stack.start()
     try:
         intake, dispatch = stack["intake"].url, stack["dispatch"].url
@@ -134,9 +149,7 @@ async def test_a_unit_is_told_by_every_channel_once_even_with_its_webhook_down_f
             webhook = (await states())["webhook"]
             assert webhook["state"] == "queued" and "unreachable" in webhook["last_error"]
 
-            receivers.start("tests.support.receivers", "webhook", "--port", str(hook_port),
-                            "--out", str(hook_log), "--secret",
-                            channels["webhook"]["secret"])  # fmt: skip
+            receivers.webhook(hook_port, hook_log, channels["webhook"]["secret"])
 
             async def webhook_sent() -> bool:
                 return (await states())["webhook"]["state"] == "sent"
@@ -159,7 +172,8 @@ async def test_a_unit_is_told_by_every_channel_once_even_with_its_webhook_down_f
 
         await eventually(caller_told, "the caller's SMS")
         by_template = {sms["request"]["TemplateId"]: sms for sms in lines(sms_log)}
-        unit_sms, caller_sms = by_template["100001"], by_template["200001"]
+        unit_sms = by_template[TEMPLATES[NoticeKind.TICKET_ASSIGNED]]
+        caller_sms = by_template[TEMPLATES[NoticeKind.CALLER_ACCEPTED]]
         assert unit_sms["version"] == "2021-01-11"
         assert unit_sms["request"]["PhoneNumberSet"] == ["+8613800138000"]
         assert unit_sms["request"]["SmsSdkAppId"] == "1400000000"
@@ -178,5 +192,148 @@ async def test_a_unit_is_told_by_every_channel_once_even_with_its_webhook_down_f
         logs = "".join(p.read_text() for p in tmp_path.glob("*.log"))
         for personal in (CALL["caller"]["phone"], CALL["caller"]["name"]):
             assert personal not in sent and personal not in logs
+    finally:
+        stack.stop()
+
+
+async def test_every_kind_reaches_its_receiver_once_through_a_tickets_life(
+    fresh_database_url, tmp_path, receivers
+):
+    """Units by webhook, supervisors by webhook, the caller by SMS: each kind of #17 sent
+    by the step (or the time) that causes it, each once, as the dev clock crosses weeks."""
+    sms_port, unit_port, sup_port = free_port(), free_port(), free_port()
+    sms_log, unit_log, sup_log = (tmp_path / f"{n}.jsonl" for n in ("sms", "unit", "sup"))
+    receivers.sms(sms_port, sms_log)
+    stack = notifying_stack(fresh_database_url, tmp_path, sms_port)
+    stack.start()
+    admin = mint_token(SETTINGS, role=Role.ADMIN, subject="e2e-admin")
+    intake, dispatch, sla = (stack[s].url for s in ("intake", "dispatch", "sla"))
+    try:
+        for port, log, who, path in (
+            (unit_port, unit_log, (Role.UNIT, UNIT), f"/v1/units/{UNIT}/channels"),
+            (sup_port, sup_log, (Role.SUPERVISOR,), "/v1/supervisors/channels"),
+        ):
+            async with client(dispatch, *who) as owner:
+                hook = {
+                    "kind": "webhook",
+                    "name": "政务微信",
+                    "target": f"http://127.0.0.1:{port}/",
+                }
+                created = await owner.post(path, json=hook)
+            receivers.webhook(port, log, created.json()["secret"])
+
+        async def all_sent() -> bool:
+            """Nothing queued at either service (so the clock may move on)."""
+            for url, role in ((dispatch, Role.DISPATCHER), (intake, Role.DISPATCHER)):
+                async with client(url, role) as reader:
+                    items = (await reader.get(f"/v1/tickets/{ticket_id}/notifications")).json()
+                if any(n["state"] != "sent" for n in items["items"]):
+                    return False
+            return True
+
+        def kinds(log: Path) -> list[str]:
+            return [e["event"] for e in lines(log) if "event" in e]
+
+        def texts(log: Path) -> list[str]:
+            return [e["request"]["TemplateId"] for e in lines(log)]
+
+        async def settled(what: str, log: Path, count: int) -> None:
+            async def arrived() -> bool:
+                return len(lines(log)) >= count and await all_sent()
+
+            await eventually(arrived, what)
+
+        async with client(intake, Role.AGENT) as agent:
+            call = {**CALL, "caller": {**CALL["caller"], "sms_consent": True}}
+            ticket = (await agent.post("/v1/tickets", json=call)).json()
+        ticket_id, number = ticket["id"], ticket["number"]
+        await settled("the caller told it was accepted", sms_log, 1)
+
+        async with client(dispatch, Role.DISPATCHER) as agency:
+
+            async def sent() -> bool:
+                path = f"/v1/tickets/{ticket_id}/dispatch"
+                return (await agency.post(path, json={"unit_id": UNIT})).is_success
+
+            await eventually(sent, "the ticket dispatched")
+        async with client(dispatch, Role.UNIT, UNIT) as unit:
+            applied = await unit.post(
+                f"/v1/tickets/{ticket_id}/returns",
+                json={"reason": "不属本单位职责", "basis": "三定方案"},
+            )
+        async with client(dispatch, Role.DISPATCHER) as agency:
+            decided = await agency.post(
+                f"/v1/returns/{applied.json()['id']}/decision",
+                json={"decision": "reject", "reason": "属于城管执法职责"},
+            )
+            assert decided.is_success, decided.text
+        async with client(dispatch, Role.UNIT, UNIT) as unit:
+            assert (await unit.post(f"/v1/tickets/{ticket_id}/accept")).is_success
+            extended = await unit.post(
+                f"/v1/tickets/{ticket_id}/extensions",
+                json={"reason": "需多部门联合执法", "caller_notified": True},
+            )
+            assert extended.is_success, extended.text
+        async with client(sla, Role.SUPERVISOR) as supervisor:
+            supervision = {"ticket_id": ticket_id, "unit_id": UNIT, "reason": "other",
+                           "method": "phone", "note": "群众反映强烈"}  # fmt: skip
+            assert (await supervisor.post("/v1/supervisions", json=supervision)).is_success
+            clocks = (await supervisor.get(f"/v1/tickets/{ticket_id}/clocks")).json()["items"]
+        await settled("the unit told of the ticket, the return, the supervision", unit_log, 3)
+        await settled("the caller told of the extension", sms_log, 2)
+
+        # To an hour before the extended due time (24:00 of its day): due soon; then past it.
+        [handling] = [c for c in clocks if c["kind"] == "handling" and c["state"] == "running"]
+        due = datetime.fromisoformat(handling["due_at"])
+        async with client(sla, Role.ADMIN) as sla_admin:
+            now = datetime.fromisoformat((await sla_admin.get("/v1/dev/clock")).json()["now"])
+        stack.advance_clock(admin, seconds=(due - now).total_seconds() - 3600)
+        await settled("the unit warned that its limit is due soon", unit_log, 4)
+        stack.advance_clock(admin, hours=10)  # 09:00 the next day: overdue, and the digest
+        await settled("the unit told it is overdue", unit_log, 5)
+
+        async def digest_with_the_late_ticket() -> bool:
+            digests = [e["body"]["params"] for e in lines(sup_log) if "body" in e]
+            return any(d["overdue"] != "0" for d in digests)
+
+        await eventually(digest_with_the_late_ticket, "the supervisors' digest")
+
+        async with client(dispatch, Role.UNIT, UNIT) as unit:
+            assert (await unit.post(f"/v1/tickets/{ticket_id}/feedback", json=FEEDBACK)).is_success
+        async with client(dispatch, Role.DISPATCHER) as agency:
+            review = f"/v1/tickets/{ticket_id}/feedback/review"
+            back = {"approved": False, "reason": "未说明处理依据"}
+            assert (await agency.post(review, json=back)).is_success
+        async with client(dispatch, Role.UNIT, UNIT) as unit:
+            assert (await unit.post(f"/v1/tickets/{ticket_id}/feedback", json=FEEDBACK)).is_success
+        async with client(dispatch, Role.DISPATCHER) as agency:
+            assert (await agency.post(review, json={"approved": True})).is_success
+            evaluation = {"rating": "unsatisfied"}
+            assert (
+                await agency.post(f"/v1/tickets/{ticket_id}/evaluation", json=evaluation)
+            ).is_success
+            again = {"reason": "诉求人对处理结果不满意"}
+            assert (await agency.post(f"/v1/tickets/{ticket_id}/rehandle", json=again)).is_success
+        await settled("the unit told of the feedback sent back and re-handling", unit_log, 7)
+        await settled("the caller told of the answer and the re-handling", sms_log, 4)
+        await asyncio.sleep(2)  # sweeps later: still once each
+
+        assert kinds(unit_log) == [
+            "ticket_assigned",
+            "return_decided",
+            "supervision_opened",
+            "due_soon",
+            "overdue",
+            "feedback_sent_back",
+            "ticket_assigned",  # back for re-handling (Art 20)
+        ]
+        caller = [NoticeKind.CALLER_ACCEPTED, NoticeKind.CALLER_EXTENDED,
+                  NoticeKind.CALLER_ANSWERED, NoticeKind.CALLER_REHANDLING]  # fmt: skip
+        assert texts(sms_log) == [TEMPLATES[k] for k in caller]
+        extension = lines(sms_log)[1]["request"]["TemplateParamSet"]
+        assert extension[:2] == [number, "需多部门联合执法"] and extension[2].endswith("24:00")
+        assert kinds(sup_log) and set(kinds(sup_log)) == {"overdue_digest"}
+        for log in (unit_log, sup_log):
+            assert not [e for e in lines(log) if "repeat" in e]  # none sent twice
     finally:
         stack.stop()

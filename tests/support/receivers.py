@@ -27,7 +27,7 @@ from pathlib import Path
 
 class Receiver(BaseHTTPRequestHandler):
     out: Path
-    lock = threading.Lock()
+    lock = threading.Lock()  # one request at a time reads and appends the file
 
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
@@ -41,7 +41,7 @@ class Receiver(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def record(self, entry: dict[str, object]) -> None:
-        with self.lock, self.out.open("a", encoding="utf-8") as out:
+        with self.out.open("a", encoding="utf-8") as out:  # callers hold the lock
             out.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
     def seen(self, key: str, value: str) -> bool:
@@ -69,15 +69,16 @@ class WebhookReceiver(Receiver):
             return
         delivery = self.headers["X-Hotline-Delivery"]
         with self.lock:
-            duplicate = self.seen("delivery", delivery)
-        if not duplicate:
-            self.record(
-                {
-                    "delivery": delivery,
-                    "event": self.headers["X-Hotline-Event"],
-                    "body": json.loads(raw),
-                }
-            )
+            if self.seen("delivery", delivery):  # taken before: noted, not applied again
+                self.record({"repeat": delivery})
+            else:
+                self.record(
+                    {
+                        "delivery": delivery,
+                        "event": self.headers["X-Hotline-Event"],
+                        "body": json.loads(raw),
+                    }
+                )
         self.answer(200)
 
 
@@ -98,7 +99,8 @@ class TencentSmsReceiver(Receiver):
             self.answer(200, {"Response": {"Error": error, "RequestId": request_id}})
             return
         body = json.loads(raw)
-        self.record({"request": body, "version": self.headers.get("X-TC-Version")})
+        with self.lock:
+            self.record({"request": body, "version": self.headers.get("X-TC-Version")})
         statuses = [
             {
                 "SerialNo": f"serial-{i}",

@@ -63,8 +63,9 @@ async def refresh_reports(state: State) -> int:
 
 
 async def run_scheduler(app: FastAPI) -> None:
-    """The breach scan every ``sla_scan_seconds`` (replicas share work via SKIP LOCKED), and
-    the reports' recount every ``sla_report_refresh_seconds`` (one replica at a time)."""
+    """The breach scan every ``sla_scan_seconds`` (replicas share work via SKIP LOCKED), then
+    the supervisors' digest once its time has come; the reports' recount every
+    ``sla_report_refresh_seconds`` (one replica at a time)."""
     scheduler = AsyncIOScheduler()
 
     async def scan() -> None:
@@ -74,9 +75,8 @@ async def run_scheduler(app: FastAPI) -> None:
                 log.info("breaches_found", count=breached)
         except Exception as exc:  # the next run tries again
             log.error("breach_scan_failed", error=f"{type(exc).__name__}: {exc}")
-
-    async def daily_digest() -> None:
-        try:
+            return
+        try:  # after the scan, so that the digest counts what fell due by now
             if await send_digest(app.state):
                 log.info("digest_sent")
         except Exception as exc:  # the next run tries again (the day's claim rolled back)
@@ -93,7 +93,6 @@ async def run_scheduler(app: FastAPI) -> None:
     settings = app.state.settings
     for job, seconds in (
         (scan, settings.sla_scan_seconds),
-        (daily_digest, settings.sla_scan_seconds),
         (recount, settings.sla_report_refresh_seconds),
     ):
         scheduler.add_job(
