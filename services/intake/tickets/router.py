@@ -3,9 +3,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.deps import TicketRef, VaultDep
 from intake.tickets import service
+from intake.tickets.models import Ticket
 from intake.tickets.schemas import (
     CallerRead,
     NoteCreate,
@@ -27,6 +29,17 @@ Reader = Annotated[
     Depends(require(Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.INSPECTOR)),
 ]
 ContactReader = Annotated[Principal, Depends(require(Role.AGENT, Role.UNIT))]
+
+
+async def _readable(session: AsyncSession, ticket_id: str, principal: Principal) -> Ticket:
+    """The ticket, if the principal's district covers it (Art 5)."""
+    ticket = await service.get(session, ticket_id)
+    if not principal.sees_district(ticket.district):
+        raise Forbidden(
+            "this ticket is another district's hotline agency's (Art 5)",
+            zh="该热线事项属于其他区热线工作机构（《办法》第五条）",
+        )
+    return ticket
 
 
 @router.post("/v1/tickets", response_model=TicketRead, status_code=201)
@@ -61,12 +74,7 @@ async def take_call(
 async def get_ticket(
     ticket_id: TicketRef, session: SessionDep, vault: VaultDep, principal: Reader
 ) -> TicketRead:
-    ticket = await service.get(session, ticket_id)
-    if not principal.sees_district(ticket.district):
-        raise Forbidden(
-            "this ticket is another district's hotline agency's (Art 5)",
-            zh="该热线事项属于其他区热线工作机构（《办法》第五条）",
-        )
+    ticket = await _readable(session, ticket_id, principal)
     return service.read(ticket, vault)
 
 
@@ -76,12 +84,7 @@ async def ticket_notifications(
 ) -> NotificationsRead:
     """The SMS the caller was sent about this matter (with consent) and how each went; the
     number they went to is never shown here."""
-    ticket = await service.get(session, ticket_id)
-    if not principal.sees_district(ticket.district):
-        raise Forbidden(
-            "this ticket is another district's hotline agency's (Art 5)",
-            zh="该热线事项属于其他区热线工作机构（《办法》第五条）",
-        )
+    ticket = await _readable(session, ticket_id, principal)
     rows = await service.NOTIFICATIONS.listing(session, ticket_id=ticket.id)
     for row in rows:  # the callers' channel is the SMS provider, not a row of the table
         row.update(channel_kind=ChannelKind.SMS, name="诉求人短信")
