@@ -26,12 +26,16 @@ UNIT_KINDS = (
     "return_decided",
     "feedback_sent_back",
 )
+# A sub-unit is designated tickets, sent its results back, and held to the unit's limits.
+SUB_UNIT_KINDS = ("ticket_assigned", "due_soon", "overdue", "feedback_sent_back")
 
 
 def _owner(user: Principal) -> tuple[str, tuple[str, ...]]:
     """Whose channels this user keeps, and the kinds they can take."""
     if user.role is Role.UNIT:
         return f"units/{user.unit_id}", UNIT_KINDS
+    if user.role is Role.SUB_UNIT:
+        return f"units/{user.unit_id}", SUB_UNIT_KINDS
     if user.role in (Role.SUPERVISOR, Role.ADMIN):
         return "supervisors", ("overdue_digest",)
     raise Forbidden(

@@ -214,3 +214,23 @@ async def test_supervisors_get_the_daily_digest_by_their_channels(as_role, clock
     ]
     title, text = render(NoticeKind.OVERDUE_DIGEST, digest)
     assert title.startswith("2026年12月08日") and "已超期热线事项 4 件" in text
+
+
+async def test_art6_a_sub_unit_keeps_its_own_channels_and_is_told_when_designated(
+    submit, agency, as_role, session
+):
+    lead, street = "tianhe-gov", "tianhe-street-07"  # 林和街道, a sub-unit of tianhe-gov
+    async with as_role(Role.SUB_UNIT, street) as client:
+        await _sink(client, f"/v1/units/{street}/channels", ["ticket_assigned"])
+        refused = await client.get(f"/v1/units/{lead}/channels")
+    assert refused.status_code == 403
+    ticket_id = await submit(category="other.general")
+    async with agency() as client:
+        await client.post(f"/v1/tickets/{ticket_id}/dispatch", json={"unit_id": lead})
+    async with as_role(Role.UNIT, lead) as client:
+        await client.post(f"/v1/tickets/{ticket_id}/accept")
+        designated = await client.post(
+            f"/v1/tickets/{ticket_id}/designate", json={"sub_unit_id": street}
+        )
+        assert designated.is_success, designated.text
+    assert [p["owner"] for p in await _params(session, "ticket_assigned")] == [street]

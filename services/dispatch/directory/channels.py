@@ -102,7 +102,8 @@ NotifierDep = Annotated[Notifier, Depends(_notifier)]
 
 
 async def _unit_managed(
-    unit_id: str, principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.UNIT))]
+    unit_id: str,
+    principal: Annotated[Principal, Depends(require(Role.ADMIN, Role.UNIT, Role.SUB_UNIT))],
 ) -> str:
     _own_unit(principal, unit_id)
     return unit_id
@@ -111,7 +112,8 @@ async def _unit_managed(
 async def _unit_watched(
     unit_id: str,
     principal: Annotated[
-        Principal, Depends(require(Role.ADMIN, Role.UNIT, Role.DISPATCHER, Role.SUPERVISOR))
+        Principal,
+        Depends(require(Role.ADMIN, Role.UNIT, Role.SUB_UNIT, Role.DISPATCHER, Role.SUPERVISOR)),
     ],
 ) -> str:
     _own_unit(principal, unit_id)
@@ -125,7 +127,7 @@ async def _supervisors(
 
 
 def _own_unit(principal: Principal, unit_id: str) -> None:
-    if principal.role is Role.UNIT and principal.unit_id != unit_id:
+    if principal.role in (Role.UNIT, Role.SUB_UNIT) and principal.unit_id != unit_id:
         raise Forbidden("a unit manages only its own channels", zh="只能管理本单位的通知渠道")
 
 
