@@ -108,6 +108,16 @@ class StepAction(StrEnum):
         return cls(f"{clock.value}_due_passed")
 
 
+class Resolution(StrEnum):
+    """Whether the problem was solved: as the caller says when rating (解决率), and as the
+    agency judges when it reviews the feedback; both are kept."""
+
+    SOLVED = "solved"
+    PARTLY_SOLVED = "partly_solved"
+    NOT_SOLVED = "not_solved"
+    NO_ANSWER = "no_answer"  # the caller did not say (or was not asked)
+
+
 class ClockAction(StrEnum):
     """What a workflow step does to one of the ticket's clocks."""
 

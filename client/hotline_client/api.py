@@ -360,24 +360,32 @@ class Calls:
 
     @staticmethod
     def review_feedback(
-        ticket_id: str, approved: bool, reason: str | None = None
+        ticket_id: str,
+        approved: bool,
+        reason: str | None = None,
+        *,
+        resolution_judged: str | None = None,
     ) -> Call[models.Ticket]:
+        """Approve the feedback (optionally judging whether it solved the problem) or send
+        it back with a reason."""
+        body = {"approved": approved, "reason": reason, "resolution_judged": resolution_judged}
         return Call(
             "dispatch",
             "POST",
             f"/v1/tickets/{ticket_id}/feedback/review",
             models.Ticket,
-            json=_clean({"approved": approved, "reason": reason}),
+            json=_clean(body),
         )
 
     @staticmethod
-    def evaluate(ticket_id: str, rating: str) -> Call[models.Ticket]:
+    def evaluate(ticket_id: str, rating: str, resolution: str = "no_answer") -> Call[models.Ticket]:
+        """The caller's rating and whether they say the problem was solved."""
         return Call(
             "dispatch",
             "POST",
             f"/v1/tickets/{ticket_id}/evaluation",
             models.Ticket,
-            json={"rating": rating},
+            json={"rating": rating, "resolution": resolution},
         )
 
     @staticmethod

@@ -384,8 +384,15 @@ def _call(client: Any, action: str, ticket: str, values: dict[str, str]) -> Call
         return client.dispatch(ticket, values.get("unit_id") or None, None)
     if action == "review":
         approved = values.get("approved") == "yes"
-        return client.review_feedback(ticket, approved, values.get("reason") or None)
-    return client.evaluate(ticket, values.get("rating", ""))
+        return client.review_feedback(
+            ticket,
+            approved,
+            values.get("reason") or None,
+            resolution_judged=values.get("resolution_judged") or None,
+        )
+    return client.evaluate(
+        ticket, values.get("rating", ""), resolution=values.get("resolution") or "no_answer"
+    )
 
 
 # ---- the agency's desks --------------------------------------------------------------------

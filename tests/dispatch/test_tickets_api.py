@@ -978,3 +978,27 @@ async def test_a_provisional_handling_due_time_is_marked_until_its_year_is_loade
         async with agency() as client:
             seen = (await client.get(f"/v1/tickets/{ticket_id}")).json()["due_provisional"]
         assert seen is provisional
+
+
+async def test_art20_the_callers_word_on_whether_it_was_solved_is_kept_beside_the_agencys(
+    submit, agency, unit, session
+):
+    ticket_id = await submit()
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+    async with unit() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/accept")
+        await _post(client, f"/v1/tickets/{ticket_id}/feedback", FEEDBACK)
+    async with agency() as client:
+        review = {"approved": True, "resolution_judged": "solved"}
+        await _post(client, f"/v1/tickets/{ticket_id}/feedback/review", review)
+        unknown = await client.post(
+            f"/v1/tickets/{ticket_id}/evaluation",
+            json={"rating": "satisfied", "resolution": "maybe"},
+        )
+        rating = {"rating": "basically_satisfied", "resolution": "partly_solved"}
+        await _post(client, f"/v1/tickets/{ticket_id}/evaluation", rating)
+    assert unknown.status_code == 422
+    steps = {s["action"]: s["details"] for s in await _outbox(session, "ticket.stepped.v1")}
+    assert steps["feedback_approved"] == {"resolution_judged": "solved"}
+    assert steps["evaluated"] == {"rating": "basically_satisfied", "resolution": "partly_solved"}

@@ -114,3 +114,28 @@ async def test_the_recount_job_counts_every_changed_day_and_leaves_none_stale(di
     await dispatched("T1")  # received, and due, on days of their own
     assert await refresh_reports(sla_app.state) >= 2
     assert await refresh_reports(sla_app.state) == 0
+
+
+async def test_the_resolution_rate_counts_what_callers_say_and_the_agency_judges_apart(
+    dispatched, step, sla_app, client_for, clock
+):
+    """Four tickets rated: solved, partly, not solved, and one whose caller did not say; the
+    agency judged two of them solved and one not when approving the feedback."""
+    answers = {"T1": "solved", "T2": "partly_solved", "T3": "not_solved", "T4": "no_answer"}
+    judged = {"T1": "solved", "T2": "solved", "T3": "not_solved"}  # T4: not judged
+    later = clock.now() + timedelta(days=2)
+    for ticket_id, resolution in answers.items():
+        await dispatched(ticket_id)
+        await step(ticket_id, "feedback_submitted", later, DONE)
+        approved = (
+            {"details": {"resolution_judged": judged[ticket_id]}} if ticket_id in judged else {}
+        )
+        await step(ticket_id, "feedback_approved", later, **approved)
+        details = {"rating": "satisfied", "resolution": resolution}
+        await step(ticket_id, "evaluated", later + timedelta(hours=1), details=details)
+    async with client_for(sla_app, Role.SUPERVISOR) as client:
+        [kpis], _, _ = await _reports(client)
+    assert (kpis["rated"], kpis["resolution_answered"]) == (4, 3)  # "no answer" is not asked
+    assert kpis["resolution_rate"] == round(1 / 3, 4)
+    assert kpis["partly_solved_rate"] == round(1 / 3, 4)
+    assert (kpis["judged"], kpis["judged_resolution_rate"]) == (3, round(2 / 3, 4))

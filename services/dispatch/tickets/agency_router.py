@@ -119,7 +119,8 @@ async def evaluation(
     ctx: Ctx,
     principal: LineAgency,
 ) -> TicketRead:
-    """Art 20: the caller's rating (satisfied, basically satisfied, unsatisfied, none)."""
+    """Art 20: the caller's rating (satisfied, basically satisfied, unsatisfied, none) and
+    whether they say the problem was solved (the resolution rate, docs/kpis.md)."""
     return read(
         await apply_action(
             ctx,
@@ -127,7 +128,7 @@ async def evaluation(
             principal,
             action=StepAction.EVALUATED,
             transition=lambda t: rules.evaluate(t, rating=body.rating),
-            details={"rating": body.rating},
+            details={"rating": body.rating, "resolution": body.resolution},
             as_agency=True,
         )
     )
@@ -180,7 +181,7 @@ async def caller_evaluation(
         action=StepAction.EVALUATED,
         reason=body.comment,
         transition=lambda t: rules.evaluate(t, rating=body.rating),
-        details={"rating": body.rating, "channel": "caller"},
+        details={"rating": body.rating, "resolution": body.resolution, "channel": "caller"},
     )
     return CallerEvaluationRead(number=row.number, status=row.status, rating=body.rating)
 

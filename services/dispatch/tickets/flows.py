@@ -191,6 +191,7 @@ async def review_feedback(
         action=StepAction.FEEDBACK_APPROVED if body.approved else StepAction.FEEDBACK_SENT_BACK,
         reason=body.reason,
         transition=lambda t: rules.review_feedback(t, compliant=body.approved),
+        details={"resolution_judged": body.resolution_judged} if body.resolution_judged else None,
         as_agency=True,
     )
     if latest is not None:

@@ -15,6 +15,7 @@ from dispatch.workflow.rules import (
     ReturnDecision,
 )
 from shared.schemas import Words
+from shared.vocabulary import Resolution
 
 Text = Field(max_length=2000)
 
@@ -177,16 +178,23 @@ class FeedbackCreate(BaseModel):
 class ReviewRequest(BaseModel):
     approved: bool
     reason: str | None = Field(default=None, max_length=2000)
+    resolution_judged: Resolution | None = Field(
+        default=None, description="the agency's own judgement of whether it was solved"
+    )
 
 
 class EvaluationCreate(BaseModel):
     rating: Rating
+    resolution: Resolution = Field(
+        default=Resolution.NO_ANSWER, description="whether the caller says it was solved"
+    )
 
 
 class CallerEvaluationCreate(BaseModel):
     """Art 20 ¶2: the caller's own rating through the link the agency sent."""
 
     rating: Rating
+    resolution: Resolution = Resolution.NO_ANSWER
     comment: Words | None = Field(default=None, max_length=2000)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import ARRAY, Integer, Text, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from shared.vocabulary import ClockKind, ClockState, Rating, StepAction, StopKind
+from shared.vocabulary import ClockKind, ClockState, Rating, Resolution, StepAction, StopKind
 from shared.workdays import end_of_day
 from sla.dashboard.models import ReportDay
 
@@ -29,6 +29,7 @@ KPI_STEPS = frozenset(
         StepAction.RETURN_REQUESTED,
         StepAction.RETURN_APPROVED,
         StepAction.EVALUATED,
+        StepAction.FEEDBACK_APPROVED,  # the agency's judgement of whether it was solved
         StepAction.SENT_BACK_FOR_REHANDLING,
         StepAction.DISPATCHED,
         StepAction.DETERMINED,
@@ -45,7 +46,6 @@ UNCOUNTED_STEPS = frozenset(
         StepAction.SUB_UNIT_RESULT_APPROVED,
         StepAction.SUB_UNIT_RESULT_SENT_BACK,
         StepAction.FEEDBACK_SUBMITTED,  # closure is counted from the clock run's stop
-        StepAction.FEEDBACK_APPROVED,
         StepAction.FEEDBACK_SENT_BACK,
         StepAction.CLOSED,
         StepAction.REVISITED,  # the rating itself is the evaluated step
@@ -81,6 +81,7 @@ PARAMETERS: dict[str, str] = {
     "satisfied": Rating.SATISFIED.value,
     "basically_satisfied": Rating.BASICALLY_SATISFIED.value,
     "no_rating": Rating.NONE.value,
+    **{f"resolution_{r.name.lower()}": r.value for r in Resolution},
     **{step.name.lower(): step.value for step in KPI_STEPS},
 }
 
@@ -98,6 +99,11 @@ COUNTS = [
     "returns_upheld",
     "satisfied",
     "rated",
+    "solved",
+    "partly_solved",
+    "resolution_answered",
+    "judged",
+    "judged_solved",
     "rehandled",
     "extended",
     "responses",
@@ -157,8 +163,23 @@ WITH part(day, unit_id, district, category, measure, n) AS (
     FROM sla.ticket_step
     CROSS JOIN LATERAL (VALUES
         ('satisfied', (details->>'rating' IN (:satisfied, :basically_satisfied))::int),
-        ('rated', (details->>'rating' <> :no_rating)::int)) m(measure, n)
+        ('rated', (details->>'rating' <> :no_rating)::int),
+        ('solved', (details->>'resolution' = :resolution_solved)::int),
+        ('partly_solved', (details->>'resolution' = :resolution_partly_solved)::int),
+        ('resolution_answered', (details->>'resolution' IN (
+            :resolution_solved, :resolution_partly_solved, :resolution_not_solved))::int)
+    ) m(measure, n)
     WHERE action = :evaluated AND at >= :from_at AND at < :to_at
+    UNION ALL
+    -- The agency's own judgement, recorded when it approved the feedback.
+    SELECT sla.gz_date(at), unit_id, district, category, m.measure, m.n
+    FROM sla.ticket_step
+    CROSS JOIN LATERAL (VALUES
+        ('judged', (details->>'resolution_judged' IN (
+            :resolution_solved, :resolution_partly_solved, :resolution_not_solved))::int),
+        ('judged_solved', (details->>'resolution_judged' = :resolution_solved)::int)
+    ) m(measure, n)
+    WHERE action = :feedback_approved AND at >= :from_at AND at < :to_at
     UNION ALL
     SELECT sla.gz_date(at), unit_id, district, category, 'rehandled', 1
     FROM sla.ticket_step

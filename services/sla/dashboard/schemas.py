@@ -50,6 +50,11 @@ class Kpis(BaseModel):
     rehandling_rate: float | None
     rated: int
     satisfaction_rate: float | None
+    resolution_answered: int
+    resolution_rate: float | None
+    partly_solved_rate: float | None
+    judged: int
+    judged_resolution_rate: float | None
     response_hours: float | None
     supervisions: int
 

@@ -131,6 +131,11 @@ def _kpis(c: dict[str, Any], from_date: date, to_date: date) -> Kpis:
         rehandling_rate=_rate(c["rehandled"], c["rated"]),
         rated=c["rated"],
         satisfaction_rate=_rate(c["satisfied"], c["rated"]),
+        resolution_answered=c["resolution_answered"],
+        resolution_rate=_rate(c["solved"], c["resolution_answered"]),
+        partly_solved_rate=_rate(c["partly_solved"], c["resolution_answered"]),
+        judged=c["judged"],
+        judged_resolution_rate=_rate(c["judged_solved"], c["judged"]),
         response_hours=None
         if c["response_hours"] is None
         else round(float(c["response_hours"]), 2),
