@@ -579,6 +579,17 @@ class Calls:
         return Call("sla", "GET", "/v1/kpis/units", models.KpisList, params=params)
 
     @staticmethod
+    def ranking(month: str) -> Call[models.Ranking]:
+        """Every unit's assessment score of the month (YYYY-MM), rank and change."""
+        return Call("sla", "GET", "/v1/rankings", models.Ranking, params={"month": month})
+
+    @staticmethod
+    def ranking_of(unit_id: str, month: str) -> Call[models.RankingExplanation]:
+        """What cost a unit its points in the month, with the tickets."""
+        path = f"/v1/rankings/{unit_id}"
+        return Call("sla", "GET", path, models.RankingExplanation, params={"month": month})
+
+    @staticmethod
     def volume(by: str, date_from: str, date_to: str, **filters: Any) -> Call[models.Volume]:
         """Tickets whose handling began in the period, and the late ones, per week, unit,
         district or category."""

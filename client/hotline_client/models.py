@@ -421,6 +421,18 @@ class KpisList(_Model):
     items: list[dict[str, Any]]
 
 
+class Ranking(_Model):
+    month: str
+    previous_month: str
+    items: list[dict[str, Any]]
+
+
+class RankingExplanation(_Model):
+    month: str
+    unit: dict[str, Any]
+    tickets: list[dict[str, Any]]
+
+
 class RoutingImport(_Model):
     created: int
     already_there: int

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -309,3 +309,88 @@ async def supervisions_export(request: Request) -> Response:
         "说明": "至多 1000 条；时间为北京时间",
     }
     return attachment(workbook("督办台账", headings, table, notes), "督办台账.xlsx")
+
+
+MEASURE_NAMES = {field: heading for field, heading, _ in KPI_COLUMNS}
+COST_REASONS = {
+    "late": "超期",
+    "unsatisfied": "不满意",
+    "not_solved": "未解决或部分解决",
+    "returned": "申请退回",
+    "rehandled": "退回重办",
+    "supervised": "被督办",
+}
+
+
+def _month(today: date, month: str) -> str:
+    """The month asked for, by default the last whole one (the one cities publish)."""
+    return month or f"{today.replace(day=1) - timedelta(days=1):%Y-%m}"
+
+
+@router.get("/reports/ranking", response_class=HTMLResponse)
+async def ranking(request: Request, month: str = "") -> Response:
+    """月度考核排名: every unit's score, rank and places moved against the month before."""
+    token, _ = agency_user(request)
+    today, _ = await _today(request, token)
+    month = _month(today, month)
+    client = client_for(request, token)
+    found = (await client.run(client.ranking(month))).value
+    units = await _unit_names(request, token)
+    rows = [{**r, "name": units.get(r["unit"], r["unit"])} for r in (found.items if found else [])]
+    return render(request, "ranking.html", {"month": month, "rows": rows})
+
+
+@router.get("/reports/ranking.xlsx")
+async def ranking_export(request: Request, month: str = "") -> Response:
+    token, user = agency_user(request)
+    today, at = await _today(request, token)
+    month = _month(today, month)
+    client = client_for(request, token)
+    found = (await client.run(client.ranking(month))).value
+    units = await _unit_names(request, token)
+    headings = ["排名", "名次变化", "单位编码", "单位名称", "得分", "扣分", "受理量"]
+    table = [
+        [
+            r["rank"],
+            r["change"],
+            r["unit"],
+            units.get(r["unit"], r["unit"]),
+            r["score"],
+            r["deducted"],
+            r["received"],
+        ]
+        for r in (found.items if found else [])
+    ]
+    notes = {
+        "考核月份": f"{month}（北京时间）",
+        "导出时间": shown(at),
+        "导出人": user.subject,
+        "得分": "各项指标按权重计分（满分100，无数据的指标不计并按比例折算），再减去督办扣分",
+        "名次变化": "与上月相比上升（正数）或下降（负数）的名次；上月未参加排名的为空",
+        "排名": "得分相同名次相同；当月无可考核数据的单位不排名",
+    }
+    content = workbook("月度考核排名", headings, table, notes)
+    return attachment(content, f"月度考核排名_{month}.xlsx")
+
+
+@router.get("/reports/ranking/{unit_id}", response_class=HTMLResponse)
+async def ranking_explained(request: Request, unit_id: str, month: str = "") -> Response:
+    """Why a unit scored what it did: each measure's points, and the tickets that cost them."""
+    token, _ = agency_user(request)
+    today, _ = await _today(request, token)
+    month = _month(today, month)
+    client = client_for(request, token)
+    found = (await client.run(client.ranking_of(unit_id, month))).value
+    units = await _unit_names(request, token)
+    return render(
+        request,
+        "ranking_unit.html",
+        {
+            "month": month,
+            "name": units.get(unit_id, unit_id),
+            "unit": found.unit if found else {},
+            "tickets": found.tickets if found else [],
+            "measures": MEASURE_NAMES,
+            "reasons": COST_REASONS,
+        },
+    )

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from shared.db import session_scope
 from shared.service import create_app, warm_up
+from sla.assessment.router import router as assessment_router
 from sla.calendar.router import router as calendar_router
 from sla.calendar.service import CalendarCache
 from sla.clocks.router import router as clocks_router
@@ -34,6 +35,7 @@ def build_app(*, run_scan: bool = True, **overrides: Any) -> FastAPI:
             clocks_router,
             supervision_router,
             dashboard_router,
+            assessment_router,
         ],
         background=[
             warm_up("working calendar", _build_calendar),

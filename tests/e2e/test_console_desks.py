@@ -3,11 +3,13 @@ call, the supervisor's drill-down and reports, the administrator's directory, a 
 work, a unit's lists."""
 
 import re
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from shared.auth import Role, mint_token
+from shared.clock import SHANGHAI
 from tests.e2e.console import dispatched, sign_in, workbook
 from tests.e2e.test_ticket_life import CALL, SETTINGS, client, eventually
 
@@ -381,3 +383,30 @@ async def test_a_unit_sets_its_channels_and_sees_what_it_was_sent(stack, console
     await admin_page.goto(f"{console.url}/notifications/sink")
     sink = await admin_page.inner_text("#sink")
     assert number in sink and "***@tianhe.example" in sink and "duty@" not in sink
+
+
+async def test_a_supervisor_reads_the_monthly_ranking_and_why_a_unit_lost_points(
+    stack, console, browser
+):
+    number = await dispatched(stack)
+    async with client(stack["sla"].url, Role.SUPERVISOR) as supervisor:
+        now = (await supervisor.get("/v1/calendar/time-left")).json()["now"]
+    month = f"{datetime.fromisoformat(now).astimezone(SHANGHAI):%Y-%m}"  # sla's month
+    context = await browser.new_context(locale="zh-CN", accept_downloads=True)
+    page = await context.new_page()
+    await sign_in(page, console.url, "supervisor", "督办员")
+    await page.click("text=统计报表")
+    await page.click("#to-ranking")
+    await page.goto(f"{console.url}/reports/ranking?month={month}")
+    row = await page.inner_text("#ranking tbody tr")
+    # One ticket received, nothing closed or rated yet: no return, no extension — full marks.
+    assert row.startswith("1\t—\t天河区城市管理和综合执法局\t100.00"), row
+    async with page.expect_download() as exported:
+        await page.click("#export-ranking")
+    sheet = workbook(await (await exported.value).path())
+    assert sheet["月度考核排名"][2][0].value == 1 and sheet["月度考核排名"][2][4].value == 100.0
+    await page.click("#ranking >> text=天河区城市管理和综合执法局")
+    lines = await page.inner_text("#lines")
+    assert "退回率" in lines and "延期率" in lines
+    assert "没有失分事项" in await page.inner_text("#costs")
+    assert number  # the dispatched ticket is the one received
