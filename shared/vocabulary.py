@@ -24,6 +24,9 @@ class ClockKind(StrEnum):
     REHANDLING = "rehandling"  # Art 20
     FINAL_FEEDBACK = "final_feedback"  # Art 21 ¶2
     PROGRESS_REPORT = "progress_report"  # Art 21: the next periodic report while a procedure runs
+    # The unit's first contact with the caller (响应: the State Council's hotline guidance,
+    # beside the Measures); its limit is the city's, 1 working day unless it sets another.
+    CONTACT = "contact"
 
     @property
     def units_own(self) -> bool:
@@ -31,6 +34,12 @@ class ClockKind(StrEnum):
         (Art 17, 20, 21): not the agency's dispatch limit (Art 13), nor the verification
         window, whose end only ends the unit's right to return (Art 14)."""
         return self not in (ClockKind.DISPATCH, ClockKind.VERIFICATION)
+
+    @property
+    def warned_ahead(self) -> bool:
+        """A limit of the unit's own that is long enough to warn of the day before: not the
+        contact limit, which is as short as that warning."""
+        return self.units_own and self is not ClockKind.CONTACT
 
 
 class TicketStatus(StrEnum):
@@ -99,6 +108,8 @@ class StepAction(StrEnum):
     REHANDLING_DUE_PASSED = "rehandling_due_passed"  # sla: Art 20 limit missed
     FINAL_FEEDBACK_DUE_PASSED = "final_feedback_due_passed"  # sla: Art 21 limit missed
     PROGRESS_REPORT_DUE_PASSED = "progress_report_due_passed"  # sla: Art 21 report missed
+    CONTACTED = "contacted"  # the unit first contacted the caller (响应)
+    CONTACT_DUE_PASSED = "contact_due_passed"  # sla: the contact limit passed
     BREACH_WITHDRAWN = "breach_withdrawn"  # sla: the act was on time, its news came late
     DEADLINE_ADJUSTED = "deadline_adjusted"  # sla: force majeure moved a due time (Art 17)
 

@@ -254,6 +254,15 @@ class Calls:
         return Call("dispatch", "GET", f"/v1/tickets/{ticket_id}/history", models.History)
 
     @staticmethod
+    def record_contact(
+        ticket_id: str, method: str, at: str | None = None, note: str | None = None
+    ) -> Call[models.Ticket]:
+        """The unit contacted the caller (响应): how, and when (default: now)."""
+        body = _clean({"method": method, "at": at, "note": note})
+        path = f"/v1/tickets/{ticket_id}/contact-record"
+        return Call("dispatch", "POST", path, models.Ticket, json=body)
+
+    @staticmethod
     def notifications(ticket_id: str) -> Call[models.NotificationList]:
         """What the ticket's steps sent to units (dispatch)."""
         path = f"/v1/tickets/{ticket_id}/notifications"

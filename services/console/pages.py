@@ -321,6 +321,7 @@ ACTIONS = {
     "progress": "已反馈阶段性工作情况",
     "revisit": "已记录回访",
     "accept": "已签收",
+    "contacted": "已记录联系诉求人",
     "extend": "已延期",
     "return": "已提交退回申请",
     "feedback": "已提交办理反馈",
@@ -350,6 +351,8 @@ async def act(request: Request, ticket_ref: str, action: str) -> Response:
 def _call(client: Any, action: str, ticket: str, values: dict[str, str]) -> Call[Any]:
     if action == "accept":
         return client.accept(ticket)
+    if action == "contacted":
+        return client.record_contact(ticket, values.get("method", ""))
     if action == "extend":
         told = values.get("caller_told") == "yes"  # the API refuses an untold caller (Art 18)
         return client.extend(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from dispatch.directory.schemas import UnitKind
-from dispatch.tickets.schemas import RevisitChannel
+from dispatch.tickets.schemas import ContactMethod, RevisitChannel
 from dispatch.workflow.rules import (
     ConsultedBody,
     DisputeKind,
@@ -69,6 +69,7 @@ VOCABULARIES: dict[tuple[str, str], type[StrEnum]] = {
     ("dispatch", "legal_procedure"): LegalProcedure,
     ("dispatch", "revisit_channel"): RevisitChannel,
     ("dispatch", "unit_kind"): UnitKind,
+    ("dispatch", "contact_method"): ContactMethod,
     ("sla", "supervision_reason"): Reason,
     ("sla", "supervision_method"): Method,
     ("sla", "clock_change"): ChangeAction,

@@ -280,7 +280,8 @@ async def test_art15_2_rejected_return_keeps_the_unit(submit, agency, unit, sess
         "return_requested",
         "return_reject",
     ]
-    assert [s["changes"][-1]["clock"] for s in steps if s["changes"]] == ["dispatch", "handling"]
+    restarted = [{c["clock"] for c in s["changes"] if c["action"] == "restart"} for s in steps]
+    assert restarted == [set(), {"verification", "handling", "contact"}, set(), set()]
 
 
 async def test_art14_return_refused_once_sla_closes_the_window(
@@ -1002,3 +1003,42 @@ async def test_art20_the_callers_word_on_whether_it_was_solved_is_kept_beside_th
     steps = {s["action"]: s["details"] for s in await _outbox(session, "ticket.stepped.v1")}
     assert steps["feedback_approved"] == {"resolution_judged": "solved"}
     assert steps["evaluated"] == {"rating": "basically_satisfied", "resolution": "partly_solved"}
+
+
+async def test_the_lead_unit_records_when_it_contacted_the_caller_judged_by_that_time(
+    submit, agency, unit, as_role, clock, session
+):
+    ticket_id = await submit()
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{ticket_id}/dispatch")
+    clock.advance(timedelta(hours=30))
+    called_at = clock.now() - timedelta(hours=26)  # they phoned the caller yesterday
+    async with unit() as client:
+        future = await client.post(
+            f"/v1/tickets/{ticket_id}/contact-record",
+            json={"method": "phone", "at": (clock.now() + timedelta(hours=1)).isoformat()},
+        )
+        await _post(
+            client,
+            f"/v1/tickets/{ticket_id}/contact-record",
+            {"method": "phone", "at": called_at.isoformat(), "note": "已电话联系诉求人"},
+        )
+    async with as_role(Role.UNIT, "haizhu-urban") as other:
+        foreign = await other.post(
+            f"/v1/tickets/{ticket_id}/contact-record", json={"method": "phone"}
+        )
+    assert future.status_code == 422 and foreign.status_code == 403
+    contacted = [
+        s for s in await _outbox(session, "ticket.stepped.v1") if s["action"] == "contacted"
+    ]
+    [step] = contacted
+    assert datetime.fromisoformat(step["at"]) == called_at  # sla judges by the call's time
+    assert step["changes"] == [
+        {
+            "action": "stop",
+            "clock": "contact",
+            "reason": "caller contacted",
+            "stop_kind": "completed",
+        }
+    ]
+    assert step["details"]["method"] == "phone"

@@ -29,6 +29,7 @@ from dispatch.workflow.rules import (
     evaluate,
     legal_procedure_ended,
     new_situation,
+    record_contact,
     rehandle,
     report_long_running,
     request_return,
@@ -67,7 +68,7 @@ def handling(unit="tianhe-urban") -> Ticket:
     return accept(dispatch(NEW, unit=unit).ticket, unit=unit).ticket
 
 
-def test_art13_14_17_dispatch_starts_the_units_periods():
+def test_art13_14_17_dispatch_starts_the_units_periods_and_its_time_to_contact_the_caller():
     moved = dispatch(NEW, unit="tianhe-urban")
     assert moved.ticket.status is Status.DISPATCHED
     assert moved.ticket.lead_unit == moved.ticket.first_unit == "tianhe-urban"
@@ -75,6 +76,7 @@ def test_art13_14_17_dispatch_starts_the_units_periods():
         (ClockAction.STOP, ClockKind.DISPATCH),
         (ClockAction.RESTART, ClockKind.VERIFICATION),
         (ClockAction.RESTART, ClockKind.HANDLING),
+        (ClockAction.RESTART, ClockKind.CONTACT),
     }
 
 
@@ -228,7 +230,11 @@ def test_art19_incomplete_feedback_names_what_is_missing():
 
 def test_art19_non_compliant_feedback_goes_back_without_restarting_the_period():
     submitted = submit_feedback(handling(), unit="tianhe-urban", feedback=FEEDBACK)
-    assert changes(submitted) == {(ClockAction.STOP, ClockKind.HANDLING)}
+    # The feedback says how the caller was answered: the contact clock stops too, if it ran.
+    assert changes(submitted) == {
+        (ClockAction.STOP, ClockKind.HANDLING),
+        (ClockAction.STOP, ClockKind.CONTACT),
+    }
     back = review_feedback(submitted.ticket, compliant=False)
     assert back.ticket.status is Status.HANDLING
     assert changes(back) == {(ClockAction.RESUME, ClockKind.HANDLING)}  # not RESTART
@@ -416,7 +422,10 @@ def test_art21_2_final_feedback_is_due_three_days_after_the_procedure_ends():
     }
     # The feedback ends the final-feedback period; sent back, that period resumes (Art 19).
     fed_back = submit_feedback(ended.ticket, unit="tianhe-urban", feedback=FEEDBACK)
-    assert changes(fed_back) == {(ClockAction.STOP, ClockKind.FINAL_FEEDBACK)}
+    assert changes(fed_back) == {
+        (ClockAction.STOP, ClockKind.FINAL_FEEDBACK),
+        (ClockAction.STOP, ClockKind.CONTACT),
+    }
     sent_back = review_feedback(fed_back.ticket, compliant=False)
     assert changes(sent_back) == {(ClockAction.RESUME, ClockKind.FINAL_FEEDBACK)}
     # The 3 days are the Measures' own: no Art 18 extension of them.
@@ -672,3 +681,22 @@ def test_art20_22_the_caller_is_told_of_a_close_they_did_not_make_by_rating():
     repeat = Ticket(status=Status.HANDLING, lead_unit="u1", repeat=True)
     answered = close_as_repeat(repeat, unit="u1").ticket
     assert caller_notice(StepAction.REPEAT_ANSWERED, repeat, answered) is NoticeKind.CALLER_CLOSED
+
+
+def test_the_lead_unit_records_its_contact_with_the_caller_while_it_holds_the_ticket():
+    sent = dispatch(NEW, unit="tianhe-urban").ticket
+    contacted = record_contact(sent, unit="tianhe-urban")
+    assert contacted.ticket == sent  # the ticket's state is unchanged
+    assert {(c.action, c.clock, c.stop_kind) for c in contacted.clocks} == {
+        (ClockAction.STOP, ClockKind.CONTACT, StopKind.COMPLETED)
+    }
+    refused("not_assigned", record_contact, sent, unit="haizhu-urban")
+    refused("invalid_state", record_contact, NEW, unit="tianhe-urban")
+
+
+def test_art15_1_an_approved_return_ends_the_units_time_to_contact_as_returned():
+    asked = replace(dispatch(NEW, unit="tianhe-urban").ticket, status=Status.RETURN_REQUESTED)
+    approved = decide_return(asked, decision=ReturnDecision.APPROVE)
+    assert (ClockAction.STOP, ClockKind.CONTACT, StopKind.RETURNED) in {
+        (c.action, c.clock, c.stop_kind) for c in approved.clocks
+    }

@@ -17,7 +17,8 @@ def workbook(path: Any) -> Any:
 
 
 async def dispatched(stack: Any, call: dict[str, Any] = CALL) -> str:
-    """A call taken through intake and dispatched to its suggested unit: its number."""
+    """A call taken through intake and dispatched to its suggested unit, which contacted the
+    caller at once: its number."""
     async with client(stack["intake"].url, Role.AGENT) as agent:
         number: str = (await agent.post("/v1/tickets", json=call)).json()["number"]
     async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
@@ -26,6 +27,11 @@ async def dispatched(stack: Any, call: dict[str, Any] = CALL) -> str:
             return (await agency.post(f"/v1/tickets/{number}/dispatch", json={})).is_success
 
         await eventually(sent, "the ticket dispatched")
+        lead = (await agency.get(f"/v1/tickets/{number}")).json()["lead_unit"]
+    async with client(stack["dispatch"].url, Role.UNIT, lead) as unit:
+        contact = {"method": "phone"}
+        contacted = await unit.post(f"/v1/tickets/{number}/contact-record", json=contact)
+        assert contacted.is_success, contacted.text
     return number
 
 

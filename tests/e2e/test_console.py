@@ -75,6 +75,8 @@ async def test_a_tickets_whole_life_through_the_pages_of_four_roles(stack, conso
     assert await page.inner_text("#status") == "办理中"
     assert await page.locator("form[action$='/accept'] button").is_disabled()
     assert not await feedback.is_disabled()
+    await page.click("button:has-text('已联系诉求人')")  # 响应: phoned the caller
+    assert "已记录联系诉求人" in await page.inner_text(".notice")
     # The caller's contact, on request; the page says the read is recorded.
     await page.click("button:has-text('查看联系方式')")
     assert "13900001111" in await page.inner_text(".contact")

@@ -269,6 +269,10 @@ async def test_every_kind_reaches_its_receiver_once_through_a_tickets_life(
             assert decided.is_success, decided.text
         async with client(dispatch, Role.UNIT, UNIT) as unit:
             assert (await unit.post(f"/v1/tickets/{ticket_id}/accept")).is_success
+            contact = {"method": "phone"}
+            assert (
+                await unit.post(f"/v1/tickets/{ticket_id}/contact-record", json=contact)
+            ).is_success
             extended = await unit.post(
                 f"/v1/tickets/{ticket_id}/extensions",
                 json={"reason": "需多部门联合执法", "caller_notified": True},

@@ -72,6 +72,10 @@ async def test_a_call_reaches_the_unit_and_is_held_to_its_time_limits(stack):
         polled = await eventually(in_poll, "the ticket with its due time in the unit's poll")
         assert polled["status"] == "dispatched"
         assert (await unit.post(f"/v1/tickets/{ticket_id}/accept")).is_success
+        contacted = await unit.post(
+            f"/v1/tickets/{ticket_id}/contact-record", json={"method": "phone"}
+        )
+        assert contacted.is_success, contacted.text  # 响应: the caller reached the same day
         extensions = []
         for key in ("ext-1", "ext-2", "ext-3"):
             extensions.append(

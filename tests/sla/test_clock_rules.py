@@ -43,11 +43,13 @@ def test_art20_re_handling_is_never_extended():
     assert _refusal(None) == "no_running_handling_clock"
 
 
-def test_art23_1_only_handling_periods_open_a_supervision_when_late():
+def test_art23_1_only_the_units_periods_open_a_supervision_when_late():
+    # The handling periods (Art 23(1)), and the time to contact the caller (响应).
     assert {k for k in ClockKind if supervision_reason(k) is Reason.LATE} == {
         ClockKind.HANDLING,
         ClockKind.REHANDLING,
         ClockKind.FINAL_FEEDBACK,
+        ClockKind.CONTACT,
     }
     assert supervision_reason(ClockKind.DISPATCH) is None
     assert supervision_reason(ClockKind.VERIFICATION) is None

@@ -139,3 +139,21 @@ async def test_the_resolution_rate_counts_what_callers_say_and_the_agency_judges
     assert kpis["resolution_rate"] == round(1 / 3, 4)
     assert kpis["partly_solved_rate"] == round(1 / 3, 4)
     assert (kpis["judged"], kpis["judged_resolution_rate"]) == (3, round(2 / 3, 4))
+
+
+async def test_the_response_rate_counts_contacts_by_their_time_and_leaves_out_returned_runs(
+    dispatched, step, sla_app, client_for, clock
+):
+    """Three tickets sent to the unit on Monday, each with a working day to contact the
+    caller (due Tuesday 24:00): one contacted Tuesday, one on Thursday, one returned."""
+    monday = clock.now()
+    for ticket_id in ("T1", "T2", "T3"):
+        await dispatched(ticket_id)
+        await step(ticket_id, "dispatched", monday, ("restart", "contact"))
+    await step("T1", "contacted", monday + timedelta(days=1), ("stop", "contact", "completed"))
+    await step("T2", "contacted", monday + timedelta(days=3), ("stop", "contact", "completed"))
+    await step("T3", "return_approve", monday + timedelta(days=1), ("stop", "contact", "returned"),
+               details={"returning_unit": "tianhe-urban"})  # fmt: skip
+    async with client_for(sla_app, Role.SUPERVISOR) as client:
+        [kpis], _, _ = await _reports(client)
+    assert (kpis["to_contact"], kpis["response_rate"]) == (2, 0.5)

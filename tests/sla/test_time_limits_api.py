@@ -62,7 +62,7 @@ async def test_a_finer_limit_applies_from_its_effective_time(sla, client_for, cl
     assert created.json()["created_by"] == "test-admin"
     assert today["working_days"] == 10
     assert (later["working_days"], later["max_extensions"]) == (5, 1)
-    assert len(listed) == 7  # the Measures' 6 defaults (Art 13, 14, 17 ×2, 21 ×2) and this one
+    assert len(listed) == 8  # the Measures' 6 defaults (Art 13, 14, 17 ×2, 21 ×2), contact, this
 
 
 @pytest.mark.parametrize(

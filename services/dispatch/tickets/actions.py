@@ -97,9 +97,11 @@ async def apply_action(
     details: dict[str, Any] | None = None,
     before: Callable[[Ticket], Awaitable[None]] | None = None,
     as_agency: bool = False,
+    acted_at: datetime | None = None,
 ) -> Ticket:
     """Lock the ticket, run the rule, then (if allowed) ``before``, and record it all;
-    ``as_agency``: an agency action (a sub-centre may take it on its own line's tickets)."""
+    ``as_agency``: an agency action (a sub-centre may take it on its own line's tickets);
+    ``acted_at``: when the act itself happened, if earlier than now (sla judges by it)."""
     row = await service.get_ticket(ctx.session, ticket_id, principal=principal, for_update=True)
     if as_agency:
         service.check_agency_action(row, principal)
@@ -116,6 +118,7 @@ async def apply_action(
         now=ctx.now(),
         reason=reason,
         details=details,
+        clocks_at=acted_at,
     )
 
 

@@ -90,6 +90,8 @@ def handlers(state: State) -> dict[str, EventHandler]:
     async def deadline(session: AsyncSession, envelope: EventEnvelope) -> None:
         event = envelope.parse(DeadlineChanged)
         values = rules.due_time_fields(event.clock, event.due_at, provisional=event.provisional)
+        if not values and event.adjustment is None:
+            return  # a clock the ticket keeps no due time of (contact)
         if event.adjustment is None:
             # Nothing for the history: one UPDATE, no ticket loaded (one per ticket started).
             await session.execute(

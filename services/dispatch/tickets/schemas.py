@@ -175,6 +175,23 @@ class FeedbackCreate(BaseModel):
     )
 
 
+class ContactMethod(StrEnum):
+    PHONE = "phone"
+    SMS = "sms"
+    VISIT = "visit"  # in person, on site
+    ONLINE = "online"  # WeChat, the web, an app
+
+
+class ContactCreate(BaseModel):
+    """The unit's first contact with the caller (响应): how, and when it happened."""
+
+    method: ContactMethod
+    at: datetime | None = Field(
+        default=None, description="when the caller was reached (default: now); not later"
+    )
+    note: Words | None = Field(default=None, max_length=2000)
+
+
 class ReviewRequest(BaseModel):
     approved: bool
     reason: str | None = Field(default=None, max_length=2000)

@@ -17,6 +17,7 @@ from dispatch.tickets.actions import (
 )
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.schemas import (
+    ContactCreate,
     DesignateRequest,
     ExtensionCreate,
     FeedbackCreate,
@@ -31,10 +32,34 @@ from dispatch.tickets.schemas import (
 )
 from dispatch.workflow import rules
 from shared.auth import Principal, Role
-from shared.errors import RuleViolation
+from shared.errors import BadInput, RuleViolation
 from shared.vocabulary import StepAction
 
 router = APIRouter(tags=["units"])
+
+
+@router.post("/v1/tickets/{ticket_id}/contact-record", response_model=TicketRead)
+async def record_contact(
+    ticket_id: TicketRef, body: ContactCreate, ctx: Ctx, principal: UnitActor
+) -> TicketRead:
+    """The lead unit contacted the caller (响应): how and when; the contact limit is judged
+    by that time, which may not be in the future."""
+    unit, now = principal.unit_id or "", ctx.now()
+    at = body.at or now
+    if at > now:
+        raise BadInput("a contact cannot be in the future", zh="联系时间不能晚于现在")
+    return read(
+        await apply_action(
+            ctx,
+            ticket_id,
+            principal,
+            action=StepAction.CONTACTED,
+            transition=lambda t: rules.record_contact(t, unit=unit),
+            reason=body.note,
+            details={"method": body.method, "at": at.isoformat()},
+            acted_at=at,
+        )
+    )
 
 
 @router.post("/v1/tickets/{ticket_id}/accept", response_model=TicketRead)

@@ -136,11 +136,35 @@ def _require_lead(ticket: Ticket, unit: str, action: str) -> None:
 
 
 def _handling_started(reason: str) -> tuple[ClockChange, ...]:
-    # Art 14, 17: both periods run from the unit's receipt.
+    # Art 14, 17: both periods run from the unit's receipt; so does the time to contact the
+    # caller (响应).
     return (
         ClockChange(ClockAction.STOP, ClockKind.DISPATCH, reason, StopKind.COMPLETED),
         ClockChange(ClockAction.RESTART, ClockKind.VERIFICATION, reason),
         ClockChange(ClockAction.RESTART, ClockKind.HANDLING, reason),
+        ClockChange(ClockAction.RESTART, ClockKind.CONTACT, reason),
+    )
+
+
+# The lead unit records its first contact with the caller while the ticket is with it.
+CONTACT_STATES = (
+    Status.DISPATCHED,
+    Status.HANDLING,
+    Status.SUB_UNIT_HANDLING,
+    Status.SUB_UNIT_REVIEW,
+    Status.REHANDLING,
+    Status.AWAITING_LEGAL_PROCEDURE,
+)
+
+
+def record_contact(ticket: Ticket, *, unit: str) -> Transition:
+    """The lead unit contacted the caller (响应): the contact clock stops, judged by the
+    contact's own time. A later contact is recorded too; only the first stops the clock."""
+    _require(ticket, *CONTACT_STATES, action="record a contact on")
+    _require_lead(ticket, unit, "record the contact with the caller")
+    return Transition(
+        ticket,
+        (ClockChange(ClockAction.STOP, ClockKind.CONTACT, "caller contacted", StopKind.COMPLETED),),
     )
 
 
@@ -267,6 +291,7 @@ def decide_return(
             ClockChange(
                 ClockAction.STOP, ClockKind.VERIFICATION, "return approved", StopKind.RETURNED
             ),
+            ClockChange(ClockAction.STOP, ClockKind.CONTACT, "return approved", StopKind.RETURNED),
             ClockChange(ClockAction.START, ClockKind.DISPATCH, "back with the agency (Art 13)"),
         ),
     )
@@ -384,6 +409,10 @@ def submit_feedback(ticket: Ticket, *, unit: str, feedback: Feedback) -> Transit
                 _handling_clock(ticket),
                 "feedback submitted (Art 19)",
                 StopKind.COMPLETED,
+            ),
+            # The feedback says how the caller was answered: they were contacted by now.
+            ClockChange(
+                ClockAction.STOP, ClockKind.CONTACT, "feedback submitted", StopKind.COMPLETED
             ),
         ),
     )
@@ -604,8 +633,11 @@ def due_time_fields(
     """The ticket's fields a new due time from sla sets: the clock's due time; for handling,
     whether it rests on an unloaded year; and, past the dispatch and verification stages, the
     overdue flag lifted — a later due time (Art 18 extension, Art 17 restart, Art 21 report)
-    means the handling is no longer late."""
-    field = DUE_FIELDS[clock]
+    means the handling is no longer late. The contact limit sets nothing on the ticket: the
+    unit is told when it passes, and sla counts it (响应)."""
+    field = DUE_FIELDS.get(clock)
+    if field is None:
+        return {}
     fields: dict[str, object] = {field: due_at}
     if field == "handling_due_at":
         fields["due_provisional"] = provisional  # marked on every screen until loaded
@@ -615,7 +647,10 @@ def due_time_fields(
 
 
 def breach_fields(clock: ClockKind, *, breached: bool) -> dict[str, bool]:
-    """The flag a breach of ``clock`` sets (a withdrawn breach, Art 17 / 23(1), lifts it)."""
+    """The flag a breach of ``clock`` sets (a withdrawn breach, Art 17 / 23(1), lifts it); a
+    missed contact limit flags nothing: "overdue" is the handling's lateness."""
+    if clock is ClockKind.CONTACT:
+        return {}
     if clock is ClockKind.VERIFICATION:
         return {"verification_open": not breached}  # Art 14: once closed, the unit must handle
     if clock is ClockKind.DISPATCH:
@@ -670,7 +705,7 @@ def handling_units(ticket: Ticket) -> list[str]:
 
 def due_soon_notices(clock: ClockKind, ticket: Ticket) -> list[tuple[str, NoticeKind]]:
     """A limit of the unit's own nears its end: the units at work on the ticket are told."""
-    if not clock.units_own or ticket.status is Status.CLOSED:
+    if not clock.warned_ahead or ticket.status is Status.CLOSED:
         return []
     return [(unit, NoticeKind.DUE_SOON) for unit in handling_units(ticket)]
 

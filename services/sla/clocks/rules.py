@@ -17,6 +17,7 @@ SUPERVISED_WHEN_PASSED = {
     ClockKind.REHANDLING: Reason.LATE,
     ClockKind.FINAL_FEEDBACK: Reason.LATE,
     ClockKind.PROGRESS_REPORT: Reason.LONG_RUNNING,
+    ClockKind.CONTACT: Reason.LATE,  # the caller not contacted in time (响应)
 }
 
 

@@ -526,7 +526,7 @@ async def warn_due_soon(
                 c.ticket_id,
             )
             for c in sorted(warned, key=lambda c: c.due_at)
-            if ClockKind(c.kind).units_own
+            if ClockKind(c.kind).warned_ahead
         ],
         to="dispatch",
         now=now,

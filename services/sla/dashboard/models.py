@@ -40,6 +40,8 @@ class ReportDay(SQLModel, table=True):
     extended: int = 0
     responses: int = 0
     response_hours: float = 0.0
+    to_contact: int = 0
+    contacted_on_time: int = 0
     supervisions: int = 0
 
 

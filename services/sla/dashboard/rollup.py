@@ -66,6 +66,8 @@ UNCOUNTED_STEPS = frozenset(
         StepAction.PROGRESS_REPORT_DUE_PASSED,  # counted as a supervision
         StepAction.BREACH_WITHDRAWN,
         StepAction.DEADLINE_ADJUSTED,  # the clock run carries the adjusted due time
+        StepAction.CONTACTED,  # counted from the contact clock's runs
+        StepAction.CONTACT_DUE_PASSED,
     }
 )
 
@@ -74,7 +76,10 @@ PARAMETERS: dict[str, str] = {
     "handling": ClockKind.HANDLING.value,
     "rehandling": ClockKind.REHANDLING.value,
     "final_feedback": ClockKind.FINAL_FEEDBACK.value,
+    "contact": ClockKind.CONTACT.value,
     "paused": StopKind.PAUSED.value,
+    "returned": StopKind.RETURNED.value,
+    "restarted": StopKind.RESTARTED.value,
     "running": ClockState.RUNNING.value,
     "stopped": ClockState.STOPPED.value,
     "completed": StopKind.COMPLETED.value,
@@ -107,6 +112,8 @@ COUNTS = [
     "rehandled",
     "extended",
     "responses",
+    "to_contact",
+    "contacted_on_time",
     "supervisions",
 ]
 
@@ -205,6 +212,18 @@ WITH part(day, unit_id, district, category, measure, n) AS (
     ) m(measure, n)
     WHERE a.action = :accepted AND a.at >= :from_at AND a.at < :to_at
       AND s.sent_at IS NOT NULL
+    UNION ALL
+    -- 响应: each run of a unit's time to contact the caller, on the day it started, once its
+    -- outcome is known (contacted, or its limit passed); a run ended by an approved return or
+    -- a restart was not the unit's to answer for.
+    SELECT sla.gz_date(started_at), unit_id, district, category, m.measure, m.n
+    FROM sla.clock
+    CROSS JOIN LATERAL (VALUES
+        ('to_contact', (stop_kind = :completed OR breached_at IS NOT NULL)::int),
+        ('contacted_on_time', (stop_kind = :completed AND working_days_late = 0)::int)
+    ) m(measure, n)
+    WHERE kind = :contact AND started_at >= :from_at AND started_at < :to_at
+      AND (stop_kind IS NULL OR stop_kind NOT IN (:returned, :restarted))
     UNION ALL
     -- Supervisions opened (automatically on a breach, or by the agency, Art 23), except
     -- those withdrawn because the act was on time and only its news came late.

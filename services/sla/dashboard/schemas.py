@@ -56,6 +56,8 @@ class Kpis(BaseModel):
     judged: int
     judged_resolution_rate: float | None
     response_hours: float | None
+    to_contact: int
+    response_rate: float | None
     supervisions: int
 
 

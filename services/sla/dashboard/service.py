@@ -139,6 +139,8 @@ def _kpis(c: dict[str, Any], from_date: date, to_date: date) -> Kpis:
         response_hours=None
         if c["response_hours"] is None
         else round(float(c["response_hours"]), 2),
+        to_contact=c["to_contact"],
+        response_rate=_rate(c["contacted_on_time"], c["to_contact"]),
         supervisions=c["supervisions"],
     )
 
