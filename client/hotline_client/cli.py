@@ -531,6 +531,27 @@ def extend(
     _show(_run(Calls.extend(ticket_id, reason, told)).value, as_json, line=_ticket_line)
 
 
+@unit.command(
+    "contact",
+    help=T(
+        "记录已联系诉求人（响应）：方式和时间（默认现在）",
+        "Record that the caller was contacted: how, and when (default now).",
+    ),
+)
+def contact(
+    ticket_id: Ticket,
+    method: Annotated[
+        str, typer.Option(help=T("phone、sms、visit 或 online", "phone, sms, visit, online"))
+    ] = "phone",
+    at: Annotated[
+        str | None, typer.Option(help=T("联系时间，如 2026-11-24T10:00+08:00", "ISO time"))
+    ] = None,
+    note: str | None = None,
+    as_json: JsonOption = False,
+) -> None:
+    _show(_run(Calls.record_contact(ticket_id, method, at, note)).value, as_json, line=_ticket_line)
+
+
 @unit.command("designate", help=T("指派经办单位（第六条）", "Designate a sub-unit (Art 6)."))
 def designate(ticket_id: Ticket, sub_unit: str) -> None:
     _show(_run(Calls.designate(ticket_id, sub_unit)).value, False, line=_ticket_line)
@@ -974,6 +995,77 @@ def kpis(
         _show(_run(Calls.kpis(unit_id, date_from, date_to)).value, True)
     else:
         _show(_run(Calls.kpis_of_units(date_from, date_to)).value, True)
+
+
+# Why a ticket cost a unit points in the month's assessment (sla's /v1/rankings/{unit}).
+COST_REASONS = {
+    "late": "超期",
+    "unsatisfied": "不满意",
+    "not_solved": "未解决或部分解决",
+    "returned": "申请退回",
+    "rehandled": "退回重办",
+    "supervised": "被督办",
+}
+
+
+@supervisor.command(
+    "ranking",
+    help=T(
+        "月度考核排名（第二十四条）；给出单位则说明其失分原因和涉及的热线事项",
+        "The month's assessment ranking (Art 24); with a unit, what cost it points.",
+    ),
+)
+def ranking(
+    unit_id: Annotated[str | None, typer.Argument()] = None,
+    month: str = typer.Option(..., "--month", help=T("考核月份，如 2026-11", "YYYY-MM")),
+    as_json: JsonOption = False,
+) -> None:
+    if unit_id:
+        explained = _run(Calls.ranking_of(unit_id, month)).value
+
+        def why(found: Any) -> Table:
+            rows = Table(T("失分原因", "why"), T("热线事项", "ticket"))
+            for t in found.tickets:
+                rows.add_row(
+                    COST_REASONS.get(t["reason"], t["reason"]), t["number"] or t["ticket_id"]
+                )
+            return rows
+
+        _show(explained, as_json, table=why)
+        return
+
+    def table(found: Any) -> Table:
+        rows = Table(
+            T("排名", "rank"),
+            T("较上月", "change"),
+            T("承办单位", "unit"),
+            T("得分", "score"),
+            T("督办扣分", "deducted"),
+            T("受理量", "received"),
+        )
+        for r in found.items:
+            change = r["change"]
+            moved = (
+                "—"
+                if change is None
+                else f"↑{change}"
+                if change > 0
+                else f"↓{-change}"
+                if change < 0
+                else "="
+            )
+            score = "—" if r["score"] is None else f"{r['score']:.2f}"
+            rows.add_row(
+                str(r["rank"] or "—"),
+                moved,
+                r["unit"],
+                score,
+                str(r["deducted"]),
+                str(r["received"]),
+            )
+        return rows
+
+    _show(_run(Calls.ranking(month)).value, as_json, table=table)
 
 
 @supervisor.command(

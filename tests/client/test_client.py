@@ -362,3 +362,39 @@ async def test_an_async_client_handed_a_pool_sends_every_call_through_it_and_lea
             await client.run(AsyncClient.routing_rules())
         assert not pool.is_closed
     assert seen == ["Bearer alice", "Bearer bob"]
+
+
+def test_art24_the_cli_prints_the_months_ranking_and_why_a_unit_lost_points(monkeypatch):
+    ranking = {
+        "month": "2026-12",
+        "previous_month": "2026-11",
+        "items": [
+            {"unit": "haizhu-urban", "rank": 1, "previous_rank": 2, "change": 1, "score": 92.5,
+             "deducted": 0.0, "received": 40, "lines": []},
+            {"unit": "tianhe-urban", "rank": 2, "previous_rank": 1, "change": -1, "score": 81.25,
+             "deducted": 2.0, "received": 55, "lines": []},
+        ],
+    }  # fmt: skip
+    explained = {
+        "month": "2026-12",
+        "unit": ranking["items"][1],
+        "tickets": [{"reason": "unsatisfied", "ticket_id": "t9", "number": "GZ261201000009"}],
+    }
+    asked = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url)
+        body = explained if request.url.path.endswith("/tianhe-urban") else ranking
+        return httpx.Response(200, json=body)
+
+    from hotline_client import cli
+
+    monkeypatch.setattr(cli, "_client", lambda: _client(handler))
+    table = CliRunner().invoke(app, ["supervisor", "ranking", "--month", "2026-12"])
+    why = CliRunner().invoke(app, ["supervisor", "ranking", "tianhe-urban", "--month", "2026-12"])
+    assert table.exit_code == 0, table.output
+    lines = [line for line in table.output.splitlines() if "urban" in line]
+    assert "↑1" in lines[0] and "92.50" in lines[0] and "haizhu-urban" in lines[0]
+    assert "↓1" in lines[1] and "81.25" in lines[1]
+    assert "不满意" in why.output and "GZ261201000009" in why.output
+    assert all(url.params["month"] == "2026-12" for url in asked)

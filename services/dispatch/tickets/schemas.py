@@ -14,7 +14,7 @@ from dispatch.workflow.rules import (
     Rating,
     ReturnDecision,
 )
-from shared.schemas import Words
+from shared.schemas import Instant, Words
 from shared.vocabulary import Resolution
 
 Text = Field(max_length=2000)
@@ -186,7 +186,7 @@ class ContactCreate(BaseModel):
     """The unit's first contact with the caller (响应): how, and when it happened."""
 
     method: ContactMethod
-    at: datetime | None = Field(
+    at: Instant | None = Field(
         default=None, description="when the caller was reached (default: now); not later"
     )
     note: Words | None = Field(default=None, max_length=2000)
