@@ -997,17 +997,6 @@ def kpis(
         _show(_run(Calls.kpis_of_units(date_from, date_to)).value, True)
 
 
-# Why a ticket cost a unit points in the month's assessment (sla's /v1/rankings/{unit}).
-COST_REASONS = {
-    "late": "超期",
-    "unsatisfied": "不满意",
-    "not_solved": "未解决或部分解决",
-    "returned": "申请退回",
-    "rehandled": "退回重办",
-    "supervised": "被督办",
-}
-
-
 @supervisor.command(
     "ranking",
     help=T(
@@ -1027,7 +1016,7 @@ def ranking(
             rows = Table(T("失分原因", "why"), T("热线事项", "ticket"))
             for t in found.tickets:
                 rows.add_row(
-                    COST_REASONS.get(t["reason"], t["reason"]), t["number"] or t["ticket_id"]
+                    _label("cost_reason", t["reason"], "sla"), t["number"] or t["ticket_id"]
                 )
             return rows
 

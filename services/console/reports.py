@@ -312,14 +312,6 @@ async def supervisions_export(request: Request) -> Response:
 
 
 MEASURE_NAMES = {field: heading for field, heading, _ in KPI_COLUMNS}
-COST_REASONS = {
-    "late": "超期",
-    "unsatisfied": "不满意",
-    "not_solved": "未解决或部分解决",
-    "returned": "申请退回",
-    "rehandled": "退回重办",
-    "supervised": "被督办",
-}
 
 
 def _month(today: date, month: str) -> str:
@@ -391,6 +383,6 @@ async def ranking_explained(request: Request, unit_id: str, month: str = "") -> 
             "unit": found.unit if found else {},
             "tickets": found.tickets if found else [],
             "measures": MEASURE_NAMES,
-            "reasons": COST_REASONS,
+            "reasons": (await labels(request, token)).get("cost_reason", {}),
         },
     )

@@ -383,6 +383,9 @@ def test_art24_the_cli_prints_the_months_ranking_and_why_a_unit_lost_points(monk
     asked = []
 
     def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/labels":  # sla's words for the reasons
+            labels = {"cost_reason": {"unsatisfied": "不满意"}}
+            return httpx.Response(200, json={"lang": "zh", "labels": labels})
         asked.append(request.url)
         body = explained if request.url.path.endswith("/tianhe-urban") else ranking
         return httpx.Response(200, json=body)

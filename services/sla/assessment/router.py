@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -63,10 +64,21 @@ class RankingRead(BaseModel):
     items: list[RankRead]
 
 
+class CostReason(StrEnum):
+    """Why a ticket cost a unit points in the month."""
+
+    LATE = "late"
+    UNSATISFIED = "unsatisfied"
+    NOT_SOLVED = "not_solved"  # or partly solved
+    RETURNED = "returned"
+    REHANDLED = "rehandled"
+    SUPERVISED = "supervised"
+
+
 class CostRead(BaseModel):
     """Tickets that cost the unit points, by why."""
 
-    reason: str
+    reason: CostReason
     ticket_id: str
     number: str | None
 
@@ -148,7 +160,9 @@ async def explanation(
     return ExplanationRead(
         month=month,
         unit=unit,
-        tickets=[CostRead(reason=r, ticket_id=t, number=numbers.get(t)) for r, t in costs],
+        tickets=[
+            CostRead(reason=CostReason(r), ticket_id=t, number=numbers.get(t)) for r, t in costs
+        ],
     )
 
 
