@@ -157,3 +157,51 @@ async def test_the_response_rate_counts_contacts_by_their_time_and_leaves_out_re
     async with client_for(sla_app, Role.SUPERVISOR) as client:
         [kpis], _, _ = await _reports(client)
     assert (kpis["to_contact"], kpis["response_rate"]) == (2, 0.5)
+
+
+def test_a_trend_is_cut_into_weeks_from_monday_or_calendar_months_within_the_period():
+    from sla.dashboard.service import periods
+
+    assert periods("week", date(2026, 11, 25), date(2026, 12, 8)) == [
+        (date(2026, 11, 25), date(2026, 11, 29)),  # Wednesday to Sunday
+        (date(2026, 11, 30), date(2026, 12, 6)),
+        (date(2026, 12, 7), date(2026, 12, 8)),
+    ]
+    assert periods("month", date(2026, 11, 15), date(2027, 1, 10)) == [
+        (date(2026, 11, 15), date(2026, 11, 30)),
+        (date(2026, 12, 1), date(2026, 12, 31)),
+        (date(2027, 1, 1), date(2027, 1, 10)),
+    ]
+
+
+async def test_the_kpis_by_district_and_a_units_months(
+    dispatched, step, sla_app, client_for, clock
+):
+    await dispatched("T1")  # 天河区, Monday 23 November
+    # tianhe-urban's too, in another district
+    await step("T2", "dispatched", clock.now(), ("restart", "handling"), district="海珠区")
+    await step("T1", "feedback_submitted", clock.now() + timedelta(days=1), DONE)
+    clock.advance(datetime(2026, 12, 1, 2, 0, tzinfo=UTC) - clock.now())
+    await dispatched("T3")  # 天河区, 1 December
+    period = {"from": "2026-11-01", "to": "2026-12-31"}
+    async with client_for(sla_app, Role.SUPERVISOR) as client:
+        by_district = (
+            await client.get("/v1/kpis/breakdown", params={**period, "by": "district"})
+        ).json()
+        months = (
+            await client.get(
+                "/v1/kpis/trend", params={**period, "by": "month", "unit": "tianhe-urban"}
+            )
+        ).json()
+    async with client_for(sla_app, Role.UNIT, "tianhe-urban") as unit:
+        refused = await unit.get("/v1/kpis/breakdown", params={**period, "by": "district"})
+    groups = {g["key"]: g for g in by_district["items"]}
+    assert (groups["天河区"]["received"], groups["天河区"]["closed"]) == (2, 1)
+    assert groups["天河区"]["on_time_rate"] == 1.0
+    assert (groups["海珠区"]["received"], groups["海珠区"]["on_time_rate"]) == (1, None)
+    assert [(m["key"], m["received"], m["closed"]) for m in months["items"]] == [
+        ("2026-11-01", 2, 1),
+        ("2026-12-01", 1, 0),
+    ]
+    assert months["items"][0]["unit"] == "tianhe-urban"
+    assert refused.status_code == 403

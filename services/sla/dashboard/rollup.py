@@ -344,6 +344,35 @@ async def kpi_counts(
     return [dict(row) for row in (await session.execute(statement, parameters)).mappings()]
 
 
+GROUP_SQL = """
+SELECT r.{column} AS unit, {sums},
+       sum(r.response_hours) / nullif(sum(r.responses), 0) AS response_hours
+FROM sla.report_day r
+WHERE r.day BETWEEN :from_date AND :to_date{in_district}
+GROUP BY r.{column} ORDER BY r.{column}
+"""
+GROUP_COLUMNS = {"district": "district", "category": "category"}
+
+
+async def group_counts(
+    session: AsyncSession,
+    *,
+    by: str,
+    from_date: date,
+    to_date: date,
+    district: str | None = None,
+) -> list[dict[str, Any]]:
+    """The counts behind the KPIs per district or category (in ``unit``: the group's key),
+    summed over the units that handled them."""
+    await refresh(session, from_date=from_date, to_date=to_date)
+    in_district = " AND r.district = :district" if district else ""
+    statement = text(GROUP_SQL.format(column=GROUP_COLUMNS[by], sums=SUMS, in_district=in_district))
+    parameters: dict[str, Any] = {"from_date": from_date, "to_date": to_date}
+    if district:
+        parameters["district"] = district
+    return [dict(row) for row in (await session.execute(statement, parameters)).mappings()]
+
+
 async def volume(
     session: AsyncSession,
     *,

@@ -17,6 +17,7 @@ from sla.dashboard.schemas import (
     DashboardItem,
     Group,
     Kpis,
+    KpisByGroup,
     KpisList,
     Volume,
     VolumeGroup,
@@ -211,6 +212,48 @@ async def kpis_of_units(
     units = await service.units_with_clocks(session, own, district=district)
     found = await service.kpis(session, units=units, from_date=from_, to_date=to, district=district)
     return KpisList(items=found)
+
+
+@router.get("/v1/kpis/breakdown", response_model=KpisByGroup)
+async def kpis_by_group(
+    session: SessionDep,
+    principal: Annotated[
+        Principal,
+        Depends(require(Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.INSPECTOR)),
+    ],
+    by: Literal["district", "category"],
+    from_: Annotated[Day, Query(alias="from")],
+    to: Day,
+) -> KpisByGroup:
+    """The measures per district or per category of the tickets, over every unit that
+    handled them (a district hotline agency: its district's, Art 5)."""
+    _check_period(from_, to)
+    items = await service.kpis_by_group(
+        session, by=by, from_date=from_, to_date=to, district=principal.district
+    )
+    return KpisByGroup(by=by, from_date=from_, to_date=to, items=items)
+
+
+@router.get("/v1/kpis/trend", response_model=KpisByGroup)
+async def kpis_trend(
+    session: SessionDep,
+    principal: Watcher,
+    unit: str,
+    by: Literal["week", "month"],
+    from_: Annotated[Day, Query(alias="from")],
+    to: Day,
+) -> KpisByGroup:
+    """A unit's measures week by week or month by month (each period's key is its first
+    day); at most two years of weeks or ten of months in one answer."""
+    district = _filters(principal, unit, None, None, None, None, None).district
+    _check_period(from_, to)
+    if (to - from_).days > (730 if by == "week" else 3660):
+        raise BadInput("a trend covers at most 2 years of weeks or 10 of months",
+                       zh="趋势按周最多两年，按月最多十年")  # fmt: skip
+    items = await service.trend(
+        session, unit=unit, by=by, from_date=from_, to_date=to, district=district
+    )
+    return KpisByGroup(by=by, from_date=from_, to_date=to, items=items)
 
 
 def _check_period(from_: date, to: date) -> None:

@@ -30,8 +30,9 @@ class Dashboard(BaseModel):
     items: list[DashboardItem]
 
 
-class Kpis(BaseModel):
-    unit: str
+class Measures(BaseModel):
+    """The KPIs of a period (docs/kpis.md)."""
+
     from_date: date
     to_date: date
     received: int
@@ -61,8 +62,27 @@ class Kpis(BaseModel):
     supervisions: int
 
 
+class Kpis(Measures):
+    unit: str
+
+
 class KpisList(BaseModel):
     items: list[Kpis]
+
+
+class GroupKpis(Measures):
+    """The measures of a group of tickets: a district, a category, or a unit's week or
+    month (``from_date``/``to_date`` are the group's own then)."""
+
+    unit: str | None = None  # the unit of a trend; None for a district's or category's
+    key: str | None  # the district, the category (None: not recorded), or the period
+
+
+class KpisByGroup(BaseModel):
+    by: str
+    from_date: date
+    to_date: date
+    items: list[GroupKpis]
 
 
 class VolumeGroup(BaseModel):

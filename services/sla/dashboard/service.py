@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select, text
@@ -14,7 +14,7 @@ from shared.vocabulary import ClockKind, ClockState
 from shared.workdays import end_of_day
 from sla.clocks.models import Clock
 from sla.dashboard import rollup
-from sla.dashboard.schemas import Kpis
+from sla.dashboard.schemas import GroupKpis, Kpis
 
 # What a supervisor calls overdue: the agency's and the units' periods, not the return window.
 WATCHED = [
@@ -108,6 +108,50 @@ async def kpis(
         session, units=units, from_date=from_date, to_date=to_date, district=district
     )
     return [_kpis(c, from_date, to_date) for c in counts]
+
+
+async def kpis_by_group(
+    session: AsyncSession, *, by: str, from_date: date, to_date: date, district: str | None
+) -> list[GroupKpis]:
+    """The KPIs per district or per category of the tickets, over every unit."""
+    counts = await rollup.group_counts(
+        session, by=by, from_date=from_date, to_date=to_date, district=district
+    )
+    return [
+        GroupKpis(**{**_kpis(c, from_date, to_date).model_dump(), "unit": None, "key": c["unit"]})
+        for c in counts
+    ]
+
+
+def periods(by: str, from_date: date, to_date: date) -> list[tuple[date, date]]:
+    """The weeks (Monday to Sunday) or calendar months that cover the period, each cut to it."""
+    found = []
+    start = from_date
+    while start <= to_date:
+        if by == "week":
+            end = start + timedelta(days=6 - start.weekday())
+        else:
+            end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        found.append((start, min(end, to_date)))
+        start = end + timedelta(days=1)
+    return found
+
+
+async def trend(
+    session: AsyncSession,
+    *,
+    unit: str,
+    by: str,
+    from_date: date,
+    to_date: date,
+    district: str | None,
+) -> list[GroupKpis]:
+    """A unit's KPIs week by week or month by month."""
+    found = []
+    for first, last in periods(by, from_date, to_date):
+        [k] = await kpis(session, units=[unit], from_date=first, to_date=last, district=district)
+        found.append(GroupKpis(**{**k.model_dump(), "key": first.isoformat()}))
+    return found
 
 
 def _kpis(c: dict[str, Any], from_date: date, to_date: date) -> Kpis:
