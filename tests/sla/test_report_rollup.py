@@ -188,6 +188,7 @@ async def test_the_kpis_by_district_and_a_units_months(
         by_district = (
             await client.get("/v1/kpis/breakdown", params={**period, "by": "district"})
         ).json()
+        city = (await client.get("/v1/kpis/breakdown", params={**period, "by": "all"})).json()
         months = (
             await client.get(
                 "/v1/kpis/trend", params={**period, "by": "month", "unit": "tianhe-urban"}
@@ -199,6 +200,8 @@ async def test_the_kpis_by_district_and_a_units_months(
     assert (groups["天河区"]["received"], groups["天河区"]["closed"]) == (2, 1)
     assert groups["天河区"]["on_time_rate"] == 1.0
     assert (groups["海珠区"]["received"], groups["海珠区"]["on_time_rate"]) == (1, None)
+    [whole] = city["items"]
+    assert (whole["key"], whole["received"], whole["closed"]) == (None, 3, 1)
     assert [(m["key"], m["received"], m["closed"]) for m in months["items"]] == [
         ("2026-11-01", 2, 1),
         ("2026-12-01", 1, 0),

@@ -345,13 +345,13 @@ async def kpi_counts(
 
 
 GROUP_SQL = """
-SELECT r.{column} AS unit, {sums},
+SELECT {column} AS unit, {sums},
        sum(r.response_hours) / nullif(sum(r.responses), 0) AS response_hours
 FROM sla.report_day r
-WHERE r.day BETWEEN :from_date AND :to_date{in_district}
-GROUP BY r.{column} ORDER BY r.{column}
+WHERE r.day BETWEEN :from_date AND :to_date{in_district}{group}
 """
-GROUP_COLUMNS = {"district": "district", "category": "category"}
+# ``all``: the whole city (or the asked district) as one group.
+GROUP_COLUMNS = {"district": "r.district", "category": "r.category", "all": "NULL"}
 
 
 async def group_counts(
@@ -363,10 +363,14 @@ async def group_counts(
     district: str | None = None,
 ) -> list[dict[str, Any]]:
     """The counts behind the KPIs per district or category (in ``unit``: the group's key),
-    summed over the units that handled them."""
+    or of ``all`` the tickets, summed over the units that handled them."""
     await refresh(session, from_date=from_date, to_date=to_date)
     in_district = " AND r.district = :district" if district else ""
-    statement = text(GROUP_SQL.format(column=GROUP_COLUMNS[by], sums=SUMS, in_district=in_district))
+    column = GROUP_COLUMNS[by]
+    group = "" if by == "all" else f" GROUP BY {column} ORDER BY {column}"
+    statement = text(
+        GROUP_SQL.format(column=column, sums=SUMS, in_district=in_district, group=group)
+    )
     parameters: dict[str, Any] = {"from_date": from_date, "to_date": to_date}
     if district:
         parameters["district"] = district

@@ -221,12 +221,12 @@ async def kpis_by_group(
         Principal,
         Depends(require(Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.INSPECTOR)),
     ],
-    by: Literal["district", "category"],
+    by: Literal["district", "category", "all"],
     from_: Annotated[Day, Query(alias="from")],
     to: Day,
 ) -> KpisByGroup:
-    """The measures per district or per category of the tickets, over every unit that
-    handled them (a district hotline agency: its district's, Art 5)."""
+    """The measures per district or per category of the tickets, or of all of them, over
+    every unit that handled them (a district hotline agency: its district's, Art 5)."""
     _check_period(from_, to)
     items = await service.kpis_by_group(
         session, by=by, from_date=from_, to_date=to, district=principal.district

@@ -107,20 +107,17 @@ async def kpis(
     counts = await rollup.kpi_counts(
         session, units=units, from_date=from_date, to_date=to_date, district=district
     )
-    return [_kpis(c, from_date, to_date) for c in counts]
+    return [Kpis(unit=c["unit"], **_measures(c, from_date, to_date)) for c in counts]
 
 
 async def kpis_by_group(
     session: AsyncSession, *, by: str, from_date: date, to_date: date, district: str | None
 ) -> list[GroupKpis]:
-    """The KPIs per district or per category of the tickets, over every unit."""
+    """The KPIs per district or per category of the tickets, or of all, over every unit."""
     counts = await rollup.group_counts(
         session, by=by, from_date=from_date, to_date=to_date, district=district
     )
-    return [
-        GroupKpis(**{**_kpis(c, from_date, to_date).model_dump(), "unit": None, "key": c["unit"]})
-        for c in counts
-    ]
+    return [GroupKpis(key=c["unit"], **_measures(c, from_date, to_date)) for c in counts]
 
 
 def periods(by: str, from_date: date, to_date: date) -> list[tuple[date, date]]:
@@ -154,9 +151,9 @@ async def trend(
     return found
 
 
-def _kpis(c: dict[str, Any], from_date: date, to_date: date) -> Kpis:
-    return Kpis(
-        unit=c["unit"],
+def _measures(c: dict[str, Any], from_date: date, to_date: date) -> dict[str, Any]:
+    """The measures from their counts (docs/kpis.md)."""
+    return dict(
         from_date=from_date,
         to_date=to_date,
         received=c["received"],
