@@ -588,9 +588,18 @@ class Calls:
         return Call("sla", "GET", "/v1/kpis/units", models.KpisList, params=params)
 
     @staticmethod
-    def ranking(month: str) -> Call[models.Ranking]:
+    def ranking(month: str, district: str | None = None) -> Call[models.Ranking]:
         """Every unit's assessment score of the month (YYYY-MM), rank and change."""
-        return Call("sla", "GET", "/v1/rankings", models.Ranking, params={"month": month})
+        params = _clean({"month": month, "district": district})
+        return Call("sla", "GET", "/v1/rankings", models.Ranking, params=params)
+
+    @staticmethod
+    def kpis_breakdown(
+        by: str, date_from: str, date_to: str, district: str | None = None
+    ) -> Call[models.KpisGroups]:
+        """The measures per district or category of the tickets, or of ``all``."""
+        params = _clean({"by": by, "from": date_from, "to": date_to, "district": district})
+        return Call("sla", "GET", "/v1/kpis/breakdown", models.KpisGroups, params=params)
 
     @staticmethod
     def ranking_of(unit_id: str, month: str) -> Call[models.RankingExplanation]:

@@ -421,6 +421,11 @@ class KpisList(_Model):
     items: list[dict[str, Any]]
 
 
+class KpisGroups(_Model):
+    by: str
+    items: list[dict[str, Any]]
+
+
 class Ranking(_Model):
     month: str
     previous_month: str

@@ -386,3 +386,82 @@ async def ranking_explained(request: Request, unit_id: str, month: str = "") -> 
             "reasons": (await labels(request, token)).get("cost_reason", {}),
         },
     )
+
+
+# The month's headline figures: (field, heading, how shown), from the KPIs of all tickets.
+HEADLINE = (
+    ("received", "受理量", "n"),
+    ("closed", "办结量", "n"),
+    ("on_time_rate", "按时办结率", "%"),
+    ("satisfaction_rate", "满意率", "%"),
+    ("resolution_rate", "解决率", "%"),
+    ("response_rate", "响应率", "%"),
+    ("overdue", "超期件数", "n"),
+    ("supervisions", "督办件数", "n"),
+)
+
+
+@router.get("/reports/monthly", response_class=HTMLResponse)
+async def monthly_report(request: Request, month: str = "", district: str = "") -> Response:
+    """The month's report a supervisor forwards: headline figures, lateness week by week,
+    the units' ranking, and the figures by district and by category — one page that prints
+    to PDF (the browser's 打印 › 另存为 PDF); for the city or one district."""
+    token, user = agency_user(request)
+    today, at = await _today(request, token)
+    month = _month(today, month)
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise BadInput("month is YYYY-MM", zh="月份格式应为 年-月，如 2026-11") from None
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    where = district or user.district or None
+    client = client_for(request, token)
+    span = (first.isoformat(), last.isoformat())
+    whole, districts, categories, ranked, weeks = await asyncio.gather(
+        client.run(client.kpis_breakdown("all", *span, district=where)),
+        client.run(client.kpis_breakdown("district", *span, district=where)),
+        client.run(client.kpis_breakdown("category", *span, district=where)),
+        client.run(client.ranking(month, district=where)),
+        client.run(client.volume("week", *span, district=where)),
+    )
+    names = await labels(request, token)
+    units = await _unit_names(request, token)
+    totals = whole.value.items[0] if whole.value and whole.value.items else {}
+    by_category = sorted(
+        categories.value.items if categories.value else [], key=lambda g: -g["received"]
+    )[:10]
+    week_groups = weeks.value.groups if weeks.value else []
+    chart = {
+        "keys": [f"{g.key}周" for g in week_groups],
+        "received": [g.received for g in week_groups],
+        "late": [g.late for g in week_groups],
+    }
+    return render(
+        request,
+        "monthly.html",
+        {
+            "month": month,
+            "title": f"{first.year}年{first.month}月",
+            "place": where or "全市",
+            "district": district,
+            "headline": [(h, cell(totals.get(f), how)) for f, h, how in HEADLINE],
+            "ranking": [
+                {**r, "name": units.get(r["unit"], r["unit"])}
+                for r in (ranked.value.items if ranked.value else [])
+            ],
+            "districts": [
+                {"key": g["key"] or "未注明", **{f: cell(g.get(f), how) for f, _, how in HEADLINE}}
+                for g in (districts.value.items if districts.value else [])
+            ],
+            "categories": [
+                {
+                    "key": names.get("category", {}).get(g["key"], g["key"] or "未分类"),
+                    **{f: cell(g.get(f), how) for f, _, how in HEADLINE},
+                }
+                for g in by_category
+            ],
+            "columns": HEADLINE,
+            "chart": json.dumps(chart, ensure_ascii=False),
+            "generated": shown(at),
+        },
+    )

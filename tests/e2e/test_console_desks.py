@@ -410,3 +410,27 @@ async def test_a_supervisor_reads_the_monthly_ranking_and_why_a_unit_lost_points
     assert "退回率" in lines and "延期率" in lines
     assert "没有失分事项" in await page.inner_text("#costs")
     assert number  # the dispatched ticket is the one received
+
+
+async def test_a_supervisor_prints_the_months_report_to_pdf(stack, console, browser):
+    await dispatched(stack)
+    async with client(stack["sla"].url, Role.SUPERVISOR) as supervisor:
+        now = (await supervisor.get("/v1/calendar/time-left")).json()["now"]
+    month = f"{datetime.fromisoformat(now).astimezone(SHANGHAI):%Y-%m}"
+    context = await browser.new_context(locale="zh-CN")
+    page = await context.new_page()
+    await sign_in(page, console.url, "supervisor", "督办员")
+    await page.goto(f"{console.url}/reports/monthly?month={month}")
+    assert await page.inner_text("h1") == (
+        f"全市12345政务服务便民热线{int(month[:4])}年{int(month[5:])}月办理情况"
+    )
+    headline = await page.inner_text("#headline")
+    assert headline.splitlines()[1].startswith("1\t0\t")  # received 1, closed 0
+    await page.wait_for_selector("#chart-weeks svg")  # drawn by the project's own ECharts
+    assert "天河区城市管理和综合执法局" in await page.inner_text("#ranking")
+    assert "天河区" in await page.inner_text("#districts")
+    pdf = await page.pdf(format="A4")  # what 打印 › 另存为 PDF gives
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    await page.goto(f"{console.url}/reports/monthly?month={month}&district=海珠区")
+    assert "海珠区" in await page.inner_text("h1")
+    assert (await page.inner_text("#headline")).splitlines()[1].startswith("0\t0\t")

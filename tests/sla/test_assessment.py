@@ -107,3 +107,20 @@ async def test_art24_the_monthly_ranking_says_who_rose_and_why_a_unit_fell(
     lost = {line["measure"]: line["lost"] for line in explained["unit"]["lines"]}
     assert lost["satisfaction_rate"] > 0 and lost["return_rate"] == 0
     assert wrong.status_code == 422 and other.status_code == 403
+
+
+async def test_art5_a_district_agency_ranks_its_own_district_only(
+    dispatched, step, sla_app, client_for, clock
+):
+    await dispatched("T1")  # 天河区
+    await step("T2", "dispatched", clock.now(), ("restart", "handling"), district="海珠区",
+               unit_id="haizhu-urban")  # fmt: skip
+    month = {"month": "2026-11"}
+    async with client_for(sla_app, Role.SUPERVISOR, district="海珠区") as district:
+        own = (await district.get("/v1/rankings", params=month)).json()
+        other = await district.get("/v1/rankings", params={**month, "district": "天河区"})
+    async with client_for(sla_app, Role.SUPERVISOR) as city:
+        asked = (await city.get("/v1/rankings", params={**month, "district": "天河区"})).json()
+    assert [r["unit"] for r in own["items"] if r["received"]] == ["haizhu-urban"]
+    assert other.status_code == 403
+    assert [r["unit"] for r in asked["items"] if r["received"]] == ["tianhe-urban"]

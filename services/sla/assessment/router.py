@@ -23,6 +23,7 @@ from shared.vocabulary import ClockKind, Rating, Resolution, StepAction
 from sla.assessment import rules
 from sla.clocks.models import Clock, TicketStep
 from sla.dashboard import rollup, service
+from sla.dashboard.router import own_district
 from sla.deps import numbers_of
 from sla.supervision.models import Supervision
 
@@ -135,10 +136,13 @@ async def _ranking(session: AsyncSession, month: str, district: str | None) -> R
 
 
 @router.get("/v1/rankings", response_model=RankingRead)
-async def ranking(session: SessionDep, principal: Watcher, month: Month) -> RankingRead:
+async def ranking(
+    session: SessionDep, principal: Watcher, month: Month, district: str | None = None
+) -> RankingRead:
     """Every unit's score of 100 for the month, its rank and the places it moved against
-    the previous month (a district hotline agency: over its district's tickets, Art 5)."""
-    return await _ranking(session, month, principal.district)
+    the previous month; over one ``district``'s tickets (a district hotline agency: always
+    its own, Art 5)."""
+    return await _ranking(session, month, own_district(principal, district))
 
 
 @router.get("/v1/rankings/{unit_id}", response_model=ExplanationRead)

@@ -224,12 +224,14 @@ async def kpis_by_group(
     by: Literal["district", "category", "all"],
     from_: Annotated[Day, Query(alias="from")],
     to: Day,
+    district: str | None = None,
 ) -> KpisByGroup:
     """The measures per district or per category of the tickets, or of all of them, over
-    every unit that handled them (a district hotline agency: its district's, Art 5)."""
+    every unit that handled them; for one ``district`` (a district hotline agency: always
+    its own, Art 5)."""
     _check_period(from_, to)
     items = await service.kpis_by_group(
-        session, by=by, from_date=from_, to_date=to, district=principal.district
+        session, by=by, from_date=from_, to_date=to, district=own_district(principal, district)
     )
     return KpisByGroup(by=by, from_date=from_, to_date=to, items=items)
 
@@ -254,6 +256,17 @@ async def kpis_trend(
         session, unit=unit, by=by, from_date=from_, to_date=to, district=district
     )
     return KpisByGroup(by=by, from_date=from_, to_date=to, items=items)
+
+
+def own_district(principal: Principal, district: str | None) -> str | None:
+    """The district a read covers: the one asked for, which for a district hotline agency
+    must be its own (Art 5)."""
+    if principal.district is not None and district not in (None, principal.district):
+        raise Forbidden(
+            "a district hotline agency reads its own district (Art 5)",
+            zh="区热线工作机构只能查看本区的数据（《办法》第五条）",
+        )
+    return principal.district or district
 
 
 def _check_period(from_: date, to: date) -> None:
