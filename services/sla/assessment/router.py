@@ -6,23 +6,27 @@ the previous month (/v1/rankings), and what cost one unit its points, ticket by 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shared.auth import Principal, Role, require
-from shared.deps import SessionDep
+from shared.deps import ClockDep, SessionDep
 from shared.errors import BadInput, Forbidden
+from shared.schemas import Day
 from shared.vocabulary import ClockKind, Rating, Resolution, StepAction
+from shared.workdays import local_date
+from sla.assessment import hotspots as hotspots_rules
 from sla.assessment import rules
 from sla.clocks.models import Clock, TicketStep
 from sla.dashboard import rollup, service
+from sla.dashboard.models import ReportDay
 from sla.dashboard.router import own_district
 from sla.deps import numbers_of
 from sla.supervision.models import Supervision
@@ -227,3 +231,100 @@ async def _costs(
     for reason, query in queries.items():
         found += [(reason, t) for t in dict.fromkeys(await session.scalars(query))]
     return found
+
+
+class HotspotTicket(BaseModel):
+    ticket_id: str
+    number: str | None
+
+
+class HotspotRead(BaseModel):
+    category: str | None
+    district: str | None
+    count: int  # calls this week
+    baseline: float  # their weekly mean over the 8 weeks before
+    previous: int  # last week's
+    growing: bool
+    p_value: float
+    tickets: list[HotspotTicket]
+
+
+class HotspotsRead(BaseModel):
+    week: date  # its Monday
+    alpha: float
+    items: list[HotspotRead]
+
+
+HOTSPOT_TICKETS = 50  # listed per hotspot
+
+
+@router.get("/v1/hotspots", response_model=HotspotsRead)
+async def hotspots(
+    session: SessionDep,
+    clock: ClockDep,
+    principal: Annotated[
+        Principal,
+        Depends(require(Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.INSPECTOR)),
+    ],
+    week: Day | None = None,
+    district: str | None = None,
+) -> HotspotsRead:
+    """The categories whose calls in one district rose well above that district's own
+    previous eight weeks, in the week starting on ``week`` (a Monday; by default the last
+    whole week), with their tickets; the test and its false-alarm rate: docs/kpis.md."""
+    today = local_date(clock.now())
+    monday = week or today - timedelta(days=today.weekday() + 7)
+    if monday.weekday() != 0:
+        raise BadInput("week is the Monday a week starts on", zh="week 应为一周的星期一")
+    where = own_district(principal, district)
+    first = monday - timedelta(weeks=hotspots_rules.BASELINE_WEEKS)
+    last = monday + timedelta(days=6)
+    await rollup.refresh(session, from_date=first, to_date=last)
+    in_district = [] if where is None else [col(ReportDay.district) == where]
+    rows = await session.execute(
+        select(
+            col(ReportDay.day),
+            col(ReportDay.category),
+            col(ReportDay.district),
+            func.sum(col(ReportDay.tickets)),
+        )
+        .where(col(ReportDay.day).between(first, last), *in_district)
+        .group_by(col(ReportDay.day), col(ReportDay.category), col(ReportDay.district))
+    )
+    weeks = hotspots_rules.weekly_counts(
+        (((r[0] - first).days // 7, r[1], r[2], int(r[3])) for r in rows),
+        weeks=hotspots_rules.BASELINE_WEEKS + 1,
+    )
+    found = hotspots_rules.surges(weeks)
+    from_at, to_at = rollup.period_bounds(monday, last)
+    items = []
+    for surge in found:
+        category, place = surge.cell
+        ids = list(
+            await session.scalars(
+                select(col(Clock.ticket_id))
+                .where(
+                    col(Clock.kind) == ClockKind.HANDLING.value,
+                    col(Clock.started_at) >= from_at,
+                    col(Clock.started_at) < to_at,
+                    col(Clock.category).is_not_distinct_from(category),
+                    col(Clock.district).is_not_distinct_from(place),
+                )
+                .distinct()
+                .limit(HOTSPOT_TICKETS)
+            )
+        )
+        numbers = await numbers_of(session, ids)
+        items.append(
+            HotspotRead(
+                category=category,
+                district=place,
+                count=surge.count,
+                baseline=surge.baseline,
+                previous=surge.previous,
+                growing=surge.growing,
+                p_value=surge.p_value,
+                tickets=[HotspotTicket(ticket_id=t, number=numbers.get(t)) for t in ids],
+            )
+        )
+    return HotspotsRead(week=monday, alpha=hotspots_rules.ALPHA, items=items)
