@@ -608,6 +608,18 @@ class Calls:
         return Call("sla", "GET", path, models.RankingExplanation, params={"month": month})
 
     @staticmethod
+    def kpis_trend(unit_id: str, by: str, date_from: str, date_to: str) -> Call[models.KpisGroups]:
+        """A unit's measures week by week or month by month."""
+        params = {"unit": unit_id, "by": by, "from": date_from, "to": date_to}
+        return Call("sla", "GET", "/v1/kpis/trend", models.KpisGroups, params=params)
+
+    @staticmethod
+    def hotspots(week: str | None = None, district: str | None = None) -> Call[models.Hotspots]:
+        """The categories rising in a district in a week (its Monday; default: last week)."""
+        params = _clean({"week": week, "district": district})
+        return Call("sla", "GET", "/v1/hotspots", models.Hotspots, params=params)
+
+    @staticmethod
     def volume(by: str, date_from: str, date_to: str, **filters: Any) -> Call[models.Volume]:
         """Tickets whose handling began in the period, and the late ones, per week, unit,
         district or category."""

@@ -116,6 +116,17 @@ class VolumeBy(StrEnum):
     CATEGORY = "category"
 
 
+class BreakdownBy(StrEnum):
+    DISTRICT = "district"
+    CATEGORY = "category"
+    ALL = "all"
+
+
+class TrendBy(StrEnum):
+    WEEK = "week"
+    MONTH = "month"
+
+
 class KbReviewStatus(StrEnum):
     DRAFT = "draft"
     APPROVED = "approved"

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import typer
 from pydantic import BaseModel
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from hotline_client import choices
 from hotline_client.api import Call, Calls, Client
@@ -1055,6 +1055,106 @@ def ranking(
         return rows
 
     _show(_run(Calls.ranking(month)).value, as_json, table=table)
+
+
+# The measures a breakdown or a trend shows: (field, heading), rates in per cent.
+MEASURES = (
+    ("received", T("受理量", "received")),
+    ("closed", T("办结量", "closed")),
+    ("on_time_rate", T("按时办结率", "on time")),
+    ("satisfaction_rate", T("满意率", "satisfied")),
+    ("resolution_rate", T("解决率", "solved")),
+    ("response_rate", T("响应率", "contacted")),
+    ("overdue", T("超期件数", "overdue")),
+)
+
+
+def _measures_table(first: str, found: Any, key: Callable[[Any], str]) -> Table:
+    # The group's name is kept whole on a narrow terminal; the figures give way first.
+    rows = Table(Column(first, no_wrap=True, min_width=10), *(heading for _, heading in MEASURES))
+    for group in found.items:
+        cells = [
+            "—" if group.get(f) is None else f"{group[f] * 100:.1f}%" if f.endswith("rate")
+            else str(group[f])
+            for f, _ in MEASURES
+        ]  # fmt: skip
+        rows.add_row(key(group), *cells)
+    return rows
+
+
+@supervisor.command(
+    "breakdown",
+    help=T(
+        "考核指标按行政区或事项分类分组，或全部合计",
+        "The measures per district or category, or of all tickets.",
+    ),
+)
+def breakdown(
+    by: choices.BreakdownBy = choices.BreakdownBy.DISTRICT,
+    date_from: str = typer.Option(..., "--from"),
+    date_to: str = typer.Option(..., "--to"),
+    district: str | None = None,
+    as_json: JsonOption = False,
+) -> None:
+    def key(group: Any) -> str:
+        if by is choices.BreakdownBy.CATEGORY:
+            return _label("category", group["key"]) or T("未分类", "none")
+        return group["key"] or T("全部", "all")
+
+    found = _run(Calls.kpis_breakdown(by.value, date_from, date_to, district)).value
+    _show(found, as_json, table=lambda f: _measures_table(T("分组", "group"), f, key))
+
+
+@supervisor.command(
+    "trend",
+    help=T("单位考核指标的逐周或逐月走势", "A unit's measures week by week or month by month."),
+)
+def trend(
+    unit_id: str,
+    by: choices.TrendBy = choices.TrendBy.MONTH,
+    date_from: str = typer.Option(..., "--from"),
+    date_to: str = typer.Option(..., "--to"),
+    as_json: JsonOption = False,
+) -> None:
+    found = _run(Calls.kpis_trend(unit_id, by.value, date_from, date_to)).value
+    _show(
+        found, as_json, table=lambda f: _measures_table(T("起始日", "from"), f, lambda g: g["key"])
+    )
+
+
+@supervisor.command(
+    "hotspots",
+    help=T(
+        "某周明显增多的事项（分类×行政区），默认上一整周",
+        "Categories rising in a district in a week (default: last week).",
+    ),
+)
+def hotspots(
+    week: Annotated[str | None, typer.Option(help=T("该周的星期一", "its Monday"))] = None,
+    district: str | None = None,
+    as_json: JsonOption = False,
+) -> None:
+    def table(found: Any) -> Table:
+        rows = Table(
+            T("事项分类", "category"),
+            T("行政区", "district"),
+            T("本周", "this week"),
+            T("前8周周均", "8-week mean"),
+            T("上周", "last week"),
+            "p",
+        )
+        for h in found.items:
+            rows.add_row(
+                _label("category", h["category"]) or "—",
+                h["district"] or "—",
+                str(h["count"]),
+                f"{h['baseline']:.1f}",
+                str(h["previous"]),
+                f"{h['p_value']:.1e}",
+            )
+        return rows
+
+    _show(_run(Calls.hotspots(week, district)).value, as_json, table=table)
 
 
 @supervisor.command(

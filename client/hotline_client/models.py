@@ -426,6 +426,12 @@ class KpisGroups(_Model):
     items: list[dict[str, Any]]
 
 
+class Hotspots(_Model):
+    week: date
+    alpha: float
+    items: list[dict[str, Any]]
+
+
 class Ranking(_Model):
     month: str
     previous_month: str

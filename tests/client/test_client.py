@@ -401,3 +401,39 @@ def test_art24_the_cli_prints_the_months_ranking_and_why_a_unit_lost_points(monk
     assert "↓1" in lines[1] and "81.25" in lines[1]
     assert "不满意" in why.output and "GZ261201000009" in why.output
     assert all(url.params["month"] == "2026-12" for url in asked)
+
+
+def test_the_cli_prints_the_kpis_by_district_a_units_months_and_the_weeks_hotspots(monkeypatch):
+    measures = {"received": 12, "closed": 10, "on_time_rate": 0.9, "satisfaction_rate": 0.75,
+                "resolution_rate": None, "response_rate": 1.0, "overdue": 1}  # fmt: skip
+    answers = {
+        "/v1/kpis/breakdown": {"by": "district", "items": [{"key": "天河区", **measures}]},
+        "/v1/kpis/trend": {"by": "month", "items": [{"key": "2026-11-01", **measures}]},
+        "/v1/hotspots": {
+            "week": "2026-11-23",
+            "alpha": 1e-4,
+            "items": [{"category": "noise.construction", "district": "天河区", "count": 9,
+                       "baseline": 1.25, "previous": 2, "growing": True, "p_value": 3.2e-6,
+                       "tickets": []}],
+        },
+        "/v1/labels": {
+            "lang": "zh", "labels": {"category": {"noise.construction": "建筑施工噪声"}}
+        },
+    }  # fmt: skip
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=answers[request.url.path])
+
+    from hotline_client import cli
+
+    monkeypatch.setattr(cli, "_client", lambda: _client(handler))
+    period = ["--from", "2026-11-01", "--to", "2026-11-30"]
+    by_district = CliRunner().invoke(app, ["supervisor", "breakdown", *period])
+    months = CliRunner().invoke(app, ["supervisor", "trend", "tianhe-urban", *period])
+    hot = CliRunner().invoke(app, ["supervisor", "hotspots", "--week", "2026-11-23"])
+    for result in (by_district, months, hot):
+        assert result.exit_code == 0, result.output
+    row = next(line for line in by_district.output.splitlines() if "天河区" in line)
+    assert "12" in row and "90.0%" in row and "75.0%" in row and "—" in row
+    assert "2026-11-01" in months.output
+    assert "建筑施工噪声" in hot.output and "3.2e-06" in hot.output
