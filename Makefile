@@ -59,5 +59,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_poll.py
 	$(BIN)/python bench/bench_throughput.py
 	$(BIN)/python bench/bench_notify.py
+	$(BIN)/python bench/bench_assessment.py
+	$(BIN)/python bench/eval_hotspots.py
 	$(BIN)/python bench/bench_backlog.py
 	$(BIN)/python bench/bench_console.py
