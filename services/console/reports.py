@@ -42,6 +42,7 @@ KPI_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("satisfaction_rate", "满意率", "%"),
     ("resolution_rate", "解决率", "%"),
     ("judged_resolution_rate", "解决率（工作机构判断）", "%"),
+    ("response_rate", "响应率", "%"),
     ("response_hours", "平均签收时长（小时）", "h"),
     ("supervisions", "督办件数", "n"),
 )
@@ -59,6 +60,7 @@ DEFINITIONS = {
     "满意率": "满意与基本满意 ÷ 已评价数（不含不评价）",
     "解决率": "诉求人表示已解决 ÷ 表态是否解决的评价数（部分解决不计入已解决）",
     "解决率（工作机构判断）": "审核通过反馈时判断已解决 ÷ 作出判断的件数",
+    "响应率": "按时联系诉求人的件数 ÷ 应联系件数（已联系或已过联系时限的，不含退回）",
     "平均签收时长（小时）": "派单至签收的平均小时数",
     "督办件数": "期间内对该单位开启且未撤回的督办数",
 }
@@ -388,6 +390,22 @@ async def ranking_explained(request: Request, unit_id: str, month: str = "") -> 
     )
 
 
+def _month_span(month: str) -> tuple[date, date]:
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise BadInput("month is YYYY-MM", zh="月份格式应为 年-月，如 2026-11") from None
+    return first, (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _breakdowns(client: Any, span: tuple[str, str], where: str | None) -> list[Any]:
+    """The month's KPIs of all tickets, by district and by category (calls to await)."""
+    return [
+        client.run(client.kpis_breakdown(by, *span, district=where))
+        for by in ("all", "district", "category")
+    ]
+
+
 # The month's headline figures: (field, heading, how shown), from the KPIs of all tickets.
 HEADLINE = (
     ("received", "受理量", "n"),
@@ -409,18 +427,12 @@ async def monthly_report(request: Request, month: str = "", district: str = "") 
     token, user = agency_user(request)
     today, at = await _today(request, token)
     month = _month(today, month)
-    try:
-        first = date.fromisoformat(f"{month}-01")
-    except ValueError:
-        raise BadInput("month is YYYY-MM", zh="月份格式应为 年-月，如 2026-11") from None
-    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    first, last = _month_span(month)
     where = district or user.district or None
     client = client_for(request, token)
     span = (first.isoformat(), last.isoformat())
     whole, districts, categories, ranked, weeks = await asyncio.gather(
-        client.run(client.kpis_breakdown("all", *span, district=where)),
-        client.run(client.kpis_breakdown("district", *span, district=where)),
-        client.run(client.kpis_breakdown("category", *span, district=where)),
+        *_breakdowns(client, span, where),
         client.run(client.ranking(month, district=where)),
         client.run(client.volume("week", *span, district=where)),
     )
@@ -465,3 +477,38 @@ async def monthly_report(request: Request, month: str = "", district: str = "") 
             "generated": shown(at),
         },
     )
+
+
+@router.get("/reports/monthly.xlsx")
+async def monthly_export(request: Request, month: str = "", district: str = "") -> Response:
+    """The monthly report's figures as an .xlsx: all tickets, by district, by category (rates
+    as numbers 0–1), with the month and the definitions on the second sheet."""
+    token, user = agency_user(request)
+    today, at = await _today(request, token)
+    month = _month(today, month)
+    first, last = _month_span(month)
+    where = district or user.district or None
+    client = client_for(request, token)
+    whole, districts, categories = await asyncio.gather(
+        *_breakdowns(client, (first.isoformat(), last.isoformat()), where)
+    )
+    names = (await labels(request, token)).get("category", {})
+    rows = []
+    for kind, answer, name in (
+        ("合计", whole, lambda key: where or "全市"),
+        ("行政区", districts, lambda key: key or "未注明"),
+        ("事项分类", categories, lambda key: names.get(key, key or "未分类")),
+    ):
+        for g in answer.value.items if answer.value else []:
+            rows.append([kind, name(g["key"]), *(g.get(f) for f, _, _ in HEADLINE)])
+    headings = ["类别", "分组", *(h for _, h, _ in HEADLINE)]
+    notes = {
+        "统计月份": f"{month}（北京时间）",
+        "范围": where or "全市",
+        "导出时间": shown(at),
+        "导出人": user.subject,
+        "比率": "以小数表示（0.95 即 95%）；无数据的为空",
+        **{h: DEFINITIONS[h] for _, h, _ in HEADLINE},
+    }
+    content = workbook("月度分组指标", headings, rows, notes)
+    return attachment(content, f"月度报告_{where or '全市'}_{month}.xlsx")

@@ -412,12 +412,12 @@ async def test_a_supervisor_reads_the_monthly_ranking_and_why_a_unit_lost_points
     assert number  # the dispatched ticket is the one received
 
 
-async def test_a_supervisor_prints_the_months_report_to_pdf(stack, console, browser):
+async def test_a_supervisor_prints_the_months_report_to_pdf_and_exports_it(stack, console, browser):
     await dispatched(stack)
     async with client(stack["sla"].url, Role.SUPERVISOR) as supervisor:
         now = (await supervisor.get("/v1/calendar/time-left")).json()["now"]
     month = f"{datetime.fromisoformat(now).astimezone(SHANGHAI):%Y-%m}"
-    context = await browser.new_context(locale="zh-CN")
+    context = await browser.new_context(locale="zh-CN", accept_downloads=True)
     page = await context.new_page()
     await sign_in(page, console.url, "supervisor", "督办员")
     await page.goto(f"{console.url}/reports/monthly?month={month}")
@@ -431,6 +431,13 @@ async def test_a_supervisor_prints_the_months_report_to_pdf(stack, console, brow
     assert "天河区" in await page.inner_text("#districts")
     pdf = await page.pdf(format="A4")  # what 打印 › 另存为 PDF gives
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    async with page.expect_download() as exported:
+        await page.click("#export-monthly")
+    book = workbook(await (await exported.value).path())
+    rows = [[c.value for c in row] for row in book["月度分组指标"].iter_rows()]
+    assert rows[0][:3] == ["类别", "分组", "受理量"]
+    assert rows[1][:3] == ["合计", "全市", 1] and ["行政区", "天河区"] in [r[:2] for r in rows]
+    assert {r[0].value for r in book["说明"].iter_rows()} >= {"统计月份", "响应率"}
     await page.goto(f"{console.url}/reports/monthly?month={month}&district=海珠区")
     assert "海珠区" in await page.inner_text("h1")
     assert (await page.inner_text("#headline")).splitlines()[1].startswith("0\t0\t")
