@@ -209,12 +209,11 @@ class Notifications:
             subscribed = await self._subscribed(session, {n.owner for n in notices})
             channel_ids = lambda n: subscribed.get((n.owner, n.kind), [])  # noqa: E731
         records = []
+        by_channel: dict[str, list[tuple[Event, str | None]]] = {}
         for notice in notices:
             for channel_id in channel_ids(notice):
                 queued = NoticeQueued(notification_id=uuid4(), kind=notice.kind)
-                await outbox.add_many(
-                    session, [(queued, notice.ticket_id)], to=PREFIX + channel_id, now=now
-                )
+                by_channel.setdefault(channel_id, []).append((queued, notice.ticket_id))
                 records.append(
                     {
                         "id": queued.notification_id,
@@ -228,6 +227,8 @@ class Notifications:
                         "created_at": now,
                     }
                 )
+        for channel_id, queued_here in by_channel.items():  # one statement a channel
+            await outbox.add_many(session, queued_here, to=PREFIX + channel_id, now=now)
         if records:
             await session.execute(insert(self.records), records)
         return len(records)
