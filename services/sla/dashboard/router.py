@@ -47,13 +47,7 @@ def _filters(
         if unit not in (None, principal.unit_id):
             raise Forbidden("a unit sees only its own clocks", zh="承办单位只能查看本单位的时限")
         unit = principal.unit_id
-    if principal.district is not None:  # Art 5: a district hotline agency
-        if district not in (None, principal.district):
-            raise Forbidden(
-                "a district hotline agency sees its own district (Art 5)",
-                zh="区热线工作机构只能查看本区的事项（《办法》第五条）",
-            )
-        district = principal.district
+    district = own_district(principal, district)
     if due_from and due_to and due_to < due_from:
         raise BadInput("due_to is before due_from", zh="截止日期早于起始日期")
     return Filters(unit, district, ticket_type, category, due_from, due_to)
@@ -263,8 +257,8 @@ def own_district(principal: Principal, district: str | None) -> str | None:
     must be its own (Art 5)."""
     if principal.district is not None and district not in (None, principal.district):
         raise Forbidden(
-            "a district hotline agency reads its own district (Art 5)",
-            zh="区热线工作机构只能查看本区的数据（《办法》第五条）",
+            "a district hotline agency sees its own district (Art 5)",
+            zh="区热线工作机构只能查看本区的事项（《办法》第五条）",
         )
     return principal.district or district
 
