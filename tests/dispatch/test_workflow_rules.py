@@ -25,6 +25,7 @@ from dispatch.workflow.rules import (
     designate,
     determine,
     dispatch,
+    due_soon_notices,
     due_time_fields,
     evaluate,
     legal_procedure_ended,
@@ -41,7 +42,7 @@ from dispatch.workflow.rules import (
     unit_notices,
 )
 
-from shared.errors import RuleViolation
+from shared.errors import BadInput, RuleViolation
 from shared.vocabulary import ClockKind, NoticeKind, StepAction, StopKind
 
 NEW = Ticket(status=Status.AWAITING_DISPATCH)
@@ -685,13 +686,17 @@ def test_art20_22_the_caller_is_told_of_a_close_they_did_not_make_by_rating():
 
 def test_the_lead_unit_records_its_contact_with_the_caller_while_it_holds_the_ticket():
     sent = dispatch(NEW, unit="tianhe-urban").ticket
-    contacted = record_contact(sent, unit="tianhe-urban")
+    now = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+    when = {"at": now - timedelta(hours=3), "now": now}
+    contacted = record_contact(sent, unit="tianhe-urban", **when)
     assert contacted.ticket == sent  # the ticket's state is unchanged
     assert {(c.action, c.clock, c.stop_kind) for c in contacted.clocks} == {
         (ClockAction.STOP, ClockKind.CONTACT, StopKind.COMPLETED)
     }
-    refused("not_assigned", record_contact, sent, unit="haizhu-urban")
-    refused("invalid_state", record_contact, NEW, unit="tianhe-urban")
+    refused("not_assigned", record_contact, sent, unit="haizhu-urban", **when)
+    refused("invalid_state", record_contact, NEW, unit="tianhe-urban", **when)
+    with pytest.raises(BadInput):  # a contact is judged by its time: not one to come
+        record_contact(sent, unit="tianhe-urban", at=now + timedelta(minutes=1), now=now)
 
 
 def test_art15_1_an_approved_return_ends_the_units_time_to_contact_as_returned():
@@ -700,3 +705,17 @@ def test_art15_1_an_approved_return_ends_the_units_time_to_contact_as_returned()
     assert (ClockAction.STOP, ClockKind.CONTACT, StopKind.RETURNED) in {
         (c.action, c.clock, c.stop_kind) for c in approved.clocks
     }
+
+
+def test_art17_20_21_the_units_at_work_are_warned_of_their_own_limits_only():
+    handling = Ticket(status=Status.HANDLING, lead_unit="u1")
+    designated = replace(handling, status=Status.SUB_UNIT_HANDLING, sub_unit="s1")
+    soon = NoticeKind.DUE_SOON
+    assert due_soon_notices(ClockKind.HANDLING, handling) == [("u1", soon)]
+    assert due_soon_notices(ClockKind.REHANDLING, designated) == [("u1", soon), ("s1", soon)]
+    assert due_soon_notices(ClockKind.FINAL_FEEDBACK, handling) == [("u1", soon)]
+    # The agency's dispatch limit (Art 13), the verification window (Art 14) and the contact
+    # limit (as short as the warning) warn no unit; nor does a closed ticket.
+    for clock in (ClockKind.DISPATCH, ClockKind.VERIFICATION, ClockKind.CONTACT):
+        assert due_soon_notices(clock, handling) == []
+    assert due_soon_notices(ClockKind.HANDLING, replace(handling, status=Status.CLOSED)) == []

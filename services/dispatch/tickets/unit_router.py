@@ -32,7 +32,7 @@ from dispatch.tickets.schemas import (
 )
 from dispatch.workflow import rules
 from shared.auth import Principal, Role
-from shared.errors import BadInput, RuleViolation
+from shared.errors import RuleViolation
 from shared.vocabulary import StepAction
 
 router = APIRouter(tags=["units"])
@@ -46,15 +46,13 @@ async def record_contact(
     by that time, which may not be in the future."""
     unit, now = principal.unit_id or "", ctx.now()
     at = body.at or now
-    if at > now:
-        raise BadInput("a contact cannot be in the future", zh="联系时间不能晚于现在")
     return read(
         await apply_action(
             ctx,
             ticket_id,
             principal,
             action=StepAction.CONTACTED,
-            transition=lambda t: rules.record_contact(t, unit=unit),
+            transition=lambda t: rules.record_contact(t, unit=unit, at=at, now=now),
             reason=body.note,
             details={"method": body.method, "at": at.isoformat()},
             acted_at=at,

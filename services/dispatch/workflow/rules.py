@@ -157,11 +157,14 @@ CONTACT_STATES = (
 )
 
 
-def record_contact(ticket: Ticket, *, unit: str) -> Transition:
-    """The lead unit contacted the caller (响应): the contact clock stops, judged by the
-    contact's own time. A later contact is recorded too; only the first stops the clock."""
+def record_contact(ticket: Ticket, *, unit: str, at: datetime, now: datetime) -> Transition:
+    """The lead unit contacted the caller (响应) at ``at``: the contact clock stops, judged by
+    that time, which cannot be later than now. A later contact is recorded too; only the
+    first stops the clock."""
     _require(ticket, *CONTACT_STATES, action="record a contact on")
     _require_lead(ticket, unit, "record the contact with the caller")
+    if at > now:
+        raise BadInput("a contact cannot be in the future", zh="联系时间不能晚于现在")
     return Transition(
         ticket,
         (ClockChange(ClockAction.STOP, ClockKind.CONTACT, "caller contacted", StopKind.COMPLETED),),
