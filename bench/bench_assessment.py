@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "services")]
 
-from sla.assessment.router import _ranking  # noqa: E402
+from sla.assessment.service import ranking as month_ranking  # noqa: E402
 from sla.dashboard import rollup, service  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
@@ -110,7 +110,7 @@ async def run(url: str) -> None:
         print(f"the first report recounted {days} stale days in {recounted:.1f} s (once)")
 
         async def ranking(session) -> object:
-            return await _ranking(session, "2026-11", None)
+            return await month_ranking(session, "2026-11", None)
 
         async def trend(session) -> object:
             first, last = date(2026, 1, 1), date(2026, 12, 31)

@@ -19,7 +19,7 @@ from intake.conduct.schemas import ConductKind
 from intake.kb.router import ReviewStatus
 from intake.tickets.rules import Disposition, Outcome
 from intake.tickets.schemas import Channel, Flag
-from sla.assessment.router import CostReason
+from sla.assessment.schemas import CostReason
 from sla.clocks.models import ChangeAction
 from sla.supervision.rules import Method, Reason
 
