@@ -141,6 +141,7 @@ class TicketStepped(Event):
     ticket_type: TicketType
     category: str | None = None
     district: str | None = None
+    street: str | None = None  # the street (街道) or town (镇) the matter is in
     unit_id: str | None = None
     action: StepAction
     actor_unit_id: str | None = None

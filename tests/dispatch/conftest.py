@@ -29,6 +29,7 @@ def submitted_envelope(
         ticket_type=ticket_type,
         category=category,
         district=district,
+        street="林和街道" if district == "天河区" else None,
         summary="天河区林和街道某工地夜间施工噪声扰民",
         received_at=clock.now(),
         repeat_of=repeat_of,

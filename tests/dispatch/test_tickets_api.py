@@ -57,7 +57,7 @@ async def test_art13_a_submitted_ticket_waits_in_the_queue_with_its_suggested_un
     rule = next(r for r in rules if r["id"] == entry["suggested_rule_id"])
     assert (rule["category"], rule["district"]) == ("noise.construction", "天河区")
     [step] = await _outbox(session, "ticket.stepped.v1")
-    assert step["action"] == "submitted"
+    assert (step["action"], step["district"], step["street"]) == ("submitted", "天河区", "林和街道")
     assert step["changes"] == [
         {
             "action": "start",

@@ -23,6 +23,7 @@ def step_envelope(
     details: dict | None = None,
     actor_unit_id: str | None = None,
     district: str = "天河区",
+    street: str | None = None,
 ) -> dict:
     event = TicketStepped(
         ticket_id=ticket_id,
@@ -30,6 +31,7 @@ def step_envelope(
         ticket_type=ticket_type,
         category="noise.construction",
         district=district,
+        street=street,
         unit_id=unit_id,
         action=action,
         actor_unit_id=actor_unit_id,

@@ -208,3 +208,28 @@ async def test_the_kpis_by_district_and_a_units_months(
     ]
     assert months["items"][0]["unit"] == "tianhe-urban"
     assert refused.status_code == 403
+
+
+async def test_the_kpis_by_street_keep_each_street_within_its_district(
+    step, sla_app, client_for, clock
+):
+    now = clock.now()
+    await step("T1", "dispatched", now, ("restart", "handling"), street="石牌街道")
+    await step("T2", "dispatched", now, ("restart", "handling"), street="石牌街道")
+    await step("T3", "dispatched", now, ("restart", "handling"), street="沙河街道")
+    await step("T4", "dispatched", now, ("restart", "handling"))  # no street recorded
+    await step("T5", "dispatched", now, ("restart", "handling"), district="海珠区",
+               street="江南中街道")  # fmt: skip
+    await step("T1", "feedback_submitted", now + timedelta(days=1), DONE)
+    period = {"from": "2026-11-01", "to": "2026-11-30", "by": "street"}
+    async with client_for(sla_app, Role.SUPERVISOR) as client:
+        streets = (await client.get("/v1/kpis/breakdown", params=period)).json()
+        haizhu = await client.get("/v1/kpis/breakdown", params={**period, "district": "海珠区"})
+    rows = {(g["district"], g["key"]): (g["received"], g["closed"]) for g in streets["items"]}
+    assert rows == {
+        ("天河区", "石牌街道"): (2, 1),
+        ("天河区", "沙河街道"): (1, 0),
+        ("天河区", None): (1, 0),
+        ("海珠区", "江南中街道"): (1, 0),
+    }
+    assert [g["key"] for g in haizhu.json()["items"]] == ["江南中街道"]

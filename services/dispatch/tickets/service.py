@@ -293,6 +293,7 @@ async def record(
             ticket_type=TicketType(row.ticket_type),
             category=row.category,
             district=row.district,
+            street=row.street,
             unit_id=row.lead_unit,
             action=action,
             actor_unit_id=principal.unit_id,

@@ -61,6 +61,7 @@ class Clock(SQLModel, table=True):
     ticket_type: str
     category: str | None = None
     district: str | None = None
+    street: str | None = None
     started_at: datetime
     working_days: int
     due_date: date
@@ -146,4 +147,5 @@ class TicketStep(SQLModel, table=True):
     ticket_type: str
     category: str | None = None
     district: str | None = None
+    street: str | None = None
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))

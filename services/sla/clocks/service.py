@@ -124,6 +124,7 @@ async def _start(
         ticket_type=step.ticket_type,
         category=step.category,
         district=step.district,
+        street=step.street,
         started_at=step.at,
         working_days=limit.working_days,
         due_date=deadline.due_date,
@@ -169,6 +170,7 @@ async def apply_step(
             ticket_type=step.ticket_type,
             category=step.category,
             district=step.district,
+            street=step.street,
             details=step.details,
         )
     )

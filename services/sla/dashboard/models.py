@@ -1,5 +1,6 @@
-"""Report rollups: each Guangzhou day's counts per unit, district and category, kept from the
-clock runs, steps, extensions and supervisions (sla.dashboard.rollup keeps them true)."""
+"""Report rollups: each Guangzhou day's counts per unit, district, street and category, kept
+from the clock runs, steps, extensions and supervisions (sla.dashboard.rollup keeps them
+true)."""
 
 from datetime import date
 
@@ -8,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 
 class ReportDay(SQLModel, table=True):
-    """One day's counts of one (unit, district, category); docs/kpis.md defines each."""
+    """One day's counts of one (unit, district, street, category); docs/kpis.md defines each."""
 
     __tablename__ = "report_day"
     __table_args__ = (Index("ix_report_day_day_unit_id", "day", "unit_id"), {"schema": "sla"})
@@ -17,6 +18,7 @@ class ReportDay(SQLModel, table=True):
     day: date
     unit_id: str | None = None
     district: str | None = None
+    street: str | None = None
     category: str | None = None
     tickets: int = 0
     tickets_late: int = 0

@@ -1,6 +1,6 @@
-"""Report rollups: what volume and the KPIs count, kept per Guangzhou day, unit, district and
-category in ``sla.report_day``, so a report over months sums a few thousand rows instead of
-recounting every clock run and step of the period.
+"""Report rollups: what volume and the KPIs count, kept per Guangzhou day, unit, district,
+street and category in ``sla.report_day``, so a report over months sums a few thousand rows
+instead of recounting every clock run and step of the period.
 
 Triggers mark the days a change touches (``sla.report_stale_day``, migration sla_0011); a
 report first recounts the stale days of its period from the clock runs, steps, extensions and
@@ -121,7 +121,7 @@ COUNTS = [
 # (action, at) and (kind, started_at) indexes serve). Each part yields (day, unit, district,
 # category, measure, n); the insert turns measures into columns. docs/kpis.md defines each.
 _FIRST_RUN = """
-    SELECT sla.gz_date(r.started_at), r.unit_id, r.district, r.category, m.measure, m.n
+    SELECT sla.gz_date(r.started_at), r.unit_id, r.district, r.street, r.category, m.measure, m.n
     FROM sla.clock r
     -- A probe per run by ticket (a LATERAL keeps the planner from hashing every run).
     CROSS JOIN LATERAL (
@@ -134,7 +134,7 @@ _FIRST_RUN = """
       AND f.first_id = r.id
 """
 RECOUNT_SQL = """
-WITH part(day, unit_id, district, category, measure, n) AS (
+WITH part(day, unit_id, district, street, category, measure, n) AS (
     -- Each ticket once, on the day its first handling run started; late if any of its
     -- handling runs is breached now (a breach withdrawn is no longer there).
     {first_of_ticket}
@@ -144,7 +144,7 @@ WITH part(day, unit_id, district, category, measure, n) AS (
     UNION ALL
     -- Runs ended with the work done; and, late, runs paused for a legal procedure after they
     -- had passed (Art 21 ¶2). Runs ended by a restart or an approved return count nothing.
-    SELECT sla.gz_date(stopped_at), unit_id, district, category, m.measure, m.n
+    SELECT sla.gz_date(stopped_at), unit_id, district, street, category, m.measure, m.n
     FROM sla.clock
     CROSS JOIN LATERAL (VALUES
         ('closed', (stop_kind = :completed)::int),
@@ -155,18 +155,19 @@ WITH part(day, unit_id, district, category, measure, n) AS (
       AND stop_kind IN (:completed, :paused)
       AND stopped_at >= :from_at AND stopped_at < :to_at
     UNION ALL
-    SELECT due_date, unit_id, district, category, 'still_late', 1 FROM sla.clock
+    SELECT due_date, unit_id, district, street, category, 'still_late', 1 FROM sla.clock
     WHERE state = :running AND breached_at IS NOT NULL
       AND kind IN (:handling, :rehandling, :final_feedback)
       AND due_date BETWEEN :from_date AND :to_date
     UNION ALL
-    SELECT sla.gz_date(at), actor_unit_id, district, category, 'returns_asked', 1
+    SELECT sla.gz_date(at), actor_unit_id, district, street, category, 'returns_asked', 1
     FROM sla.ticket_step WHERE action = :return_requested AND at >= :from_at AND at < :to_at
     UNION ALL
-    SELECT sla.gz_date(at), details->>'returning_unit', district, category, 'returns_upheld', 1
+    SELECT sla.gz_date(at), details->>'returning_unit', district, street, category,
+           'returns_upheld', 1
     FROM sla.ticket_step WHERE action = :return_approved AND at >= :from_at AND at < :to_at
     UNION ALL
-    SELECT sla.gz_date(at), unit_id, district, category, m.measure, m.n
+    SELECT sla.gz_date(at), unit_id, district, street, category, m.measure, m.n
     FROM sla.ticket_step
     CROSS JOIN LATERAL (VALUES
         ('satisfied', (details->>'rating' IN (:satisfied, :basically_satisfied))::int),
@@ -179,7 +180,7 @@ WITH part(day, unit_id, district, category, measure, n) AS (
     WHERE action = :evaluated AND at >= :from_at AND at < :to_at
     UNION ALL
     -- The agency's own judgement, recorded when it approved the feedback.
-    SELECT sla.gz_date(at), unit_id, district, category, m.measure, m.n
+    SELECT sla.gz_date(at), unit_id, district, street, category, m.measure, m.n
     FROM sla.ticket_step
     CROSS JOIN LATERAL (VALUES
         ('judged', (details->>'resolution_judged' IN (
@@ -188,12 +189,12 @@ WITH part(day, unit_id, district, category, measure, n) AS (
     ) m(measure, n)
     WHERE action = :feedback_approved AND at >= :from_at AND at < :to_at
     UNION ALL
-    SELECT sla.gz_date(at), unit_id, district, category, 'rehandled', 1
+    SELECT sla.gz_date(at), unit_id, district, street, category, 'rehandled', 1
     FROM sla.ticket_step
     WHERE action = :sent_back_for_rehandling AND at >= :from_at AND at < :to_at
     UNION ALL
     -- Each (ticket, unit) once, on the day of the first extension on the unit's clock.
-    SELECT sla.gz_date(e.at), c.unit_id, c.district, c.category, 'extended', 1
+    SELECT sla.gz_date(e.at), c.unit_id, c.district, c.street, c.category, 'extended', 1
     FROM sla.extension e JOIN sla.clock c ON c.id = e.clock_id
     WHERE e.at >= :from_at AND e.at < :to_at AND NOT EXISTS (
         SELECT 1 FROM sla.clock c2 JOIN sla.extension e2 ON e2.clock_id = c2.id
@@ -201,7 +202,7 @@ WITH part(day, unit_id, district, category, measure, n) AS (
           AND (e2.at, e2.id) < (e.at, e.id))
     UNION ALL
     -- Each acceptance, and the hours since the latest dispatch (or determination) to the unit.
-    SELECT sla.gz_date(a.at), a.actor_unit_id, a.district, a.category, m.measure, m.n
+    SELECT sla.gz_date(a.at), a.actor_unit_id, a.district, a.street, a.category, m.measure, m.n
     FROM sla.ticket_step a
     CROSS JOIN LATERAL (
         SELECT max(d.at) AS sent_at FROM sla.ticket_step d
@@ -216,7 +217,7 @@ WITH part(day, unit_id, district, category, measure, n) AS (
     -- 响应: each run of a unit's time to contact the caller, on the day it started, once its
     -- outcome is known (contacted, or its limit passed); a run ended by an approved return or
     -- a restart was not the unit's to answer for.
-    SELECT sla.gz_date(started_at), unit_id, district, category, m.measure, m.n
+    SELECT sla.gz_date(started_at), unit_id, district, street, category, m.measure, m.n
     FROM sla.clock
     CROSS JOIN LATERAL (VALUES
         ('to_contact', (stop_kind = :completed OR breached_at IS NOT NULL)::int),
@@ -227,14 +228,14 @@ WITH part(day, unit_id, district, category, measure, n) AS (
     UNION ALL
     -- Supervisions opened (automatically on a breach, or by the agency, Art 23), except
     -- those withdrawn because the act was on time and only its news came late.
-    SELECT sla.gz_date(opened_at), unit_id, district, NULL, 'supervisions', 1
+    SELECT sla.gz_date(opened_at), unit_id, district, NULL, NULL, 'supervisions', 1
     FROM sla.supervision
     WHERE withdrawn_at IS NULL AND opened_at >= :from_at AND opened_at < :to_at
 )
-INSERT INTO sla.report_day (day, unit_id, district, category, {counts}, response_hours)
-SELECT day, unit_id, district, category, {sums},
+INSERT INTO sla.report_day (day, unit_id, district, street, category, {counts}, response_hours)
+SELECT day, unit_id, district, street, category, {sums},
        coalesce(sum(n) FILTER (WHERE measure = 'response_hours'), 0)::float8
-FROM part GROUP BY day, unit_id, district, category
+FROM part GROUP BY day, unit_id, district, street, category
 """.format(
     first_of_ticket=_FIRST_RUN.format(whole="tickets", same_unit=""),
     first_of_unit=_FIRST_RUN.format(whole="received", same_unit=" AND e.unit_id = r.unit_id"),
@@ -345,13 +346,19 @@ async def kpi_counts(
 
 
 GROUP_SQL = """
-SELECT {column} AS unit, {sums},
+SELECT {column} AS unit, {place} AS district, {sums},
        sum(r.response_hours) / nullif(sum(r.responses), 0) AS response_hours
 FROM sla.report_day r
 WHERE r.day BETWEEN :from_date AND :to_date{in_district}{group}
 """
-# ``all``: the whole city (or the asked district) as one group.
-GROUP_COLUMNS = {"district": "r.district", "category": "r.category", "all": "NULL"}
+# Each grouping's key and the district it lies in; a street is grouped within its district
+# (two districts may have streets of one name). ``all``: the city (or a district) as one.
+GROUP_COLUMNS = {
+    "district": ("r.district", "r.district"),
+    "street": ("r.street", "r.district"),
+    "category": ("r.category", "NULL"),
+    "all": ("NULL", "NULL"),
+}
 
 
 async def group_counts(
@@ -362,14 +369,18 @@ async def group_counts(
     to_date: date,
     district: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The counts behind the KPIs per district or category (in ``unit``: the group's key),
-    or of ``all`` the tickets, summed over the units that handled them."""
+    """The counts behind the KPIs per district, street or category (in ``unit``: the group's
+    key, in ``district`` its district), or of ``all`` the tickets, summed over the units that
+    handled them."""
     await refresh(session, from_date=from_date, to_date=to_date)
     in_district = " AND r.district = :district" if district else ""
-    column = GROUP_COLUMNS[by]
-    group = "" if by == "all" else f" GROUP BY {column} ORDER BY {column}"
+    column, place = GROUP_COLUMNS[by]
+    keys = ", ".join(dict.fromkeys((place, column)))
+    group = "" if by == "all" else f" GROUP BY {keys} ORDER BY {keys}"
     statement = text(
-        GROUP_SQL.format(column=column, sums=SUMS, in_district=in_district, group=group)
+        GROUP_SQL.format(
+            column=column, place=place, sums=SUMS, in_district=in_district, group=group
+        )
     )
     parameters: dict[str, Any] = {"from_date": from_date, "to_date": to_date}
     if district:

@@ -215,12 +215,12 @@ async def kpis_by_group(
         Principal,
         Depends(require(Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.INSPECTOR)),
     ],
-    by: Literal["district", "category", "all"],
+    by: Literal["district", "street", "category", "all"],
     from_: Annotated[Day, Query(alias="from")],
     to: Day,
     district: str | None = None,
 ) -> KpisByGroup:
-    """The measures per district or per category of the tickets, or of all of them, over
+    """The measures per district, street or category of the tickets, or of all of them, over
     every unit that handled them; for one ``district`` (a district hotline agency: always
     its own, Art 5)."""
     _check_period(from_, to)

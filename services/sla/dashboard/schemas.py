@@ -71,11 +71,12 @@ class KpisList(BaseModel):
 
 
 class GroupKpis(Measures):
-    """The measures of a group of tickets: a district, a category, or a unit's week or
-    month (``from_date``/``to_date`` are the group's own then)."""
+    """The measures of a group of tickets: a district, a street, a category, or a unit's
+    week or month (``from_date``/``to_date`` are the group's own then)."""
 
     unit: str | None = None  # the unit of a trend; None for a district's or category's
-    key: str | None  # the district, the category (None: not recorded), or the period
+    key: str | None  # the district, street, category (None: not recorded), or the period
+    district: str | None = None  # a district's or street's district
 
 
 class KpisByGroup(BaseModel):

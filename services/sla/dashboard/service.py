@@ -113,11 +113,14 @@ async def kpis(
 async def kpis_by_group(
     session: AsyncSession, *, by: str, from_date: date, to_date: date, district: str | None
 ) -> list[GroupKpis]:
-    """The KPIs per district or per category of the tickets, or of all, over every unit."""
+    """The KPIs per district, street or category of the tickets, or of all, over every unit."""
     counts = await rollup.group_counts(
         session, by=by, from_date=from_date, to_date=to_date, district=district
     )
-    return [GroupKpis(key=c["unit"], **_measures(c, from_date, to_date)) for c in counts]
+    return [
+        GroupKpis(key=c["unit"], district=c["district"], **_measures(c, from_date, to_date))
+        for c in counts
+    ]
 
 
 def periods(by: str, from_date: date, to_date: date) -> list[tuple[date, date]]:
