@@ -597,7 +597,7 @@ class Calls:
     def kpis_breakdown(
         by: str, date_from: str, date_to: str, district: str | None = None
     ) -> Call[models.KpisGroups]:
-        """The measures per district or category of the tickets, or of ``all``."""
+        """The measures per district, street or category of the tickets, or of ``all``."""
         params = _clean({"by": by, "from": date_from, "to": date_to, "district": district})
         return Call("sla", "GET", "/v1/kpis/breakdown", models.KpisGroups, params=params)
 
@@ -615,9 +615,15 @@ class Calls:
 
     @staticmethod
     def hotspots(week: str | None = None, district: str | None = None) -> Call[models.Hotspots]:
-        """The categories rising in a district in a week (its Monday; default: last week)."""
+        """The categories rising in a district or street in a week (its Monday; default:
+        last week)."""
         params = _clean({"week": week, "district": district})
         return Call("sla", "GET", "/v1/hotspots", models.Hotspots, params=params)
+
+    @staticmethod
+    def review_hotspot(body: dict[str, Any]) -> Call[models.HotspotReview]:
+        """Mark a hotspot reviewed, or supervise each of its matters still being handled."""
+        return _created("sla", "/v1/hotspots/reviews", models.HotspotReview, body)
 
     @staticmethod
     def volume(by: str, date_from: str, date_to: str, **filters: Any) -> Call[models.Volume]:

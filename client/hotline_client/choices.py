@@ -118,8 +118,14 @@ class VolumeBy(StrEnum):
 
 class BreakdownBy(StrEnum):
     DISTRICT = "district"
+    STREET = "street"
     CATEGORY = "category"
     ALL = "all"
+
+
+class HotspotDecision(StrEnum):
+    REVIEWED = "reviewed"
+    SUPERVISED = "supervised"
 
 
 class TrendBy(StrEnum):

@@ -1085,8 +1085,8 @@ def _measures_table(first: str, found: Any, key: Callable[[Any], str]) -> Table:
 @supervisor.command(
     "breakdown",
     help=T(
-        "考核指标按行政区或事项分类分组，或全部合计",
-        "The measures per district or category, or of all tickets.",
+        "考核指标按行政区、街道（镇）或事项分类分组，或全部合计",
+        "The measures per district, street or category, or of all tickets.",
     ),
 )
 def breakdown(
@@ -1099,6 +1099,8 @@ def breakdown(
     def key(group: Any) -> str:
         if by is choices.BreakdownBy.CATEGORY:
             return _label("category", group["key"]) or T("未分类", "none")
+        if by is choices.BreakdownBy.STREET:
+            return f"{group['district'] or '—'} {group['key'] or T('未记录街道', 'no street')}"
         return group["key"] or T("全部", "all")
 
     found = _run(Calls.kpis_breakdown(by.value, date_from, date_to, district)).value
@@ -1125,8 +1127,8 @@ def trend(
 @supervisor.command(
     "hotspots",
     help=T(
-        "某周明显增多的事项（分类×行政区），默认上一整周",
-        "Categories rising in a district in a week (default: last week).",
+        "某周明显增多的事项（分类×行政区或街道），默认上一整周",
+        "Categories rising in a district or street in a week (default: last week).",
     ),
 )
 def hotspots(
@@ -1135,26 +1137,62 @@ def hotspots(
     as_json: JsonOption = False,
 ) -> None:
     def table(found: Any) -> Table:
+        # The place and what rose are kept whole on a narrow terminal; the figures give way.
         rows = Table(
-            T("事项分类", "category"),
-            T("行政区", "district"),
+            Column(T("事项分类", "category"), no_wrap=True),
+            Column(T("行政区", "district"), no_wrap=True),
+            Column(T("街道（镇）", "street"), no_wrap=True),
             T("本周", "this week"),
             T("前8周周均", "8-week mean"),
             T("上周", "last week"),
             "p",
+            T("研判", "decision"),
         )
         for h in found.items:
+            review = h.get("review") or {}
             rows.add_row(
                 _label("category", h["category"]) or "—",
                 h["district"] or "—",
+                h.get("street") or T("全区", "whole"),
                 str(h["count"]),
                 f"{h['baseline']:.1f}",
                 str(h["previous"]),
                 f"{h['p_value']:.1e}",
+                _label("hotspot_decision", review.get("decision"), "sla") or "—",
             )
         return rows
 
     _show(_run(Calls.hotspots(week, district)).value, as_json, table=table)
+
+
+@supervisor.command(
+    "hotspot-review",
+    help=T(
+        "研判热点：标记已研判，或对其中仍在办理的每件事项发起督办（第二十三条）",
+        "Mark a hotspot reviewed, or supervise each of its matters still being handled.",
+    ),
+)
+def hotspot_review(
+    week: Annotated[str, typer.Argument(help=T("该周的星期一", "its Monday"))],
+    decision: choices.HotspotDecision,
+    category: str | None = None,
+    district: str | None = None,
+    street: str | None = None,
+    note: str | None = None,
+    method: choices.Method = choices.Method.ONLINE,
+) -> None:
+    body = {
+        "week": week,
+        "category": category,
+        "district": district,
+        "street": street,
+        "decision": decision.value,
+        "method": method.value,
+        "note": note,
+    }
+    done = _run(Calls.review_hotspot(body)).value
+    typer.echo(f"{_label('hotspot_decision', done.decision, 'sla')}：{T('督办', 'supervisions')} "
+               f"{done.supervisions}")  # fmt: skip
 
 
 @supervisor.command(

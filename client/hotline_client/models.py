@@ -432,6 +432,14 @@ class Hotspots(_Model):
     items: list[dict[str, Any]]
 
 
+class HotspotReview(_Model):
+    decision: str
+    note: str | None = None
+    supervisions: int
+    decided_at: datetime
+    decided_by: str
+
+
 class Ranking(_Model):
     month: str
     previous_month: str

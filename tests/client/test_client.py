@@ -412,16 +412,23 @@ def test_the_cli_prints_the_kpis_by_district_a_units_months_and_the_weeks_hotspo
         "/v1/hotspots": {
             "week": "2026-11-23",
             "alpha": 1e-4,
-            "items": [{"category": "noise.construction", "district": "天河区", "count": 9,
-                       "baseline": 1.25, "previous": 2, "growing": True, "p_value": 3.2e-6,
-                       "tickets": []}],
+            "items": [{"category": "noise.construction", "district": "天河区",
+                       "street": "石牌街道", "count": 9, "baseline": 1.25, "previous": 2,
+                       "growing": True, "p_value": 3.2e-6, "units": ["tianhe-urban"],
+                       "tickets": [], "review": {"decision": "supervised"}}],
         },
+        "/v1/hotspots/reviews": {"decision": "supervised", "note": None, "supervisions": 4,
+                                 "decided_at": "2026-11-30T09:00:00+08:00", "decided_by": "s"},
         "/v1/labels": {
-            "lang": "zh", "labels": {"category": {"noise.construction": "建筑施工噪声"}}
+            "lang": "zh", "labels": {"category": {"noise.construction": "建筑施工噪声"},
+                                     "hotspot_decision": {"supervised": "已督办"}}
         },
     }  # fmt: skip
+    posted = []
 
     def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            posted.append(json.loads(request.content))
         return httpx.Response(200, json=answers[request.url.path])
 
     from hotline_client import cli
@@ -430,10 +437,20 @@ def test_the_cli_prints_the_kpis_by_district_a_units_months_and_the_weeks_hotspo
     period = ["--from", "2026-11-01", "--to", "2026-11-30"]
     by_district = CliRunner().invoke(app, ["supervisor", "breakdown", *period])
     months = CliRunner().invoke(app, ["supervisor", "trend", "tianhe-urban", *period])
-    hot = CliRunner().invoke(app, ["supervisor", "hotspots", "--week", "2026-11-23"])
-    for result in (by_district, months, hot):
+    hot = CliRunner().invoke(
+        app, ["supervisor", "hotspots", "--week", "2026-11-23"], env={"COLUMNS": "120"}
+    )
+    review = CliRunner().invoke(app, ["supervisor", "hotspot-review", "2026-11-23", "supervised",
+                                      "--category", "noise.construction", "--district", "天河区",
+                                      "--street", "石牌街道"])  # fmt: skip
+    for result in (by_district, months, hot, review):
         assert result.exit_code == 0, result.output
     row = next(line for line in by_district.output.splitlines() if "天河区" in line)
     assert "12" in row and "90.0%" in row and "75.0%" in row and "—" in row
     assert "2026-11-01" in months.output
     assert "建筑施工噪声" in hot.output and "3.2e-06" in hot.output
+    assert "石牌街道" in hot.output and "已督办" in hot.output
+    assert "已督办" in review.output and "4" in review.output
+    assert posted == [{"week": "2026-11-23", "category": "noise.construction", "district": "天河区",
+                       "street": "石牌街道", "decision": "supervised", "method": "online",
+                       "note": None}]  # fmt: skip

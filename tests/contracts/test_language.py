@@ -19,7 +19,7 @@ from intake.conduct.schemas import ConductKind
 from intake.kb.router import ReviewStatus
 from intake.tickets.rules import Disposition, Outcome
 from intake.tickets.schemas import Channel, Flag
-from sla.assessment.schemas import CostReason
+from sla.assessment.schemas import CostReason, HotspotDecision
 from sla.clocks.models import ChangeAction
 from sla.supervision.rules import Method, Reason
 
@@ -75,6 +75,7 @@ VOCABULARIES: dict[tuple[str, str], type[StrEnum]] = {
     ("sla", "supervision_method"): Method,
     ("sla", "clock_change"): ChangeAction,
     ("sla", "cost_reason"): CostReason,
+    ("sla", "hotspot_decision"): HotspotDecision,
 }
 
 

@@ -1,7 +1,8 @@
-"""Hotspots: a category in a district whose calls this week rise well above its own recent
-weeks (pure; the false-alarm rate and its evaluation are in docs/kpis.md).
+"""Hotspots: a category in a district, or in one street of it, whose calls this week rise
+well above its own recent weeks (pure; the false-alarm rate and its evaluation are in
+docs/kpis.md).
 
-Each (category, district) cell's count this week is compared with its previous
+Each (category, district, street) cell's count this week is compared with its previous
 ``BASELINE_WEEKS`` weeks by the exact test for two Poisson counts: if the rate had not
 changed, of the n calls in those weeks together each fell in this week with chance
 1/(weeks + 1), so this week's count is Binomial(n, 1/(weeks + 1)); the p-value is the chance
@@ -17,9 +18,13 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+# (category, district, street); street None: the whole district.
+Cell = tuple[str | None, str | None, str | None]
+
 BASELINE_WEEKS = 8
-# Per cell and week. Guangzhou has ~700 (category, district) cells in use: with nothing
-# changing anywhere, about 0.07 false alarms a week, 4 a year city-wide (docs/kpis.md).
+# Per cell and week. Guangzhou has ~700 (category, district) cells in use, and some 3,000
+# (category, street) ones: with nothing changing anywhere, about 0.4 false alarms a week
+# city-wide, one a district every six months (docs/kpis.md).
 ALPHA = 1e-4
 MIN_COUNT = 5
 
@@ -43,7 +48,7 @@ def binomial_tail(k: int, n: int, p: float) -> float:
 
 @dataclass(frozen=True)
 class Surge:
-    cell: tuple[str | None, str | None]  # (category, district)
+    cell: Cell
     count: int  # this week
     baseline: float  # the mean of the previous weeks
     previous: int  # last week's count: growing when this week's is higher
@@ -55,7 +60,7 @@ class Surge:
 
 
 def surges(
-    weeks: Mapping[tuple[str | None, str | None], Sequence[int]],
+    weeks: Mapping[Cell, Sequence[int]],
     *,
     alpha: float = ALPHA,
     min_count: int = MIN_COUNT,
@@ -77,11 +82,14 @@ def surges(
 
 
 def weekly_counts(
-    rows: Iterable[tuple[int, str | None, str | None, int]], *, weeks: int
-) -> dict[tuple[str | None, str | None], list[int]]:
-    """(week index 0…weeks−1, category, district, count) rows as each cell's counts, oldest
-    first, with the weeks it had none as 0."""
-    cells: dict[tuple[str | None, str | None], list[int]] = {}
-    for week, category, district, count in rows:
-        cells.setdefault((category, district), [0] * weeks)[week] += count
+    rows: Iterable[tuple[int, str | None, str | None, str | None, int]], *, weeks: int
+) -> dict[Cell, list[int]]:
+    """(week index 0…weeks−1, category, district, street, count) rows as each cell's counts,
+    oldest first, with the weeks it had none as 0: every district's cell (all its streets)
+    and every street's own."""
+    cells: dict[Cell, list[int]] = {}
+    for week, category, district, street, count in rows:
+        cells.setdefault((category, district, None), [0] * weeks)[week] += count
+        if street is not None:
+            cells.setdefault((category, district, street), [0] * weeks)[week] += count
     return cells

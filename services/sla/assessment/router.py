@@ -1,6 +1,7 @@
 """The monthly assessment (Art 24): every unit's score with its rank and the change against
 the previous month (/v1/rankings), what cost one unit its points, ticket by ticket
-(/v1/rankings/{unit_id}), and the week's hotspots (/v1/hotspots). Scores come from the KPIs
+(/v1/rankings/{unit_id}), and the week's hotspots with supervisors' decisions on them
+(/v1/hotspots, /v1/hotspots/reviews). Scores come from the KPIs
 (docs/kpis.md) and the city's weights (services/sla/assessment/weights.json)."""
 
 from __future__ import annotations
@@ -11,13 +12,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from shared.auth import Principal, Role, require
-from shared.deps import ClockDep, SessionDep
+from shared.deps import ClockDep, OutboxDep, SessionDep
 from shared.errors import BadInput, Forbidden
 from shared.schemas import Day
 from shared.workdays import local_date
 from sla.assessment import hotspots as hotspots_rules
 from sla.assessment import service
-from sla.assessment.schemas import ExplanationRead, HotspotsRead, RankingRead, RankRead
+from sla.assessment.schemas import (
+    ExplanationRead,
+    HotspotReviewCreate,
+    HotspotReviewRead,
+    HotspotsRead,
+    RankingRead,
+    RankRead,
+)
 from sla.dashboard.router import own_district
 
 router = APIRouter(tags=["assessment"])
@@ -76,3 +84,25 @@ async def hotspots(
         raise BadInput("week is the Monday a week starts on", zh="week 应为一周的星期一")
     items = await service.hotspots(session, monday, own_district(principal, district))
     return HotspotsRead(week=monday, alpha=hotspots_rules.ALPHA, items=items)
+
+
+@router.post("/v1/hotspots/reviews", response_model=HotspotReviewRead, status_code=201)
+async def review_hotspot(
+    body: HotspotReviewCreate,
+    session: SessionDep,
+    outbox: OutboxDep,
+    clock: ClockDep,
+    principal: Annotated[Principal, Depends(require(Role.SUPERVISOR, Role.DISPATCHER))],
+) -> HotspotReviewRead:
+    """A supervisor's decision on one of the week's hotspots: reviewed, or supervised — a
+    supervision (Art 23(4)) opened on each of its matters still being handled, addressed to
+    the unit handling it. A hotspot is supervised once (409 after that)."""
+    record = await service.review(
+        session,
+        outbox,
+        body,
+        district=own_district(principal, body.district),
+        principal=principal,
+        now=clock.now(),
+    )
+    return HotspotReviewRead.model_validate(record, from_attributes=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from shared.schemas import Words
+from sla.supervision.rules import Method
 
 
 class LineRead(BaseModel):
@@ -63,15 +66,45 @@ class HotspotTicket(BaseModel):
     number: str | None
 
 
+class HotspotDecision(StrEnum):
+    """What a supervisor made of a hotspot."""
+
+    REVIEWED = "reviewed"  # looked into; nothing more to do
+    SUPERVISED = "supervised"  # a supervision opened on each matter still being handled
+
+
+class HotspotReviewCreate(BaseModel):
+    """A decision on one of the week's hotspots, named by its cell."""
+
+    week: date = Field(description="the week's Monday")
+    category: str | None = Field(default=None, max_length=100)
+    district: str | None = Field(default=None, max_length=50)
+    street: str | None = Field(default=None, max_length=50, description="empty: the district")
+    decision: HotspotDecision
+    method: Method = Field(default=Method.ONLINE, description="how it is supervised")
+    note: Words | None = Field(default=None, max_length=2000)
+
+
+class HotspotReviewRead(BaseModel):
+    decision: HotspotDecision
+    note: str | None
+    supervisions: int
+    decided_at: datetime
+    decided_by: str
+
+
 class HotspotRead(BaseModel):
     category: str | None
     district: str | None
+    street: str | None  # None: the whole district
     count: int  # calls this week
     baseline: float  # their weekly mean over the 8 weeks before
     previous: int  # last week's
     growing: bool
     p_value: float
+    units: list[str]  # the units handling its matters
     tickets: list[HotspotTicket]
+    review: HotspotReviewRead | None  # the latest decision on it
 
 
 class HotspotsRead(BaseModel):

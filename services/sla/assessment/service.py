@@ -5,21 +5,28 @@ unit its points, and the week's hotspots — the rules themselves are pure, in `
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from shared.errors import BadInput
-from shared.vocabulary import ClockKind, Rating, Resolution, StepAction
+from shared.auth import Principal
+from shared.catalogue import catalogue
+from shared.errors import BadInput, Conflict, NotFound
+from shared.outbox import Outbox
+from shared.vocabulary import ClockKind, ClockState, Rating, Resolution, StepAction
 from sla.assessment import hotspots as hotspots_rules
 from sla.assessment import rules
+from sla.assessment.models import HotspotReview
 from sla.assessment.schemas import (
     CostRead,
     CostReason,
+    HotspotDecision,
     HotspotRead,
+    HotspotReviewCreate,
+    HotspotReviewRead,
     HotspotTicket,
     LineRead,
     RankingRead,
@@ -29,7 +36,10 @@ from sla.clocks.models import Clock, TicketStep
 from sla.dashboard import rollup, service
 from sla.dashboard.models import ReportDay
 from sla.deps import numbers_of
+from sla.supervision import service as supervision_service
 from sla.supervision.models import Supervision
+from sla.supervision.rules import Reason
+from sla.supervision.schemas import SupervisionCreate
 
 HANDLING_KINDS = (
     ClockKind.HANDLING.value,
@@ -153,55 +163,152 @@ async def _costs(
     return found
 
 
-async def hotspots(session: AsyncSession, monday: date, district: str | None) -> list[HotspotRead]:
-    """The week's (category, district) cells whose calls rose above their previous weeks
-    (``hotspots_rules.surges`` on the daily rollups), each with its tickets."""
+async def _surges(
+    session: AsyncSession, monday: date, district: str | None
+) -> list[hotspots_rules.Surge]:
     first = monday - timedelta(weeks=hotspots_rules.BASELINE_WEEKS)
     last = monday + timedelta(days=6)
     await rollup.refresh(session, from_date=first, to_date=last)
     in_district = [] if district is None else [col(ReportDay.district) == district]
+    keys = (col(ReportDay.category), col(ReportDay.district), col(ReportDay.street))
     rows = await session.execute(
-        select(
-            col(ReportDay.day),
-            col(ReportDay.category),
-            col(ReportDay.district),
-            func.sum(col(ReportDay.tickets)),
-        )
+        select(col(ReportDay.day), *keys, func.sum(col(ReportDay.tickets)))
         .where(col(ReportDay.day).between(first, last), *in_district)
-        .group_by(col(ReportDay.day), col(ReportDay.category), col(ReportDay.district))
+        .group_by(col(ReportDay.day), *keys)
     )
     weeks = hotspots_rules.weekly_counts(
-        (((r[0] - first).days // 7, r[1], r[2], int(r[3])) for r in rows),
+        (((r[0] - first).days // 7, r[1], r[2], r[3], int(r[4])) for r in rows),
         weeks=hotspots_rules.BASELINE_WEEKS + 1,
     )
-    from_at, to_at = rollup.period_bounds(monday, last)
+    return hotspots_rules.surges(weeks)
+
+
+def _week_runs(monday: date, cell: hotspots_rules.Cell) -> Any:
+    """The week's first handling runs of the cell's tickets (one per unit that got it)."""
+    category, district, street = cell
+    from_at, to_at = rollup.period_bounds(monday, monday + timedelta(days=6))
+    in_street = [] if street is None else [col(Clock.street) == street]
+    return select(Clock).where(
+        col(Clock.kind) == ClockKind.HANDLING.value,
+        col(Clock.started_at) >= from_at,
+        col(Clock.started_at) < to_at,
+        col(Clock.category).is_not_distinct_from(category),
+        col(Clock.district).is_not_distinct_from(district),
+        *in_street,
+    )
+
+
+async def hotspots(session: AsyncSession, monday: date, district: str | None) -> list[HotspotRead]:
+    """The week's (category, district) and (category, street) cells whose calls rose above
+    their previous weeks (``hotspots_rules.surges`` on the daily rollups), each with its
+    tickets, the units handling them and the latest decision on it."""
     found = []
-    for surge in hotspots_rules.surges(weeks):
-        category, place = surge.cell
+    for surge in await _surges(session, monday, district):
+        runs = _week_runs(monday, surge.cell).subquery()
         ids = await session.scalars(
-            select(col(Clock.ticket_id))
-            .where(
-                col(Clock.kind) == ClockKind.HANDLING.value,
-                col(Clock.started_at) >= from_at,
-                col(Clock.started_at) < to_at,
-                col(Clock.category).is_not_distinct_from(category),
-                col(Clock.district).is_not_distinct_from(place),
-            )
-            .distinct()
-            .limit(HOTSPOT_TICKETS)
+            select(runs.c.ticket_id).distinct().order_by(runs.c.ticket_id).limit(HOTSPOT_TICKETS)
         )
-        found.append((surge, list(ids)))
-    numbers = await numbers_of(session, [t for _, ids in found for t in ids])
+        units = await session.scalars(
+            select(runs.c.unit_id).where(runs.c.unit_id.is_not(None)).distinct()
+        )
+        found.append((surge, list(ids), sorted(units)))
+    numbers = await numbers_of(session, [t for _, ids, _ in found for t in ids])
+    reviews = await _reviews(session, monday)
     return [
         HotspotRead(
             category=surge.cell[0],
             district=surge.cell[1],
+            street=surge.cell[2],
             count=surge.count,
             baseline=surge.baseline,
             previous=surge.previous,
             growing=surge.growing,
             p_value=surge.p_value,
+            units=units,
             tickets=[HotspotTicket(ticket_id=t, number=numbers.get(t)) for t in ids],
+            review=reviews.get(surge.cell),
         )
-        for surge, ids in found
+        for surge, ids, units in found
     ]
+
+
+async def _reviews(
+    session: AsyncSession, monday: date
+) -> dict[hotspots_rules.Cell, HotspotReviewRead]:
+    """The latest decision on each of the week's cells."""
+    rows = await session.scalars(
+        select(HotspotReview)
+        .where(col(HotspotReview.week) == monday)
+        .order_by(col(HotspotReview.decided_at), col(HotspotReview.id))
+    )
+    return {
+        (r.category, r.district, r.street): HotspotReviewRead.model_validate(
+            r, from_attributes=True
+        )
+        for r in rows
+    }
+
+
+async def review(
+    session: AsyncSession,
+    outbox: Outbox,
+    body: HotspotReviewCreate,
+    *,
+    district: str | None,
+    principal: Principal,
+    now: datetime,
+) -> HotspotReview:
+    """Record a supervisor's decision on one of the week's hotspots; to supervise it opens a
+    supervision (Art 23(4)) for each of its matters whose handling still runs, addressed to
+    the unit handling it."""
+    cell = (body.category, body.district, body.street)
+    if not any(s.cell == cell for s in await _surges(session, body.week, district)):
+        raise NotFound("no such hotspot that week", zh="该周没有这个热点")
+    opened = 0
+    if body.decision is HotspotDecision.SUPERVISED:
+        supervised = select(HotspotReview).where(
+            col(HotspotReview.week) == body.week,
+            col(HotspotReview.category).is_not_distinct_from(body.category),
+            col(HotspotReview.district).is_not_distinct_from(body.district),
+            col(HotspotReview.street).is_not_distinct_from(body.street),
+            col(HotspotReview.decision) == HotspotDecision.SUPERVISED.value,
+        )
+        if await session.scalar(select(supervised.exists())):
+            raise Conflict("the hotspot is supervised already", zh="该热点已督办")
+        runs = _week_runs(body.week, cell).subquery()
+        still_handled = await session.execute(
+            select(col(Clock.ticket_id), col(Clock.unit_id))
+            .where(
+                col(Clock.ticket_id).in_(select(runs.c.ticket_id)),
+                col(Clock.kind).in_([ClockKind.HANDLING.value, ClockKind.REHANDLING.value]),
+                col(Clock.state) == ClockState.RUNNING.value,
+            )
+            .order_by(col(Clock.ticket_id))
+        )
+        known = catalogue().categories.get(body.category or "")
+        what = known.name if known else body.category or ""
+        ground = f"{body.week:%Y年%m月%d日}一周热点：{body.street or body.district or ''}{what}"
+        for ticket_id, unit_id in still_handled:
+            await supervision_service.open_supervision(
+                session,
+                outbox,
+                SupervisionCreate(
+                    ticket_id=ticket_id,
+                    unit_id=unit_id,
+                    reason=Reason.OTHER,
+                    method=body.method,
+                    note=f"{ground}。{body.note}" if body.note else ground,
+                ),
+                principal=principal,
+                now=now,
+            )
+            opened += 1
+    record = HotspotReview(
+        **body.model_dump(exclude={"method"}),
+        supervisions=opened,
+        decided_at=now,
+        decided_by=principal.subject,
+    )
+    session.add(record)
+    await session.flush()
+    return record
