@@ -74,7 +74,9 @@ class Day:
 
 
 class Deadline(NamedTuple):
-    """24:00 Asia/Shanghai of ``due_date``; provisional if an unscheduled year is involved."""
+    """When a period ends: 24:00 Asia/Shanghai of ``due_date`` for one in working days (a
+    contact limit in hours ends within ``due_date``); provisional if an unscheduled year is
+    involved."""
 
     # A tuple, not a frozen dataclass: built for every clock a step starts, it is a third of
     # a deadline's cost as a dataclass.

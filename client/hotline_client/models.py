@@ -124,7 +124,8 @@ class TimeLimit(_Model):
     ticket_type: str | None = None
     category: str | None = None
     working_days: int
-    max_extensions: int
+    hours: int | None = None  # a contact limit in hours (urgent matters)
+    max_extensions: int = 0
     effective_from: datetime
     created_by: str
     reason: str

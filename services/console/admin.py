@@ -100,7 +100,7 @@ async def administration(
     return render(request, "admin.html", context)
 
 
-NUMBERS = {"priority", "working_days", "max_extensions"}
+NUMBERS = {"priority", "working_days", "hours", "max_extensions"}
 
 
 def _given(form: Any, *fields: str) -> dict[str, Any]:
@@ -154,6 +154,7 @@ async def change(request: Request, section: str) -> Response:
             "ticket_type",
             "category",
             "working_days",
+            "hours",
             "max_extensions",
             "effective_from",
             "reason",

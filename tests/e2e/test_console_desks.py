@@ -278,6 +278,13 @@ async def test_an_administrator_keeps_units_routing_rules_limits_and_answers_on_
             "limits", clock_kind="handling", working_days="5", max_extensions="3", reason="x"
         )
         assert "第十八条" in too_many  # at most two extensions
+        urgent = await post(
+            "limits", clock_kind="contact", category="noise.construction", hours="2",
+            reason="施工噪声属紧急类诉求，2小时内联系诉求人",
+        )  # fmt: skip
+        assert "已设定办理时限" in urgent and "2小时" in urgent
+        hours_for_handling = await post("limits", clock_kind="handling", hours="2", reason="x")
+        assert "只有联系诉求人的时限可以按小时设置" in hours_for_handling
 
         waiting = (await web.get("/admin", params={"section": "kb"})).text
         assert "夜间施工许可在哪里查？" in waiting

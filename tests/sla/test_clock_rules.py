@@ -1,6 +1,6 @@
 """Clock rules (pure): extensions (Art 18, 20) and which breaches are supervised (Art 23)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sla.clocks.rules import (
@@ -8,11 +8,13 @@ from sla.clocks.rules import (
     breach_withdrawn,
     check_extension,
     supervision_reason,
+    working_days_late,
 )
 from sla.supervision.rules import Reason
 
 from shared.errors import RuleViolation
 from shared.vocabulary import ClockKind
+from shared.workdays import WorkingCalendar
 
 NOW = datetime(2026, 11, 24, 2, tzinfo=UTC)
 
@@ -65,3 +67,15 @@ def test_art17_23_a_breach_is_withdrawn_when_the_act_happened_by_the_due_time():
     assert breach_withdrawn(due, due, act_at=due)
     assert not breach_withdrawn(due, due, act_at=due + timedelta(seconds=1))
     assert not breach_withdrawn(None, due, act_at=due - timedelta(days=1))  # nothing to undo
+
+
+def test_art17_an_act_after_a_limit_in_hours_is_late_by_the_day_under_way():
+    calendar = WorkingCalendar.build()
+    due_at = datetime(2026, 11, 24, 4, tzinfo=UTC)  # Tuesday 12:00 in Guangzhou: 2 hours' limit
+    due_date = date(2026, 11, 24)
+    assert working_days_late(calendar, due_at, due_date, due_at) == 0
+    assert working_days_late(calendar, due_at + timedelta(hours=3), due_date, due_at) == 1
+    # A working-day limit (due Tuesday 24:00): the same act is on time; Wednesday, one late.
+    end = datetime(2026, 11, 24, 16, tzinfo=UTC)
+    assert working_days_late(calendar, due_at + timedelta(hours=3), due_date, end) == 0
+    assert working_days_late(calendar, end + timedelta(hours=1), due_date, end) == 1

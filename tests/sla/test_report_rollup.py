@@ -233,3 +233,36 @@ async def test_the_kpis_by_street_keep_each_street_within_its_district(
         ("海珠区", "江南中街道"): (1, 0),
     }
     assert [g["key"] for g in haizhu.json()["items"]] == ["江南中街道"]
+
+
+async def test_an_urgent_categorys_contact_limit_in_hours_is_judged_by_the_hour(
+    step, sla_app, client_for, clock
+):
+    """The city marks construction noise urgent: contact within 2 hours, round the clock.
+    Monday 09:30 in Guangzhou, two tickets: one contacted at 11:00 (on time), one at 13:00 —
+    the same working day, yet late, breached by the scan at 11:30 and supervised."""
+    async with client_for(sla_app, Role.ADMIN) as admin:
+        limit = await admin.post("/v1/time-limits", json={
+            "clock_kind": "contact", "category": "noise.construction", "hours": 2,
+            "reason": "紧急类诉求2小时内联系来电人"})  # fmt: skip
+        monday = clock.now()
+        for ticket_id in ("T1", "T2"):
+            await step(ticket_id, "dispatched", monday, ("restart", "handling"),
+                       ("restart", "contact"))  # fmt: skip
+        running = (await admin.get("/v1/tickets/T1/clocks")).json()["items"]
+        await step("T1", "contacted", monday + timedelta(hours=1.5),
+                   ("stop", "contact", "completed"))  # fmt: skip
+        clock.advance(timedelta(hours=2, minutes=1))
+        breached = (await admin.post("/v1/scan")).json()["breached"]
+        await step("T2", "contacted", monday + timedelta(hours=3.5),
+                   ("stop", "contact", "completed"))  # fmt: skip
+        late = (await admin.get("/v1/tickets/T2/clocks")).json()["items"]
+        supervisions = (await admin.get("/v1/supervisions")).json()["items"]
+    async with client_for(sla_app, Role.SUPERVISOR) as client:
+        [kpis], _, _ = await _reports(client)
+    assert limit.status_code == 201 and limit.json()["hours"] == 2
+    contact = next(c for c in running if c["kind"] == "contact")
+    assert (contact["hours"], contact["due_at"]) == (2, "2026-11-23T03:30:00Z")
+    assert breached == 1 and [s["ticket_id"] for s in supervisions] == ["T2"]
+    assert next(c for c in late if c["kind"] == "contact")["working_days_late"] == 1
+    assert (kpis["to_contact"], kpis["response_rate"]) == (2, 0.5)

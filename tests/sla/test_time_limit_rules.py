@@ -1,12 +1,19 @@
 """Which limit a clock gets (Art 13, 14, 17, 18, 20, 21) — pure rules."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sla.time_limits.rules import TimeLimitRule, resolve_limit, validate_new_rule
+from sla.time_limits.rules import (
+    ResolvedLimit,
+    TimeLimitRule,
+    due,
+    resolve_limit,
+    validate_new_rule,
+)
 
 from shared.errors import BadInput, NotFound
 from shared.vocabulary import ClockKind
+from shared.workdays import WorkingCalendar
 
 IN_FORCE = datetime(2022, 10, 31, 16, tzinfo=UTC)
 NOW = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
@@ -108,3 +115,30 @@ def test_a_valid_new_limit_passes():
 def test_limits_the_measures_do_not_allow_are_refused(options, why):
     with pytest.raises(BadInput, match=why):
         _validate(**options)
+
+
+def test_a_contact_limit_may_be_hours_only_for_contact_and_shorter_than_a_day():
+    """The time to contact the caller (响应) is the city's own measure: it may be set in
+    hours for urgent matters; the Measures' periods (Art 13, 14, 17) stay in working days."""
+    hours = {"clock_kind": ClockKind.CONTACT, "working_days": 0, "max_extensions": 0,
+             "effective_from": NOW, "now": NOW}  # fmt: skip
+    validate_new_rule(**hours, hours=2)
+    with pytest.raises(BadInput, match="only the time to contact"):
+        validate_new_rule(**{**hours, "clock_kind": ClockKind.HANDLING}, hours=2)
+    for wrong in ({"hours": 24}, {"hours": 0}, {"hours": 2, "working_days": 1}):
+        with pytest.raises(BadInput, match="hours is 1–23"):
+            validate_new_rule(**{**hours, **wrong})
+
+
+def test_a_limit_in_hours_runs_round_the_clock_and_one_in_days_ends_at_2400():
+    calendar = WorkingCalendar.build()
+    saturday_night = datetime(2026, 11, 28, 14, tzinfo=UTC)  # Saturday 22:00 in Guangzhou
+    urgent = ResolvedLimit(ClockKind.CONTACT, 0, 0, 0, rule_id=9, hours=2)
+    usual = ResolvedLimit(ClockKind.CONTACT, 1, 0, 1, rule_id=8)
+    assert due(calendar, saturday_night, urgent) == (
+        date(2026, 11, 29),  # Sunday 00:00 in Guangzhou
+        datetime(2026, 11, 28, 16, tzinfo=UTC),
+        False,
+    )
+    # One working day from a Saturday: Monday's 24:00.
+    assert due(calendar, saturday_night, usual).due_at == datetime(2026, 11, 30, 16, tzinfo=UTC)

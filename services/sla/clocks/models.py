@@ -64,6 +64,7 @@ class Clock(SQLModel, table=True):
     street: str | None = None
     started_at: datetime
     working_days: int
+    hours: int | None = None  # the limit in hours instead (a contact limit, urgent matters)
     due_date: date
     due_at: datetime
     provisional: bool = False

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from shared.errors import RuleViolation
 from shared.vocabulary import ClockKind
+from shared.workdays import WorkingCalendar
 from sla.supervision.rules import Reason
 
 # Art 23(1): a ticket late without a valid reason is supervised; Art 23(3): so is a matter
@@ -50,6 +51,16 @@ def breach_withdrawn(breached_at: datetime | None, due_at: datetime, *, act_at: 
     """Art 17, 23(1): time is judged by when the act happened. A run marked breached whose
     ending act happened by its due time was never late: the news only arrived late."""
     return breached_at is not None and act_at <= due_at
+
+
+def working_days_late(
+    calendar: WorkingCalendar, act_at: datetime, due_date: date, due_at: datetime
+) -> int:
+    """Working days an act at ``act_at`` is late (0: on time), the working day under way
+    counting (Art 17). A limit in hours may end within a day: an act after it that same day
+    is late by the day under way, not on time."""
+    late = calendar.working_days_late(act_at, due_date)
+    return max(late, 1) if act_at > due_at else late
 
 
 def supervision_reason(kind: ClockKind) -> Reason | None:

@@ -17,6 +17,7 @@ class ClockRead(BaseModel):
     unit_id: str | None
     started_at: datetime
     working_days: int
+    hours: int | None = None  # a limit in hours instead of working days (urgent contact)
     due_date: date
     due_at: datetime
     provisional: bool

@@ -28,6 +28,7 @@ from sla.clocks import rules
 from sla.clocks.models import ChangeAction, Clock, ClockChangeRecord, Extension, TicketStep
 from sla.supervision.models import Supervision
 from sla.supervision.rules import Method, Reason
+from sla.time_limits import rules as time_limits_rules
 from sla.time_limits import service as time_limits
 
 RUNNING, STOPPED = ClockState.RUNNING.value, ClockState.STOPPED.value
@@ -115,7 +116,7 @@ async def _start(
     limit = await time_limits.resolve(
         session, clock_kind=kind, ticket_type=step.ticket_type, category=step.category, at=step.at
     )
-    deadline = calendar.deadline(step.at, limit.working_days)
+    deadline = time_limits_rules.due(calendar, step.at, limit)
     clock = Clock(
         ticket_id=step.ticket_id,
         kind=kind.value,
@@ -127,6 +128,7 @@ async def _start(
         street=step.street,
         started_at=step.at,
         working_days=limit.working_days,
+        hours=limit.hours,
         due_date=deadline.due_date,
         due_at=deadline.due_at,
         provisional=deadline.provisional,
@@ -146,7 +148,7 @@ def _stop(
 ) -> ClockChangeRecord:
     clock.state, clock.stopped_at, clock.stop_reason = STOPPED, at, reason
     clock.stop_kind = kind.value
-    clock.working_days_late = calendar.working_days_late(at, clock.due_date)
+    clock.working_days_late = rules.working_days_late(calendar, at, clock.due_date, clock.due_at)
     return _note(clock, at=at, action=ChangeAction.STOP, reason=reason, actor="dispatch")
 
 

@@ -11,6 +11,7 @@ from shared.deps import ClockDep, SessionDep
 from shared.errors import BadInput, Forbidden, NotFound
 from shared.schemas import Day
 from shared.workdays import WorkingCalendar, local_date
+from sla.clocks import rules as clock_rules
 from sla.dashboard import rollup, service
 from sla.dashboard.schemas import (
     Dashboard,
@@ -82,7 +83,9 @@ async def _dashboard(
                 category=c.category,
                 due_at=c.due_at.isoformat(),
                 provisional=c.provisional,
-                working_days_late=calendar.working_days_late(now, c.due_date),
+                working_days_late=clock_rules.working_days_late(
+                    calendar, now, c.due_date, c.due_at
+                ),
             )
             for c in items
         ],

@@ -13,7 +13,8 @@ class TimeLimit(SQLModel, table=True):
     clock_kind: str = Field(index=True)
     ticket_type: str | None = None
     category: str | None = None
-    working_days: int
+    working_days: int  # 0 when the limit is in hours
+    hours: int | None = None  # a contact limit shorter than a day (urgent matters)
     max_extensions: int = 0
     effective_from: datetime
     created_at: datetime

@@ -51,6 +51,7 @@ async def add_limit(
         max_extensions=body.max_extensions,
         effective_from=effective_from,
         now=now,
+        hours=body.hours,
     )
     row = await service.add_limit(
         session,
@@ -59,6 +60,7 @@ async def add_limit(
             ticket_type=body.ticket_type,
             category=body.category,
             working_days=body.working_days,
+            hours=body.hours,
             max_extensions=body.max_extensions,
             effective_from=effective_from,
             created_at=now,

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.errors import BadInput, NotFound
 from shared.vocabulary import ClockKind
+from shared.workdays import Deadline, WorkingCalendar, local_date
 
 MAX_EXTENSIONS = 2  # Art 18: 延期申请最多两次
 MAX_WORKING_DAYS = 60
+MAX_HOURS = 23  # a limit in hours is shorter than a day; a day or more is in working days
 
 
 # Re-handling takes the handling limit (Art 20), so it is never stored.
@@ -35,6 +37,7 @@ class TimeLimitRule:
     working_days: int
     max_extensions: int
     effective_from: datetime
+    hours: int | None = None  # instead of working days (a contact limit for urgent matters)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,17 @@ class ResolvedLimit:
     max_extensions: int
     extension_working_days: int
     rule_id: int
+    hours: int | None = None
+
+
+def due(calendar: WorkingCalendar, at: datetime, limit: ResolvedLimit) -> Deadline:
+    """When a clock started at ``at`` under ``limit`` is due: 24:00 of the last working day
+    of a period in working days (Art 13, 14, 17); a limit in hours runs round the clock, as
+    an urgent matter does not wait for Monday."""
+    if limit.hours is None:
+        return calendar.deadline(at, limit.working_days)
+    due_at = at + timedelta(hours=limit.hours)
+    return Deadline(local_date(due_at), due_at, provisional=False)
 
 
 def resolve_limit(
@@ -86,6 +100,7 @@ def resolve_limit(
         # Art 18: each extension is as long as the handling period.
         extension_working_days=rule.working_days,
         rule_id=rule.id,
+        hours=rule.hours,
     )
 
 
@@ -96,6 +111,7 @@ def validate_new_rule(
     max_extensions: int,
     effective_from: datetime,
     now: datetime,
+    hours: int | None = None,
 ) -> None:
     """Refuse a limit the Measures do not allow, or one that would rewrite the past."""
     if clock_kind not in STORED_KINDS:
@@ -103,7 +119,20 @@ def validate_new_rule(
             "re-handling takes the handling limit (Art 20); set that one instead",
             zh="再次办理时限与办理时限相同（《办法》第二十条），请设置办理时限",
         )
-    if not 1 <= working_days <= MAX_WORKING_DAYS:
+    if hours is not None:
+        # Art 13, 14, 17 set their periods in working days; only the time to contact the
+        # caller, a city's own measure, may be shorter than a day.
+        if clock_kind is not ClockKind.CONTACT:
+            raise BadInput(
+                "only the time to contact the caller may be set in hours",
+                zh="只有联系诉求人的时限可以按小时设置，其余时限以工作日计",
+            )
+        if not 1 <= hours <= MAX_HOURS or working_days:
+            raise BadInput(
+                f"hours is 1–{MAX_HOURS}, with working_days 0",
+                zh=f"小时数应为1至{MAX_HOURS}，且工作日数为0",
+            )
+    elif not 1 <= working_days <= MAX_WORKING_DAYS:
         raise BadInput(
             f"working_days must be 1–{MAX_WORKING_DAYS}",
             zh=f"工作日数应为1至{MAX_WORKING_DAYS}",

@@ -23,6 +23,7 @@ def as_rule(row: TimeLimit) -> TimeLimitRule:
         working_days=row.working_days,
         max_extensions=row.max_extensions,
         effective_from=row.effective_from,
+        hours=row.hours,
     )
 
 
