@@ -1,0 +1,115 @@
+"""Clusters: near-identical matters at one place raised by different callers (pure).
+
+A site that wakes a whole estate, a blocked drain a street complains of: each caller's
+ticket is handled on its own, so nobody sees that ten people called about one thing. Within
+a block of tickets that can be about one place — the same district and street, or, with no
+street recorded, the same district and top-level category — two tickets are linked when
+their words and place are alike: the cosine of their character 2–3-gram TF-IDF vectors is
+at least ``THRESHOLD`` (Chinese needs no segmentation this way, and a caller's paraphrase
+keeps most of the place's and the matter's characters). A cluster is a set of linked tickets
+(single linkage) raised by at least ``MIN_CALLERS`` different callers: a caller who calls
+again about the same matter is a repeat (Art 22), not a cluster. The threshold and the
+evaluation on a generated year are in docs/kpis.md.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+THRESHOLD = 0.5  # chosen before the evaluation was run (docs/kpis.md)
+MIN_CALLERS = 3
+
+
+@dataclass(frozen=True)
+class Matter:
+    ticket_id: str
+    number: str
+    received_at: datetime
+    category: str | None
+    district: str | None
+    street: str | None
+    place: str | None
+    text: str  # scrubbed of the caller's identity
+    caller: str  # the caller's phone hash, or the ticket's own id when no number was given
+    unit: str | None = None
+
+
+def block(matter: Matter) -> tuple[str | None, str | None]:
+    """The tickets a matter is compared with: its street, or its top-level category."""
+    if matter.street:
+        return matter.district, matter.street
+    top = matter.category.split(".")[0] if matter.category else None
+    return matter.district, f"category:{top}"
+
+
+def _words(matter: Matter) -> str:
+    # The place said twice: where it is weighs as much as what it is.
+    place = matter.place or ""
+    return f"{place} {place} {matter.text}"
+
+
+def _linked(vectors: Any, threshold: float) -> list[list[int]]:
+    """Groups of row indices whose cosine is at least ``threshold`` (single linkage)."""
+    similar = (vectors @ vectors.T).tocoo()  # rows are unit length: cosines
+    parent = list(range(vectors.shape[0]))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j, value in zip(similar.row, similar.col, similar.data, strict=True):
+        if i < j and value >= threshold:
+            parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(vectors.shape[0]):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
+
+
+def clusters(
+    matters: Sequence[Matter],
+    *,
+    threshold: float = THRESHOLD,
+    min_callers: int = MIN_CALLERS,
+) -> list[list[Matter]]:
+    """The clusters among ``matters``, each oldest first, the largest first. The n-grams'
+    weights are learnt from all of them, so a pair's likeness does not depend on its block."""
+    if len(matters) < min_callers:
+        return []
+    vectors = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True).fit_transform(
+        [_words(m) for m in matters]
+    )
+    blocks: dict[tuple[str | None, str | None], list[int]] = {}
+    for index, matter in enumerate(matters):
+        blocks.setdefault(block(matter), []).append(index)
+    found = []
+    for rows in blocks.values():
+        if len(rows) < min_callers:
+            continue
+        for group in _linked(vectors[rows], threshold):
+            chosen = [matters[rows[i]] for i in group]
+            if len({m.caller for m in chosen}) >= min_callers:
+                found.append(sorted(chosen, key=lambda m: (m.received_at, m.ticket_id)))
+    return sorted(found, key=lambda c: (-len(c), c[0].received_at, c[0].ticket_id))
+
+
+def week_clusters(
+    matters: Sequence[Matter], start: datetime, end: datetime, **options: Any
+) -> list[list[Matter]]:
+    """The clusters among ``matters`` (a window of weeks up to ``end``) with a ticket
+    received in [start, end): a week's news, which may have begun weeks before."""
+    return [c for c in clusters(matters, **options) if any(start <= m.received_at < end for m in c)]
+
+
+def most_common(values: Iterable[str | None]) -> str | None:
+    """The value said most often (the first said on a tie), None if none was said."""
+    counted = Counter(v for v in values if v)
+    return counted.most_common(1)[0][0] if counted else None
