@@ -65,6 +65,16 @@ class Principal:
         """Art 5: the city agency sees all; a district agency its own district."""
         return self.district is None or self.district == district
 
+    def own_district(self, district: str | None) -> str | None:
+        """The district a read covers: the one asked for, which for a district hotline
+        agency must be its own (Art 5)."""
+        if self.district is not None and district not in (None, self.district):
+            raise Forbidden(
+                "a district hotline agency sees its own district (Art 5)",
+                zh="区热线工作机构只能查看本区的事项（《办法》第五条）",
+            )
+        return self.district or district
+
 
 def mint_token(
     settings: Settings,

@@ -26,7 +26,6 @@ from sla.assessment.schemas import (
     RankingRead,
     RankRead,
 )
-from sla.dashboard.router import own_district
 
 router = APIRouter(tags=["assessment"])
 Watcher = Annotated[
@@ -43,7 +42,7 @@ async def ranking(
     """Every unit's score of 100 for the month, its rank and the places it moved against
     the previous month; over one ``district``'s tickets (a district hotline agency: always
     its own, Art 5)."""
-    return await service.ranking(session, month, own_district(principal, district))
+    return await service.ranking(session, month, principal.own_district(district))
 
 
 @router.get("/v1/rankings/{unit_id}", response_model=ExplanationRead)
@@ -82,7 +81,7 @@ async def hotspots(
     monday = week or today - timedelta(days=today.weekday() + 7)
     if monday.weekday() != 0:
         raise BadInput("week is the Monday a week starts on", zh="week 应为一周的星期一")
-    items = await service.hotspots(session, monday, own_district(principal, district))
+    items = await service.hotspots(session, monday, principal.own_district(district))
     return HotspotsRead(week=monday, alpha=hotspots_rules.ALPHA, items=items)
 
 
@@ -101,7 +100,7 @@ async def review_hotspot(
         session,
         outbox,
         body,
-        district=own_district(principal, body.district),
+        district=principal.own_district(body.district),
         principal=principal,
         now=clock.now(),
     )

@@ -48,7 +48,7 @@ def _filters(
         if unit not in (None, principal.unit_id):
             raise Forbidden("a unit sees only its own clocks", zh="承办单位只能查看本单位的时限")
         unit = principal.unit_id
-    district = own_district(principal, district)
+    district = principal.own_district(district)
     if due_from and due_to and due_to < due_from:
         raise BadInput("due_to is before due_from", zh="截止日期早于起始日期")
     return Filters(unit, district, ticket_type, category, due_from, due_to)
@@ -228,7 +228,7 @@ async def kpis_by_group(
     its own, Art 5)."""
     _check_period(from_, to)
     items = await service.kpis_by_group(
-        session, by=by, from_date=from_, to_date=to, district=own_district(principal, district)
+        session, by=by, from_date=from_, to_date=to, district=principal.own_district(district)
     )
     return KpisByGroup(by=by, from_date=from_, to_date=to, items=items)
 
@@ -253,17 +253,6 @@ async def kpis_trend(
         session, unit=unit, by=by, from_date=from_, to_date=to, district=district
     )
     return KpisByGroup(by=by, from_date=from_, to_date=to, items=items)
-
-
-def own_district(principal: Principal, district: str | None) -> str | None:
-    """The district a read covers: the one asked for, which for a district hotline agency
-    must be its own (Art 5)."""
-    if principal.district is not None and district not in (None, principal.district):
-        raise Forbidden(
-            "a district hotline agency sees its own district (Art 5)",
-            zh="区热线工作机构只能查看本区的事项（《办法》第五条）",
-        )
-    return principal.district or district
 
 
 def _check_period(from_: date, to: date) -> None:
