@@ -621,8 +621,21 @@ class Calls:
         return Call("sla", "GET", "/v1/hotspots", models.Hotspots, params=params)
 
     @staticmethod
+    def clusters(week: str | None = None, district: str | None = None) -> Call[models.Clusters]:
+        """One matter at one place raised by several callers, with a ticket in the week."""
+        params = _clean({"week": week, "district": district})
+        return Call("intake", "GET", "/v1/clusters", models.Clusters, params=params)
+
+    @staticmethod
+    def hotspot_reviews(week: str, district: str | None = None) -> Call[models.HotspotReviews]:
+        """Every decision taken on the week's hotspots and clusters."""
+        params = _clean({"week": week, "district": district})
+        return Call("sla", "GET", "/v1/hotspots/reviews", models.HotspotReviews, params=params)
+
+    @staticmethod
     def review_hotspot(body: dict[str, Any]) -> Call[models.HotspotReview]:
-        """Mark a hotspot reviewed, or supervise each of its matters still being handled."""
+        """Mark a hotspot or cluster reviewed, or supervise each of its matters still being
+        handled."""
         return _created("sla", "/v1/hotspots/reviews", models.HotspotReview, body)
 
     @staticmethod

@@ -1166,10 +1166,42 @@ def hotspots(
 
 
 @supervisor.command(
+    "clusters",
+    help=T(
+        "某周多人在同一地点反映的同一事项（默认上一整周，往前看四周）",
+        "One matter at one place raised by several callers (default: last week).",
+    ),
+)
+def clusters(
+    week: Annotated[str | None, typer.Option(help=T("该周的星期一", "its Monday"))] = None,
+    district: str | None = None,
+    as_json: JsonOption = False,
+) -> None:
+    def table(found: Any) -> Table:
+        rows = Table(
+            Column(T("编号", "key"), no_wrap=True),
+            Column(T("地点", "place"), no_wrap=True),
+            T("事项分类", "category"),
+            T("诉求人", "callers"),
+            T("本周", "this week"),
+            T("上周", "last week"),
+            T("诉求内容", "summary"),
+        )
+        for c in found.items:
+            where = " ".join(x for x in (c["district"], c["street"], c["place"]) if x)
+            rows.add_row(c["key"], where, _label("category", c["category"]) or "—",
+                         str(c["callers"]), str(c["this_week"]), str(c["previous_week"]),
+                         c["summary"])  # fmt: skip
+        return rows
+
+    _show(_run(Calls.clusters(week, district)).value, as_json, table=table)
+
+
+@supervisor.command(
     "hotspot-review",
     help=T(
-        "研判热点：标记已研判，或对其中仍在办理的每件事项发起督办（第二十三条）",
-        "Mark a hotspot reviewed, or supervise each of its matters still being handled.",
+        "研判热点或多人反映的同一事项：标记已研判，或对其中仍在办理的每件事项发起督办（第二十三条）",
+        "Mark a hotspot or cluster reviewed, or supervise each of its matters still handled.",
     ),
 )
 def hotspot_review(
@@ -1178,10 +1210,13 @@ def hotspot_review(
     category: str | None = None,
     district: str | None = None,
     street: str | None = None,
+    cluster: Annotated[
+        str | None, typer.Option(help=T("多人反映事项的编号（clusters 所列）", "a cluster's key"))
+    ] = None,
     note: str | None = None,
     method: choices.Method = choices.Method.ONLINE,
 ) -> None:
-    body = {
+    body: dict[str, Any] = {
         "week": week,
         "category": category,
         "district": district,
@@ -1190,6 +1225,17 @@ def hotspot_review(
         "method": method.value,
         "note": note,
     }
+    if cluster:
+        # A cluster is intake's finding: its tickets are read there and named to sla.
+        found = _run(Calls.clusters(week, district)).value
+        match = next((c for c in found.items if c["key"] == cluster), None) if found else None
+        if match is None:
+            typer.echo(T(f"该周没有多人反映事项 {cluster}", f"no cluster {cluster} that week"),
+                       err=True)  # fmt: skip
+            raise typer.Exit(3)
+        body |= {"cluster": cluster, "tickets": [t["ticket_id"] for t in match["tickets"]],
+                 "district": match["district"], "street": match["street"],
+                 "category": match["category"]}  # fmt: skip
     done = _run(Calls.review_hotspot(body)).value
     typer.echo(f"{_label('hotspot_decision', done.decision, 'sla')}：{T('督办', 'supervisions')} "
                f"{done.supervisions}")  # fmt: skip

@@ -433,12 +433,28 @@ class Hotspots(_Model):
     items: list[dict[str, Any]]
 
 
+class Clusters(_Model):
+    week: date
+    weeks: int
+    items: list[dict[str, Any]]
+
+
 class HotspotReview(_Model):
+    week: date | None = None
+    category: str | None = None
+    district: str | None = None
+    street: str | None = None
+    cluster: str | None = None
     decision: str
     note: str | None = None
     supervisions: int
     decided_at: datetime
     decided_by: str
+
+
+class HotspotReviews(_Model):
+    week: date
+    items: list[HotspotReview]
 
 
 class Ranking(_Model):

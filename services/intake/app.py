@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from intake.classify.router import router as classify_router
 from intake.classify.service import ModelCache
+from intake.clusters.router import router as clusters_router
 from intake.conduct.router import router as conduct_router
 from intake.kb.router import router as kb_router
 from intake.privacy import Vault
@@ -27,7 +28,7 @@ def build_app(**overrides: Any) -> FastAPI:
     """The intake app; tests pass an engine or a clock through ``overrides``."""
     app = create_app(
         service="intake",
-        routers=[tickets_router, kb_router, classify_router, conduct_router],
+        routers=[tickets_router, kb_router, classify_router, conduct_router, clusters_router],
         background=[warm_up("classifier", _load_classifier)],
         readiness=[_classifier_ready],
         **overrides,

@@ -417,6 +417,11 @@ def test_the_cli_prints_the_kpis_by_district_a_units_months_and_the_weeks_hotspo
                        "growing": True, "p_value": 3.2e-6, "units": ["tianhe-urban"],
                        "tickets": [], "review": {"decision": "supervised"}}],
         },
+        "/v1/clusters": {"week": "2026-11-23", "weeks": 4, "items": [{
+            "key": "GZ261123000007", "district": "天河区", "street": "林和街道",
+            "place": "华景新城工地", "category": "noise.construction", "callers": 4,
+            "this_week": 3, "previous_week": 1, "summary": "华景新城工地晚上还在打桩",
+            "tickets": [{"ticket_id": "t7"}, {"ticket_id": "t8"}]}]},
         "/v1/hotspots/reviews": {"decision": "supervised", "note": None, "supervisions": 4,
                                  "decided_at": "2026-11-30T09:00:00+08:00", "decided_by": "s"},
         "/v1/labels": {
@@ -443,14 +448,27 @@ def test_the_cli_prints_the_kpis_by_district_a_units_months_and_the_weeks_hotspo
     review = CliRunner().invoke(app, ["supervisor", "hotspot-review", "2026-11-23", "supervised",
                                       "--category", "noise.construction", "--district", "天河区",
                                       "--street", "石牌街道"])  # fmt: skip
-    for result in (by_district, months, hot, review):
+    found = CliRunner().invoke(
+        app, ["supervisor", "clusters", "--week", "2026-11-23"], env={"COLUMNS": "160"}
+    )
+    on_cluster = CliRunner().invoke(app, ["supervisor", "hotspot-review", "2026-11-23",
+                                          "reviewed", "--cluster", "GZ261123000007"])  # fmt: skip
+    no_such = CliRunner().invoke(app, ["supervisor", "hotspot-review", "2026-11-23",
+                                       "reviewed", "--cluster", "GZ0"])  # fmt: skip
+    for result in (by_district, months, hot, review, found, on_cluster):
         assert result.exit_code == 0, result.output
+    assert no_such.exit_code == 3 and "GZ0" in no_such.output
+    assert "华景新城工地" in found.output and "GZ261123000007" in found.output
     row = next(line for line in by_district.output.splitlines() if "天河区" in line)
     assert "12" in row and "90.0%" in row and "75.0%" in row and "—" in row
     assert "2026-11-01" in months.output
     assert "建筑施工噪声" in hot.output and "3.2e-06" in hot.output
     assert "石牌街道" in hot.output and "已督办" in hot.output
     assert "已督办" in review.output and "4" in review.output
-    assert posted == [{"week": "2026-11-23", "category": "noise.construction", "district": "天河区",
-                       "street": "石牌街道", "decision": "supervised", "method": "online",
-                       "note": None}]  # fmt: skip
+    assert posted == [
+        {"week": "2026-11-23", "category": "noise.construction", "district": "天河区",
+         "street": "石牌街道", "decision": "supervised", "method": "online", "note": None},
+        {"week": "2026-11-23", "category": "noise.construction", "district": "天河区",
+         "street": "林和街道", "decision": "reviewed", "method": "online", "note": None,
+         "cluster": "GZ261123000007", "tickets": ["t7", "t8"]},
+    ]  # fmt: skip

@@ -140,3 +140,36 @@ async def test_a_street_hotspot_is_reviewed_or_supervised_once_on_its_matters_st
         ("S5", "tianhe-housing"),
     ]
     assert all(s["note"].startswith("2026年11月23日一周热点：石牌街道") for s in items)
+
+
+async def test_a_cluster_intake_found_is_supervised_by_its_tickets_once(
+    step, sla_app, client_for, clock
+):
+    """Art 23(4): three callers on one site (intake's cluster, named by its key and tickets):
+    a supervision on each still handled, once; a ticket sla does not know is a 404."""
+    monday = clock.now()
+    for i in range(3):
+        await step(f"C{i}", "dispatched", monday + timedelta(hours=i), ("restart", "handling"))
+    await step("C0", "feedback_submitted", monday + timedelta(hours=5),
+               ("stop", "handling", "completed"))  # fmt: skip
+    cluster = {"week": "2026-11-23", "cluster": "GZ261123000001", "district": "天河区",
+               "category": "noise.construction", "tickets": ["C0", "C1", "C2"]}  # fmt: skip
+    async with client_for(sla_app, Role.SUPERVISOR) as supervisor:
+        unknown = await supervisor.post("/v1/hotspots/reviews", json={
+            **cluster, "tickets": ["C0", "X9"], "decision": "supervised"})  # fmt: skip
+        bare = await supervisor.post("/v1/hotspots/reviews", json={
+            **cluster, "tickets": [], "decision": "reviewed"})  # fmt: skip
+        supervised = await supervisor.post(
+            "/v1/hotspots/reviews", json={**cluster, "decision": "supervised"}
+        )
+        again = await supervisor.post(
+            "/v1/hotspots/reviews", json={**cluster, "decision": "supervised"}
+        )
+        listed = await supervisor.get("/v1/hotspots/reviews", params={"week": "2026-11-23"})
+        opened = (await supervisor.get("/v1/supervisions")).json()["items"]
+    assert (unknown.status_code, bare.status_code, again.status_code) == (404, 422, 409)
+    assert supervised.status_code == 201 and supervised.json()["supervisions"] == 2
+    assert sorted(s["ticket_id"] for s in opened) == ["C1", "C2"]
+    assert all("多人反映同一事项（GZ261123000001等）：天河区施工噪声" in s["note"] for s in opened)
+    [decision] = listed.json()["items"]
+    assert (decision["cluster"], decision["decision"]) == ("GZ261123000001", "supervised")

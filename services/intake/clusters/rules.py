@@ -23,9 +23,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sklearn.feature_extraction.text import TfidfVectorizer
+
+from intake.classify.model import shipped_examples
 
 THRESHOLD = 0.5  # chosen before the first evaluation was run (docs/kpis.md)
 # Added after the first evaluation (seed 20261208) linked one matter told at different
@@ -55,6 +58,11 @@ def block(matter: Matter) -> tuple[str | None, str | None]:
         return matter.district, matter.street
     top = matter.category.split(".")[0] if matter.category else None
     return matter.district, f"category:{top}"
+
+
+@cache
+def _background() -> tuple[str, ...]:
+    return tuple(e.text for e in shipped_examples())
 
 
 def _pairs(text: str) -> set[str]:
@@ -102,12 +110,14 @@ def clusters(
     min_callers: int = MIN_CALLERS,
 ) -> list[list[Matter]]:
     """The clusters among ``matters``, each oldest first, the largest first. The n-grams'
-    weights are learnt from all of them, so a pair's likeness does not depend on its block."""
+    weights are learnt from all of them and the shipped example matters, so a pair's likeness
+    depends neither on its block nor on how few tickets a quiet week has (learnt from three
+    tickets alone, what they share would weigh nothing)."""
     if len(matters) < min_callers:
         return []
-    vectors = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True).fit_transform(
-        [m.text for m in matters]
-    )
+    texts = [m.text for m in matters]
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True)
+    vectors = vectorizer.fit([*texts, *_background()]).transform(texts)
     blocks: dict[tuple[str | None, str | None], list[int]] = {}
     for index, matter in enumerate(matters):
         blocks.setdefault(block(matter), []).append(index)

@@ -2,14 +2,22 @@
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Index, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
 
 class Ticket(SQLModel, table=True):
     __tablename__ = "ticket"
-    __table_args__ = {"schema": "intake"}
+    __table_args__ = (
+        # A week's clusters read four weeks of dispatched tickets (intake.clusters).
+        Index(
+            "ix_ticket_submitted_received_at",
+            "received_at",
+            postgresql_where=text("outcome = 'submitted'"),
+        ),
+        {"schema": "intake"},
+    )
 
     id: str = Field(primary_key=True)
     number: str = Field(unique=True)

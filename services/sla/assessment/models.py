@@ -1,4 +1,5 @@
-"""What supervisors decided about a hotspot; each decision is kept, the latest shown."""
+"""What supervisors decided about a hotspot or a cluster; each decision is kept, the latest
+shown."""
 
 from datetime import date, datetime
 
@@ -15,6 +16,7 @@ class HotspotReview(SQLModel, table=True):
     category: str | None = None
     district: str | None = None
     street: str | None = None
+    cluster: str | None = None  # a cluster's key (its first ticket's number, intake's)
     decision: str  # a HotspotDecision
     note: str | None = None
     supervisions: int = 0  # opened by this decision

@@ -22,6 +22,7 @@ from sla.assessment.schemas import (
     ExplanationRead,
     HotspotReviewCreate,
     HotspotReviewRead,
+    HotspotReviewsRead,
     HotspotsRead,
     RankingRead,
     RankRead,
@@ -85,6 +86,24 @@ async def hotspots(
     return HotspotsRead(week=monday, alpha=hotspots_rules.ALPHA, items=items)
 
 
+@router.get("/v1/hotspots/reviews", response_model=HotspotReviewsRead)
+async def hotspot_reviews(
+    session: SessionDep,
+    principal: Annotated[
+        Principal,
+        Depends(require(Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN, Role.INSPECTOR)),
+    ],
+    week: Day,
+    district: str | None = None,
+) -> HotspotReviewsRead:
+    """Every decision taken on the week's hotspots and clusters, oldest first."""
+    rows = await service.reviews(session, week, principal.own_district(district))
+    return HotspotReviewsRead(
+        week=week,
+        items=[HotspotReviewRead.model_validate(r, from_attributes=True) for r in rows],
+    )
+
+
 @router.post("/v1/hotspots/reviews", response_model=HotspotReviewRead, status_code=201)
 async def review_hotspot(
     body: HotspotReviewCreate,
@@ -93,9 +112,10 @@ async def review_hotspot(
     clock: ClockDep,
     principal: Annotated[Principal, Depends(require(Role.SUPERVISOR, Role.DISPATCHER))],
 ) -> HotspotReviewRead:
-    """A supervisor's decision on one of the week's hotspots: reviewed, or supervised — a
-    supervision (Art 23(4)) opened on each of its matters still being handled, addressed to
-    the unit handling it. A hotspot is supervised once (409 after that)."""
+    """A supervisor's decision on one of the week's hotspots, or on a cluster intake found
+    (its key and tickets): reviewed, or supervised — a supervision (Art 23(4)) opened on each
+    of its matters still being handled, addressed to the unit handling it. Each is supervised
+    once (409 after that)."""
     record = await service.review(
         session,
         outbox,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from shared.schemas import Words
 from sla.supervision.rules import Method
@@ -74,18 +75,34 @@ class HotspotDecision(StrEnum):
 
 
 class HotspotReviewCreate(BaseModel):
-    """A decision on one of the week's hotspots, named by its cell."""
+    """A decision on one of the week's hotspots, named by its cell; or on a cluster intake
+    found (GET /v1/clusters there), named by its key and its tickets."""
 
     week: date = Field(description="the week's Monday")
     category: str | None = Field(default=None, max_length=100)
     district: str | None = Field(default=None, max_length=50)
     street: str | None = Field(default=None, max_length=50, description="empty: the district")
+    cluster: str | None = Field(default=None, min_length=1, max_length=40)
+    tickets: list[str] = Field(default_factory=list, max_length=200, description="a cluster's")
     decision: HotspotDecision
     method: Method = Field(default=Method.ONLINE, description="how it is supervised")
     note: Words | None = Field(default=None, max_length=2000)
 
+    @model_validator(mode="after")
+    def _a_cluster_names_its_tickets(self) -> HotspotReviewCreate:
+        if (self.cluster is None) != (not self.tickets):
+            raise PydanticCustomError(
+                "cluster_tickets", "a cluster is named with its tickets, a hotspot without"
+            )
+        return self
+
 
 class HotspotReviewRead(BaseModel):
+    week: date
+    category: str | None
+    district: str | None
+    street: str | None
+    cluster: str | None
     decision: HotspotDecision
     note: str | None
     supervisions: int
@@ -105,6 +122,11 @@ class HotspotRead(BaseModel):
     units: list[str]  # the units handling its matters
     tickets: list[HotspotTicket]
     review: HotspotReviewRead | None  # the latest decision on it
+
+
+class HotspotReviewsRead(BaseModel):
+    week: date
+    items: list[HotspotReviewRead]
 
 
 class HotspotsRead(BaseModel):

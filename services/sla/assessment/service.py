@@ -213,7 +213,7 @@ async def hotspots(session: AsyncSession, monday: date, district: str | None) ->
         )
         found.append((surge, list(ids), sorted(units)))
     numbers = await numbers_of(session, [t for _, ids, _ in found for t in ids])
-    reviews = await _reviews(session, monday)
+    reviews = await _latest(session, monday)
     return [
         HotspotRead(
             category=surge.cell[0],
@@ -232,20 +232,31 @@ async def hotspots(session: AsyncSession, monday: date, district: str | None) ->
     ]
 
 
-async def _reviews(
-    session: AsyncSession, monday: date
-) -> dict[hotspots_rules.Cell, HotspotReviewRead]:
-    """The latest decision on each of the week's cells."""
+async def _reviews(session: AsyncSession, monday: date) -> list[HotspotReview]:
+    """The week's decisions, oldest first."""
     rows = await session.scalars(
         select(HotspotReview)
         .where(col(HotspotReview.week) == monday)
         .order_by(col(HotspotReview.decided_at), col(HotspotReview.id))
     )
+    return list(rows)
+
+
+async def reviews(session: AsyncSession, monday: date, district: str | None) -> list[HotspotReview]:
+    """The week's decisions on hotspots and clusters (a district agency's: its district's)."""
+    return [r for r in await _reviews(session, monday) if district in (None, r.district)]
+
+
+async def _latest(
+    session: AsyncSession, monday: date
+) -> dict[hotspots_rules.Cell, HotspotReviewRead]:
+    """The latest decision on each of the week's cells."""
     return {
         (r.category, r.district, r.street): HotspotReviewRead.model_validate(
             r, from_attributes=True
         )
-        for r in rows
+        for r in await _reviews(session, monday)
+        if r.cluster is None
     }
 
 
@@ -258,36 +269,55 @@ async def review(
     principal: Principal,
     now: datetime,
 ) -> HotspotReview:
-    """Record a supervisor's decision on one of the week's hotspots; to supervise it opens a
-    supervision (Art 23(4)) for each of its matters whose handling still runs, addressed to
-    the unit handling it."""
-    cell = (body.category, body.district, body.street)
-    if not any(s.cell == cell for s in await _surges(session, body.week, district)):
-        raise NotFound("no such hotspot that week", zh="该周没有这个热点")
+    """Record a supervisor's decision on one of the week's hotspots, or on a cluster intake
+    found (one matter at one place, several callers: named by its key and its tickets); to
+    supervise it opens a supervision (Art 23(4)) for each of its matters whose handling still
+    runs, addressed to the unit handling it."""
+    if body.cluster is None:
+        cell = (body.category, body.district, body.street)
+        if not any(s.cell == cell for s in await _surges(session, body.week, district)):
+            raise NotFound("no such hotspot that week", zh="该周没有这个热点")
+        tickets: Any = select(_week_runs(body.week, cell).subquery().c.ticket_id)
+    else:
+        tickets = body.tickets
+        known = select(func.count(func.distinct(col(Clock.ticket_id)))).where(
+            col(Clock.ticket_id).in_(tickets),
+            *([] if district is None else [col(Clock.district) == district]),
+        )
+        if await session.scalar(known) != len(set(tickets)):
+            raise NotFound(
+                "a ticket of the cluster is not known here (or not in the district)",
+                zh="该聚集事项中有本系统未知（或不属本区）的热线事项",
+            )
     opened = 0
     if body.decision is HotspotDecision.SUPERVISED:
+        same = (
+            [col(HotspotReview.cluster) == body.cluster]
+            if body.cluster
+            else [
+                col(HotspotReview.cluster).is_(None),
+                col(HotspotReview.category).is_not_distinct_from(body.category),
+                col(HotspotReview.district).is_not_distinct_from(body.district),
+                col(HotspotReview.street).is_not_distinct_from(body.street),
+            ]
+        )
         supervised = select(HotspotReview).where(
             col(HotspotReview.week) == body.week,
-            col(HotspotReview.category).is_not_distinct_from(body.category),
-            col(HotspotReview.district).is_not_distinct_from(body.district),
-            col(HotspotReview.street).is_not_distinct_from(body.street),
             col(HotspotReview.decision) == HotspotDecision.SUPERVISED.value,
+            *same,
         )
         if await session.scalar(select(supervised.exists())):
             raise Conflict("the hotspot is supervised already", zh="该热点已督办")
-        runs = _week_runs(body.week, cell).subquery()
         still_handled = await session.execute(
             select(col(Clock.ticket_id), col(Clock.unit_id))
             .where(
-                col(Clock.ticket_id).in_(select(runs.c.ticket_id)),
+                col(Clock.ticket_id).in_(tickets),
                 col(Clock.kind).in_([ClockKind.HANDLING.value, ClockKind.REHANDLING.value]),
                 col(Clock.state) == ClockState.RUNNING.value,
             )
             .order_by(col(Clock.ticket_id))
         )
-        known = catalogue().categories.get(body.category or "")
-        what = known.name if known else body.category or ""
-        ground = f"{body.week:%Y年%m月%d日}一周热点：{body.street or body.district or ''}{what}"
+        ground = _ground(body)
         for ticket_id, unit_id in still_handled:
             await supervision_service.open_supervision(
                 session,
@@ -304,7 +334,7 @@ async def review(
             )
             opened += 1
     record = HotspotReview(
-        **body.model_dump(exclude={"method"}),
+        **body.model_dump(exclude={"method", "tickets"}),
         supervisions=opened,
         decided_at=now,
         decided_by=principal.subject,
@@ -312,3 +342,13 @@ async def review(
     session.add(record)
     await session.flush()
     return record
+
+
+def _ground(body: HotspotReviewCreate) -> str:
+    """What a supervision opened from a hotspot or cluster says it was opened for."""
+    known = catalogue().categories.get(body.category or "")
+    what = known.name if known else body.category or ""
+    where = body.street or body.district or ""
+    if body.cluster:
+        return f"{body.week:%Y年%m月%d日}一周多人反映同一事项（{body.cluster}等）：{where}{what}"
+    return f"{body.week:%Y年%m月%d日}一周热点：{where}{what}"

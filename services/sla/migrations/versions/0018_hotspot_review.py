@@ -1,5 +1,5 @@
-"""sla: supervisors' decisions on a week's hotspots (reviewed, or supervised: a supervision
-opened on each of its matters still being handled).
+"""sla: supervisors' decisions on a week's hotspots and on the clusters intake finds
+(reviewed, or supervised: a supervision opened on each of its matters still being handled).
 
 Revision ID: sla_0018
 Revises: sla_0017
@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("category", sa.Text),
         sa.Column("district", sa.Text),
         sa.Column("street", sa.Text),
+        sa.Column("cluster", sa.Text),
         sa.Column("decision", sa.Text, nullable=False),
         sa.Column("note", sa.Text),
         sa.Column("supervisions", sa.Integer, nullable=False, server_default="0"),
