@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from console.app import SHANGHAI, client_for, labels, shown, sla_now
-from console.pages import agency_user, render
+from console.pages import agency_user, posted_form, render, then_back
 from shared.errors import BadInput, NotFound
 
 router = APIRouter()
@@ -512,3 +512,56 @@ async def monthly_export(request: Request, month: str = "", district: str = "") 
     }
     content = workbook("月度分组指标", headings, rows, notes)
     return attachment(content, f"月度报告_{where or '全市'}_{month}.xlsx")
+
+
+def _last_monday(today: date, week: str) -> str:
+    """The Monday asked for, by default the last whole week's."""
+    return week or (today - timedelta(days=today.weekday() + 7)).isoformat()
+
+
+@router.get("/reports/hotspots", response_class=HTMLResponse)
+async def hotspots(request: Request, week: str = "", notice: str = "", error: str = "") -> Response:
+    """热点研判: the week's hotspots (sla) and clusters (intake), with the decisions on them."""
+    token, _ = agency_user(request)
+    today, _ = await _today(request, token)
+    week = _last_monday(today, week)
+    client = client_for(request, token)
+    found, clusters, decisions = await asyncio.gather(
+        client.run(client.hotspots(week)),
+        client.run(client.clusters(week)),
+        client.run(client.hotspot_reviews(week)),
+    )
+    latest = {r.cluster: r for r in (decisions.value.items if decisions.value else []) if r.cluster}
+    context = {
+        "week": week,
+        "hotspots": found.value.items if found.value else [],
+        "clusters": clusters.value.items if clusters.value else [],
+        "cluster_reviews": latest,
+        "units": await _unit_names(request, token),
+        "labels": await labels(request, token),
+        "notice": notice,
+        "error": error,
+    }
+    return render(request, "hotspots.html", context)
+
+
+@router.post("/reports/hotspots/review")
+async def review_hotspot(request: Request) -> Response:
+    """A decision on a hotspot or a cluster, from the page's form; a cluster's tickets are
+    read again from intake, so the decision covers what intake finds now."""
+    token, _ = agency_user(request)
+    form = await posted_form(request, token)
+    names = ("week", "category", "district", "street", "cluster", "decision", "method", "note")
+    field = {k: str(form.get(k) or "").strip() or None for k in names}
+    week = field["week"] or ""
+    back = f"/reports/hotspots?week={quote(week)}"
+    client = client_for(request, token)
+    body = {k: v for k, v in field.items() if v is not None and k != "cluster"}
+    if field["cluster"]:
+        found = (await client.run(client.clusters(week))).value
+        match = next((c for c in found.items if c["key"] == field["cluster"]), None)
+        if match is None:
+            raise NotFound("no such cluster that week", zh="该周没有这个多人反映事项")
+        body |= {"cluster": field["cluster"], "tickets": [t["ticket_id"] for t in match["tickets"]]}
+    done = "已督办在办事项" if field["decision"] == "supervised" else "已标记为已研判"
+    return await then_back(client, client.review_hotspot(body), back, done)

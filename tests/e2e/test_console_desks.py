@@ -3,7 +3,7 @@ call, the supervisor's drill-down and reports, the administrator's directory, a 
 work, a unit's lists."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -448,3 +448,39 @@ async def test_a_supervisor_prints_the_months_report_to_pdf_and_exports_it(stack
     await page.goto(f"{console.url}/reports/monthly?month={month}&district=海珠区")
     assert "海珠区" in await page.inner_text("h1")
     assert (await page.inner_text("#headline")).splitlines()[1].startswith("0\t0\t")
+
+
+async def test_a_supervisor_supervises_a_matter_three_callers_raised_at_one_place(
+    stack, console, browser
+):
+    """Three callers on one site (intake finds the cluster); the supervisor supervises it on
+    the 热点研判 page: sla opens a supervision on each ticket, addressed to its unit."""
+    told = ["华景新城工地每天晚上十一点以后还在打桩，吵得睡不着觉",
+            "你好，华景新城工地晚上十一点以后还在打桩，吵得睡不着",
+            "我要投诉，华景新城工地每天晚上还在打桩，吵得睡不着觉"]  # fmt: skip
+    numbers = []
+    for n, text in enumerate(told):
+        caller = {**CALL["caller"], "phone": f"1370000000{n}"}
+        call = {**CALL, "caller": caller, "text": text, "place": "华景新城工地"}
+        numbers.append(await dispatched(stack, call))
+    async with client(stack["sla"].url, Role.SUPERVISOR) as supervisor:
+        now = (await supervisor.get("/v1/calendar/time-left")).json()["now"]
+    today = datetime.fromisoformat(now).astimezone(SHANGHAI).date()
+    monday = today - timedelta(days=today.weekday())
+    page = await (await browser.new_context(locale="zh-CN")).new_page()
+    await sign_in(page, console.url, "supervisor", "督办员")
+    await page.click("text=统计报表")
+    await page.click("#to-hotspots")
+    await page.goto(f"{console.url}/reports/hotspots?week={monday}")
+    row = page.locator("#clusters tbody tr", has_text="华景新城工地")
+    listed = await row.inner_text()
+    assert all(number in listed for number in numbers), listed
+    await row.locator("input[name=note]").fill("请住建部门核查夜间施工许可")
+    await row.locator("button[value=supervised]").click()
+    assert "已督办在办事项" in await page.inner_text(".notice")
+    decided = await page.locator("#clusters tbody tr", has_text="华景新城工地").inner_text()
+    assert "已督办（督办 3 件）：请住建部门核查夜间施工许可" in decided
+    async with client(stack["sla"].url, Role.SUPERVISOR) as supervisor:
+        opened = (await supervisor.get("/v1/supervisions", params={"limit": 100})).json()
+    mine = [s for s in opened["items"] if s["number"] in numbers and s["reason"] == "other"]
+    assert len(mine) == 3 and all("多人反映同一事项" in s["note"] for s in mine)
