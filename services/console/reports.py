@@ -369,25 +369,67 @@ async def ranking_export(request: Request, month: str = "") -> Response:
 
 @router.get("/reports/ranking/{unit_id}", response_class=HTMLResponse)
 async def ranking_explained(request: Request, unit_id: str, month: str = "") -> Response:
-    """Why a unit scored what it did: each measure's points, and the tickets that cost them."""
+    """Why a unit scored what it did: each measure's points, the tickets that cost them, and
+    the unit's last twelve months."""
     token, _ = agency_user(request)
     today, _ = await _today(request, token)
     month = _month(today, month)
     client = client_for(request, token)
-    found = (await client.run(client.ranking_of(unit_id, month))).value
+    found, months = await asyncio.gather(
+        client.run(client.ranking_of(unit_id, month)), _trend(client, unit_id, month)
+    )
     units = await _unit_names(request, token)
     return render(
         request,
         "ranking_unit.html",
         {
             "month": month,
+            "unit_id": unit_id,
             "name": units.get(unit_id, unit_id),
-            "unit": found.unit if found else {},
-            "tickets": found.tickets if found else [],
+            "unit": found.value.unit if found.value else {},
+            "tickets": found.value.tickets if found.value else [],
             "measures": MEASURE_NAMES,
             "reasons": (await labels(request, token)).get("cost_reason", {}),
+            "columns": HEADLINE,
+            "trend": [
+                {"month": m["key"][:7], "cells": [cell(m.get(f), how) for f, _, how in HEADLINE]}
+                for m in months
+            ],
         },
     )
+
+
+async def _trend(client: Any, unit_id: str, month: str) -> list[dict[str, Any]]:
+    """A unit's measures month by month, the twelve months to ``month``."""
+    last = _month_span(month)[1]
+    first = date(last.year - 1, last.month, 1) + timedelta(days=31)
+    first = first.replace(day=1)
+    found = await client.run(
+        client.kpis_trend(unit_id, "month", first.isoformat(), last.isoformat())
+    )
+    return list(found.value.items) if found.value else []
+
+
+@router.get("/reports/ranking/{unit_id}/trend.xlsx")
+async def trend_export(request: Request, unit_id: str, month: str = "") -> Response:
+    """A unit's twelve months to ``month`` as an .xlsx (rates as numbers 0–1)."""
+    token, user = agency_user(request)
+    today, at = await _today(request, token)
+    month = _month(today, month)
+    client = client_for(request, token)
+    months = await _trend(client, unit_id, month)
+    name = (await _unit_names(request, token)).get(unit_id, unit_id)
+    rows = [[m["key"][:7], *(m.get(f) for f, _, _ in HEADLINE)] for m in months]
+    notes = {
+        "承办单位": f"{name}（{unit_id}）",
+        "期间": f"截至 {month} 的十二个月（北京时间，按自然月）",
+        "导出时间": shown(at),
+        "导出人": user.subject,
+        "比率": "以小数表示（0.95 即 95%）；无数据的为空",
+        **{h: DEFINITIONS[h] for _, h, _ in HEADLINE},
+    }
+    content = workbook("逐月走势", ["月份", *(h for _, h, _ in HEADLINE)], rows, notes)
+    return attachment(content, f"逐月走势_{name}_{month}.xlsx")
 
 
 def _month_span(month: str) -> tuple[date, date]:
@@ -399,10 +441,11 @@ def _month_span(month: str) -> tuple[date, date]:
 
 
 def _breakdowns(client: Any, span: tuple[str, str], where: str | None) -> list[Any]:
-    """The month's KPIs of all tickets, by district and by category (calls to await)."""
+    """The month's KPIs of all tickets; by district, or for one district by street; by
+    category (calls to await)."""
     return [
         client.run(client.kpis_breakdown(by, *span, district=where))
-        for by in ("all", "district", "category")
+        for by in ("all", "street" if where else "district", "category")
     ]
 
 
@@ -464,7 +507,7 @@ async def monthly_report(request: Request, month: str = "", district: str = "") 
             "districts": [
                 {"key": g["key"] or "未注明", **{f: cell(g.get(f), how) for f, _, how in HEADLINE}}
                 for g in (districts.value.items if districts.value else [])
-            ],
+            ],  # for one district: its streets
             "categories": [
                 {
                     "key": names.get("category", {}).get(g["key"], g["key"] or "未分类"),
@@ -481,8 +524,9 @@ async def monthly_report(request: Request, month: str = "", district: str = "") 
 
 @router.get("/reports/monthly.xlsx")
 async def monthly_export(request: Request, month: str = "", district: str = "") -> Response:
-    """The monthly report's figures as an .xlsx: all tickets, by district, by category (rates
-    as numbers 0–1), with the month and the definitions on the second sheet."""
+    """The monthly report's figures as an .xlsx: all tickets, by district (for one district:
+    by street), by category (rates as numbers 0–1), with the month and the definitions on the
+    second sheet."""
     token, user = agency_user(request)
     today, at = await _today(request, token)
     month = _month(today, month)
@@ -496,7 +540,7 @@ async def monthly_export(request: Request, month: str = "", district: str = "") 
     rows = []
     for kind, answer, name in (
         ("合计", whole, lambda key: where or "全市"),
-        ("行政区", districts, lambda key: key or "未注明"),
+        ("街道（镇）" if where else "行政区", districts, lambda key: key or "未注明"),
         ("事项分类", categories, lambda key: names.get(key, key or "未分类")),
     ):
         for g in answer.value.items if answer.value else []:

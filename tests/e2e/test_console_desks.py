@@ -416,6 +416,12 @@ async def test_a_supervisor_reads_the_monthly_ranking_and_why_a_unit_lost_points
     lines = await page.inner_text("#lines")
     assert "退回率" in lines and "延期率" in lines
     assert "没有失分事项" in await page.inner_text("#costs")
+    trend = (await page.inner_text("#trend")).splitlines()
+    assert trend[0].startswith("月份\t受理量") and trend[-1].startswith(f"{month}\t1\t0")
+    async with page.expect_download() as exported:
+        await page.click("#export-trend")
+    months = workbook(await (await exported.value).path())["逐月走势"]
+    assert [c.value for c in months[13]][:3] == [month, 1, 0] and months.max_row == 13
     assert number  # the dispatched ticket is the one received
 
 
@@ -445,6 +451,8 @@ async def test_a_supervisor_prints_the_months_report_to_pdf_and_exports_it(stack
     assert rows[0][:3] == ["类别", "分组", "受理量"]
     assert rows[1][:3] == ["合计", "全市", 1] and ["行政区", "天河区"] in [r[:2] for r in rows]
     assert {r[0].value for r in book["说明"].iter_rows()} >= {"统计月份", "响应率"}
+    await page.goto(f"{console.url}/reports/monthly?month={month}&district=天河区")
+    assert "四、分街道（镇）情况" in await page.content()  # a district's report: its streets
     await page.goto(f"{console.url}/reports/monthly?month={month}&district=海珠区")
     assert "海珠区" in await page.inner_text("h1")
     assert (await page.inner_text("#headline")).splitlines()[1].startswith("0\t0\t")

@@ -189,6 +189,7 @@ async def test_the_kpis_by_district_and_a_units_months(
             await client.get("/v1/kpis/breakdown", params={**period, "by": "district"})
         ).json()
         city = (await client.get("/v1/kpis/breakdown", params={**period, "by": "all"})).json()
+        kinds = await client.get("/v1/kpis/breakdown", params={**period, "by": "category"})
         months = (
             await client.get(
                 "/v1/kpis/trend", params={**period, "by": "month", "unit": "tianhe-urban"}
@@ -201,6 +202,10 @@ async def test_the_kpis_by_district_and_a_units_months(
     assert groups["天河区"]["on_time_rate"] == 1.0
     assert (groups["海珠区"]["received"], groups["海珠区"]["on_time_rate"]) == (1, None)
     [whole] = city["items"]
+    [(kind, count, district)] = [
+        (g["key"], g["received"], g["district"]) for g in kinds.json()["items"]
+    ]
+    assert (kind, count, district) == ("noise.construction", 3, None)
     assert (whole["key"], whole["received"], whole["closed"]) == (None, 3, 1)
     assert [(m["key"], m["received"], m["closed"]) for m in months["items"]] == [
         ("2026-11-01", 2, 1),

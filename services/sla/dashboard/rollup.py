@@ -375,7 +375,7 @@ async def group_counts(
     await refresh(session, from_date=from_date, to_date=to_date)
     in_district = " AND r.district = :district" if district else ""
     column, place = GROUP_COLUMNS[by]
-    keys = ", ".join(dict.fromkeys((place, column)))
+    keys = ", ".join(k for k in dict.fromkeys((place, column)) if k != "NULL")
     group = "" if by == "all" else f" GROUP BY {keys} ORDER BY {keys}"
     statement = text(
         GROUP_SQL.format(
