@@ -102,6 +102,34 @@ def train_classifier() -> None:
     typer.echo(asyncio.run(run()))
 
 
+@app.command("rotate-pii-key")
+def rotate_pii_key(
+    batch: Annotated[int, typer.Option(help="tickets per transaction", min=1)] = 500,
+) -> None:
+    """Re-seal callers' personal data sealed by a retired key with HOTLINE_PII_KEY, a batch
+    per transaction; safe to stop and run again, and beside the running services."""
+    import asyncio
+
+    from intake.privacy import vault_for
+    from intake.tickets.keeping import reseal_batch
+
+    from shared.db import standalone_session
+
+    url, vault = _database_url(), vault_for(get_settings())
+
+    async def run() -> int:
+        after, batches = "", 0
+        while True:
+            async with standalone_session(url, application_name="rotate-pii-key") as session:
+                last = await reseal_batch(session, vault, after=after, limit=batch)
+            if last is None:
+                return batches
+            after, batches = last, batches + 1
+            typer.echo(f"batch {batches}: up to ticket {last}")
+
+    typer.echo(f"done: {asyncio.run(run())} batch(es); every ticket now under key {vault.key_id}")
+
+
 @app.command()
 def outbox(
     service: Annotated[str, typer.Argument(help="intake, dispatch or sla")],

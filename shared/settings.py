@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_ttl_seconds: int = Field(default=8 * 3600, gt=0)
     pii_key: SecretStr = SecretStr(DEV_PII_KEY)
+    # Earlier personal-data keys, newest first (JSON list): they open and find what they
+    # sealed until `hotline rotate-pii-key` has re-sealed it with pii_key.
+    pii_retired_keys: list[SecretStr] = Field(default_factory=list)
+    # Callers' personal data of tickets closed longer than this is erased (None: kept).
+    pii_retention_days: int | None = Field(default=None, gt=0)
     intake_url: str = "http://127.0.0.1:8001"
     dispatch_url: str = "http://127.0.0.1:8002"
     sla_url: str = "http://127.0.0.1:8003"

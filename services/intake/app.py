@@ -1,15 +1,18 @@
 """The intake service's app (served with `hotline serve intake`)."""
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.classify.router import router as classify_router
 from intake.classify.service import ModelCache
 from intake.clusters.router import router as clusters_router
 from intake.conduct.router import router as conduct_router
 from intake.kb.router import router as kb_router
-from intake.privacy import Vault
+from intake.privacy import vault_for
+from intake.tickets import keeping
 from intake.tickets.events import handlers
 from intake.tickets.router import router as tickets_router
 from intake.tickets.service import CALLER_SMS, caller_route
@@ -24,6 +27,21 @@ def _classifier_ready(app: FastAPI) -> str | None:
     return None if app.state.model_cache.ready else "classifier warming up"
 
 
+def _erase_expired(app: FastAPI) -> Any:
+    """The hourly erasure of callers' personal data past the retention period (if one is set)."""
+
+    async def erase(session: AsyncSession) -> int:
+        days = app.state.settings.pii_retention_days
+        if days is None:
+            return 0
+        now = app.state.clock.now()
+        return await keeping.erase_expired(
+            session, closed_before=now - timedelta(days=days), now=now
+        )
+
+    return erase
+
+
 def build_app(**overrides: Any) -> FastAPI:
     """The intake app; tests pass an engine or a clock through ``overrides``."""
     app = create_app(
@@ -33,7 +51,8 @@ def build_app(**overrides: Any) -> FastAPI:
         readiness=[_classifier_ready],
         **overrides,
     )
-    app.state.vault = Vault(app.state.settings.pii_key.get_secret_value())
+    app.state.vault = vault_for(app.state.settings)
+    app.state.hourly.append(_erase_expired(app))
     notifier = app.state.notifier
     notifier.resolvers[CALLER_SMS] = caller_route(notifier, app.state.vault)
     app.state.model_cache = ModelCache()

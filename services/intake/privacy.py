@@ -1,7 +1,9 @@
 """Callers' personal data (Art 25): encrypted at rest, looked up by keyed hash, masked.
 
 Names, phone numbers and addresses are stored only as Fernet ciphertext; the phone is also
-kept as an HMAC so a caller's tickets can be found without decrypting anything.
+kept as an HMAC so a caller's tickets can be found without decrypting anything. The key is a
+ring: the current key seals, every key on the ring opens, so a new key can take over while
+`hotline rotate-pii-key` re-seals what the old ones sealed (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -10,19 +12,39 @@ import base64
 import hashlib
 import hmac
 import re
+from collections.abc import Sequence
 
 import phonenumbers
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic_core import PydanticCustomError
+
+from shared.settings import Settings
+
+
+def vault_for(settings: Settings) -> Vault:
+    """The vault of the configured key ring."""
+    return Vault(
+        settings.pii_key.get_secret_value(),
+        [k.get_secret_value() for k in settings.pii_retired_keys],
+    )
+
+
+def key_id(pii_key: str) -> str:
+    """A short name of a key, stored beside what it sealed; it reveals nothing of the key."""
+    return hashlib.sha256(b"id|" + pii_key.encode()).hexdigest()[:12]
 
 
 class Vault:
-    """Encrypts, decrypts and hashes personal data with keys derived from the PII key."""
+    """Encrypts, decrypts and hashes personal data with keys derived from the PII key ring:
+    ``pii_key`` seals and hashes from now on; ``retired`` keys only open and find."""
 
-    def __init__(self, pii_key: str) -> None:
-        root = pii_key.encode()
-        self._fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"enc|" + root).digest()))
-        self._hash_key = hashlib.sha256(b"hash|" + root).digest()
+    def __init__(self, pii_key: str, retired: Sequence[str] = ()) -> None:
+        ring = [pii_key.encode(), *(k.encode() for k in retired)]
+        self._fernet = MultiFernet(
+            [Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"enc|" + k).digest())) for k in ring]
+        )
+        self._hash_keys = [hashlib.sha256(b"hash|" + k).digest() for k in ring]
+        self.key_id = key_id(pii_key)
 
     def seal(self, value: str | None) -> str | None:
         return self._fernet.encrypt(value.encode()).decode() if value else None
@@ -33,13 +55,24 @@ class Vault:
         try:
             return self._fernet.decrypt(sealed.encode()).decode()
         except InvalidToken:
-            raise ValueError("personal data sealed with another key") from None
+            raise ValueError("personal data sealed with a key not on the ring") from None
+
+    def reseal(self, sealed: str | None) -> str | None:
+        """The same value sealed with the current key (rotation)."""
+        return self._fernet.rotate(sealed.encode()).decode() if sealed else None
 
     def phone_hash(self, phone: str | None) -> str | None:
+        """The phone's hash under the current key (what a new ticket stores)."""
+        hashes = self.phone_hashes(phone)
+        return hashes[0] if hashes else None
+
+    def phone_hashes(self, phone: str | None) -> list[str]:
+        """The phone's hash under every key on the ring: a caller's tickets stored before a
+        rotation are found until they are re-sealed."""
         normal = normalise_phone(phone)
         if not normal:
-            return None
-        return hmac.new(self._hash_key, normal.encode(), hashlib.sha256).hexdigest()
+            return []
+        return [hmac.new(k, normal.encode(), hashlib.sha256).hexdigest() for k in self._hash_keys]
 
 
 def valid_phone(text: str) -> str:

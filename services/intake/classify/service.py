@@ -209,13 +209,13 @@ async def related(
     session: AsyncSession, vault: Vault, *, phone: str | None, category: str | None, text: str
 ) -> list[dict[str, Any]]:
     """The caller's tickets on the same matter: open (progress, Art 11(4)) or closed (Art 22)."""
-    phone_hash = vault.phone_hash(phone)
-    if phone_hash is None:
+    hashes = vault.phone_hashes(phone)
+    if not hashes:
         return []
     tickets = (
         await session.scalars(
             select(Ticket)
-            .where(col(Ticket.caller_phone_hash) == phone_hash)
+            .where(col(Ticket.caller_phone_hash).in_(hashes))
             .order_by(col(Ticket.received_at).desc())
             .limit(20)
         )

@@ -16,6 +16,12 @@ class Ticket(SQLModel, table=True):
             "received_at",
             postgresql_where=text("outcome = 'submitted'"),
         ),
+        # The retention job reads the tickets whose personal data is still kept.
+        Index(
+            "ix_ticket_pii_kept_updated_at",
+            "updated_at",
+            postgresql_where=text("pii_erased_at IS NULL"),
+        ),
         {"schema": "intake"},
     )
 
@@ -44,6 +50,8 @@ class Ticket(SQLModel, table=True):
     caller_phone: str | None = None  # Fernet ciphertext
     caller_phone_hash: str | None = Field(default=None, index=True)
     caller_address: str | None = None  # Fernet ciphertext
+    pii_key_id: str | None = None  # the key that sealed the above (intake.privacy.key_id)
+    pii_erased_at: datetime | None = None  # erased after the retention period
     # The caller agreed to be told of the matter's progress by SMS (at the phone above).
     sms_consent: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
     flags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(Text), nullable=False))

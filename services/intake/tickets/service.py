@@ -104,7 +104,7 @@ async def create(
             disposition=body.disposition,
             related_status=related.status,
             same_caller=related.caller_phone_hash is not None
-            and related.caller_phone_hash == vault.phone_hash(body.caller.phone),
+            and related.caller_phone_hash in vault.phone_hashes(body.caller.phone),
         )
     ticket_id = str(uuid.uuid4())
     values = {
@@ -133,6 +133,7 @@ async def create(
         "caller_name": vault.seal(body.caller.name),
         "caller_phone": vault.seal(body.caller.phone),
         "caller_phone_hash": vault.phone_hash(body.caller.phone),
+        "pii_key_id": vault.key_id,
         "caller_address": vault.seal(body.caller.address),
         "sms_consent": body.caller.sms_consent,
         "flags": sorted({f.value for f in body.flags}),
@@ -237,12 +238,12 @@ async def by_caller(
     session: AsyncSession, vault: Vault, phone: str, *, limit: int = 50
 ) -> list[Ticket]:
     """A caller's tickets, newest first, for Art 11(4) progress answers."""
-    phone_hash = vault.phone_hash(phone)
-    if phone_hash is None:
+    hashes = vault.phone_hashes(phone)
+    if not hashes:
         return []
     query = (
         select(Ticket)
-        .where(col(Ticket.caller_phone_hash) == phone_hash)
+        .where(col(Ticket.caller_phone_hash).in_(hashes))
         .order_by(col(Ticket.received_at).desc())
         .limit(limit)
     )
