@@ -600,10 +600,11 @@ async def review_hotspot(request: Request) -> Response:
     week = field["week"] or ""
     back = f"/reports/hotspots?week={quote(week)}"
     client = client_for(request, token)
-    body = {k: v for k, v in field.items() if v is not None and k != "cluster"}
+    body: dict[str, Any] = {k: v for k, v in field.items() if v is not None and k != "cluster"}
     if field["cluster"]:
         found = (await client.run(client.clusters(week))).value
-        match = next((c for c in found.items if c["key"] == field["cluster"]), None)
+        listed = found.items if found else []
+        match = next((c for c in listed if c["key"] == field["cluster"]), None)
         if match is None:
             raise NotFound("no such cluster that week", zh="该周没有这个多人反映事项")
         body |= {"cluster": field["cluster"], "tickets": [t["ticket_id"] for t in match["tickets"]]}

@@ -65,4 +65,4 @@ async def erase_expired(session: AsyncSession, *, closed_before: datetime, now: 
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return int(result.rowcount)  # type: ignore[attr-defined]

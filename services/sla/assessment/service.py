@@ -319,6 +319,8 @@ async def review(
         )
         ground = _ground(body)
         for ticket_id, unit_id in still_handled:
+            if unit_id is None:  # no unit handles it: nobody to supervise
+                continue
             await supervision_service.open_supervision(
                 session,
                 outbox,
