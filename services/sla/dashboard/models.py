@@ -8,18 +8,9 @@ from sqlalchemy import BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
 
-class ReportDay(SQLModel, table=True):
-    """One day's counts of one (unit, district, street, category); docs/kpis.md defines each."""
+class Counts(SQLModel):
+    """A day's counts, one field a measure; docs/kpis.md defines each."""
 
-    __tablename__ = "report_day"
-    __table_args__ = (Index("ix_report_day_day_unit_id", "day", "unit_id"), {"schema": "sla"})
-
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
-    day: date
-    unit_id: str | None = None
-    district: str | None = None
-    street: str | None = None
-    category: str | None = None
     tickets: int = 0
     tickets_late: int = 0
     received: int = 0
@@ -45,6 +36,36 @@ class ReportDay(SQLModel, table=True):
     to_contact: int = 0
     contacted_on_time: int = 0
     supervisions: int = 0
+
+
+class ReportDay(Counts, table=True):
+    """One day's counts of one (unit, district, street, category)."""
+
+    __tablename__ = "report_day"
+    __table_args__ = (Index("ix_report_day_day_unit_id", "day", "unit_id"), {"schema": "sla"})
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    day: date
+    unit_id: str | None = None
+    district: str | None = None
+    street: str | None = None
+    category: str | None = None
+
+
+class ReportUnitDay(Counts, table=True):
+    """One day's counts of one (unit, district): report_day's rows summed at each recount,
+    which the KPIs of every unit read (a row per unit and day, not per street and category)."""
+
+    __tablename__ = "report_unit_day"
+    __table_args__ = (
+        Index("ix_report_unit_day_day_unit_id", "day", "unit_id"),
+        {"schema": "sla"},
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    day: date
+    unit_id: str | None = None
+    district: str | None = None
 
 
 class ReportStaleDay(SQLModel, table=True):

@@ -29,6 +29,7 @@ MEASURES = [
 def upgrade() -> None:
     op.create_table(
         "report_unit_day",
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
         sa.Column("day", sa.Date, nullable=False),
         sa.Column("unit_id", sa.Text),
         sa.Column("district", sa.Text),
