@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints
+
+from shared.errors import BadInput
 
 
 def _printable(value: str) -> str:
@@ -42,3 +44,18 @@ Words = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1),  # the length: Field(max_length=…)
     AfterValidator(_printable),
 ]
+
+
+# The weeks a weekly report may name: its baseline weeks before and its end stay representable.
+FIRST_WEEK, LAST_WEEK = date(2000, 1, 3), date(2199, 12, 23)
+
+
+def week_asked(week: date | None, today: date) -> date:
+    """The Monday a weekly report (hotspots, clusters) covers: the one asked for, by default
+    the last whole week's; a 422 for another weekday or a week outside 2000–2199."""
+    monday = week or today - timedelta(days=today.weekday() + 7)
+    if monday.weekday() != 0:
+        raise BadInput("week is the Monday a week starts on", zh="week 应为一周的星期一")
+    if not FIRST_WEEK <= monday <= LAST_WEEK:
+        raise BadInput("week is between 2000 and 2199", zh="week 应在2000年至2199年之间")
+    return monday

@@ -105,3 +105,9 @@ async def test_the_agency_reads_a_weeks_clusters_with_their_tickets_and_growth(
     assert "13812345670" not in found.text and "李雷" not in found.text
     assert tuesday.status_code == 422 and refused.status_code == 403
     assert none_there.json()["items"] == [] and other_district.status_code == 403
+
+
+async def test_a_week_outside_the_years_reports_cover_is_refused(intake_app, client_for):
+    async with client_for(intake_app, Role.SUPERVISOR) as supervisor:
+        ancient = await supervisor.get("/v1/clusters", params={"week": "0001-01-01"})
+    assert ancient.status_code == 422 and "2000" in ancient.text

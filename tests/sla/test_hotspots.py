@@ -173,3 +173,13 @@ async def test_a_cluster_intake_found_is_supervised_by_its_tickets_once(
     assert all("多人反映同一事项（GZ261123000001等）：天河区施工噪声" in s["note"] for s in opened)
     [decision] = listed.json()["items"]
     assert (decision["cluster"], decision["decision"]) == ("GZ261123000001", "supervised")
+
+
+async def test_a_week_outside_the_years_reports_cover_is_refused_not_a_server_error(
+    sla_app, client_for
+):
+    async with client_for(sla_app, Role.SUPERVISOR) as supervisor:
+        ancient = await supervisor.get("/v1/hotspots", params={"week": "0001-01-01"})
+        review = await supervisor.post("/v1/hotspots/reviews", json={
+            "week": "9999-12-27", "decision": "reviewed"})  # fmt: skip
+    assert (ancient.status_code, review.status_code) == (422, 422)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -11,8 +10,7 @@ from intake.clusters import service
 from intake.clusters.schemas import ClustersRead
 from shared.auth import Principal, Role, require
 from shared.deps import ClockDep, SessionDep
-from shared.errors import BadInput
-from shared.schemas import Day
+from shared.schemas import Day, week_asked
 from shared.workdays import local_date
 
 router = APIRouter(tags=["clusters"])
@@ -34,9 +32,6 @@ async def clusters(
     ``week`` (a Monday; by default the last whole week), looked for over the four weeks to
     its end; how they are found and how well: docs/kpis.md. A district hotline agency gets
     its district's (Art 5)."""
-    today = local_date(clock.now())
-    monday = week or today - timedelta(days=today.weekday() + 7)
-    if monday.weekday() != 0:
-        raise BadInput("week is the Monday a week starts on", zh="week 应为一周的星期一")
+    monday = week_asked(week, local_date(clock.now()))
     items = await service.week_clusters(session, monday, principal.own_district(district))
     return ClustersRead(week=monday, weeks=service.WINDOW_WEEKS, items=items)

@@ -6,15 +6,14 @@ the previous month (/v1/rankings), what cost one unit its points, ticket by tick
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from shared.auth import Principal, Role, require
 from shared.deps import ClockDep, OutboxDep, SessionDep
-from shared.errors import BadInput, Forbidden
-from shared.schemas import Day
+from shared.errors import Forbidden
+from shared.schemas import Day, week_asked
 from shared.workdays import local_date
 from sla.assessment import hotspots as hotspots_rules
 from sla.assessment import service
@@ -78,10 +77,7 @@ async def hotspots(
     """The categories whose calls in one district rose well above that district's own
     previous eight weeks, in the week starting on ``week`` (a Monday; by default the last
     whole week), with their tickets; the test and its false-alarm rate: docs/kpis.md."""
-    today = local_date(clock.now())
-    monday = week or today - timedelta(days=today.weekday() + 7)
-    if monday.weekday() != 0:
-        raise BadInput("week is the Monday a week starts on", zh="week 应为一周的星期一")
+    monday = week_asked(week, local_date(clock.now()))
     items = await service.hotspots(session, monday, principal.own_district(district))
     return HotspotsRead(week=monday, alpha=hotspots_rules.ALPHA, items=items)
 
@@ -116,6 +112,7 @@ async def review_hotspot(
     (its key and tickets): reviewed, or supervised — a supervision (Art 23(4)) opened on each
     of its matters still being handled, addressed to the unit handling it. Each is supervised
     once (409 after that)."""
+    week_asked(body.week, local_date(clock.now()))
     record = await service.review(
         session,
         outbox,
