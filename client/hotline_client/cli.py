@@ -82,6 +82,9 @@ for group, name in (
 
 STATE: dict[str, Any] = {"token": None}
 JsonOption = Annotated[bool, typer.Option("--json", help=T("输出 JSON", "print JSON"))]
+WeekOption = Annotated[
+    str | None, typer.Option(help=T("该周的星期一（默认上一整周）", "its Monday"))
+]
 UnitOption = Annotated[
     str, typer.Option("--unit", envvar="HOTLINE_UNIT", help=T("本单位编码", "your unit id"))
 ]
@@ -1132,7 +1135,7 @@ def trend(
     ),
 )
 def hotspots(
-    week: Annotated[str | None, typer.Option(help=T("该周的星期一", "its Monday"))] = None,
+    week: WeekOption = None,
     district: str | None = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -1173,7 +1176,7 @@ def hotspots(
     ),
 )
 def clusters(
-    week: Annotated[str | None, typer.Option(help=T("该周的星期一", "its Monday"))] = None,
+    week: WeekOption = None,
     district: str | None = None,
     as_json: JsonOption = False,
 ) -> None:
