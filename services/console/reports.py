@@ -402,8 +402,7 @@ async def ranking_explained(request: Request, unit_id: str, month: str = "") -> 
 async def _trend(client: Any, unit_id: str, month: str) -> list[dict[str, Any]]:
     """A unit's measures month by month, the twelve months to ``month``."""
     last = _month_span(month)[1]
-    first = date(last.year - 1, last.month, 1) + timedelta(days=31)
-    first = first.replace(day=1)
+    first = date(last.year - 1 + last.month // 12, last.month % 12 + 1, 1)  # 11 months before
     found = await client.run(
         client.kpis_trend(unit_id, "month", first.isoformat(), last.isoformat())
     )

@@ -63,16 +63,17 @@ class Vault:
 
     def phone_hash(self, phone: str | None) -> str | None:
         """The phone's hash under the current key (what a new ticket stores)."""
-        hashes = self.phone_hashes(phone)
+        hashes = self.phone_hashes(phone, keys=1)
         return hashes[0] if hashes else None
 
-    def phone_hashes(self, phone: str | None) -> list[str]:
-        """The phone's hash under every key on the ring: a caller's tickets stored before a
-        rotation are found until they are re-sealed."""
+    def phone_hashes(self, phone: str | None, *, keys: int | None = None) -> list[str]:
+        """The phone's hash under every key on the ring (or its first ``keys``): a caller's
+        tickets stored before a rotation are found until they are re-sealed."""
         normal = normalise_phone(phone)
         if not normal:
             return []
-        return [hmac.new(k, normal.encode(), hashlib.sha256).hexdigest() for k in self._hash_keys]
+        ring = self._hash_keys[:keys]
+        return [hmac.new(k, normal.encode(), hashlib.sha256).hexdigest() for k in ring]
 
 
 def valid_phone(text: str) -> str:

@@ -184,7 +184,7 @@ async def _surges(
 
 
 def _week_runs(monday: date, cell: hotspots_rules.Cell) -> Any:
-    """The week's first handling runs of the cell's tickets (one per unit that got it)."""
+    """The handling runs of the cell's tickets that started in the week."""
     category, district, street = cell
     from_at, to_at = rollup.period_bounds(monday, monday + timedelta(days=6))
     in_street = [] if street is None else [col(Clock.street) == street]
@@ -205,15 +205,11 @@ async def hotspots(session: AsyncSession, monday: date, district: str | None) ->
     found = []
     for surge in await _surges(session, monday, district):
         runs = _week_runs(monday, surge.cell).subquery()
-        ids = await session.scalars(
-            select(runs.c.ticket_id).distinct().order_by(runs.c.ticket_id).limit(HOTSPOT_TICKETS)
-        )
-        units = await session.scalars(
-            select(runs.c.unit_id).where(runs.c.unit_id.is_not(None)).distinct()
-        )
-        found.append((surge, list(ids), sorted(units)))
+        pairs = (await session.execute(select(runs.c.ticket_id, runs.c.unit_id).distinct())).all()
+        ids = sorted({t for t, _ in pairs})[:HOTSPOT_TICKETS]
+        found.append((surge, ids, sorted({u for _, u in pairs if u is not None})))
     numbers = await numbers_of(session, [t for _, ids, _ in found for t in ids])
-    reviews = await _latest(session, monday)
+    latest = await _latest(session, monday)
     return [
         HotspotRead(
             category=surge.cell[0],
@@ -226,37 +222,40 @@ async def hotspots(session: AsyncSession, monday: date, district: str | None) ->
             p_value=surge.p_value,
             units=units,
             tickets=[HotspotTicket(ticket_id=t, number=numbers.get(t)) for t in ids],
-            review=reviews.get(surge.cell),
+            review=latest.get((None, *surge.cell)),
         )
         for surge, ids, units in found
     ]
 
 
-async def _reviews(session: AsyncSession, monday: date) -> list[HotspotReview]:
-    """The week's decisions, oldest first."""
-    rows = await session.scalars(
+async def reviews(
+    session: AsyncSession, monday: date, district: str | None = None
+) -> list[HotspotReview]:
+    """The week's decisions on hotspots and clusters, oldest first (a district's: its own)."""
+    query = (
         select(HotspotReview)
         .where(col(HotspotReview.week) == monday)
         .order_by(col(HotspotReview.decided_at), col(HotspotReview.id))
     )
-    return list(rows)
+    if district is not None:
+        query = query.where(col(HotspotReview.district) == district)
+    return list(await session.scalars(query))
 
 
-async def reviews(session: AsyncSession, monday: date, district: str | None) -> list[HotspotReview]:
-    """The week's decisions on hotspots and clusters (a district agency's: its district's)."""
-    return [r for r in await _reviews(session, monday) if district in (None, r.district)]
+def _subject(decision: HotspotReview | HotspotReviewCreate) -> tuple[str | None, ...]:
+    """What a decision is about: a cluster by its key, a hotspot by its cell."""
+    if decision.cluster:
+        return (decision.cluster,)
+    return (None, decision.category, decision.district, decision.street)
 
 
 async def _latest(
     session: AsyncSession, monday: date
-) -> dict[hotspots_rules.Cell, HotspotReviewRead]:
-    """The latest decision on each of the week's cells."""
+) -> dict[tuple[str | None, ...], HotspotReviewRead]:
+    """The latest decision on each of the week's hotspots and clusters."""
     return {
-        (r.category, r.district, r.street): HotspotReviewRead.model_validate(
-            r, from_attributes=True
-        )
-        for r in await _reviews(session, monday)
-        if r.cluster is None
+        _subject(r): HotspotReviewRead.model_validate(r, from_attributes=True)
+        for r in await reviews(session, monday)
     }
 
 
@@ -291,22 +290,10 @@ async def review(
             )
     opened = 0
     if body.decision is HotspotDecision.SUPERVISED:
-        same = (
-            [col(HotspotReview.cluster) == body.cluster]
-            if body.cluster
-            else [
-                col(HotspotReview.cluster).is_(None),
-                col(HotspotReview.category).is_not_distinct_from(body.category),
-                col(HotspotReview.district).is_not_distinct_from(body.district),
-                col(HotspotReview.street).is_not_distinct_from(body.street),
-            ]
-        )
-        supervised = select(HotspotReview).where(
-            col(HotspotReview.week) == body.week,
-            col(HotspotReview.decision) == HotspotDecision.SUPERVISED.value,
-            *same,
-        )
-        if await session.scalar(select(supervised.exists())):
+        if any(
+            r.decision == HotspotDecision.SUPERVISED and _subject(r) == _subject(body)
+            for r in await reviews(session, body.week)
+        ):
             raise Conflict("the hotspot is supervised already", zh="该热点已督办")
         still_handled = await session.execute(
             select(col(Clock.ticket_id), col(Clock.unit_id))

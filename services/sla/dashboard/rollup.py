@@ -249,7 +249,8 @@ REPORT_MEMORY = text("SET LOCAL work_mem = '32MB'")
 # A report's statements are prepared once per connection (asyncpg), and after five runs
 # PostgreSQL may switch to a generic plan that knows neither the period nor the units: for the
 # KPIs of every unit, 8× slower at a million tickets (200 ms → 1.7 s from the third ranking
-# on). Each run is planned for its own parameters instead; planning costs a millisecond.
+# on). Every report begins with ``refresh``, which has the rest of its transaction planned for
+# its own parameters instead; planning costs a millisecond.
 CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 # One recount at a time: two would each replace a day's rows and both insert theirs.
 RECOUNT_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('sla.report_day'))")
@@ -280,9 +281,11 @@ async def refresh(
     session: AsyncSession, *, from_date: date = date.min, to_date: date = date.max
 ) -> int:
     """Recount the stale days between ``from_date`` and ``to_date``; how many there were.
+    The first step of every report, which then reads with plans made for its parameters.
 
     Claiming a stale mark deletes it in this transaction: a change committed later has
     marked its day again (its mark is not ours to delete), so it is counted next time."""
+    await session.execute(CUSTOM_PLANS)
     await session.execute(RECOUNT_LOCK)
     claimed = (
         await session.scalars(
@@ -352,7 +355,6 @@ async def kpi_counts(
     """The counts behind the KPIs of each of ``units``; with ``district``, over that
     district's tickets only (Art 5: a district hotline agency's reads cover its district)."""
     await refresh(session, from_date=from_date, to_date=to_date)
-    await session.execute(CUSTOM_PLANS)
     in_district = " AND r.district = :district" if district else ""
     statement = text(KPI_SQL.format(sums=SUMS, in_district=in_district)).bindparams(
         bindparam("units", type_=ARRAY(Text))
@@ -369,13 +371,17 @@ SELECT {column} AS unit, {place} AS district, {sums},
 FROM sla.report_day r
 WHERE r.day BETWEEN :from_date AND :to_date{in_district}{group}
 """
-# Each grouping's key and the district it lies in; a street is grouped within its district
-# (two districts may have streets of one name). ``all``: the city (or a district) as one.
+# Each grouping's key, the district it lies in, and what it groups by; a street is grouped
+# within its district (two districts may have streets of one name). ``all``: one group.
 GROUP_COLUMNS = {
-    "district": ("r.district", "r.district"),
-    "street": ("r.street", "r.district"),
-    "category": ("r.category", "NULL"),
-    "all": ("NULL", "NULL"),
+    "district": ("r.district", "r.district", " GROUP BY r.district ORDER BY r.district"),
+    "street": (
+        "r.street",
+        "r.district",
+        " GROUP BY r.district, r.street ORDER BY r.district, r.street",
+    ),
+    "category": ("r.category", "NULL", " GROUP BY r.category ORDER BY r.category"),
+    "all": ("NULL", "NULL", ""),
 }
 
 
@@ -391,11 +397,8 @@ async def group_counts(
     key, in ``district`` its district), or of ``all`` the tickets, summed over the units that
     handled them."""
     await refresh(session, from_date=from_date, to_date=to_date)
-    await session.execute(CUSTOM_PLANS)
     in_district = " AND r.district = :district" if district else ""
-    column, place = GROUP_COLUMNS[by]
-    keys = ", ".join(k for k in dict.fromkeys((place, column)) if k != "NULL")
-    group = "" if by == "all" else f" GROUP BY {keys} ORDER BY {keys}"
+    column, place, group = GROUP_COLUMNS[by]
     statement = text(
         GROUP_SQL.format(
             column=column, place=place, sums=SUMS, in_district=in_district, group=group
