@@ -19,14 +19,14 @@ import typer
 
 from shared.auth import ROLES_WITH_UNIT, Role, mint_token
 from shared.db import SERVICES
-from shared.errors import BadInput
+from shared.errors import BadInput, DomainError
 from shared.settings import get_settings
 
 app = typer.Typer(
     help="12345 hotline work-order suite", no_args_is_help=True, pretty_exceptions_enable=False
 )
 
-PORTS = {"console": 8000, "intake": 8001, "dispatch": 8002, "sla": 8003}
+PORTS = {"console": 8000, "intake": 8001, "dispatch": 8002, "sla": 8003, "identity": 8004}
 SERVABLE = ("console", *SERVICES)  # the console keeps no data: it has no schema
 # Real units of the shipped directory, so that the printed tokens work in the tour.
 DEMO_UNITS = {
@@ -128,6 +128,72 @@ def rotate_pii_key(
             typer.echo(f"batch {batches}: up to ticket {last}")
 
     typer.echo(f"done: {asyncio.run(run())} batch(es); every ticket now under key {vault.key_id}")
+
+
+@app.command("generate-keys")
+def generate_keys(
+    out: Annotated[Path, typer.Argument(help="a new folder for the keys")],
+) -> None:
+    """A signing key for each issuer (identity, intake, dispatch, sla) and the public key
+    set every process believes (docs/identity.md): one private PEM per service's Secret,
+    public-keys.json for all."""
+    import json
+
+    from shared.auth import new_keys
+
+    private, public = new_keys()
+    out.mkdir(parents=True, exist_ok=False)
+    for issuer, pem in private.items():
+        path = out / f"{issuer}.pem"
+        path.touch(mode=0o600)
+        path.write_text(pem)
+    (out / "public-keys.json").write_text(json.dumps(public, indent=2) + "\n")
+    typer.echo(f"keys in {out}: {', '.join(private)} (private, one each) and public-keys.json")
+
+
+@app.command("add-user")
+def add_user(
+    username: str,
+    role: Annotated[Role, typer.Option(help="agent, dispatcher, unit, supervisor, admin, …")],
+    name: Annotated[str, typer.Option(help="the person's name as shown")],
+    unit: Annotated[str | None, typer.Option(help="unit id (unit, sub_unit, guidance)")] = None,
+    district: Annotated[
+        str | None, typer.Option(help="a district agency's (dispatcher, supervisor; Art 5)")
+    ] = None,
+) -> None:
+    """Add a person to the directory straight in the database: the first administrator,
+    before anyone can sign in to add the others. Asks for the password."""
+    import asyncio
+
+    from identity import service
+    from identity.schemas import AccountCreate
+
+    from shared.db import standalone_session
+
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    url = _database_url()
+    try:
+        body = AccountCreate(
+            username=username,
+            display_name=name,
+            role=role,
+            unit_id=unit,
+            district=district,
+            password=password,
+        )
+    except ValueError as refused:
+        raise typer.BadParameter(str(refused)) from None
+
+    async def run() -> None:
+        async with standalone_session(url, application_name="add-user") as session:
+            await service.create(session, "hotline add-user", service.wall_time(), body)
+
+    try:
+        asyncio.run(run())
+    except DomainError as refused:
+        typer.echo(refused.zh or refused.message, err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"added {username} ({role.value})")
 
 
 @app.command()

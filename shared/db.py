@@ -28,9 +28,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-SERVICES = ("intake", "dispatch", "sla")
+SERVICES = ("intake", "dispatch", "sla", "identity")
 
-# Table models of all three services share SQLModel's metadata (each in its own schema).
+# Table models of all the services share SQLModel's metadata (each in its own schema).
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 

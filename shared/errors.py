@@ -174,6 +174,12 @@ def _answer(
     )
 
 
+def refusal(request: Request, exc: DomainError) -> JSONResponse:
+    """The answer to a refusal; an endpoint that returns it (instead of raising) keeps what
+    its unit of work wrote (a failed sign-in counted)."""
+    return _answer(request, exc.status_code, exc.code, exc.message, zh=exc.zh, headers=exc.headers)
+
+
 _STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -194,9 +200,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return _answer(
-            request, exc.status_code, exc.code, exc.message, zh=exc.zh, headers=exc.headers
-        )
+        return refusal(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -12,8 +12,8 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
-from datetime import timedelta
-from functools import cache
+from datetime import datetime, timedelta
+from functools import cache, partial
 from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,7 +39,7 @@ from starlette.datastructures import State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import i18n
-from shared.auth import Principal, Role, authenticated, require
+from shared.auth import Principal, Role, authenticated, issuer_of, require, token_keys
 from shared.catalogue import catalogue, places
 from shared.clients.base import ServiceClient, ServiceTokens
 from shared.clock import Clock
@@ -142,7 +142,10 @@ def create_app(
             raise RuntimeError("DATABASE_URL is not set: start the stack with `make run`")
         engine = make_engine(settings.database_url, application_name=service)
     configure_logging(service=service, level=settings.log_level)
-    tasks: list[BackgroundTask] = list(background)
+    own_key = token_keys(settings).signing
+    if settings.is_production and (own_key is None or issuer_of(own_key[0]) != service):
+        raise RuntimeError(f"HOTLINE_SIGNING_KEY must be {service}'s own key (docs/identity.md)")
+    tasks: list[BackgroundTask] = [*background, _follow_sign_outs]
     if run_relay:
         tasks.append(_run_relay)
         tasks.append(_housekeeping)
@@ -187,6 +190,10 @@ def create_app(
         state.notifications, settings, http=state.notify_http, now=state.clock.now
     )
     state.event_handlers = event_handlers or {}
+    # Whose tokens issued before a time no longer count (POSIX seconds), as the identity
+    # service last said; it is asked again every signed_out_poll_seconds.
+    state.signed_out = {}
+    state.signed_out_source = partial(_signed_out_from_identity, state)
     state.heads = head_revisions(service)
     state.readiness = list(readiness)
     state.hourly = list(hourly)
@@ -342,6 +349,26 @@ class DistrictRead(BaseModel):
 class PlacesRead(BaseModel):
     version: str
     items: list[DistrictRead]
+
+
+async def _signed_out_from_identity(state: State) -> dict[str, float]:
+    response = await state.clients["identity"].request("GET", "/v1/signed-out")
+    return {
+        i["subject"]: datetime.fromisoformat(i["at"]).timestamp() for i in response.json()["items"]
+    }
+
+
+async def _follow_sign_outs(app: FastAPI) -> None:
+    """Keep the list of people signed out (disabled, their role changed …) so that their
+    tokens are refused within a minute; while the identity service cannot answer, the last
+    list stands."""
+    state = app.state
+    while True:
+        try:
+            state.signed_out = await state.signed_out_source()
+        except Exception as exc:
+            log.warning("signed_out_unknown", error_type=type(exc).__name__)
+        await asyncio.sleep(state.settings.signed_out_poll_seconds)
 
 
 async def _housekeeping(app: FastAPI) -> None:

@@ -11,7 +11,7 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development defaults: known to everyone, therefore refused in production.
-DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
+DEV_SESSION_SECRET = "dev-only-session-secret-change-me-0123456789"
 DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMDEyMzQ="
 
 
@@ -33,8 +33,25 @@ class Settings(BaseSettings):
         description="postgresql:// URL; unset in dev means the embedded PostgreSQL",
     )
     data_dir: str = ".data"
-    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    # Tokens (docs/identity.md): this process's Ed25519 private key (PEM, or the path of a
+    # file holding it) and its key id (its issuer's name, e.g. "identity" or "intake.2027");
+    # the public keys believed, as a JSON Web Key Set (inline or a path). Unset outside
+    # production: development keys everyone knows.
+    signing_key: SecretStr | None = None
+    signing_key_id: str = ""
+    public_keys: str | None = None
+    # Development tokens and services' own tokens live this long; people's tokens from the
+    # identity service access_ttl_seconds, renewed by a refresh token for refresh_ttl_hours.
     jwt_ttl_seconds: int = Field(default=8 * 3600, gt=0)
+    access_ttl_seconds: int = Field(default=15 * 60, ge=60, le=3600)
+    refresh_ttl_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    # How often a service asks the identity service whom it signed out (disabled users).
+    signed_out_poll_seconds: float = Field(default=20.0, gt=0, le=60)
+    # Failed sign-ins in a row before an account waits sign_in_lock_minutes.
+    sign_in_attempts: int = Field(default=5, ge=1)
+    sign_in_lock_minutes: float = Field(default=15.0, gt=0)
+    # The workbench's key for its form tokens (CSRF).
+    session_secret: SecretStr = SecretStr(DEV_SESSION_SECRET)
     pii_key: SecretStr = SecretStr(DEV_PII_KEY)
     # Earlier personal-data keys, newest first (JSON list): they open and find what they
     # sealed until `hotline rotate-pii-key` has re-sealed it with pii_key.
@@ -44,6 +61,7 @@ class Settings(BaseSettings):
     intake_url: str = "http://127.0.0.1:8001"
     dispatch_url: str = "http://127.0.0.1:8002"
     sla_url: str = "http://127.0.0.1:8003"
+    identity_url: str = "http://127.0.0.1:8004"
     log_level: str = "INFO"
     # Processes per service (`hotline serve`); each runs its relay and jobs, safe side by side.
     workers: int = Field(default=1, ge=1, le=64)
@@ -95,8 +113,10 @@ class Settings(BaseSettings):
             problems = []
             if not self.database_url:
                 problems.append("DATABASE_URL must be set (no embedded PostgreSQL in production)")
-            if self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
-                problems.append("HOTLINE_JWT_SECRET must be set to a secret of your own")
+            if self.session_secret.get_secret_value() == DEV_SESSION_SECRET:
+                problems.append("HOTLINE_SESSION_SECRET must be set to a secret of your own")
+            if not self.public_keys:
+                problems.append("HOTLINE_PUBLIC_KEYS must list the suite's public keys")
             if self.pii_key.get_secret_value() == DEV_PII_KEY:
                 problems.append("HOTLINE_PII_KEY must be set to a key of your own")
             if self.sms_provider == "tencent" and not (
@@ -105,8 +125,10 @@ class Settings(BaseSettings):
                 problems.append("HOTLINE_TENCENT_SECRET_ID and _KEY must be set for SMS")
             if problems:
                 raise ValueError("; ".join(problems))
-        if len(self.jwt_secret.get_secret_value()) < 32:
-            raise ValueError("HOTLINE_JWT_SECRET must be at least 32 characters")
+        if len(self.session_secret.get_secret_value()) < 32:
+            raise ValueError("HOTLINE_SESSION_SECRET must be at least 32 characters")
+        if self.signing_key and not self.signing_key_id:
+            raise ValueError("HOTLINE_SIGNING_KEY_ID must name the key (its issuer first)")
         return self
 
     @property
@@ -114,8 +136,13 @@ class Settings(BaseSettings):
         return self.env is Environment.PRODUCTION
 
     def service_url(self, service: str) -> str:
-        """Base URL of a peer service by name (intake, dispatch, sla)."""
-        urls = {"intake": self.intake_url, "dispatch": self.dispatch_url, "sla": self.sla_url}
+        """Base URL of a peer service by name (intake, dispatch, sla, identity)."""
+        urls = {
+            "intake": self.intake_url,
+            "dispatch": self.dispatch_url,
+            "sla": self.sla_url,
+            "identity": self.identity_url,
+        }
         try:
             return urls[service].rstrip("/")
         except KeyError:

@@ -129,10 +129,12 @@ def token(settings: Settings) -> Callable[..., str]:
         subject: str | None = None,
         district: str | None = None,
     ) -> str:
+        # A service token names its service; one that names none stands for intake.
+        default = "intake" if role == Role.SERVICE else f"test-{role}"
         return mint_token(
             settings,
             role=role,
-            subject=subject or f"test-{role}",
+            subject=subject or default,
             unit_id=unit_id,
             district=district,
         )

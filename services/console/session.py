@@ -49,7 +49,7 @@ def signed_in(request: Request) -> tuple[str, Principal]:
 
 def csrf_token(settings: Settings, token: str) -> str:
     """The form token of a session: only a page the console rendered for it can post."""
-    key = settings.jwt_secret.get_secret_value().encode()
+    key = settings.session_secret.get_secret_value().encode()
     return hmac.new(key, f"csrf:{token}".encode(), hashlib.sha256).hexdigest()[:40]
 
 

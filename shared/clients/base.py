@@ -26,7 +26,7 @@ UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 
 
 class ServiceTokens:
-    """A service's own bearer token, minted from the shared secret and renewed before expiry."""
+    """A service's own bearer token, signed with its own key and renewed before expiry."""
 
     def __init__(self, settings: Settings, *, service: str) -> None:
         self._settings = settings

@@ -5,6 +5,7 @@ from typer.testing import CliRunner
 from hotline.cli import app
 from shared.auth import Principal, Role, decode_token
 from shared.settings import Settings
+from tests.support.production import production_env
 
 runner = CliRunner()
 
@@ -26,10 +27,9 @@ def test_dev_token_needs_a_unit_for_unit_roles():
 def test_dev_token_is_refused_in_production(monkeypatch):
     from shared.settings import get_settings
 
-    monkeypatch.setenv("HOTLINE_ENV", "production")
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/hotline")
-    monkeypatch.setenv("HOTLINE_JWT_SECRET", "p" * 40)
-    monkeypatch.setenv("HOTLINE_PII_KEY", "k" * 44)
+    for name, value in production_env().items():
+        monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     try:
         result = runner.invoke(app, ["dev-token", "admin"])
@@ -103,3 +103,60 @@ def test_rotate_pii_key_reseals_every_ticket_in_batches_and_says_so(
     assert result.exit_code == 0, result.output
     assert "done: 2 batch(es)" in result.output
     assert asyncio.run(key_ids()) == [key_id("n" * 44)] * 2
+
+
+def test_generate_keys_writes_a_private_key_per_issuer_and_the_public_set(tmp_path):
+    import json
+
+    from shared.auth import ISSUERS, mint_token
+
+    out = tmp_path / "keys"
+    result = runner.invoke(app, ["generate-keys", str(out)])
+    assert result.exit_code == 0, result.output
+    public = (out / "public-keys.json").read_text()
+    assert {k["kid"] for k in json.loads(public)["keys"]} == set(ISSUERS)
+    assert (out / "sla.pem").stat().st_mode & 0o777 == 0o600
+    signer = Settings(
+        signing_key=str(out / "identity.pem"),
+        signing_key_id="identity",
+        public_keys=str(out / "public-keys.json"),
+    )
+    token = mint_token(signer, role=Role.ADMIN, subject="root")
+    assert decode_token(Settings(public_keys=public), token).role is Role.ADMIN
+    assert runner.invoke(app, ["generate-keys", str(out)]).exit_code != 0  # never overwrites
+
+
+def test_add_user_makes_the_first_administrator_who_then_signs_in(
+    monkeypatch, fresh_database_url, settings, clock, client_for
+):
+    import asyncio
+
+    from identity.app import build_app
+
+    from shared.db import make_engine
+    from shared.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", fresh_database_url)
+    get_settings.cache_clear()
+    try:
+        command = ["add-user", "root", "--role", "admin", "--name", "系统管理员"]
+        weak = runner.invoke(app, command, input="short\nshort\n")
+        added = runner.invoke(app, command, input="Admin-pass-2026\nAdmin-pass-2026\n")
+        again = runner.invoke(app, command, input="Admin-pass-2026\nAdmin-pass-2026\n")
+    finally:
+        get_settings.cache_clear()
+    assert weak.exit_code == 2 and "至少 10 位" in weak.output
+    assert added.exit_code == 0, added.output
+    assert again.exit_code == 2 and "已存在" in again.output
+
+    async def sign_in() -> int:
+        engine = make_engine(fresh_database_url, pool_size=1)
+        identity = build_app(settings=settings, engine=engine, clock=clock, run_relay=False)
+        try:
+            async with client_for(identity) as client:
+                body = {"username": "root", "password": "Admin-pass-2026"}
+                return (await client.post("/v1/sessions", json=body)).status_code
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(sign_in()) == 200

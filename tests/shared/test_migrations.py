@@ -38,7 +38,8 @@ def empty_database_url(database_server):
 def test_each_service_migrates_its_own_schema_to_head(empty_database_url):
     upgrade("intake", empty_database_url)
     found = asyncio.run(_schemas_and_versions(empty_database_url))
-    assert found == {"intake": set(head_revisions("intake")), "dispatch": set(), "sla": set()}
+    others = {service: set() for service in SERVICES if service != "intake"}
+    assert found == {"intake": set(head_revisions("intake")), **others}
 
 
 def test_migrations_go_down_to_base_and_up_again(empty_database_url):

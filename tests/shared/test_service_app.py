@@ -9,7 +9,7 @@ from sqlalchemy import text
 from shared.auth import Role, mint_token
 from shared.db import SERVICES, make_engine
 from shared.deps import SessionDep
-from shared.settings import Settings
+from tests.support.production import production_settings
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -243,16 +243,11 @@ async def test_moving_the_clock_back_is_refused(make_app, client_for):
 
 
 async def test_production_has_no_clock_control(make_app, client_for, database_url):
-    production = Settings(
-        env="production",
-        database_url=database_url,
-        jwt_secret="p" * 40,
-        pii_key="k" * 44,
-    )
+    production = production_settings("sla", database_url=database_url)
     app = make_app("sla", settings=production, clock=None)
     assert not app.state.clock.movable
     async with client_for(app) as client:
-        token = mint_token(production, role=Role.ADMIN, subject="root")
+        token = mint_token(production_settings("identity"), role=Role.ADMIN, subject="root")
         response = await client.post(
             "/v1/dev/clock/advance", json={"days": 1}, headers={"Authorization": f"Bearer {token}"}
         )

@@ -1,7 +1,9 @@
 import pytest
 from pydantic import ValidationError
 
+from shared.auth import token_keys
 from shared.settings import Settings
+from tests.support.production import production_env
 
 
 def test_development_defaults_need_no_environment(monkeypatch):
@@ -24,20 +26,22 @@ def test_production_refuses_development_secrets_and_names_each(monkeypatch):
         Settings()
     message = str(refused.value)
     assert "DATABASE_URL must be set" in message
-    assert "HOTLINE_JWT_SECRET" in message
+    assert "HOTLINE_SESSION_SECRET" in message
+    assert "HOTLINE_PUBLIC_KEYS" in message
     assert "HOTLINE_PII_KEY" in message
 
 
 def test_production_starts_with_its_own_secrets(monkeypatch):
-    monkeypatch.setenv("HOTLINE_ENV", "production")
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/hotline")
-    monkeypatch.setenv("HOTLINE_JWT_SECRET", "x" * 40)
-    monkeypatch.setenv("HOTLINE_PII_KEY", "y" * 44)
-    assert Settings().is_production
+    for name, value in production_env("sla").items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert settings.is_production
+    assert token_keys(settings).signing[0] == "sla"
 
 
-def test_short_jwt_secret_is_refused(monkeypatch):
-    monkeypatch.setenv("HOTLINE_JWT_SECRET", "short")
+def test_short_session_secret_is_refused(monkeypatch):
+    monkeypatch.setenv("HOTLINE_SESSION_SECRET", "short")
     with pytest.raises(ValidationError, match="at least 32"):
         Settings()
 

@@ -1,0 +1,1 @@
+"""Identity: the user directory, sign-in (password and TOTP), and the tokens people carry."""
