@@ -1,4 +1,4 @@
-"""Calls to the three services, sync (`Client`) and async (`AsyncClient`).
+"""Calls to the services, sync (`Client`) and async (`AsyncClient`).
 
 Every create sends an Idempotency-Key, so a retry after a dropped connection creates
 nothing twice; reads and keyed creates are retried on connection errors and 5xx.
@@ -30,13 +30,14 @@ class Endpoints:
     intake: str = "http://127.0.0.1:8001"
     dispatch: str = "http://127.0.0.1:8002"
     sla: str = "http://127.0.0.1:8003"
+    identity: str = "http://127.0.0.1:8004"
 
     @classmethod
     def from_env(cls) -> Endpoints:
         return cls(
             **{
                 s: os.environ.get(f"HOTLINE_{s.upper()}_URL", getattr(cls, s))
-                for s in ("intake", "dispatch", "sla")
+                for s in ("intake", "dispatch", "sla", "identity")
             }
         )
 
@@ -184,6 +185,48 @@ class Calls:
     def contact(ticket_id: str) -> Call[models.Caller]:
         """The caller's contact in full, for the unit that must call back (the read is logged)."""
         return Call("intake", "GET", f"/v1/tickets/{ticket_id}/contact", models.Caller)
+
+    # identity
+    @staticmethod
+    def sign_in(username: str, password: str, totp: str | None = None) -> Call[models.Tokens]:
+        """Tokens for a username and password (and a code, for accounts with a second factor)."""
+        body = {"username": username, "password": password, "totp": totp}
+        return Call("identity", "POST", "/v1/sessions", models.Tokens, json=body)
+
+    @staticmethod
+    def renew(refresh_token: str) -> Call[models.Tokens]:
+        body = {"refresh_token": refresh_token}
+        return Call("identity", "POST", "/v1/sessions/refresh", models.Tokens, json=body)
+
+    @staticmethod
+    def sign_out(refresh_token: str) -> Call[Any]:
+        body = {"refresh_token": refresh_token}
+        return Call("identity", "POST", "/v1/sessions/sign-out", None, json=body)
+
+    @staticmethod
+    def me() -> Call[models.Account]:
+        return Call("identity", "GET", "/v1/me", models.Account)
+
+    @staticmethod
+    def users(**filters: Any) -> Call[models.Accounts]:
+        """The directory (admins): filters role, unit_id, disabled, limit, offset."""
+        return Call("identity", "GET", "/v1/users", models.Accounts, params=_clean(filters))
+
+    @staticmethod
+    def add_user(body: dict[str, Any]) -> Call[models.Account]:
+        return _created("identity", "/v1/users", models.Account, body)
+
+    @staticmethod
+    def update_user(username: str, body: dict[str, Any]) -> Call[models.Account]:
+        return Call("identity", "PATCH", f"/v1/users/{username}", models.Account, json=body)
+
+    @staticmethod
+    def sign_out_user(username: str) -> Call[Any]:
+        return Call("identity", "POST", f"/v1/users/{username}/sign-out", None, json={})
+
+    @staticmethod
+    def user_changes(username: str) -> Call[models.AccountChanges]:
+        return Call("identity", "GET", f"/v1/users/{username}/changes", models.AccountChanges)
 
     @staticmethod
     def labels(service: str = "dispatch") -> Call[models.Labels]:

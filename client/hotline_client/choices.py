@@ -137,3 +137,16 @@ class KbReviewStatus(StrEnum):
     DRAFT = "draft"
     APPROVED = "approved"
     RETIRED = "retired"
+
+
+class PersonRole(StrEnum):
+    """The roles a person in the directory holds (shared.auth.PEOPLE_ROLES)."""
+
+    AGENT = "agent"
+    DISPATCHER = "dispatcher"
+    UNIT = "unit"
+    SUB_UNIT = "sub_unit"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+    INSPECTOR = "inspector"
+    GUIDANCE = "guidance"

@@ -11,11 +11,12 @@ import json
 import os
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
@@ -23,7 +24,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Column, Table
 
-from hotline_client import choices
+from hotline_client import choices, credentials
 from hotline_client.api import Call, Calls, Client
 from hotline_client.errors import HotlineError
 from hotline_client.i18n import ACCEPT_LANGUAGE, T
@@ -60,10 +61,17 @@ supervisor = typer.Typer(
 )
 admin = typer.Typer(
     help=T(
-        "系统管理：工作日历、派单规则、知识库文件",
-        "administrators: calendar, routing rules, knowledge documents",
+        "系统管理：工作日历、派单规则、知识库文件、用户",
+        "administrators: calendar, routing rules, knowledge documents, users",
     )
 )
+users = typer.Typer(
+    help=T(
+        "用户管理：账号、角色、停用、重置密码、强制下线",
+        "users: accounts, roles, disabling, passwords, signing out",
+    )
+)
+admin.add_typer(users, name="users")
 guidance = typer.Typer(
     help=T(
         "业务指导部门：指导监督的第二十一条事项",
@@ -107,16 +115,23 @@ def main_options(
 
 
 def _client() -> Client:
-    return Client(token=STATE["token"], language=ACCEPT_LANGUAGE)
+    if STATE["token"] is None:
+        # Signed in with `hotline login` (renewed when it has lapsed), unless a token is given.
+        STATE["token"] = credentials.access_token(Client(language=ACCEPT_LANGUAGE)) or ""
+    return Client(token=STATE["token"] or None, language=ACCEPT_LANGUAGE)
 
 
 def _run(call: Call[Any]) -> Any:
     try:
         return _client().run(call)
     except HotlineError as error:
-        code = f" [{error.code}]" if error.code else ""
-        typer.echo(f"{T('错误', 'error')}{code}: {error.message}", err=True)
-        raise typer.Exit(error.exit_code) from None
+        _fail(error)
+
+
+def _fail(error: HotlineError) -> NoReturn:
+    code = f" [{error.code}]" if error.code else ""
+    typer.echo(f"{T('错误', 'error')}{code}: {error.message}", err=True)
+    raise typer.Exit(error.exit_code) from None
 
 
 @cache
@@ -1476,6 +1491,159 @@ def principle_review(
     decided = _run(Calls.review_principle(determination_id, approve, reason)).value
     status = _label("principle_status", decided.principle_status)
     typer.echo(f"{T('认定记录', 'determination')} {decided.id}: {status}")
+
+
+# ---- signing in and users ----------------------------------------------------------------
+
+
+def _who(account: Any) -> str:
+    scope = account.unit_id or account.district or ""
+    role = _label("role", account.role)
+    return f"{account.display_name}（{account.username}，{role}{' ' + scope if scope else ''}）"
+
+
+@app.command("login", help=T("登录（用户名、密码，必要时动态验证码）", "Sign in."))
+def login(
+    username: Annotated[str, typer.Argument(help=T("用户名", "username"))],
+) -> None:
+    password = typer.prompt(T("密码", "password"), hide_input=True)
+    client = Client(language=ACCEPT_LANGUAGE)  # signing in needs no token
+    try:
+        try:
+            tokens = client.get(Calls.sign_in(username, password))
+        except HotlineError as error:
+            if error.code != "totp_required":
+                raise
+            code = typer.prompt(T("动态验证码", "authenticator code")).strip()
+            tokens = client.get(Calls.sign_in(username, password, code))
+    except HotlineError as error:
+        _fail(error)
+    credentials.save(tokens)
+    until = _shown(tokens.refresh_expires_at)
+    typer.echo(
+        f"{T('已登录', 'signed in')}：{_who(tokens.account)}，{T('有效至', 'until')} {until}"
+    )
+
+
+@app.command("logout", help=T("退出登录", "Sign out."))
+def logout() -> None:
+    tokens = credentials.load()
+    if tokens is not None:
+        # The sign-in ends here all the same: the tokens are forgotten.
+        with suppress(HotlineError):
+            Client(language=ACCEPT_LANGUAGE).run(Calls.sign_out(tokens.refresh_token))
+    credentials.forget()
+    typer.echo(T("已退出登录", "signed out"))
+
+
+@app.command("whoami", help=T("当前登录的用户", "Who is signed in."))
+def whoami(as_json: JsonOption = False) -> None:
+    _show(_run(Calls.me()).value, as_json, line=_who)
+
+
+def _users_table(found: Any) -> Table:
+    table = Table(
+        T("用户名", "username"),
+        T("姓名", "name"),
+        T("角色", "role"),
+        T("单位或行政区", "unit or district"),
+        T("动态验证码", "2FA"),
+        T("状态", "state"),
+        title=T("用户", "users") + f"（{found.total}）",
+    )
+    for a in found.items:
+        state = T("已停用", "disabled") if a.disabled_at else T("启用", "active")
+        if a.locked_until:
+            state += T("，暂时锁定", ", locked")
+        table.add_row(
+            a.username,
+            a.display_name,
+            _label("role", a.role),
+            a.unit_id or a.district or "",
+            T("是", "yes") if a.totp else "",
+            state,
+        )
+    return table
+
+
+@users.command("list", help=T("用户名录", "The directory of users."))
+def users_list(
+    role: Annotated[choices.PersonRole | None, typer.Option(help=T("角色", "role"))] = None,
+    unit_id: Annotated[str | None, typer.Option("--unit", help=T("单位编码", "unit id"))] = None,
+    disabled: Annotated[
+        bool | None, typer.Option("--disabled/--active", help=T("已停用或启用的", "which"))
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    found = _run(Calls.users(role=role, unit_id=unit_id, disabled=disabled, limit=500)).value
+    _show(found, as_json, table=_users_table)
+
+
+@users.command("add", help=T("新增用户（提示输入初始密码）", "Add a user (asks for a password)."))
+def users_add(
+    username: str,
+    role: Annotated[choices.PersonRole, typer.Option(help=T("角色", "role"))],
+    name: Annotated[str, typer.Option(help=T("姓名", "name"))],
+    unit_id: Annotated[str | None, typer.Option("--unit", help=T("单位编码", "unit id"))] = None,
+    district: Annotated[
+        str | None, typer.Option(help=T("区热线工作机构所属行政区", "a district agency's"))
+    ] = None,
+) -> None:
+    password = typer.prompt(
+        T("初始密码", "password"), hide_input=True, confirmation_prompt=T("再次输入", "repeat")
+    )
+    body = {
+        "username": username,
+        "display_name": name,
+        "role": role.value,
+        "unit_id": unit_id,
+        "district": district,
+        "password": password,
+    }
+    typer.echo(f"{T('已新增', 'added')} {_who(_run(Calls.add_user(body)).value)}")
+
+
+def _update(username: str, body: dict[str, Any], done: str) -> None:
+    account = _run(Calls.update_user(username, body)).value
+    typer.echo(f"{_who(account)}：{done}")
+
+
+@users.command(
+    "disable", help=T("停用账号（一分钟内强制下线）", "Disable (signed out in a minute).")
+)
+def users_disable(username: str) -> None:
+    _update(username, {"disabled": True}, T("已停用", "disabled"))
+
+
+@users.command("enable", help=T("启用账号", "Enable."))
+def users_enable(username: str) -> None:
+    _update(username, {"disabled": False}, T("已启用", "enabled"))
+
+
+@users.command("password", help=T("重置密码（强制下线）", "Set a new password."))
+def users_password(username: str) -> None:
+    password = typer.prompt(
+        T("新密码", "password"), hide_input=True, confirmation_prompt=T("再次输入", "repeat")
+    )
+    _update(username, {"password": password}, T("密码已重置", "password set"))
+
+
+@users.command("sign-out", help=T("强制下线", "Sign out everywhere."))
+def users_sign_out(username: str) -> None:
+    _run(Calls.sign_out_user(username))
+    typer.echo(f"{username}：{T('已强制下线', 'signed out everywhere')}")
+
+
+@users.command("changes", help=T("账号变更记录", "What was changed and by whom."))
+def users_changes(username: str, as_json: JsonOption = False) -> None:
+    def table(found: Any) -> Table:
+        rows = Table(T("时间", "at"), T("操作", "action"), T("操作人", "by"), T("内容", "detail"))
+        for c in found.items:
+            detail = "，".join(f"{k}={v}" for k, v in c.detail.items())
+            rows.add_row(_shown(c.at), _label("account_action", c.action, "identity"), c.by, detail)
+        return rows
+
+    _show(_run(Calls.user_changes(username)).value, as_json, table=table)
 
 
 def main() -> None:

@@ -508,3 +508,42 @@ class RouteTest(_Model):
     district: str | None = None
     unit_id: str | None = None
     rule: dict[str, Any] | None = None
+
+
+class Account(_Model):
+    """A person in the directory (identity)."""
+
+    username: str
+    display_name: str
+    role: str
+    unit_id: str | None = None
+    district: str | None = None
+    totp: bool = False
+    password: bool = True
+    disabled_at: datetime | None = None
+    locked_until: datetime | None = None
+
+
+class Accounts(_Model):
+    total: int
+    items: list[Account]
+
+
+class Tokens(_Model):
+    access_token: str
+    expires_at: datetime
+    refresh_token: str
+    refresh_expires_at: datetime
+    account: Account
+
+
+class AccountChange(_Model):
+    username: str
+    action: str
+    detail: dict[str, Any]
+    at: datetime
+    by: str
+
+
+class AccountChanges(_Model):
+    items: list[AccountChange]

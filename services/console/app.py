@@ -1,6 +1,6 @@
 """The console's app (served with `hotline serve console`, port 8000).
 
-Every page is rendered on the server from the three services' public APIs, called with the
+Every page is rendered on the server from the services' public APIs, called with the
 signed-in user's own token through the client library: what a page shows or does is what
 the API allows that user, and a refusal comes back in the API's Chinese words.
 """
@@ -23,7 +23,7 @@ from fastapi.templating import Jinja2Templates
 from hotline_client.api import AsyncClient, Endpoints
 from hotline_client.errors import HotlineError
 
-from console.session import CSRF_FIELD, signed_in
+from console.session import CSRF_FIELD, enter, renewed, signed_in
 from shared.errors import DomainError, Unauthorized
 from shared.logging import configure_logging
 from shared.settings import Settings, get_settings
@@ -120,6 +120,7 @@ async def catalogues(request: Request, token: str) -> tuple[Any, Any]:
 def build_app(*, settings: Settings | None = None) -> FastAPI:
     """The console (tests may hand in settings)."""
     from console import admin, calls, notices, pages, reports
+    from console.pages import sign_in_form
 
     settings = settings or get_settings()
     configure_logging(service="console", level=settings.log_level)
@@ -146,18 +147,20 @@ def build_app(*, settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     async def sign_in_again(request: Request) -> Response:
-        """Back to sign-in; a form that was being sent is kept (what was typed, not its stale
-        CSRF token), to be sent on after signing in."""
+        """The session lapsed: renewed with its refresh token if it can be (the page asked
+        for again), else back to sign-in. Either way a form that was being sent is kept
+        (what was typed, not its stale CSRF token), to be sent on with the new session."""
+        kept: list[tuple[str, str]] = []
+        if request.method == "POST":
+            form = await request.form()
+            kept = [(k, str(v)) for k, v in form.multi_items() if k != CSRF_FIELD]
+        tokens = await renewed(request)
+        if tokens is not None:
+            again = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return enter(request, tokens.access_token, tokens, again, kept)
         if request.method != "POST":
             return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
-        form = await request.form()
-        kept = [(k, str(v)) for k, v in form.multi_items() if k != CSRF_FIELD]
-        return templates.TemplateResponse(
-            request,
-            "signin.html",
-            {"next": request.url.path, "kept": kept, "user": None, "expired": True},
-            status_code=401,
-        )
+        return sign_in_form(request, next=request.url.path, kept=kept, expired=True, status=401)
 
     @app.exception_handler(Unauthorized)
     async def _sign_in_again(request: Request, exc: Unauthorized) -> Response:

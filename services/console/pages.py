@@ -15,15 +15,17 @@ from hotline_client.errors import HotlineError
 
 from console.app import client_for, labels, time_left
 from console.session import (
-    COOKIE,
     CSRF_FIELD,
     SIGN_IN_ROLES,
     csrf_ok,
     csrf_token,
+    end,
+    enter,
+    password_sign_in,
     sign_in_token,
     signed_in,
 )
-from shared.auth import Principal, Role, decode_token
+from shared.auth import Principal, Role
 from shared.errors import Forbidden
 
 router = APIRouter()
@@ -71,15 +73,76 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
 # ---- signing in ----------------------------------------------------------------------------
 
 
+def sign_in_form(
+    request: Request,
+    *,
+    next: str = "/",
+    kept: list[tuple[str, str]] | None = None,
+    status: int = 200,
+    **shown: Any,
+) -> Response:
+    """The sign-in page: username and password (and code); outside production also the
+    development sign-in as any role. ``shown``: expired, error, username, ask_totp."""
+    settings = request.app.state.settings
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "signin.html",
+        {
+            "next": next,
+            "kept": kept or [],
+            "roles": SIGN_IN_ROLES,
+            "dev": not settings.is_production,
+            "user": None,
+            **shown,
+        },
+        status_code=status,
+    )
+
+
+def _target(next: str) -> str:
+    # Only a path of this console: never send a user elsewhere after signing in.
+    return next if next.startswith("/") and not next.startswith("//") else "/"
+
+
+async def _kept(request: Request) -> list[tuple[str, str]]:
+    form = await request.form()
+    return [(k[5:], str(v)) for k, v in form.multi_items() if k.startswith("kept:")]
+
+
 @router.get("/signin", response_class=HTMLResponse)
 async def sign_in_page(request: Request, next: str = "/") -> Response:
-    return request.app.state.templates.TemplateResponse(
-        request, "signin.html", {"next": next, "roles": SIGN_IN_ROLES, "user": None}
-    )
+    return sign_in_form(request, next=next)
 
 
 @router.post("/signin")
 async def sign_in(
+    request: Request,
+    username: Annotated[str, Form(min_length=1, max_length=64)],
+    password: Annotated[str, Form(min_length=1, max_length=256)],
+    totp: Annotated[str, Form(max_length=6)] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Sign in at the identity service; a refusal shows its words on the same page."""
+    kept = await _kept(request)
+    try:
+        tokens = await password_sign_in(request, username.strip(), password, totp.strip() or None)
+    except HotlineError as refused:
+        if refused.status not in (401, 422, 429):
+            raise
+        return sign_in_form(
+            request,
+            next=next,
+            kept=kept,
+            status=refused.status or 401,
+            error=refused.said,
+            username=username,
+            ask_totp=refused.code in ("totp_required", "totp_invalid"),
+        )
+    return enter(request, tokens.access_token, tokens, _target(next), kept)
+
+
+@router.post("/signin/dev")
+async def dev_sign_in(
     request: Request,
     role: Annotated[Role, Form()],
     name: Annotated[str, Form(min_length=1, max_length=50)],
@@ -87,6 +150,7 @@ async def sign_in(
     district: Annotated[str, Form(max_length=20)] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    """Development sign-in as any role, unit or district agency (refused in production)."""
     settings = request.app.state.settings
     if role not in SIGN_IN_ROLES:
         raise Forbidden(f"no sign-in as {role}", zh="工作台不提供此角色登录")
@@ -97,39 +161,13 @@ async def sign_in(
         district=district.strip() or None,
         name=name,
     )
-    # Only a path of this console: never send a user elsewhere after signing in.
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
-    form = await request.form()
-    kept = [(k[5:], str(v)) for k, v in form.multi_items() if k.startswith("kept:")]
-    if kept:  # a form sent when the session had expired: shown again, to be sent on
-        response: Response = request.app.state.templates.TemplateResponse(
-            request,
-            "resume.html",
-            {
-                "user": decode_token(settings, token),
-                "action": target,
-                "kept": kept,
-                "csrf": csrf_token(settings, token),
-                "csrf_field": CSRF_FIELD,
-            },
-        )
-    else:
-        response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=settings.is_production,
-        max_age=settings.jwt_ttl_seconds,
-    )
-    return response
+    return enter(request, token, None, _target(next), await _kept(request))
 
 
 @router.post("/signout")
-async def sign_out() -> Response:
+async def sign_out(request: Request) -> Response:
     response = RedirectResponse("/signin", status_code=303)
-    response.delete_cookie(COOKIE)
+    await end(request, response)
     return response
 
 

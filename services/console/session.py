@@ -1,23 +1,30 @@
 """Who is signed in: the one seam between the console and identity.
 
-In development a sign-in page mints a token with the development secret; in production the
-console takes the tokens the identity provider issues (a later issue) through the same two
-functions. The token lives in an HttpOnly, SameSite cookie; every form that changes
-something carries a CSRF token derived from it.
+People sign in with their username and password (and code) at the identity service; its
+access token lives in an HttpOnly, SameSite cookie and its refresh token in another, which
+renews the access token when it lapses. Outside production a second form signs in as any
+role with the development key. Every form that changes something carries a CSRF token
+derived from the session's token.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from contextlib import suppress
 
-from fastapi import Request
+from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
+from hotline_client.api import AsyncClient, Calls, Endpoints
+from hotline_client.errors import HotlineError
+from hotline_client.models import Tokens
 
 from shared.auth import Principal, Role, decode_token, mint_token
 from shared.errors import Unauthorized
 from shared.settings import Settings
 
 COOKIE = "hotline_session"
+REFRESH_COOKIE = "hotline_refresh"
 CSRF_FIELD = "csrf_token"
 SIGN_IN_ROLES = (
     Role.AGENT,
@@ -55,3 +62,83 @@ def csrf_token(settings: Settings, token: str) -> str:
 
 def csrf_ok(settings: Settings, token: str, sent: str | None) -> bool:
     return sent is not None and hmac.compare_digest(csrf_token(settings, token), sent)
+
+
+def _identity(request: Request) -> AsyncClient:
+    settings: Settings = request.app.state.settings
+    endpoints = Endpoints(identity=settings.service_url("identity"))
+    return AsyncClient(endpoints=endpoints, language="zh-CN", http=request.app.state.http)
+
+
+async def password_sign_in(
+    request: Request, username: str, password: str, totp: str | None
+) -> Tokens:
+    """Tokens from the identity service; its refusal (a HotlineError) in its own words."""
+    answer = await _identity(request).run(Calls.sign_in(username, password, totp))
+    assert answer.value is not None
+    return answer.value
+
+
+async def renewed(request: Request) -> Tokens | None:
+    """New tokens for the session's refresh token; None when it cannot renew (none, used,
+    expired, or the person was signed out or disabled)."""
+    refresh = request.cookies.get(REFRESH_COOKIE)
+    if not refresh:
+        return None
+    try:
+        return (await _identity(request).run(Calls.renew(refresh))).value
+    except HotlineError:
+        return None
+
+
+async def end(request: Request, response: Response) -> None:
+    """Sign out: the refresh token stops renewing and both cookies go."""
+    refresh = request.cookies.get(REFRESH_COOKIE)
+    if refresh:
+        # The cookies go all the same; the access token lapses within minutes.
+        with suppress(HotlineError):
+            await _identity(request).run(Calls.sign_out(refresh))
+    response.delete_cookie(COOKIE)
+    response.delete_cookie(REFRESH_COOKIE)
+
+
+def keep(response: Response, settings: Settings, token: str, tokens: Tokens | None) -> None:
+    """Set the session's cookies: the access token, and with tokens from the identity
+    service its refresh token (sent back only to this console, never to scripts)."""
+    secure = settings.is_production
+    ttl = settings.access_ttl_seconds if tokens else settings.jwt_ttl_seconds
+    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=secure, max_age=ttl)
+    if tokens is not None:
+        response.set_cookie(
+            REFRESH_COOKIE,
+            tokens.refresh_token,
+            httponly=True,
+            samesite="strict",
+            secure=secure,
+            max_age=int(settings.refresh_ttl_hours * 3600),
+        )
+
+
+def enter(
+    request: Request, token: str, tokens: Tokens | None, target: str, kept: list[tuple[str, str]]
+) -> Response:
+    """Into the console with a new session: on to ``target``, or, when a form was being
+    sent as the old session lapsed, that form shown again to be sent on."""
+    settings: Settings = request.app.state.settings
+    response: Response
+    if kept:
+        response = request.app.state.templates.TemplateResponse(
+            request,
+            "resume.html",
+            {
+                "user": decode_token(settings, token),
+                "action": target,
+                "kept": kept,
+                "csrf": csrf_token(settings, token),
+                "csrf_field": CSRF_FIELD,
+            },
+        )
+    else:
+        response = RedirectResponse(target, status_code=303)
+    keep(response, settings, token, tokens)
+    return response

@@ -262,6 +262,7 @@ def test_choices_are_the_services_codes():
     from sla.supervision.rules import Method
 
     from shared import vocabulary
+    from shared.auth import PEOPLE_ROLES
 
     pairs = [
         (choices.TicketType, vocabulary.TicketType),
@@ -281,6 +282,7 @@ def test_choices_are_the_services_codes():
     ]
     for offered, owned in pairs:
         assert [c.value for c in offered] == [c.value for c in owned], offered
+    assert {c.value for c in choices.PersonRole} == {r.value for r in PEOPLE_ROLES}
     assert tuple(c.value for c in choices.VolumeBy) == get_args(VolumeBy)
 
 

@@ -45,7 +45,7 @@ async def dispatched(stack: Any, call: dict[str, Any] = CALL) -> str:
 
 async def sign_in(page: Any, console_url: str, role: str, name: str, unit: str = "") -> None:
     await page.goto(f"{console_url}/signin")
-    await page.select_option("select[name=role]", role)
-    await page.fill("input[name=unit_id]", unit)
-    await page.fill("input[name=name]", name)
-    await page.click("button[type=submit]")
+    await page.select_option("#dev-signin select[name=role]", role)
+    await page.fill("#dev-signin input[name=unit_id]", unit)
+    await page.fill("#dev-signin input[name=name]", name)
+    await page.click("#dev-signin button[type=submit]")

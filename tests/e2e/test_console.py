@@ -206,10 +206,10 @@ async def test_forms_need_the_sessions_csrf_token_and_an_expired_session_keeps_w
     await context.add_cookies([cookie])  # the session runs out while the clerk types
     await page.click("button:has-text('申请退回')")
     assert "刚才填写的内容已保留" in await page.inner_text("main")
-    await page.select_option("select[name=role]", "unit")
-    await page.fill("input[name=unit_id]", "tianhe-urban")
-    await page.fill("input[name=name]", "城管办理员")
-    await page.click("button:has-text('登录')")
+    await page.select_option("#dev-signin select[name=role]", "unit")
+    await page.fill("#dev-signin input[name=unit_id]", "tianhe-urban")
+    await page.fill("#dev-signin input[name=name]", "城管办理员")
+    await page.click("#dev-signin button[type=submit]")
     assert "不属本单位职责" in await page.inner_text("#resume")
     await page.click("button:has-text('继续提交')")
     assert "已提交退回申请" in await page.inner_text(".notice")
@@ -351,3 +351,66 @@ async def test_a_units_list_shows_new_work_without_a_reload(stack, console, brow
     number = await dispatched(stack)
     # The page is not reloaded: htmx refreshes the rows (every second in this test's console).
     await page.wait_for_selector(f"#rows >> text={number}", timeout=60_000)
+
+
+async def test_a_clerk_signs_in_with_a_password_is_renewed_and_is_shown_out_when_disabled(
+    stack, console, browser
+):
+    """Issue 19: the workbench signs in at the identity service; a lapsed access token is
+    renewed with the refresh token without the clerk noticing; once disabled, the next page
+    asks to sign in and the password no longer works."""
+    identity = stack["identity"].url
+    admin = mint_token(SETTINGS, role=Role.ADMIN, subject="e2e-admin")
+    person = {
+        "username": "wang.xm",
+        "display_name": "王小明",
+        "role": "unit",
+        "unit_id": "tianhe-urban",
+        "password": "Tianhe-urban-2026",
+    }
+    async with httpx.AsyncClient(
+        base_url=identity, headers={"Authorization": f"Bearer {admin}"}
+    ) as api:
+        assert (await api.post("/v1/users", json=person)).status_code == 201
+    context = await browser.new_context(locale="zh-CN")
+    page = await context.new_page()
+    await page.goto(f"{console.url}/signin")
+    await page.fill("#signin input[name=username]", "wang.xm")
+    await page.fill("#signin input[name=password]", "wrong-password")
+    await page.click("#signin button[type=submit]")
+    assert "用户名或密码错误" in await page.inner_text("main")
+    assert await page.input_value("#signin input[name=username]") == "wang.xm"
+    await page.fill("#signin input[name=password]", person["password"])
+    await page.click("#signin button[type=submit]")
+    assert await page.title() == "我的工单 · 12345 热线工作台"
+    assert "王小明" in await page.inner_text("header") or "wang.xm" in await page.inner_text(
+        "header"
+    )
+
+    expired = mint_token(
+        SETTINGS,
+        role=Role.UNIT,
+        subject="wang.xm",
+        unit_id="tianhe-urban",
+        ttl=__import__("datetime").timedelta(seconds=-1),
+    )
+    await context.add_cookies([{"name": "hotline_session", "value": expired, "url": console.url}])
+    await page.goto(f"{console.url}/unit")
+    assert await page.title() == "我的工单 · 12345 热线工作台"  # renewed, not asked again
+    renewed = {c["name"]: c["value"] for c in await context.cookies()}
+    assert renewed["hotline_session"] != expired
+
+    async with httpx.AsyncClient(
+        base_url=identity, headers={"Authorization": f"Bearer {admin}"}
+    ) as api:
+        await api.patch("/v1/users/wang.xm", json={"disabled": True})
+
+    async def asked_to_sign_in() -> bool:
+        await page.goto(f"{console.url}/unit")
+        return await page.title() == "登录 · 12345 热线工作台"
+
+    await eventually(asked_to_sign_in, "the disabled clerk to be signed out")
+    await page.fill("#signin input[name=username]", "wang.xm")
+    await page.fill("#signin input[name=password]", person["password"])
+    await page.click("#signin button[type=submit]")
+    assert "账号已停用" in await page.inner_text("main")

@@ -92,7 +92,7 @@ class ServiceProcess:
 
 
 class Stack:
-    """intake, dispatch and sla on free ports against one database."""
+    """intake, dispatch, sla and identity on free ports against one database."""
 
     def __init__(self, database_url: str, log_dir: Path, **settings: str) -> None:
         ports = {service: free_port() for service in SERVICES}
@@ -105,6 +105,7 @@ class Stack:
             "HOTLINE_RELAY_SWEEP_SECONDS": "0.5",
             "HOTLINE_RELAY_MAX_BACKOFF_SECONDS": "1",
             "HOTLINE_SLA_SCAN_SECONDS": "0.5",
+            "HOTLINE_SIGNED_OUT_POLL_SECONDS": "1",
             **{f"HOTLINE_{s.upper()}_URL": f"http://127.0.0.1:{p}" for s, p in ports.items()},
             **{f"HOTLINE_{k.upper()}": v for k, v in settings.items()},
         }
