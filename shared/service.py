@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timedelta
 from functools import cache, partial
@@ -23,17 +23,20 @@ import httpx
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -71,6 +74,7 @@ from shared.notify import PREFIX as NOTIFY_PREFIX
 from shared.notify import Notifications, Notifier, read_sink
 from shared.outbox import EventHandler, Outbox, Relay, RelayMetrics
 from shared.settings import Settings, get_settings
+from shared.vocabulary import NoticeState
 from shared.workdays import LAST_YEAR
 
 log = structlog.get_logger(__name__)
@@ -112,6 +116,10 @@ def warm_up(what: str, load: Callable[[FastAPI], Awaitable[None]]) -> Background
 
 # An hourly clean-up of a service's own: deletes what is past keeping, says how many rows.
 HourlyCleanup = Callable[[AsyncSession], Awaitable[int]]
+# What an operator alerts on, read from the database when /metrics is scraped: a factory
+# registers its gauges and answers the function that sets them (docs/operations.md, Alerts).
+Measure = Callable[[AsyncSession, datetime], Awaitable[None]]
+Measures = Callable[[CollectorRegistry], Measure]
 
 
 def create_app(
@@ -122,6 +130,7 @@ def create_app(
     background: Sequence[BackgroundTask] = (),
     readiness: Sequence[Callable[[FastAPI], str | None]] = (),
     hourly: Sequence[HourlyCleanup] = (),
+    measures: Sequence[Measures] = (),
     settings: Settings | None = None,
     clock: Clock | None = None,
     engine: AsyncEngine | None = None,
@@ -199,6 +208,8 @@ def create_app(
     state.hourly = list(hourly)
     state.registry = CollectorRegistry()
     state.relay_metrics = RelayMetrics.register(state.registry)
+    own: list[Measures] = [partial(_failed_notifications, service), *measures]
+    state.measures = [make(state.registry) for make in own]
     tokens = ServiceTokens(settings, service=service)
     state.clients = {
         peer: ServiceClient(
@@ -223,6 +234,7 @@ def create_app(
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware, registry=state.registry)  # outermost: logs all
     _serve_api_docs(app)
+    _declare_bearer(app)
     app.include_router(_ops_router())
     app.include_router(_labels_router(service), responses=ERROR_RESPONSES)
     app.include_router(_inbox_router(), responses=ERROR_RESPONSES)
@@ -261,6 +273,87 @@ def _serve_api_docs(app: FastAPI) -> None:
             redoc_favicon_url="/static/docs/favicon-32x32.png",
             with_google_fonts=False,
         )
+
+
+def api_routes(routes: Any) -> Iterator[APIRoute]:
+    """Every APIRoute, also inside included routers (kept as such by newer FastAPI)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from api_routes(route.original_router.routes)
+
+
+def admitted_roles(route: APIRoute) -> frozenset[Role] | None:
+    """The roles the route's ``require(...)`` dependency admits (None: an open route)."""
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dependency = stack.pop()
+        admitted = getattr(dependency.call, "admitted_roles", None)
+        if admitted is not None:
+            return frozenset(admitted)
+        stack.extend(dependency.dependencies)
+    return None
+
+
+def _failed_notifications(service: str, registry: CollectorRegistry) -> Measure:
+    gauge = Gauge(
+        "hotline_notifications_failed",
+        "Notifications given up in the last day (e-mail, SMS, webhooks), by kind",
+        ["kind"],
+        registry=registry,
+    )
+    records = Notifications(service).records
+
+    async def measure(session: AsyncSession, now: datetime) -> None:
+        rows = await session.execute(
+            select(records.c.kind, func.count())
+            .where(
+                records.c.state == NoticeState.FAILED.value,
+                records.c.created_at > now - timedelta(days=1),
+            )
+            .group_by(records.c.kind)
+        )
+        gauge.clear()
+        for kind, count in rows:
+            gauge.labels(kind).set(count)
+
+    return measure
+
+
+def _declare_bearer(app: FastAPI) -> None:
+    """The OpenAPI document says which operations want a token and which roles they admit,
+    so that /docs has an Authorize button and each operation its roles."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "A token from the identity service (docs/identity.md)",
+            }
+        }
+        for route in api_routes(app.routes):
+            admitted = admitted_roles(route)
+            if admitted is None or route.path not in schema["paths"]:
+                continue
+            roles = ", ".join(sorted(r.value for r in admitted))
+            for method in route.methods or ():
+                operation = schema["paths"][route.path].get(method.lower())
+                if operation is not None:
+                    operation["security"] = [{"bearer": []}]
+                    described = operation.get("description", "")
+                    operation["description"] = f"{described}\n\nRoles: {roles}".strip()
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def own_labels(service: str) -> Path:
@@ -533,8 +626,16 @@ def _ops_router() -> APIRouter:
 
     @router.get("/metrics")
     async def metrics(request: Request) -> Response:
-        """Prometheus metrics of this process."""
-        return Response(generate_latest(request.app.state.registry), media_type=CONTENT_TYPE_LATEST)
+        """Prometheus metrics: this process's requests and relay, and what the service's
+        data says an operator should watch (the same from every replica)."""
+        state = request.app.state
+        try:
+            async with session_scope(state.sessions) as session:
+                for measure in state.measures:
+                    await measure(session, state.clock.now())
+        except Exception as exc:  # the process's own metrics are still worth answering
+            log.warning("metrics_unmeasured", error_type=type(exc).__name__)
+        return Response(generate_latest(state.registry), media_type=CONTENT_TYPE_LATEST)
 
     return router
 

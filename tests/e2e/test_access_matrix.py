@@ -7,7 +7,8 @@ from fastapi.routing import APIRoute
 
 from shared.auth import Role
 from shared.db import SERVICES
-from tests.support.routes import admitted_roles, guarded_routes
+from shared.service import admitted_roles
+from tests.support.routes import guarded_routes
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -316,3 +316,18 @@ async def test_idempotency_keys_are_forgotten_after_their_retention(make_app, cl
     assert (kept, forgotten) == (0, 1)
     assert other_body.status_code == 200  # not 422: the shared key store no longer knows it
     assert other_body.json()["id"] == first.json()["id"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_api_docs_declare_the_bearer_token_and_each_operations_roles(make_app, service):
+    """/docs has an Authorize button: operations that want a token say so, with their roles;
+    open ones (health, signing in) do not."""
+    document = make_app(service).openapi()
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    labels = document["paths"]["/v1/labels"]["get"]
+    assert labels["security"] == [{"bearer": []}]
+    assert "Roles: admin, agent" in labels["description"]
+    assert "security" not in document["paths"]["/healthz"]["get"]
+    if service == "identity":
+        assert "security" not in document["paths"]["/v1/sessions"]["post"]
+        assert document["paths"]["/v1/users"]["post"]["description"].endswith("Roles: admin")
