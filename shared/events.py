@@ -48,6 +48,8 @@ class EventEnvelope(BaseModel):
     occurred_at: datetime
     ordering_key: str | None = Field(default=None, max_length=200)
     payload: dict[str, Any] = Field(default_factory=dict)
+    # The request that caused the event, so that one id traces a call across services.
+    request_id: str | None = Field(default=None, max_length=64)
 
     def parse(self, event_class: builtins.type[EventT]) -> EventT:
         """The payload as its contract model."""

@@ -205,3 +205,12 @@ def create_notifications_v1(schema: str) -> None:
 def drop_notifications_v1(schema: str) -> None:
     op.drop_table("notification", schema=schema)
     op.drop_table("notification_channel", schema=schema)
+
+
+def add_outbox_request_id_v4(schema: str) -> None:
+    """Events carry the id of the request that caused them (one trace across services)."""
+    op.add_column("outbox", sa.Column("request_id", sa.Text), schema=schema)
+
+
+def drop_outbox_request_id_v4(schema: str) -> None:
+    op.drop_column("outbox", "request_id", schema=schema)

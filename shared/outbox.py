@@ -108,6 +108,7 @@ class Outbox:
             ),
             Column("delivered_at", DateTime(timezone=True)),
             Column("last_error", Text),
+            Column("request_id", Text),  # the request that caused it (traces across services)
             UniqueConstraint("event_id", "destination", name="uq_outbox_event_id_destination"),
             # The relay reads only undelivered rows: these stay small.
             Index(
@@ -164,6 +165,7 @@ class Outbox:
     ) -> list[EventEnvelope]:
         """Write events (each with its ordering key) for ``to`` in one statement, in this
         order, in the caller's transaction."""
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
         envelopes = [
             EventEnvelope(
                 type=event.type_name,
@@ -171,6 +173,7 @@ class Outbox:
                 occurred_at=now,
                 ordering_key=ordering_key,
                 payload=event.model_dump(mode="json"),
+                request_id=request_id,
             )
             for event, ordering_key in events
         ]
@@ -186,6 +189,7 @@ class Outbox:
                         "ordering_key": envelope.ordering_key,
                         "payload": envelope.payload,
                         "occurred_at": now,
+                        "request_id": request_id,
                     }
                     for envelope in envelopes
                 ],
@@ -241,11 +245,15 @@ class Outbox:
         session: AsyncSession, envelope: EventEnvelope, handlers: dict[str, EventHandler]
     ) -> None:
         handler = handlers.get(envelope.type)
-        if handler is None:
-            # Recorded so that it is not redelivered forever; a newer sender may know more.
-            log.warning("event_type_unknown", event_type=envelope.type, source=envelope.source)
-        else:
-            await handler(session, envelope)
+        # Handled under the id of the request that caused the event: its logs, and the
+        # events it adds in turn, carry that id on to the next service.
+        traced = {"request_id": envelope.request_id} if envelope.request_id else {}
+        with structlog.contextvars.bound_contextvars(**traced):
+            if handler is None:
+                # Recorded so that it is not redelivered forever; a newer sender may know more.
+                log.warning("event_type_unknown", event_type=envelope.type, source=envelope.source)
+            else:
+                await handler(session, envelope)
 
     async def stuck(self, session: AsyncSession, *, limit: int = 100) -> list[dict[str, Any]]:
         """Undelivered events that have failed at least once, oldest first (for operators)."""
@@ -302,17 +310,24 @@ class Outbox:
             deleted += int(result.rowcount)  # type: ignore[attr-defined]
         return deleted
 
-    async def counts(self, session: AsyncSession) -> tuple[int, int]:
-        """(pending, failed): undelivered events, and those of them retried many times."""
-        row = (
-            await session.execute(
-                select(
-                    func.count(),
-                    func.count().filter(self.outbox.c.attempts >= FAILED_AFTER_ATTEMPTS),
-                ).where(self.outbox.c.delivered_at.is_(None))
+    async def counts(self, session: AsyncSession) -> dict[str, tuple[int, int]]:
+        """By destination (a service, or a kind of destination): (pending, failed), the
+        undelivered events and those of them retried many times."""
+        destination = self.outbox.c.destination
+        rows = await session.execute(
+            select(
+                destination,
+                func.count(),
+                func.count().filter(self.outbox.c.attempts >= FAILED_AFTER_ATTEMPTS),
             )
-        ).one()
-        return int(row[0]), int(row[1])
+            .where(self.outbox.c.delivered_at.is_(None))
+            .group_by(destination)
+        )
+        found: dict[str, tuple[int, int]] = {}
+        for to, pending, failed in rows:
+            before = found.get(_label(to), (0, 0))
+            found[_label(to)] = (before[0] + int(pending), before[1] + int(failed))
+        return found
 
 
 def _label(destination: str) -> str:
@@ -337,10 +352,13 @@ class RelayMetrics:
     @classmethod
     def register(cls, registry: CollectorRegistry) -> RelayMetrics:
         return cls(
-            pending=Gauge("outbox_pending", "Undelivered outbox events", registry=registry),
+            pending=Gauge(
+                "outbox_pending", "Undelivered outbox events", ["destination"], registry=registry
+            ),
             failed=Gauge(
                 "outbox_failed",
                 f"Undelivered outbox events tried {FAILED_AFTER_ATTEMPTS} or more times",
+                ["destination"],
                 registry=registry,
             ),
             delivered=Counter(
@@ -489,6 +507,7 @@ class Relay:
                     occurred_at=row["occurred_at"],
                     ordering_key=row["ordering_key"],
                     payload=row["payload"],
+                    request_id=row["request_id"],
                 )
                 for row in rows
             ]
@@ -546,9 +565,14 @@ class Relay:
         if self.metrics is None:
             return
         async with session_scope(self.sessions) as session:
-            pending, failed = await self.outbox.counts(session)
-        self.metrics.pending.set(pending)
-        self.metrics.failed.set(failed)
+            counts = await self.outbox.counts(session)
+        # A destination that has caught up reads 0, not a stale figure or nothing.
+        for gauge in (self.metrics.pending, self.metrics.failed):
+            gauge.clear()
+        for destination in {*self.clients, *counts}:
+            pending, failed = counts.get(_label(destination), (0, 0))
+            self.metrics.pending.labels(_label(destination)).set(pending)
+            self.metrics.failed.labels(_label(destination)).set(failed)
 
     async def run(self) -> None:
         """Deliver until cancelled; a failure of the database only delays delivery."""

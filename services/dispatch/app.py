@@ -8,6 +8,7 @@ from dispatch.directory.channels import router as channels_router
 from dispatch.directory.router import router as directory_router
 from dispatch.tickets.agency_router import router as agency_router
 from dispatch.tickets.events import handlers
+from dispatch.tickets.measures import open_tickets
 from dispatch.tickets.router import router as tickets_router
 from dispatch.tickets.service import prune_unit_changes
 from dispatch.tickets.unit_router import router as unit_router
@@ -20,6 +21,7 @@ def build_app(**overrides: Any) -> FastAPI:
         service="dispatch",
         routers=[directory_router, tickets_router, agency_router, unit_router, channels_router],
         hourly=[prune_unit_changes],
+        measures=[open_tickets],
         **overrides,
     )
     if "event_handlers" not in overrides:

@@ -9,6 +9,7 @@ from shared.service import create_app, warm_up
 from sla.assessment.router import router as assessment_router
 from sla.calendar.router import router as calendar_router
 from sla.calendar.service import CalendarCache
+from sla.clocks.measures import clock_measures
 from sla.clocks.router import router as clocks_router
 from sla.clocks.tasks import handlers, run_scheduler
 from sla.dashboard.router import router as dashboard_router
@@ -42,6 +43,7 @@ def build_app(*, run_scan: bool = True, **overrides: Any) -> FastAPI:
             *([run_scheduler] if run_scan else []),
         ],
         readiness=[_calendar_ready],
+        measures=[clock_measures],
         **overrides,
     )
     app.state.calendar_cache = CalendarCache()

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import structlog
 
 from shared.auth import Role, mint_token
 from shared.errors import PeerFailed, PeerRefused, PeerUnavailable
@@ -79,6 +80,10 @@ class ServiceClient:
     ) -> httpx.Response:
         """Send a request; retry idempotent ones (or those with an Idempotency-Key)."""
         headers = {**(headers or {}), "Authorization": f"Bearer {self._token()}"}
+        # The peer logs this call under the id of the request that made it.
+        traced = structlog.contextvars.get_contextvars().get("request_id")
+        if traced:
+            headers.setdefault("X-Request-ID", traced)
         repeatable = method.upper() in IDEMPOTENT_METHODS or "Idempotency-Key" in headers
         attempts = 1 + (self._retries if repeatable else 0)
         failure: PeerUnavailable = PeerUnavailable(f"{self.peer} unreachable")

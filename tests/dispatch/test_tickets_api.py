@@ -1046,3 +1046,46 @@ async def test_the_lead_unit_records_when_it_contacted_the_caller_judged_by_that
         }
     ]
     assert step["details"]["method"] == "phone"
+
+
+async def test_metrics_count_open_tickets_by_unit_and_failed_notifications(
+    submit, agency, as_role, clock, session
+):
+    """Issue 19: what an operator alerts on, read at each scrape."""
+    from uuid import uuid4
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from shared.notify import Notifications
+
+    async def scrape() -> dict[tuple[str, str], float]:
+        async with as_role(None) as client:
+            text = (await client.get("/metrics")).text
+        return {
+            (s.name, s.labels.get("unit", s.labels.get("kind", ""))): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+
+    first = await submit()
+    await submit()  # awaits dispatch
+    async with agency() as client:
+        await _post(client, f"/v1/tickets/{first}/dispatch")
+    records = Notifications("dispatch").records
+    for state, days_ago in (("failed", 0), ("failed", 2), ("sent", 0)):
+        await session.execute(
+            records.insert().values(
+                id=uuid4(),
+                channel_id="c1",
+                owner="tianhe-urban",
+                kind="dispatched",
+                params={},
+                urgent=False,
+                state=state,
+                created_at=clock.now() - timedelta(days=days_ago),
+            )
+        )
+    found = await scrape()
+    assert found[("hotline_tickets_open", "tianhe-urban")] == 1
+    assert found[("hotline_tickets_open", "")] == 1  # awaiting dispatch
+    assert found[("hotline_notifications_failed", "dispatched")] == 1  # within the last day

@@ -48,7 +48,7 @@ async def test_events_survive_a_stopped_receiver_and_apply_once(stack, fresh_dat
         await _wait_for(lambda: _retried(scalar, intake_outbox))
         async with httpx.AsyncClient() as client:
             metrics = (await client.get(f"{stack['intake'].url}/metrics")).text
-        assert "outbox_pending 20.0" in metrics
+        assert 'outbox_pending{destination="dispatch"} 20.0' in metrics
         assert await undelivered() == 20
 
         stack["dispatch"].start()

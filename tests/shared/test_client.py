@@ -90,3 +90,19 @@ async def test_a_server_error_on_this_request_is_told_apart_from_an_unavailable_
     with pytest.raises(PeerFailed, match="500"):
         await _client(handler, retries=2).request("GET", "/v1/x")
     assert slept == [0.4, 0.8]  # backing off between the three attempts
+
+
+async def test_a_call_made_while_serving_a_request_carries_its_id():
+    """One trace: the peer logs the call under the id of the request that made it."""
+    import structlog
+
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("x-request-id"))
+        return httpx.Response(200, json={})
+
+    with structlog.contextvars.bound_contextvars(request_id="in-00000042"):
+        await _client(handler).request("GET", "/v1/calendar/due")
+    await _client(handler).request("GET", "/v1/calendar/due")
+    assert seen == ["in-00000042", None]

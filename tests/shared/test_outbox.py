@@ -184,8 +184,8 @@ async def test_metrics_count_pending_and_failed(sessions, clock):
         await _make_due(sessions)
         await relay.deliver_once()
     await relay.refresh_metrics()
-    assert registry.get_sample_value("outbox_pending") == 2
-    assert registry.get_sample_value("outbox_failed") == 2
+    assert registry.get_sample_value("outbox_pending", {"destination": "dispatch"}) == 2
+    assert registry.get_sample_value("outbox_failed", {"destination": "dispatch"}) == 2
 
 
 async def test_two_relays_on_one_outbox_never_deliver_an_event_twice(sessions, clock):
@@ -299,7 +299,8 @@ async def test_a_poisoned_event_holds_back_only_its_own_ticket_and_is_counted(se
         await _make_due(sessions)
         await relay.drain()
     await relay.refresh_metrics()
-    assert registry.get_sample_value("outbox_failed") == 1  # the poison, kept for an operator
+    # The poison, kept for an operator.
+    assert registry.get_sample_value("outbox_failed", {"destination": "dispatch"}) == 1
     async with session_scope(sessions) as session:
         [stuck] = await Outbox("intake").stuck(session)
         assert (stuck["ordering_key"], stuck["attempts"]) == ("POISON", FAILED_AFTER_ATTEMPTS)
@@ -351,3 +352,38 @@ async def test_delivered_events_and_old_inbox_ids_are_pruned_and_nothing_else(se
     assert pruned == 2
     assert sorted(kept) == [2, 3, 4]
     assert again == [True, False]  # 5's id was forgotten; 6's still refuses the redelivery
+
+
+async def test_an_event_carries_the_request_that_caused_it_to_its_handler_and_onwards(
+    sessions, clock
+):
+    """One id traces a call across services: an event keeps the id of the request that
+    wrote it; the receiver handles it under that id, so what it writes in turn keeps it."""
+    import structlog
+
+    with structlog.contextvars.bound_contextvars(request_id="in-7f3a"):
+        await _add(sessions, clock, (1, "T1"))
+    await _add(sessions, clock, (2, "T2"))  # outside any request: no id
+    receiver = Receiver()
+    assert await _relay(sessions, receiver).deliver_once() == 2
+    assert [e.request_id for e in receiver.received] == ["in-7f3a", None]
+
+    seen: list[str | None] = []
+
+    async def handler(session, envelope) -> None:
+        seen.append(structlog.contextvars.get_contextvars().get("request_id"))
+        await Outbox("intake").add(session, Ping(n=9), to="sla", now=clock.now())
+
+    with structlog.contextvars.bound_contextvars(request_id="batch-1"):
+        async with session_scope(sessions) as session:
+            await Outbox("intake").receive_all(
+                session, receiver.received, {Ping.type_name: handler}
+            )
+        assert structlog.contextvars.get_contextvars()["request_id"] == "batch-1"
+    assert seen == ["in-7f3a", "batch-1"]  # one without an id: the delivering request's
+    table = Outbox("intake").outbox
+    async with session_scope(sessions) as session:
+        onwards = await session.scalars(
+            select(table.c.request_id).where(table.c.destination == "sla").order_by(table.c.seq)
+        )
+        assert list(onwards) == ["in-7f3a", "batch-1"]

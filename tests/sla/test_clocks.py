@@ -441,3 +441,39 @@ async def test_a_tickets_clocks_are_found_by_its_number(dispatched, sla_app, cli
         number = f"GZ261123{sum(map(ord, 'T1')):06d}"
         by_number = (await client.get(f"/v1/tickets/{number}/clocks")).json()
     assert by_number == by_id and by_id["items"]
+
+
+async def test_metrics_say_what_is_overdue_by_unit_how_far_the_scan_lags_and_the_years_ahead(
+    dispatched, sla_app, client_for, clock
+):
+    """Issue 19: what an operator alerts on, read at each scrape."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.sla.test_calendar_api import SCHEDULE_2027
+
+    def samples(text: str) -> dict[tuple[str, str], float]:
+        return {
+            (s.name, s.labels.get("unit", "")): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+
+    await dispatched()
+    async with client_for(sla_app) as anonymous:
+        before = samples((await anonymous.get("/metrics")).text)
+        clock.advance(timedelta(days=3, hours=2))  # verification fell due Wed 24:00
+        waiting = samples((await anonymous.get("/metrics")).text)
+        async with client_for(sla_app, Role.ADMIN) as admin:
+            assert (await admin.post("/v1/scan")).json()["breached"] == 1
+            after = samples((await anonymous.get("/metrics")).text)
+            await admin.put("/v1/calendar/years/2027", json=SCHEDULE_2027)
+        loaded = samples((await anonymous.get("/metrics")).text)
+    assert before[("hotline_breach_scan_lag_seconds", "")] == 0
+    assert ("hotline_tickets_overdue", "tianhe-urban") not in before
+    assert waiting[("hotline_breach_scan_lag_seconds", "")] > 3600  # due at midnight, not scanned
+    assert after[("hotline_breach_scan_lag_seconds", "")] == 0
+    assert after[("hotline_tickets_overdue", "tianhe-urban")] == 1
+    # The test's year is 2026, the last chinesecalendar knows: December's alert fires
+    # until next year's schedule is loaded.
+    assert after[("hotline_calendar_years_ahead", "")] == 0
+    assert loaded[("hotline_calendar_years_ahead", "")] == 1

@@ -13,6 +13,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.migration_ops import (
+    add_outbox_request_id_v4,
     create_idempotency_v1,
     create_notifications_v1,
     create_outbox_v1,
@@ -34,6 +35,7 @@ def upgrade() -> None:
     index_outbox_retention_v3("identity")
     create_idempotency_v1("identity")
     create_notifications_v1("identity")
+    add_outbox_request_id_v4("identity")
     op.create_table(
         "account",
         sa.Column("username", sa.Text, primary_key=True),
