@@ -196,6 +196,76 @@ def add_user(
     typer.echo(f"added {username} ({role.value})")
 
 
+def _pg_program(name: str) -> str:
+    """A PostgreSQL client program: from HOTLINE_PG_BIN, else the embedded server's (the
+    same version as the development database), else the machine's."""
+    import shutil
+
+    from shared import embedded_pg
+
+    folder = os.environ.get("HOTLINE_PG_BIN")
+    found = str(Path(folder) / name) if folder else embedded_pg.program(name) or shutil.which(name)
+    if found is None:
+        typer.echo(
+            f"{name} not found: install the PostgreSQL client or set HOTLINE_PG_BIN", err=True
+        )
+        raise typer.Exit(2)
+    return str(found)
+
+
+def _libpq_url() -> str:
+    from shared.db import asyncpg_dsn
+
+    return asyncpg_dsn(_database_url())
+
+
+@app.command()
+def backup(
+    out: Annotated[Path, typer.Argument(help="a new folder for the dumps")],
+) -> None:
+    """Dump each service's schema to OUT/<schema>.dump (pg_dump's custom format), with a
+    manifest of the migrations each was at; the services may keep running."""
+    import json
+    from datetime import UTC, datetime
+
+    from shared.migrations import head_revisions
+
+    url = _libpq_url()
+    out.mkdir(parents=True, exist_ok=False)
+    for schema in SERVICES:
+        target = out / f"{schema}.dump"
+        command = [_pg_program("pg_dump"), "--format=custom", f"--schema={schema}"]
+        subprocess.run([*command, "--no-owner", f"--file={target}", url], check=True)
+        typer.echo(f"{schema}: {target.stat().st_size:,} bytes")
+    manifest = {
+        "taken_at": datetime.now(UTC).isoformat(),
+        "schemas": {s: sorted(head_revisions(s)) for s in SERVICES},
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="a folder `hotline backup` wrote")],
+    schema: Annotated[
+        list[str] | None, typer.Option(help="only this schema (repeatable); all by default")
+    ] = None,
+) -> None:
+    """Restore schemas from a backup into DATABASE_URL, each in one transaction (what was
+    there is replaced); then `hotline migrate` brings an older backup to this release."""
+    for name in schema or SERVICES:
+        if name not in SERVICES:
+            raise typer.BadParameter(f"unknown schema {name!r}; one of {', '.join(SERVICES)}")
+        dump = source / f"{name}.dump"
+        if not dump.exists():
+            typer.echo(f"no {dump}", err=True)
+            raise typer.Exit(2)
+        command = [_pg_program("pg_restore"), "--clean", "--if-exists", "--no-owner"]
+        url = _libpq_url()
+        subprocess.run([*command, "--single-transaction", f"--dbname={url}", str(dump)], check=True)
+        typer.echo(f"{name}: restored")
+
+
 @app.command()
 def outbox(
     service: Annotated[str, typer.Argument(help="intake, dispatch or sla")],

@@ -31,3 +31,16 @@ def start(data_dir: Path, *, database: str, keep_running: bool = False) -> tuple
         server.psql(f'CREATE DATABASE "{database}";')
     url = make_url(server.get_uri()).set(database=database)
     return server, url.render_as_string(hide_password=False)
+
+
+def program(name: str) -> Path | None:
+    """A client program of the embedded server's PostgreSQL (pg_dump, pg_restore …), of the
+    same version as its server; None where it is not installed (production images)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            from pgserver._commands import POSTGRES_BIN_PATH
+        except ImportError:
+            return None
+    found = Path(POSTGRES_BIN_PATH) / name
+    return found if found.exists() else None
