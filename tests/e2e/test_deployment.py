@@ -45,10 +45,20 @@ def test_kubernetes_manifests_run_the_same_commands():
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
 
 
-def test_image_installs_the_locked_requirements():
+def test_the_image_runs_only_the_locked_runtime_as_a_user():
+    """Issue 19: the runtime stage carries the packages of requirements.lock and nothing of
+    development (no test tools, no embedded PostgreSQL), and runs as a non-root user."""
     dockerfile = (ROOT / "deploy/Dockerfile").read_text()
-    assert "pip install --no-cache-dir -r requirements.lock" in dockerfile
-    assert "python:3.11" in dockerfile
+    build, runtime = dockerfile.split("\nFROM ")[1:]  # the two stages, after the comments
+    assert "pip install -r /src/requirements.lock" in build
+    assert "python:3.11" in runtime and "pip install" not in runtime
+    assert "USER 10001" in runtime
+    assert "requirements-dev.lock" not in dockerfile
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", ".data", "tests", "requirements-dev.lock"} <= set(ignored)
+    runtime_lock = (ROOT / "requirements.lock").read_text().lower()
+    for tool in ("pytest", "playwright", "pgserver", "ruff", "mypy", "schemathesis"):
+        assert f"\n{tool}==" not in runtime_lock, tool
 
 
 def test_a_service_serves_with_several_worker_processes(fresh_database_url, tmp_path):
