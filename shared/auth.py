@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -240,6 +241,7 @@ def mint_token(
         "role": role.value,
         "iat": int(issued.timestamp()),
         "exp": int((issued + (ttl or timedelta(seconds=settings.jwt_ttl_seconds))).timestamp()),
+        "jti": secrets.token_hex(8),  # two tokens of one second are still two tokens
     }
     if unit_id:
         claims["unit_id"] = unit_id

@@ -366,9 +366,10 @@ async def update_account(
 
 
 async def _sign_out_everywhere(session: AsyncSession, account: Account, now: datetime) -> None:
-    # To the second, as tokens say when they were issued: a token issued in this second
-    # after the sign-out (signing in again at once) still counts.
-    account.signed_out_at = wall_time().replace(microsecond=0)
+    # Tokens say the second they were issued: every token of this second is refused too
+    # (one issued a moment ago must not outlive the sign-out); signing in again works from
+    # the next second.
+    account.signed_out_at = wall_time().replace(microsecond=0) + timedelta(seconds=1)
     await session.execute(_revoke_all(account.username, now))
 
 
