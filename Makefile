@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format typecheck bench evaluate fuzz chaos clean browser
+.PHONY: run test lint format typecheck bench evaluate fuzz chaos clean browser k8s
 
 $(STAMP): pyproject.toml client/pyproject.toml requirements.lock requirements-dev.lock
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
@@ -68,3 +68,7 @@ bench: $(STAMP)
 evaluate: $(STAMP)
 	$(BIN)/python bench/eval_hotspots.py
 	$(BIN)/python bench/eval_clusters.py
+
+## Render the Kubernetes manifests with their defaults (deploy/k8s/render.py --help for values).
+k8s: $(STAMP)
+	$(BIN)/python deploy/k8s/render.py > deploy/k8s/hotline.yaml

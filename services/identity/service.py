@@ -8,12 +8,15 @@ family revoked) is written in a transaction of its own, which the refusal does n
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import secrets
+import weakref
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import pyotp
 from argon2 import PasswordHasher
@@ -45,6 +48,7 @@ from shared.errors import BadInput, Conflict, DomainError, NotFound, Unauthorize
 from shared.settings import Settings
 
 ISSUER_NAME = "12345热线"
+T = TypeVar("T")
 
 
 def wall_time() -> datetime:
@@ -108,11 +112,26 @@ def read(account: Account) -> AccountRead:
     )
 
 
+# argon2id takes 64 MiB a hash: two at a time keep a burst of sign-ins within the pod's
+# memory (deploy/k8s/render.py) and leave the event loop's threads to everything else.
+HASHING_AT_ONCE = 2
+_hashing: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _off_loop(work: Callable[[], T]) -> T:
+    loop = asyncio.get_running_loop()
+    gate = _hashing.setdefault(loop, asyncio.Semaphore(HASHING_AT_ONCE))
+    async with gate:
+        return await run_in_threadpool(work)
+
+
 async def _hash(password: str, username: str) -> str:
     problem = rules.password_problem(password, username)
     if problem is not None:
         raise BadInput(problem[0], zh=problem[1], code="weak_password")
-    return await run_in_threadpool(_hasher().hash, password)
+    return await _off_loop(lambda: _hasher().hash(password))
 
 
 async def _verify(stored: str | None, password: str) -> bool:
@@ -122,7 +141,7 @@ async def _verify(stored: str | None, password: str) -> bool:
         except (VerificationError, InvalidHashError):
             return False
 
-    return await run_in_threadpool(verify)
+    return await _off_loop(verify)
 
 
 def _refused() -> Unauthorized:
@@ -162,7 +181,7 @@ async def sign_in(session: AsyncSession, settings: Settings, now: datetime, body
     account.failed_sign_ins = 0
     account.locked_until = None
     if _hasher().check_needs_rehash(account.password_hash or ""):
-        account.password_hash = await run_in_threadpool(_hasher().hash, password)
+        account.password_hash = await _off_loop(lambda: _hasher().hash(password))
     return await _issue(session, settings, account, now)
 
 

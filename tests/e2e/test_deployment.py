@@ -35,14 +35,101 @@ def test_compose_migrates_before_serving_on_postgres_16(compose):
     assert "healthcheck" in compose["services"]["postgres"]
 
 
-def test_kubernetes_manifests_run_the_same_commands():
-    documents = list(yaml.safe_load_all((ROOT / "deploy/k8s/hotline.yaml").read_text()))
-    deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
+def _render():
+    """deploy/k8s/render.py, loaded from its file (it is a script, not a package)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("k8s_render", ROOT / "deploy/k8s/render.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def kubernetes() -> list[dict]:
+    return list(yaml.safe_load_all((ROOT / "deploy/k8s/hotline.yaml").read_text()))
+
+
+def test_the_kubernetes_manifests_are_the_renderers_and_valid_against_the_schemas(kubernetes):
+    import kubernetes_validate
+
+    render = _render()
+    assert (ROOT / "deploy/k8s/hotline.yaml").read_text() == render.render(render.Values())
+    for document in kubernetes:
+        kubernetes_validate.validate(document, "1.30", strict=True)  # raises on any fault
+
+
+def test_kubernetes_manifests_run_the_same_commands(kubernetes):
+    deployments = {d["metadata"]["name"]: d for d in kubernetes if d["kind"] == "Deployment"}
     assert set(deployments) == set(SERVABLE)
     for service, deployment in deployments.items():
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         assert container["command"] == service_command(service, host="0.0.0.0", port=PORTS[service])
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+
+
+def test_every_service_is_operable_in_a_cluster(kubernetes):
+    """Issue 19: probes for start-up, resources, a locked-down container, a disruption
+    budget, autoscaling, scraping, and the image by digest, for every service."""
+    by_kind: dict[str, dict[str, dict]] = {}
+    for document in kubernetes:
+        by_kind.setdefault(document["kind"], {})[document["metadata"]["name"]] = document
+    for service in SERVABLE:
+        template = by_kind["Deployment"][service]["spec"]["template"]
+        [container] = template["spec"]["containers"]
+        assert {"startupProbe", "readinessProbe", "livenessProbe"} <= set(container)
+        assert {"requests", "limits"} <= set(container["resources"])
+        guarded = container["securityContext"]
+        assert guarded["runAsNonRoot"] and guarded["readOnlyRootFilesystem"]
+        assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
+        assert "@sha256:" in container["image"]
+        assert template["metadata"]["annotations"]["prometheus.io/scrape"] == "true"
+        assert template["spec"]["topologySpreadConstraints"]
+        assert by_kind["PodDisruptionBudget"][service]["spec"]["minAvailable"] == 1
+        assert by_kind["HorizontalPodAutoscaler"][service]["spec"]["maxReplicas"] > 2
+    [migration] = by_kind["Job"].values()
+    assert migration["metadata"]["name"] == "hotline-migrate-0-1-0"  # one per release
+    hosts = by_kind["Ingress"]["hotline12345"]["spec"]["tls"][0]["hosts"]
+    assert "12345.example.gov.cn" in hosts and "identity.12345.example.gov.cn" in hosts
+
+
+def test_network_policies_let_each_service_be_reached_only_by_its_callers(kubernetes):
+    def callers(service: str) -> set[str]:
+        [policy] = [
+            d
+            for d in kubernetes
+            if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == service
+        ]
+        sources = policy["spec"]["ingress"][0]["from"]
+        return {
+            s["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+            for s in sources
+            if "podSelector" in s
+        }
+
+    assert callers("console") == set()  # people come through the ingress controller only
+    assert callers("intake") == {"console", "dispatch"}
+    assert callers("sla") == {"console", "dispatch"}
+    assert callers("identity") == {"console", "intake", "dispatch", "sla"}
+
+
+def test_a_service_holds_only_its_own_signing_key(kubernetes):
+    for document in kubernetes:
+        if document["kind"] != "Deployment":
+            continue
+        service = document["metadata"]["name"]
+        volumes = {v["name"]: v for v in document["spec"]["template"]["spec"]["volumes"]}
+        keys = [i["key"] for i in volumes.get("signing-key", {}).get("secret", {}).get("items", [])]
+        assert keys == ([] if service == "console" else [f"{service}.pem"])
+
+
+def test_the_renderer_refuses_an_image_by_tag(capsys):
+    with pytest.raises(SystemExit):
+        _render().main(["--image", "registry.example/hotline12345:latest"])
+    assert "by digest" in capsys.readouterr().err
 
 
 def test_the_image_runs_only_the_locked_runtime_as_a_user():
