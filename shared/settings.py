@@ -50,6 +50,23 @@ class Settings(BaseSettings):
     # Failed sign-ins in a row before an account waits sign_in_lock_minutes.
     sign_in_attempts: int = Field(default=5, ge=1)
     sign_in_lock_minutes: float = Field(default=15.0, gt=0)
+    # Sign-in through the city's identity provider (OpenID Connect, docs/identity.md): its
+    # issuer URL (None: not offered), this suite's client there, the redirect URIs it may
+    # send people back to (the workbench's /signin/oidc/callback), and how its claims name
+    # a person, their roles (mapped to the hotline's), unit and district.
+    oidc_issuer: str | None = None
+    oidc_client_id: str = ""
+    oidc_client_secret: SecretStr | None = None
+    oidc_redirect_uris: list[str] = Field(default_factory=list)
+    oidc_display_name: str = "统一身份认证"
+    oidc_username_claim: str = "preferred_username"
+    oidc_name_claim: str = "name"
+    oidc_roles_claim: str = "roles"
+    oidc_roles: dict[str, str] = Field(default_factory=dict)  # provider's role → the hotline's
+    oidc_unit_claim: str = "unit_id"
+    oidc_district_claim: str = "district"
+    # The workbench's own address as people's browsers reach it (the provider sends them back).
+    console_url: str = "http://127.0.0.1:8000"
     # The workbench's key for its form tokens (CSRF).
     session_secret: SecretStr = SecretStr(DEV_SESSION_SECRET)
     pii_key: SecretStr = SecretStr(DEV_PII_KEY)

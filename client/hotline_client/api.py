@@ -194,6 +194,21 @@ class Calls:
         return Call("identity", "POST", "/v1/sessions", models.Tokens, json=body)
 
     @staticmethod
+    def oidc_offered() -> Call[models.OidcOffered]:
+        """Whether the city's identity provider is offered for signing in, and its name."""
+        return Call("identity", "GET", "/v1/oidc", models.OidcOffered)
+
+    @staticmethod
+    def oidc_start(redirect_uri: str) -> Call[models.OidcRedirect]:
+        body = {"redirect_uri": redirect_uri}
+        return Call("identity", "POST", "/v1/sessions/oidc/start", models.OidcRedirect, json=body)
+
+    @staticmethod
+    def oidc_finish(state: str, code: str) -> Call[models.Tokens]:
+        body = {"state": state, "code": code}
+        return Call("identity", "POST", "/v1/sessions/oidc", models.Tokens, json=body)
+
+    @staticmethod
     def renew(refresh_token: str) -> Call[models.Tokens]:
         body = {"refresh_token": refresh_token}
         return Call("identity", "POST", "/v1/sessions/refresh", models.Tokens, json=body)

@@ -547,3 +547,12 @@ class AccountChange(_Model):
 
 class AccountChanges(_Model):
     items: list[AccountChange]
+
+
+class OidcOffered(_Model):
+    enabled: bool
+    display_name: str
+
+
+class OidcRedirect(_Model):
+    authorize_url: str

@@ -160,7 +160,9 @@ def build_app(*, settings: Settings | None = None) -> FastAPI:
             return enter(request, tokens.access_token, tokens, again, kept)
         if request.method != "POST":
             return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
-        return sign_in_form(request, next=request.url.path, kept=kept, expired=True, status=401)
+        return await sign_in_form(
+            request, next=request.url.path, kept=kept, expired=True, status=401
+        )
 
     @app.exception_handler(Unauthorized)
     async def _sign_in_again(request: Request, exc: Unauthorized) -> Response:

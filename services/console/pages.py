@@ -16,11 +16,15 @@ from hotline_client.errors import HotlineError
 from console.app import client_for, labels, time_left
 from console.session import (
     CSRF_FIELD,
+    OIDC_COOKIE,
     SIGN_IN_ROLES,
     csrf_ok,
     csrf_token,
     end,
     enter,
+    oidc_away,
+    oidc_back,
+    oidc_offered,
     password_sign_in,
     sign_in_token,
     signed_in,
@@ -73,7 +77,7 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
 # ---- signing in ----------------------------------------------------------------------------
 
 
-def sign_in_form(
+async def sign_in_form(
     request: Request,
     *,
     next: str = "/",
@@ -81,8 +85,9 @@ def sign_in_form(
     status: int = 200,
     **shown: Any,
 ) -> Response:
-    """The sign-in page: username and password (and code); outside production also the
-    development sign-in as any role. ``shown``: expired, error, username, ask_totp."""
+    """The sign-in page: the city's identity provider where it is offered, username and
+    password (and code); outside production also the development sign-in as any role.
+    ``shown``: expired, error, username, ask_totp."""
     settings = request.app.state.settings
     return request.app.state.templates.TemplateResponse(
         request,
@@ -92,6 +97,7 @@ def sign_in_form(
             "kept": kept or [],
             "roles": SIGN_IN_ROLES,
             "dev": not settings.is_production,
+            "oidc": await oidc_offered(request),
             "user": None,
             **shown,
         },
@@ -111,7 +117,7 @@ async def _kept(request: Request) -> list[tuple[str, str]]:
 
 @router.get("/signin", response_class=HTMLResponse)
 async def sign_in_page(request: Request, next: str = "/") -> Response:
-    return sign_in_form(request, next=next)
+    return await sign_in_form(request, next=next)
 
 
 @router.post("/signin")
@@ -129,7 +135,7 @@ async def sign_in(
     except HotlineError as refused:
         if refused.status not in (401, 422, 429):
             raise
-        return sign_in_form(
+        return await sign_in_form(
             request,
             next=next,
             kept=kept,
@@ -139,6 +145,34 @@ async def sign_in(
             ask_totp=refused.code in ("totp_required", "totp_invalid"),
         )
     return enter(request, tokens.access_token, tokens, _target(next), kept)
+
+
+@router.get("/signin/oidc")
+async def oidc_sign_in(request: Request, next: str = "/") -> Response:
+    """Sign in through the city's identity provider: to its page and back."""
+    return await oidc_away(request, _target(next))
+
+
+@router.get("/signin/oidc/callback")
+async def oidc_callback(
+    request: Request, state: str = "", code: str = "", error: str = ""
+) -> Response:
+    """Back from the identity provider with a code (or its refusal)."""
+    refused = "统一身份认证登录未成功，请重试"
+    if not error:
+        try:
+            tokens, next = await oidc_back(request, state, code)
+        except ValueError:
+            pass
+        except HotlineError as answer:
+            if answer.status not in (401, 403, 404, 422):
+                raise
+            refused = answer.said or refused
+        else:
+            response = enter(request, tokens.access_token, tokens, _target(next), [])
+            response.delete_cookie(OIDC_COOKIE)
+            return response
+    return await sign_in_form(request, error=refused, status=401)
 
 
 @router.post("/signin/dev")

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from contextlib import suppress
+from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
@@ -25,6 +28,9 @@ from shared.settings import Settings
 
 COOKIE = "hotline_session"
 REFRESH_COOKIE = "hotline_refresh"
+# A sign-in under way at the identity provider: its state and where to go after, bound to
+# this browser (a code brought back by another browser is refused).
+OIDC_COOKIE = "hotline_oidc"
 CSRF_FIELD = "csrf_token"
 SIGN_IN_ROLES = (
     Role.AGENT,
@@ -142,3 +148,52 @@ def enter(
         response = RedirectResponse(target, status_code=303)
     keep(response, settings, token, tokens)
     return response
+
+
+async def oidc_offered(request: Request) -> str | None:
+    """The identity provider's name when signing in through it is offered (asked once per
+    process, again after a failure)."""
+    offered: Any = getattr(request.app.state, "oidc_offered", None)
+    if offered is None:
+        try:
+            offered = (await _identity(request).run(Calls.oidc_offered())).value
+        except HotlineError:
+            return None
+        request.app.state.oidc_offered = offered
+    return offered.display_name if offered and offered.enabled else None
+
+
+async def oidc_away(request: Request, next: str) -> Response:
+    """To the identity provider, remembering in this browser what must come back."""
+    settings: Settings = request.app.state.settings
+    callback = settings.console_url.rstrip("/") + "/signin/oidc/callback"
+    answer = await _identity(request).run(Calls.oidc_start(callback))
+    assert answer.value is not None
+    url = answer.value.authorize_url
+    state = parse_qs(urlparse(url).query)["state"][0]
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(
+        OIDC_COOKIE,
+        json.dumps({"state": state, "next": next}),
+        max_age=600,
+        httponly=True,
+        samesite="lax",  # the provider sends the browser back with a top-level GET
+        secure=settings.is_production,
+    )
+    return response
+
+
+async def oidc_back(request: Request, state: str, code: str) -> tuple[Tokens, str]:
+    """The tokens for what the provider sent back, and where to go; a HotlineError when
+    the identity service refuses, ValueError when this browser did not start it."""
+    try:
+        remembered = json.loads(request.cookies.get(OIDC_COOKIE, ""))
+    except ValueError:
+        raise ValueError("no sign-in under way in this browser") from None
+    if not isinstance(remembered, dict) or not state:
+        raise ValueError("no sign-in under way in this browser")
+    if not hmac.compare_digest(str(remembered.get("state", "")), state):
+        raise ValueError("not this browser's sign-in")
+    answer = await _identity(request).run(Calls.oidc_finish(state, code))
+    assert answer.value is not None
+    return answer.value, str(remembered.get("next") or "/")

@@ -2,10 +2,12 @@
 
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import service
+from identity.oidc import OidcClient
 from identity.router import router
 from shared.db import session_scope
 from shared.service import create_app
@@ -26,4 +28,8 @@ def build_app(**overrides: Any) -> FastAPI:
 
     app.state.hourly.append(prune)
     app.state.signed_out_source = signed_out
+    settings = app.state.settings
+    app.state.oidc = OidcClient(
+        settings, httpx.AsyncClient(timeout=httpx.Timeout(settings.http_timeout_seconds * 2))
+    )
     return app

@@ -67,3 +67,17 @@ class AccountChange(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     at: datetime
     by: str
+
+
+class OidcAttempt(SQLModel, table=True):
+    """A sign-in sent to the identity provider and not yet back: what its answer must match
+    (state, nonce) and prove (the PKCE verifier). Used once; gone after ten minutes."""
+
+    __tablename__ = "oidc_attempt"
+    __table_args__ = (Index("ix_oidc_attempt_expires_at", "expires_at"), {"schema": "identity"})
+
+    state: str = Field(primary_key=True)
+    nonce: str
+    verifier: str
+    redirect_uri: str
+    expires_at: datetime

@@ -1,4 +1,5 @@
-"""Sign-in (/v1/sessions), one's own account (/v1/me), the directory (/v1/users, admins),
+"""Sign-in (/v1/sessions, and through the city's identity provider /v1/sessions/oidc), one's
+own account (/v1/me), the directory (/v1/users, admins),
 whom the services must refuse (/v1/signed-out) and the public keys (/.well-known/jwks.json)."""
 
 from __future__ import annotations
@@ -8,13 +9,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from identity import service
+from identity import oidc, service
 from identity.schemas import (
     AccountCreate,
     AccountRead,
     AccountsRead,
     AccountUpdate,
     ChangesRead,
+    OidcOffered,
+    OidcRedirect,
+    OidcReturn,
+    OidcStart,
     PasswordChange,
     Refresh,
     SignedOutRead,
@@ -63,6 +68,48 @@ async def sign_out(body: Refresh, session: SessionDep, clock: ClockDep) -> Respo
     """Sign out: the refresh token no longer renews."""
     await service.sign_out(session, clock.now(), body.refresh_token.get_secret_value())
     return Response(status_code=204)
+
+
+async def get_oidc(request: Request) -> oidc.OidcClient:
+    return request.app.state.oidc
+
+
+OidcDep = Annotated[oidc.OidcClient, Depends(get_oidc)]
+
+
+@router.get("/v1/oidc", response_model=OidcOffered)
+async def oidc_offered(client: OidcDep, settings: SettingsDep) -> OidcOffered:
+    """Whether sign-in through the city's identity provider is offered, and its name."""
+    return OidcOffered(enabled=client.enabled, display_name=settings.oidc_display_name)
+
+
+@router.post("/v1/sessions/oidc/start", response_model=OidcRedirect)
+async def oidc_start(
+    body: OidcStart, session: SessionDep, settings: SettingsDep, client: OidcDep, clock: ClockDep
+) -> OidcRedirect:
+    """Begin a sign-in at the identity provider: where to send the browser, which comes
+    back to ``redirect_uri`` (one of those configured) with a state and a code."""
+    url = await oidc.start(session, settings, client, clock.now(), body.redirect_uri)
+    return OidcRedirect(authorize_url=url)
+
+
+@router.post("/v1/sessions/oidc", response_model=Tokens)
+async def oidc_finish(
+    request: Request,
+    body: OidcReturn,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: OidcDep,
+    clock: ClockDep,
+) -> Tokens | JSONResponse:
+    """Finish it with the state and code the browser brought back: tokens as for a
+    password sign-in."""
+    try:
+        return await service.oidc_sign_in(
+            session, settings, client, clock.now(), body.state, body.code
+        )
+    except service.Kept as kept:
+        return refusal(request, kept.refusal)
 
 
 @router.get("/.well-known/jwks.json")

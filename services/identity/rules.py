@@ -1,12 +1,17 @@
 """The directory's rules, pure: what a password must be, when an account waits after failed
-sign-ins, which second-factor code counts."""
+sign-ins, which second-factor code counts, what the identity provider's claims make of a
+person."""
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import pyotp
+
+from shared.auth import DISTRICT_SCOPED_ROLES, PEOPLE_ROLES, ROLES_WITH_UNIT, Role
 
 MIN_PASSWORD_LENGTH = 10
 TOTP_PERIOD = 30  # seconds (RFC 6238's default, what every authenticator app uses)
@@ -64,3 +69,24 @@ def totp_step(secret: str, code: str, now: datetime, last_step: int | None) -> i
         ):
             return step
     return None
+
+
+def scope_from_claims(
+    claims: Mapping[str, Any],
+    *,
+    roles_claim: str,
+    role_map: Mapping[str, str],
+    unit_claim: str,
+    district_claim: str,
+) -> tuple[Role, str | None, str | None] | None:
+    """The hotline role, unit and district the identity provider's claims give a person:
+    the first of their provider roles the city mapped to a hotline role (None when none
+    is); the unit for a unit's staff, the district for a district agency's (Art 5)."""
+    granted = claims.get(roles_claim)
+    values = [granted] if isinstance(granted, str) else list(granted or [])
+    role = next((Role(role_map[str(v)]) for v in values if str(v) in role_map), None)
+    if role is None or role not in PEOPLE_ROLES:
+        return None
+    unit = claims.get(unit_claim) if role in ROLES_WITH_UNIT else None
+    district = claims.get(district_claim) if role in DISTRICT_SCOPED_ROLES else None
+    return role, str(unit) if unit else None, str(district) if district else None

@@ -129,3 +129,21 @@ class SignedOut(BaseModel):
 
 class SignedOutRead(BaseModel):
     items: list[SignedOut]
+
+
+class OidcOffered(BaseModel):
+    enabled: bool
+    display_name: str = Field(description="what the sign-in button says")
+
+
+class OidcStart(BaseModel):
+    redirect_uri: str = Field(min_length=1, max_length=500)
+
+
+class OidcRedirect(BaseModel):
+    authorize_url: str = Field(description="where to send the browser")
+
+
+class OidcReturn(BaseModel):
+    state: str = Field(min_length=1, max_length=200)
+    code: str = Field(min_length=1, max_length=2000)

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from starlette.concurrency import run_in_threadpool
 
-from identity import rules
+from identity import oidc, rules
 from identity.models import Account, AccountChange, RefreshToken
 from identity.schemas import (
     AccountAction,
@@ -44,7 +44,7 @@ from identity.schemas import (
     TotpSecret,
 )
 from shared.auth import PEOPLE_ROLES, Principal, Role, check_scope, mint_token
-from shared.errors import BadInput, Conflict, DomainError, NotFound, Unauthorized
+from shared.errors import BadInput, Conflict, DomainError, Forbidden, NotFound, Unauthorized
 from shared.settings import Settings
 
 ISSUER_NAME = "12345热线"
@@ -182,6 +182,76 @@ async def sign_in(session: AsyncSession, settings: Settings, now: datetime, body
     account.locked_until = None
     if _hasher().check_needs_rehash(account.password_hash or ""):
         account.password_hash = await _off_loop(lambda: _hasher().hash(password))
+    return await _issue(session, settings, account, now)
+
+
+async def oidc_sign_in(
+    session: AsyncSession,
+    settings: Settings,
+    client: oidc.OidcClient,
+    now: datetime,
+    state: str,
+    code: str,
+) -> Tokens:
+    """Tokens for a person the city's identity provider vouched for: their account is made
+    or brought up to date from its claims (role, unit, district as the city mapped them).
+    Whatever the outcome the attempt is used up."""
+    try:
+        claims = await oidc.finish(session, client, now, state, code)
+        username = claims.get(settings.oidc_username_claim)
+        if not isinstance(username, str) or not username.strip():
+            raise oidc.failed(f"no {settings.oidc_username_claim} claim")
+        scope = rules.scope_from_claims(
+            claims,
+            roles_claim=settings.oidc_roles_claim,
+            role_map=settings.oidc_roles,
+            unit_claim=settings.oidc_unit_claim,
+            district_claim=settings.oidc_district_claim,
+        )
+        if scope is None:
+            raise Forbidden(
+                "the identity provider gives this person no role in the hotline",
+                code="oidc_no_role",
+                zh="该统一身份认证账号未分配热线角色，请联系系统管理员",
+            )
+        role, unit_id, district = scope
+        try:
+            check_scope(role, unit_id, district)
+        except BadInput as missing:
+            raise Forbidden(missing.message, code="oidc_no_role", zh=missing.zh) from None
+        account = await session.get(Account, username, with_for_update=True)
+        name = str(claims.get(settings.oidc_name_claim) or username)
+        if account is None:
+            account = Account(
+                username=username,
+                display_name=name,
+                role=role.value,
+                unit_id=unit_id,
+                district=district,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(account)
+            scope_now = {"role": role.value, "unit_id": unit_id, "district": district}
+            _record(session, username, AccountAction.CREATED, "oidc", now, **scope_now)
+        elif account.disabled_at is not None:
+            raise Unauthorized("the account is disabled", code="account_disabled", zh="账号已停用")
+        else:
+            wanted = {
+                "display_name": name,
+                "role": role.value,
+                "unit_id": unit_id,
+                "district": district,
+            }
+            changed = {k: v for k, v in wanted.items() if getattr(account, k) != v}
+            if changed:
+                for key, value in changed.items():
+                    setattr(account, key, value)
+                account.updated_at = now
+                _record(session, username, AccountAction.UPDATED, "oidc", now, **changed)
+        await session.flush()
+    except DomainError as refused:
+        raise Kept(refused) from None
     return await _issue(session, settings, account, now)
 
 

@@ -414,3 +414,48 @@ async def test_a_clerk_signs_in_with_a_password_is_renewed_and_is_shown_out_when
     await page.fill("#signin input[name=password]", person["password"])
     await page.click("#signin button[type=submit]")
     assert "账号已停用" in await page.inner_text("main")
+
+
+async def test_a_clerk_signs_in_through_the_citys_identity_provider(
+    fresh_database_url, tmp_path, browser
+):
+    """Issue 19: the workbench's 统一身份认证 button, a provider that vouches for the clerk,
+    and the clerk at work with the unit the provider named, no password in the suite."""
+    import json
+
+    from tests.support.idp import Served
+    from tests.support.stack import ServiceProcess, Stack, free_port
+
+    console_url = f"http://127.0.0.1:{free_port()}"
+    with Served(free_port()) as provider:
+        provider.person = {
+            "sub": "u-1001",
+            "preferred_username": "li.lei",
+            "name": "李雷",
+            "roles": ["12345-clerk"],
+            "unit_id": "tianhe-urban",
+        }
+        settings = {
+            k: v if isinstance(v, str) else json.dumps(v) for k, v in provider.settings().items()
+        }
+        settings["oidc_redirect_uris"] = json.dumps([f"{console_url}/signin/oidc/callback"])
+        settings["console_url"] = console_url
+        stack = Stack(fresh_database_url, tmp_path, **settings)
+        port = int(console_url.rsplit(":", 1)[1])
+        console = ServiceProcess("console", port=port, env=stack["intake"].env, log_dir=tmp_path)
+        stack.start()
+        console.start()
+        try:
+            page = await (await browser.new_context(locale="zh-CN")).new_page()
+            await page.goto(f"{console_url}/signin")
+            await page.click("#oidc")
+            await page.wait_for_url(f"{console_url}/unit")
+            assert await page.title() == "我的工单 · 12345 热线工作台"
+            assert "li.lei" in await page.inner_text("header")
+            # A code brought back to a browser that did not start the sign-in is refused.
+            other = await (await browser.new_context(locale="zh-CN")).new_page()
+            await other.goto(f"{console_url}/signin/oidc/callback?state=x&code=y")
+            assert "统一身份认证登录未成功" in await other.inner_text("main")
+        finally:
+            console.stop()
+            stack.stop()

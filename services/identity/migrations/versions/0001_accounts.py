@@ -1,4 +1,5 @@
-"""identity schema: accounts, refresh tokens, the record of changes; the outbox, inbox,
+"""identity schema: accounts, refresh tokens, the record of changes, sign-ins under way at
+the city's identity provider; the outbox, inbox,
 idempotency keys and notifications every service has.
 
 Revision ID: identity_0001
@@ -85,9 +86,20 @@ def upgrade() -> None:
         schema="identity",
     )
     op.create_index("ix_account_change_username", "account_change", ["username"], schema="identity")
+    op.create_table(
+        "oidc_attempt",
+        sa.Column("state", sa.Text, primary_key=True),
+        sa.Column("nonce", sa.Text, nullable=False),
+        sa.Column("verifier", sa.Text, nullable=False),
+        sa.Column("redirect_uri", sa.Text, nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        schema="identity",
+    )
+    op.create_index("ix_oidc_attempt_expires_at", "oidc_attempt", ["expires_at"], schema="identity")
 
 
 def downgrade() -> None:
+    op.drop_table("oidc_attempt", schema="identity")
     op.drop_table("account_change", schema="identity")
     op.drop_table("refresh_token", schema="identity")
     op.drop_table("account", schema="identity")
