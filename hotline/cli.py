@@ -67,7 +67,7 @@ def serve(
 
 @app.command()
 def migrate(
-    services: Annotated[list[str] | None, typer.Argument(help="default: all three")] = None,
+    services: Annotated[list[str] | None, typer.Argument(help="default: all of them")] = None,
     reference: Annotated[bool, typer.Option(help="then load the reference data")] = True,
 ) -> None:
     """Apply every migration of the given services' schemas, then load reference data."""
@@ -344,17 +344,26 @@ def dev_token(
 @app.command()
 def run(
     host: str = "127.0.0.1",
-    base_port: Annotated[int, typer.Option(help="intake's port; dispatch and sla follow")] = 8001,
+    base_port: Annotated[
+        int, typer.Option(help="intake's port; dispatch, sla and identity follow")
+    ] = 8001,
     console_port: Annotated[int, typer.Option(help="the web workbench's port")] = 8000,
     data_dir: Annotated[
         Path, typer.Option(help="embedded PostgreSQL and the notification sink live here")
     ] = Path(".data"),
 ) -> None:
-    """Start everything for development: database, migrations, the three services."""
+    """Start everything for development: database, migrations, the services, the workbench."""
     from hotline.reference import load_all
     from shared import embedded_pg
     from shared.migrations import upgrade
 
+    ports = {service: base_port + i for i, service in enumerate(SERVICES)}
+    if console_port in ports.values():
+        raise typer.BadParameter(
+            f"the console's port {console_port} is one of the services' "
+            f"({base_port}–{base_port + len(SERVICES) - 1})"
+        )
+    ports["console"] = console_port
     # A supervisor's stop is a Ctrl-C; and Ctrl-C works even if started with SIGINT ignored.
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
@@ -371,8 +380,6 @@ def run(
     typer.echo("migrations: at head")
     typer.echo(f"reference data: {load_all(url)}")
 
-    ports = {service: base_port + i for i, service in enumerate(SERVICES)}
-    ports["console"] = console_port
     # The services keep their development files (the notification sink) beside the database.
     env = {**os.environ, "DATABASE_URL": url, "HOTLINE_DATA_DIR": str(data_dir.resolve())}
     env.update(

@@ -1,4 +1,4 @@
-"""`make run`'s command: embedded PostgreSQL, migrations, three services; Ctrl-C; resume."""
+"""`make run`'s command: embedded PostgreSQL, migrations, the services; Ctrl-C; resume."""
 
 import os
 import signal
@@ -29,7 +29,7 @@ def _start(data_dir: Path, base_port: int, log: Path) -> subprocess.Popen:
             "--base-port",
             str(base_port),
             "--console-port",
-            str(base_port + 3),
+            str(base_port + 4),
         ],
         env=env,
         stdout=log.open("w"),
@@ -59,9 +59,9 @@ def _ctrl_c(process: subprocess.Popen) -> int:
     return process.wait(timeout=60)
 
 
-def test_run_serves_three_services_and_resumes_with_the_same_data(tmp_path):
-    data_dir, base_port = tmp_path / "data", free_port_range(4)
-    ports = [base_port, base_port + 1, base_port + 2, base_port + 3]  # and the console
+def test_run_serves_the_services_and_resumes_with_the_same_data(tmp_path):
+    data_dir, base_port = tmp_path / "data", free_port_range(5)
+    ports = [base_port + n for n in range(5)]  # intake, dispatch, sla, identity; the console
     event = {
         "id": str(uuid4()),
         "type": "test.marker.v1",
