@@ -356,6 +356,7 @@ def require_service(*services: str) -> Callable[[Request], Coroutine[Any, Any, P
         return principal
 
     dependency.admitted_roles = frozenset({Role.SERVICE})  # type: ignore[attr-defined]
+    dependency.admitted_services = admitted  # type: ignore[attr-defined]
     return dependency
 
 
