@@ -120,7 +120,10 @@ class Served:
 
     def __init__(self, port: int) -> None:
         self.provider = Provider(f"http://127.0.0.1:{port}")
-        config = uvicorn.Config(self.provider.app, host="127.0.0.1", port=port, log_level="warning")
+        # No logging set up by uvicorn: the test process's loggers stay as the suite set them.
+        config = uvicorn.Config(
+            self.provider.app, host="127.0.0.1", port=port, log_config=None, log_level=None
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
