@@ -121,6 +121,9 @@ def configure_logging(*, service: str, level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per run is noise
+    # httpx says every request a service makes at INFO; the service receiving it logs it with
+    # the same request id, so those lines only doubled the log (polls, relays).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     # uvicorn's access log prints raw query strings; our middleware logs a redacted line.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):

@@ -78,3 +78,13 @@ def test_a_long_log_value_is_cut_before_it_is_redacted():
     logged = redact("x" * (MAX_LOGGED_CHARS * 10), "path")
     assert len(logged) < MAX_LOGGED_CHARS + 50
     assert logged.endswith(f"[{MAX_LOGGED_CHARS * 9} more characters]")
+
+
+def test_a_services_own_outgoing_requests_are_not_logged_twice(capsys):
+    """The receiver logs each request with its id; httpx's INFO line of it is dropped, its
+    warnings are kept."""
+    configure_logging(service="sla", level="INFO")
+    logging.getLogger("httpx").info("HTTP Request: GET http://identity/v1/signed-out")
+    logging.getLogger("httpx").warning("connection pool full")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["event"] for line in lines] == ["connection pool full"]
