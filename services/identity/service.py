@@ -3,7 +3,8 @@
 Passwords are kept as argon2id hashes, second-factor secrets sealed with the personal-data
 key ring, refresh tokens as their SHA-256. Hashing is slow on purpose and runs off the event
 loop. What a refused sign-in changes (the failure count, a lock, a replayed refresh token's
-family revoked) is written in a transaction of its own, which the refusal does not undo.
+family revoked, a used-up provider attempt) is kept: such a refusal is raised as ``Kept``,
+which the endpoint answers instead of raising, so its unit of work commits.
 """
 
 from __future__ import annotations
@@ -142,10 +143,6 @@ async def _verify(stored: str | None, password: str) -> bool:
             return False
 
     return await _off_loop(verify)
-
-
-def _refused() -> Unauthorized:
-    return Unauthorized("wrong username or password", code="sign_in_failed", zh="用户名或密码错误")
 
 
 async def sign_in(session: AsyncSession, settings: Settings, now: datetime, body: SignIn) -> Tokens:
