@@ -82,9 +82,23 @@ def migrate(
         typer.echo(f"reference data: {load_all(url)}")
 
 
+def _operator() -> str:
+    """Who runs an operator command, for the record."""
+    import getpass
+    import socket
+
+    return f"{getpass.getuser()}@{socket.gethostname()} (hotline)"
+
+
 @app.command("train-classifier")
-def train_classifier() -> None:
-    """Retrain type and category on shipped and agent-confirmed examples; print the report."""
+def train_classifier(
+    force: Annotated[
+        bool, typer.Option(help="make it active even if it does worse on a fresh set (recorded)")
+    ] = False,
+) -> None:
+    """Retrain type and category on shipped and agent-confirmed examples; print the report.
+    The new model becomes active only if it does no worse than the active one on the fresh
+    evaluation sets (docs/classification.md)."""
     import asyncio
     from datetime import UTC, datetime
 
@@ -96,10 +110,75 @@ def train_classifier() -> None:
 
     async def run() -> str:
         async with standalone_session(url, application_name="train-classifier") as session:
-            report, _ = await retrain(session, now=datetime.now(UTC))
+            report, _ = await retrain(session, now=datetime.now(UTC), by=_operator(), force=force)
             return report
 
     typer.echo(asyncio.run(run()))
+
+
+@app.command("classifier-models")
+def classifier_models() -> None:
+    """The stored classifier models, newest first: which is active, and each one's results
+    on the fresh evaluation sets."""
+    import asyncio
+
+    from intake.classify.service import stored_models
+
+    from shared.db import standalone_session
+
+    url = _database_url()
+
+    async def run() -> list[str]:
+        async with standalone_session(url, application_name="classifier-models") as session:
+            lines = []
+            for m in await stored_models(session):
+                sets = m.metrics.get("evaluation_sets", {})
+                fresh = ", ".join(
+                    f"{name} type {r.get('type_accuracy')} category {r.get('category_accuracy')}"
+                    for name, r in sets.items()
+                    if name.startswith("fresh")
+                )
+                state = (
+                    "ACTIVE"
+                    if m.active
+                    else ("pickle, never loaded" if m.format != "skops" else "")
+                )
+                lines.append(f"{m.version}  {m.trained_at:%Y-%m-%d %H:%M}  {state}  {fresh}")
+            return lines
+
+    for line in asyncio.run(run()):
+        typer.echo(line)
+
+
+@app.command("classifier-activate")
+def classifier_activate(
+    version: str,
+    force: Annotated[
+        bool, typer.Option(help="even if it does worse on a fresh set (recorded)")
+    ] = False,
+) -> None:
+    """Make a stored model active: a rollback to an earlier one, or one kept inactive."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from intake.classify.service import activate
+
+    from shared.db import standalone_session
+
+    url = _database_url()
+
+    async def run() -> list[str]:
+        async with standalone_session(url, application_name="classifier-activate") as session:
+            return await activate(
+                session, version, now=datetime.now(UTC), by=_operator(), force=force
+            )
+
+    try:
+        worse = asyncio.run(run())
+    except DomainError as refused:
+        typer.echo(refused.message, err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{version} is active" + (f" (forced over: {'; '.join(worse)})" if worse else ""))
 
 
 @app.command("rotate-pii-key")

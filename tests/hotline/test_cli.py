@@ -160,3 +160,22 @@ def test_add_user_makes_the_first_administrator_who_then_signs_in(
             await engine.dispose()
 
     assert asyncio.run(sign_in()) == 200
+
+
+def test_the_classifier_models_are_listed_and_one_is_made_active_again(
+    monkeypatch, fresh_database_url
+):
+    from shared.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", fresh_database_url)
+    get_settings.cache_clear()
+    try:
+        listed = runner.invoke(app, ["classifier-models"])
+        [active] = [line.split()[0] for line in listed.output.splitlines() if "ACTIVE" in line]
+        again = runner.invoke(app, ["classifier-activate", active])
+        unknown = runner.invoke(app, ["classifier-activate", "no-such-model"])
+    finally:
+        get_settings.cache_clear()
+    assert listed.exit_code == 0, listed.output
+    assert again.exit_code == 0 and f"{active} is active" in again.output
+    assert unknown.exit_code == 2 and "no model" in unknown.output

@@ -128,7 +128,7 @@ async def test_art11_4_and_art22_related_tickets_of_the_same_caller(intake_app, 
 
 
 async def test_retraining_stores_an_active_model_with_its_metrics(session, clock):
-    report, model = await retrain(session, now=clock.now())
+    report, model = await retrain(session, now=clock.now(), by="test")
     assert "precision" in report and "fresh-1" in report
     assert model.trained_on == len(shipped_examples()) + len(shipped_emergencies())
 
@@ -166,3 +166,80 @@ async def test_readyz_waits_for_the_warm_model_and_a_request_never_trains(
     assert warm.status_code == 200 and answered.status_code == 200
     active = await session.scalar(text("SELECT count(*) FROM intake.classifier_model WHERE active"))
     assert active == 1  # the warm-up trained and stored one, for every replica
+
+
+def test_a_model_is_stored_in_skops_format_and_nothing_untrusted_is_loaded():
+    """Issue 18: no pickle. A stored model is a skops file; a pickle, or a skops file that
+    holds a type skops does not trust, is refused instead of run."""
+    import pickle
+    import zipfile
+
+    import skops.io
+
+    model = TrainedModel.fit(shipped_examples()[:60])
+    blob = model.dumps()
+    assert zipfile.is_zipfile(__import__("io").BytesIO(blob))
+    assert TrainedModel.loads(blob).predict("路灯不亮")[0].value
+    with pytest.raises(ValueError):
+        TrainedModel.loads(pickle.dumps({"types": model.types}))
+    untrusted = skops.io.dumps({"version": "x", "types": _Stranger()})
+    with pytest.raises(ValueError, match="not a trusted model"):
+        TrainedModel.loads(untrusted)
+
+
+class _Stranger:
+    """A type no model holds."""
+
+
+def test_a_new_model_may_not_do_worse_on_a_fresh_set():
+    from intake.classify.model import regressions
+
+    active = {
+        "fresh-1": {"type_accuracy": 0.9, "category_accuracy": 0.8, "false_special_on_normal": 1},
+        "tuned-1": {"type_accuracy": 0.95},
+    }
+    same = {"fresh-1": dict(active["fresh-1"]), "tuned-1": {"type_accuracy": 0.5}}
+    assert regressions(same, active) == []  # a tuned set does not judge
+    worse = {"fresh-1": {**active["fresh-1"], "category_accuracy": 0.79}}
+    alarms = {"fresh-1": {**active["fresh-1"], "false_special_on_normal": 2}}
+    assert regressions(worse, active) == ["fresh-1 category_accuracy: 0.79 against 0.8"]
+    assert regressions(alarms, active) == ["fresh-1 false_special_on_normal: 2 against 1"]
+
+
+async def test_a_worse_model_stays_inactive_until_forced_and_the_earlier_one_comes_back(
+    session, clock, monkeypatch
+):
+    """Issue 18's governance: becomes active only if no worse on the fresh sets, or forced
+    by an administrator (recorded); any stored model can be made active again."""
+    from intake.classify import service as classify
+    from intake.classify.models import ClassifierActivation
+    from sqlalchemy import select
+
+    from shared.errors import Conflict
+
+    before = await session.scalar(text("SELECT version FROM intake.classifier_model WHERE active"))
+    few = shipped_examples()[::3]
+    monkeypatch.setattr(classify, "shipped_examples", lambda: few)
+    report, weak = await retrain(session, now=clock.now(), by="test")
+    active = await session.scalar(text("SELECT version FROM intake.classifier_model WHERE active"))
+    assert "kept INACTIVE" in report and active == before
+    with pytest.raises(Conflict):
+        await classify.activate(session, weak.version, now=clock.now(), by="root")
+    worse = await classify.activate(session, weak.version, now=clock.now(), by="root", force=True)
+    active = await session.scalar(text("SELECT version FROM intake.classifier_model WHERE active"))
+    assert active == weak.version and worse
+    # Back to the earlier model (it may do worse on some measure than the weak one, say the
+    # weak one's jumpier emergency guess: then the rollback too is forced, and recorded so).
+    back = await classify.activate(session, before, now=clock.now(), by="root", force=True)
+    active = await session.scalar(text("SELECT version FROM intake.classifier_model WHERE active"))
+    assert active == before
+    records = (
+        await session.scalars(
+            select(ClassifierActivation).order_by(ClassifierActivation.id.desc()).limit(2)
+        )
+    ).all()
+    assert [(r.version, r.by, r.forced) for r in records] == [
+        (before, "root", bool(back)),
+        (weak.version, "root", True),
+    ]
+    assert records[1].regressions == worse

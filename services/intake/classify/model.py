@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import joblib
+import skops.io
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import classification_report
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
+from skops.io.exceptions import UntrustedTypesFoundException
 
 EXAMPLES = Path(__file__).parent / "examples.tsv"
 EMERGENCIES = Path(__file__).parent / "emergencies.tsv"
@@ -112,15 +113,20 @@ class TrainedModel:
         return _predict(self.types, text), _predict(self.categories, text)
 
     def dumps(self) -> bytes:
-        buffer = io.BytesIO()
-        joblib.dump(self, buffer)
-        return buffer.getvalue()
+        """The model in skops' format: what loading it may build is declared, unlike a
+        pickle, whose loading runs whatever code it names."""
+        state = {f.name: getattr(self, f.name) for f in fields(self)}
+        return skops.io.dumps(state, compression=zipfile.ZIP_DEFLATED)
 
     @staticmethod
     def loads(blob: bytes) -> TrainedModel:
-        model = joblib.load(io.BytesIO(blob))
-        assert isinstance(model, TrainedModel)
-        return model
+        """A stored model; one that holds any type skops does not trust (anything but
+        scikit-learn's and numpy's own), or is no skops file at all, is refused."""
+        try:
+            state = skops.io.loads(blob)
+        except (UntrustedTypesFoundException, zipfile.BadZipFile, KeyError) as exc:
+            raise ValueError(f"not a trusted model: {type(exc).__name__}") from None
+        return TrainedModel(**state)
 
 
 def _predict(pipeline: Pipeline, text: str) -> Prediction:
@@ -167,3 +173,32 @@ def evaluate(examples: list[Labelled]) -> tuple[str, dict[str, Any]]:
 
 def _accuracy(truth: list[str], predicted: Any) -> float:
     return round(sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth), 3)
+
+
+# What a new model may not do worse than the active one on any fresh evaluation set (tuned
+# sets steered earlier changes and do not judge). Higher is better, except the false alarms.
+GATED = (
+    "type_accuracy",
+    "category_accuracy",
+    "emergency_recall",
+    "emergency_number_right",
+    "special_cases_right",
+)
+LOWER_IS_BETTER = ("false_special_on_normal",)
+
+
+def regressions(new: dict[str, Any], active: dict[str, Any]) -> list[str]:
+    """Where a new model's results on the fresh evaluation sets fall below the active
+    model's (both measured now, on the same files); empty when it may replace it."""
+    found = []
+    for name in sorted(set(new) & set(active)):
+        if not name.startswith("fresh"):
+            continue
+        ours, theirs = new[name], active[name]
+        for key in (*GATED, *LOWER_IS_BETTER):
+            if key not in ours or key not in theirs:
+                continue
+            worse = ours[key] > theirs[key] if key in LOWER_IS_BETTER else ours[key] < theirs[key]
+            if worse:
+                found.append(f"{name} {key}: {ours[key]} against {theirs[key]}")
+    return found

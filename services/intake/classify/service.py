@@ -12,15 +12,21 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from intake.classify.model import Labelled, TrainedModel, evaluate, shipped_examples
-from intake.classify.models import ClassifierModel
+from intake.classify.model import (
+    Labelled,
+    TrainedModel,
+    evaluate,
+    regressions,
+    shipped_examples,
+)
+from intake.classify.models import ClassifierActivation, ClassifierModel
 from intake.classify.rules import RuleHit
 from intake.classify.suggest import Suggestion, accuracy_with_cues, special_of
 from intake.privacy import Vault
 from intake.tickets.models import Ticket
 from intake.tickets.rules import CLOSED_STATUSES, Disposition
 from shared.db import session_scope
-from shared.errors import DomainError
+from shared.errors import Conflict, DomainError, NotFound
 
 EVALUATION = Path(__file__).parent / "evaluation"
 
@@ -40,11 +46,24 @@ _LOADED: dict[str, TrainedModel] = {}
 async def _active_version(session: AsyncSession) -> str | None:
     query = (
         select(col(ClassifierModel.version))
-        .where(col(ClassifierModel.active))
+        .where(col(ClassifierModel.active), col(ClassifierModel.format) == "skops")
         .order_by(col(ClassifierModel.trained_at).desc())
         .limit(1)
     )
     return (await session.scalars(query)).first()
+
+
+async def _stored(session: AsyncSession, version: str) -> TrainedModel:
+    if version not in _LOADED:
+        blob = await session.scalar(
+            select(col(ClassifierModel.blob)).where(
+                col(ClassifierModel.version) == version, col(ClassifierModel.format) == "skops"
+            )
+        )
+        if blob is None:
+            raise NotFound(f"no model {version}", zh=f"没有模型 {version}")
+        _LOADED[version] = await asyncio.to_thread(TrainedModel.loads, blob)
+    return _LOADED[version]
 
 
 class ModelCache:
@@ -75,13 +94,7 @@ class ModelCache:
             return self._model
         if version is None:
             raise ModelNotReady("the classifier is not trained yet; try again shortly")
-        if version not in _LOADED:
-            blob = await session.scalar(
-                select(col(ClassifierModel.blob)).where(col(ClassifierModel.version) == version)
-            )
-            assert blob is not None
-            _LOADED[version] = await asyncio.to_thread(TrainedModel.loads, blob)
-        self._model = _LOADED[version]
+        self._model = await _stored(session, version)
         return self._model
 
 
@@ -91,7 +104,7 @@ async def ensure_active_model(session: AsyncSession, *, now: datetime) -> str | 
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("intake.classifier"))))
     if await _active_version(session) is not None:
         return None
-    report, _ = await retrain(session, now=now)
+    report, _ = await retrain(session, now=now, by="hotline migrate")
     return report
 
 
@@ -170,27 +183,42 @@ def _disposition(hit: RuleHit | None) -> str:
     return hit.disposition if hit else "normal"
 
 
-async def retrain(session: AsyncSession, *, now: datetime) -> tuple[str, TrainedModel]:
-    """Train on the shipped and confirmed examples; report; make the new model active."""
+async def retrain(
+    session: AsyncSession, *, now: datetime, by: str, force: bool = False
+) -> tuple[str, TrainedModel]:
+    """Train on the shipped and confirmed examples and store the model; it becomes active
+    unless it does worse than the active one on a fresh evaluation set (then only when
+    forced, and the record says so). The report says which."""
     examples = shipped_examples() + await confirmed_examples(session)
     split_report, split_metrics = await asyncio.to_thread(evaluate, examples)
     model = await asyncio.to_thread(TrainedModel.fit, examples)
-    sets_report, sets_metrics = evaluate_on_sets(model)
-    await session.execute(update(ClassifierModel).values(active=False))
+    sets_report, sets_metrics = await asyncio.to_thread(evaluate_on_sets, model)
     await session.merge(
         ClassifierModel(
             version=model.version,
             trained_at=now,
             trained_on=model.trained_on,
             metrics={"held_out_split": split_metrics, "evaluation_sets": sets_metrics},
-            blob=model.dumps(),
-            active=True,
+            blob=await asyncio.to_thread(model.dumps),
+            format="skops",
+            active=False,
         )
     )
     await session.flush()
+    _LOADED.setdefault(model.version, model)
+    worse = await _regressions(session, model, measured=sets_metrics)
+    if worse and not force:
+        verdict = (
+            "kept INACTIVE: it does worse than the active model on the fresh sets —\n  "
+            + "\n  ".join(worse)
+            + f"\n  (`hotline classifier-activate {model.version} --force` to use it anyway)"
+        )
+    else:
+        await _make_active(session, model.version, now=now, by=by, forced=bool(worse), worse=worse)
+        verdict = "ACTIVE" + (" (forced over: " + "; ".join(worse) + ")" if worse else "")
     report = "\n".join(
         [
-            f"model {model.version}, trained on {model.trained_on} examples",
+            f"model {model.version}, trained on {model.trained_on} examples: {verdict}",
             "-- model alone, held-out split of the training examples --",
             split_report,
             "-- whole classifier (rules, cues, model) on the evaluation files --",
@@ -198,6 +226,59 @@ async def retrain(session: AsyncSession, *, now: datetime) -> tuple[str, Trained
         ]
     )
     return report, model
+
+
+async def _regressions(
+    session: AsyncSession, model: TrainedModel, *, measured: dict[str, Any] | None = None
+) -> list[str]:
+    """Where ``model`` does worse than the active one, both measured now on the same files."""
+    active = await _active_version(session)
+    if active is None or active == model.version:
+        return []
+    try:
+        current = await _stored(session, active)
+    except ValueError:  # the active model cannot be read: nothing to measure against
+        return []
+    ours = measured or (await asyncio.to_thread(evaluate_on_sets, model))[1]
+    theirs = (await asyncio.to_thread(evaluate_on_sets, current))[1]
+    return regressions(ours, theirs)
+
+
+async def _make_active(
+    session: AsyncSession, version: str, *, now: datetime, by: str, forced: bool, worse: list[str]
+) -> None:
+    await session.execute(update(ClassifierModel).values(active=False))
+    await session.execute(
+        update(ClassifierModel).where(col(ClassifierModel.version) == version).values(active=True)
+    )
+    session.add(
+        ClassifierActivation(version=version, at=now, by=by, forced=forced, regressions=worse)
+    )
+    await session.flush()
+
+
+async def activate(
+    session: AsyncSession, version: str, *, now: datetime, by: str, force: bool = False
+) -> list[str]:
+    """Make a stored model active again (a rollback, or one kept inactive); refused when it
+    does worse than the active one on a fresh set, unless forced. What it does worse."""
+    model = await _stored(session, version)
+    worse = await _regressions(session, model)
+    if worse and not force:
+        raise Conflict(
+            f"{version} does worse than the active model: " + "; ".join(worse),
+            zh="该模型在评估集上不如当前模型，如确需启用请强制启用（将留有记录）",
+        )
+    await _make_active(session, version, now=now, by=by, forced=bool(worse), worse=worse)
+    return worse
+
+
+async def stored_models(session: AsyncSession) -> list[ClassifierModel]:
+    """Every stored model, newest first."""
+    rows = await session.scalars(
+        select(ClassifierModel).order_by(col(ClassifierModel.trained_at).desc())
+    )
+    return list(rows)
 
 
 def _similar(a: str, b: str) -> float:
