@@ -1,8 +1,9 @@
-"""The three services as real processes over real HTTP, started as deployments start them."""
+"""The services as real processes over real HTTP, started as deployments start them."""
 
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -15,18 +16,21 @@ import httpx
 from hotline.cli import service_command
 from shared.db import SERVICES
 
+# Ports below the kernel's ephemeral range (32768 and up on Linux): a service restarted on
+# its port never finds it taken by the local end of some outbound connection, which takes
+# its port from that range (CI once saw dispatch's port so taken between two runs).
+PORTS_FROM, PORTS_TO = 20000, 32000
+
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return free_port_range(1)
 
 
 def free_port_range(count: int) -> int:
     """The first of ``count`` consecutive free ports (``hotline run`` takes a base port)."""
-    for _ in range(100):
-        base = free_port()
-        if base + count < 65536 and all(_is_free(base + i) for i in range(1, count)):
+    for _ in range(200):
+        base = random.randint(PORTS_FROM, PORTS_TO - count)
+        if all(_is_free(base + i) for i in range(count)):
             return base
     raise RuntimeError("no free port range")
 
