@@ -11,8 +11,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import httpx
 import typer
@@ -21,6 +22,11 @@ from shared.auth import ROLES_WITH_UNIT, Role, mint_token
 from shared.db import SERVICES
 from shared.errors import BadInput, DomainError
 from shared.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="12345 hotline work-order suite", no_args_is_help=True, pretty_exceptions_enable=False
@@ -99,55 +105,32 @@ def train_classifier(
     """Retrain type and category on shipped and agent-confirmed examples; print the report.
     The new model becomes active only if it does no worse than the active one on the fresh
     evaluation sets (docs/classification.md)."""
-    import asyncio
     from datetime import UTC, datetime
 
     from intake.classify.service import retrain
 
-    from shared.db import standalone_session
+    async def train(session: AsyncSession) -> str:
+        report, _ = await retrain(session, now=datetime.now(UTC), by=_operator(), force=force)
+        return report
 
-    url = _database_url()
-
-    async def run() -> str:
-        async with standalone_session(url, application_name="train-classifier") as session:
-            report, _ = await retrain(session, now=datetime.now(UTC), by=_operator(), force=force)
-            return report
-
-    typer.echo(asyncio.run(run()))
+    typer.echo(_in_session("train-classifier", train))
 
 
 @app.command("classifier-models")
 def classifier_models() -> None:
     """The stored classifier models, newest first: which is active, and each one's results
     on the fresh evaluation sets."""
-    import asyncio
-
     from intake.classify.service import stored_models
 
-    from shared.db import standalone_session
-
-    url = _database_url()
-
-    async def run() -> list[str]:
-        async with standalone_session(url, application_name="classifier-models") as session:
-            lines = []
-            for m in await stored_models(session):
-                sets = m.metrics.get("evaluation_sets", {})
-                fresh = ", ".join(
-                    f"{name} type {r.get('type_accuracy')} category {r.get('category_accuracy')}"
-                    for name, r in sets.items()
-                    if name.startswith("fresh")
-                )
-                state = (
-                    "ACTIVE"
-                    if m.active
-                    else ("pickle, never loaded" if m.format != "skops" else "")
-                )
-                lines.append(f"{m.version}  {m.trained_at:%Y-%m-%d %H:%M}  {state}  {fresh}")
-            return lines
-
-    for line in asyncio.run(run()):
-        typer.echo(line)
+    for m in _in_session("classifier-models", stored_models):
+        sets = m.metrics.get("evaluation_sets", {})
+        fresh = ", ".join(
+            f"{name} type {r.get('type_accuracy')} category {r.get('category_accuracy')}"
+            for name, r in sets.items()
+            if name.startswith("fresh")
+        )
+        state = "ACTIVE" if m.active else ("pickle, never loaded" if m.format != "skops" else "")
+        typer.echo(f"{m.version}  {m.trained_at:%Y-%m-%d %H:%M}  {state}  {fresh}")
 
 
 @app.command("classifier-activate")
@@ -158,23 +141,15 @@ def classifier_activate(
     ] = False,
 ) -> None:
     """Make a stored model active: a rollback to an earlier one, or one kept inactive."""
-    import asyncio
     from datetime import UTC, datetime
 
     from intake.classify.service import activate
 
-    from shared.db import standalone_session
-
-    url = _database_url()
-
-    async def run() -> list[str]:
-        async with standalone_session(url, application_name="classifier-activate") as session:
-            return await activate(
-                session, version, now=datetime.now(UTC), by=_operator(), force=force
-            )
+    async def make_active(session: AsyncSession) -> list[str]:
+        return await activate(session, version, now=datetime.now(UTC), by=_operator(), force=force)
 
     try:
-        worse = asyncio.run(run())
+        worse = _in_session("classifier-activate", make_active)
     except DomainError as refused:
         typer.echo(refused.message, err=True)
         raise typer.Exit(2) from None
@@ -242,15 +217,10 @@ def add_user(
 ) -> None:
     """Add a person to the directory straight in the database: the first administrator,
     before anyone can sign in to add the others. Asks for the password."""
-    import asyncio
-
     from identity import service
     from identity.schemas import AccountCreate
 
-    from shared.db import standalone_session
-
     password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    url = _database_url()
     try:
         body = AccountCreate(
             username=username,
@@ -263,12 +233,11 @@ def add_user(
     except ValueError as refused:
         raise typer.BadParameter(str(refused)) from None
 
-    async def run() -> None:
-        async with standalone_session(url, application_name="add-user") as session:
-            await service.create(session, "hotline add-user", service.wall_time(), body)
+    async def create(session: AsyncSession) -> None:
+        await service.create(session, "hotline add-user", service.wall_time(), body)
 
     try:
-        asyncio.run(run())
+        _in_session("add-user", create)
     except DomainError as refused:
         typer.echo(refused.zh or refused.message, err=True)
         raise typer.Exit(2) from None
@@ -354,30 +323,25 @@ def outbox(
     replay_all: Annotated[bool, typer.Option(help="make every undelivered event due now")] = False,
 ) -> None:
     """List a service's events that failed delivery (kept, retried); replay them now."""
-    import asyncio
-
-    from shared.db import standalone_session
     from shared.outbox import Outbox
 
     if service not in SERVICES:
         raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
-    url = _database_url()
 
-    async def run() -> None:
-        async with standalone_session(url, application_name="outbox") as session:
-            box = Outbox(service)
-            if replay or replay_all:
-                count = await box.replay(session, None if replay_all else replay)
-                typer.echo(f"{count} event(s) due now")
-                return
-            for row in await box.stuck(session):
-                typer.echo(
-                    f"{row['seq']}\t{row['event_type']}\t→ {row['destination']}\t"
-                    f"key {row['ordering_key']}\tattempts {row['attempts']}\t"
-                    f"next {row['next_attempt_at']:%Y-%m-%d %H:%M:%S%z}\t{row['last_error']}"
-                )
+    async def look(session: AsyncSession) -> None:
+        box = Outbox(service)
+        if replay or replay_all:
+            count = await box.replay(session, None if replay_all else replay)
+            typer.echo(f"{count} event(s) due now")
+            return
+        for row in await box.stuck(session):
+            typer.echo(
+                f"{row['seq']}\t{row['event_type']}\t→ {row['destination']}\t"
+                f"key {row['ordering_key']}\tattempts {row['attempts']}\t"
+                f"next {row['next_attempt_at']:%Y-%m-%d %H:%M:%S%z}\t{row['last_error']}"
+            )
 
-    asyncio.run(run())
+    _in_session("outbox", look)
 
 
 def _database_url() -> str:
@@ -386,6 +350,22 @@ def _database_url() -> str:
         typer.echo("DATABASE_URL is not set", err=True)
         raise typer.Exit(2)
     return url
+
+
+def _in_session(command: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """``work`` in one unit of work on DATABASE_URL (an engine of its own, disposed after),
+    committed when it returns."""
+    import asyncio
+
+    from shared.db import standalone_session
+
+    url = _database_url()
+
+    async def run() -> T:
+        async with standalone_session(url, application_name=command) as session:
+            return await work(session)
+
+    return asyncio.run(run())
 
 
 @app.command("dev-token")

@@ -284,16 +284,26 @@ def api_routes(routes: Any) -> Iterator[APIRoute]:
             yield from api_routes(route.original_router.routes)
 
 
-def admitted_roles(route: APIRoute) -> frozenset[Role] | None:
-    """The roles the route's ``require(...)`` dependency admits (None: an open route)."""
+def _declared(route: APIRoute, attribute: str) -> frozenset[Any] | None:
+    """What the route's ``require(...)`` dependency declares under ``attribute``."""
     stack = list(route.dependant.dependencies)
     while stack:
         dependency = stack.pop()
-        admitted = getattr(dependency.call, "admitted_roles", None)
+        admitted = getattr(dependency.call, attribute, None)
         if admitted is not None:
             return frozenset(admitted)
         stack.extend(dependency.dependencies)
     return None
+
+
+def admitted_roles(route: APIRoute) -> frozenset[Role] | None:
+    """The roles the route's ``require(...)`` dependency admits (None: an open route)."""
+    return _declared(route, "admitted_roles")
+
+
+def admitted_services(route: APIRoute) -> frozenset[str] | None:
+    """The services a ``require_service(...)`` route admits (None: any, or no service)."""
+    return _declared(route, "admitted_services")
 
 
 def _failed_notifications(service: str, registry: CollectorRegistry) -> Measure:

@@ -139,6 +139,7 @@ def build_app(*, settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.labels = None
     app.state.catalogues = None
+    app.state.oidc_offered = None  # the identity service's answer, once it has given one
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["shown"] = shown
     templates.env.filters["told"] = lambda left: told(left) if left else ""

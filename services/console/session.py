@@ -153,7 +153,7 @@ def enter(
 async def oidc_offered(request: Request) -> str | None:
     """The identity provider's name when signing in through it is offered (asked once per
     process, again after a failure)."""
-    offered: Any = getattr(request.app.state, "oidc_offered", None)
+    offered: Any = request.app.state.oidc_offered
     if offered is None:
         try:
             offered = (await _identity(request).run(Calls.oidc_offered())).value

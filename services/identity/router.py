@@ -28,14 +28,13 @@ from identity.schemas import (
     TotpConfirm,
     TotpSecret,
 )
-from shared.auth import PEOPLE_ROLES, Principal, Role, require, require_service, token_keys
+from shared.auth import PEOPLE_ROLES, Principal, Role, require, token_keys
 from shared.deps import ClockDep, SessionDep, SettingsDep
 from shared.errors import refusal
-from shared.service import AdminDep
+from shared.service import AdminDep, ServiceDep
 
 router = APIRouter(tags=["identity"])
 Person = Annotated[Principal, Depends(require(*PEOPLE_ROLES))]
-Services = Annotated[Principal, Depends(require_service("intake", "dispatch", "sla", "identity"))]
 
 
 @router.post("/v1/sessions", response_model=Tokens)
@@ -206,6 +205,6 @@ async def user_changes(username: str, session: SessionDep, _: AdminDep) -> Chang
 
 
 @router.get("/v1/signed-out", response_model=SignedOutRead)
-async def signed_out(session: SessionDep, settings: SettingsDep, _: Services) -> SignedOutRead:
+async def signed_out(session: SessionDep, settings: SettingsDep, _: ServiceDep) -> SignedOutRead:
     """For the services: people whose tokens issued before a time no longer count."""
     return await service.signed_out(session, settings)

@@ -1,6 +1,6 @@
 """The directory's rules, pure: what a password must be, when an account waits after failed
-sign-ins, which second-factor code counts, what the identity provider's claims make of a
-person."""
+sign-ins, which second-factor code counts, when a reused refresh token was copied, from
+when a sign-out counts, what the identity provider's claims make of a person."""
 
 from __future__ import annotations
 
@@ -55,6 +55,26 @@ def after_failure(
 
 def is_locked(locked_until: datetime | None, now: datetime) -> bool:
     return locked_until is not None and now < locked_until
+
+
+# Two tabs of the workbench may renew with the same token at once: a second use this soon
+# is refused without suspicion; later it means someone else holds a copy.
+RENEWAL_GRACE = timedelta(seconds=60)
+
+
+def copied(used_at: datetime, now: datetime) -> bool:
+    """Whether a used refresh token presented again at ``now`` was copied (its whole family
+    is then revoked) rather than sent twice by two tabs at once."""
+    return now - used_at > RENEWAL_GRACE
+
+
+def signed_out_from(now: datetime) -> datetime:
+    """The time before which a person's tokens stop counting when they are signed out now.
+
+    Tokens say the second they were issued: every token of this second is refused too (one
+    issued a moment ago must not outlive the sign-out); signing in again works from the
+    next second."""
+    return now.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def totp_step(secret: str, code: str, now: datetime, last_step: int | None) -> int | None:

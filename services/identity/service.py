@@ -10,7 +10,6 @@ which the endpoint answers instead of raising, so its unit of work commits.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import secrets
 import weakref
@@ -22,7 +21,7 @@ from typing import Any, TypeVar
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import MultiFernet
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -46,6 +45,7 @@ from identity.schemas import (
 )
 from shared.auth import PEOPLE_ROLES, Principal, Role, check_scope, mint_token
 from shared.errors import BadInput, Conflict, DomainError, Forbidden, NotFound, Unauthorized
+from shared.sealing import sealer
 from shared.settings import Settings
 
 ISSUER_NAME = "12345热线"
@@ -84,17 +84,8 @@ def _absent_hash() -> str:
 
 
 def _seal(settings: Settings) -> MultiFernet:
-    ring = [settings.pii_key, *settings.pii_retired_keys]
-    return MultiFernet(
-        [
-            Fernet(
-                base64.urlsafe_b64encode(
-                    hashlib.sha256(b"totp|" + k.get_secret_value().encode()).digest()
-                )
-            )
-            for k in ring
-        ]
-    )
+    ring = [k.get_secret_value() for k in (settings.pii_key, *settings.pii_retired_keys)]
+    return sealer(ring, "totp")
 
 
 def read(account: Account) -> AccountRead:
@@ -305,11 +296,6 @@ async def _issue(
     )
 
 
-# Two tabs of the workbench may renew with the same token at once: a second use this soon
-# is refused without suspicion; later it means someone else holds a copy.
-RENEWAL_GRACE = timedelta(seconds=60)
-
-
 async def refresh(session: AsyncSession, settings: Settings, now: datetime, token: str) -> Tokens:
     """New tokens for a refresh token, used once; a used one presented again revokes every
     refresh token of the account (it was copied)."""
@@ -320,7 +306,7 @@ async def refresh(session: AsyncSession, settings: Settings, now: datetime, toke
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise expired
     if row.used_at is not None:
-        if now - row.used_at > RENEWAL_GRACE:
+        if rules.copied(row.used_at, now):
             await session.execute(_revoke_all(row.username, now))
             raise Kept(expired)
         raise expired
@@ -452,10 +438,7 @@ async def update_account(
 
 
 async def _sign_out_everywhere(session: AsyncSession, account: Account, now: datetime) -> None:
-    # Tokens say the second they were issued: every token of this second is refused too
-    # (one issued a moment ago must not outlive the sign-out); signing in again works from
-    # the next second.
-    account.signed_out_at = wall_time().replace(microsecond=0) + timedelta(seconds=1)
+    account.signed_out_at = rules.signed_out_from(wall_time())
     await session.execute(_revoke_all(account.username, now))
 
 

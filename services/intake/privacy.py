@@ -8,16 +8,16 @@ ring: the current key seals, every key on the ring opens, so a new key can take 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
 from collections.abc import Sequence
 
 import phonenumbers
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken
 from pydantic_core import PydanticCustomError
 
+from shared.sealing import sealer
 from shared.settings import Settings
 
 
@@ -39,11 +39,10 @@ class Vault:
     ``pii_key`` seals and hashes from now on; ``retired`` keys only open and find."""
 
     def __init__(self, pii_key: str, retired: Sequence[str] = ()) -> None:
-        ring = [pii_key.encode(), *(k.encode() for k in retired)]
-        self._fernet = MultiFernet(
-            [Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"enc|" + k).digest())) for k in ring]
-        )
-        self._hash_keys = [hashlib.sha256(b"hash|" + k).digest() for k in ring]
+        self._fernet = sealer([pii_key, *retired], "enc")
+        self._hash_keys = [
+            hashlib.sha256(f"hash|{k}".encode()).digest() for k in (pii_key, *retired)
+        ]
         self.key_id = key_id(pii_key)
 
     def seal(self, value: str | None) -> str | None:

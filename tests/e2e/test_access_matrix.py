@@ -43,27 +43,16 @@ def test_only_operations_endpoints_are_open(make_app, service):
     assert open_paths <= operations | public, open_paths
 
 
-def _admitted_services(route) -> frozenset[str] | None:
-    stack = list(route.dependant.dependencies)
-    while stack:
-        dependency = stack.pop()
-        found = getattr(dependency.call, "admitted_services", None)
-        if found is not None:
-            return found
-        stack.extend(dependency.dependencies)
-    return None
-
-
 async def test_an_endpoint_for_some_services_refuses_the_others(make_app, client_for):
     """Issue 19: a service identity is scoped to what it needs (sla takes an extension
     only from dispatch); the event inboxes check each event's sender by its contract."""
-    from shared.service import api_routes
+    from shared.service import admitted_services, api_routes
 
     checked = []
     for service in SERVICES:
         app = make_app(service)
         for route in api_routes(app.routes):
-            admitted = _admitted_services(route)
+            admitted = admitted_services(route)
             for other in set(SERVICES) - (admitted or set(SERVICES)):
                 url = re.sub(r"\{[^}]+\}", "1", route.path)
                 async with client_for(app, Role.SERVICE, as_service=other) as client:
