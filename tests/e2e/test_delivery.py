@@ -44,11 +44,16 @@ async def test_events_survive_a_stopped_receiver_and_apply_once(stack, fresh_dat
                 await Outbox("intake").add(
                     session, Probe(n=n), to="dispatch", now=clock.now(), ordering_key=f"T{n % 3}"
                 )
-        # intake's relay keeps trying and reports the backlog.
+        # intake's relay keeps trying and reports the backlog (its gauge is set after each
+        # round of attempts, so it may lag the first attempt seen in the table).
         await _wait_for(lambda: _retried(scalar, intake_outbox))
-        async with httpx.AsyncClient() as client:
-            metrics = (await client.get(f"{stack['intake'].url}/metrics")).text
-        assert 'outbox_pending{destination="dispatch"} 20.0' in metrics
+
+        async def backlog_reported() -> bool:
+            async with httpx.AsyncClient() as client:
+                metrics = (await client.get(f"{stack['intake'].url}/metrics")).text
+            return 'outbox_pending{destination="dispatch"} 20.0' in metrics
+
+        await _wait_for(backlog_reported)
         assert await undelivered() == 20
 
         stack["dispatch"].start()
