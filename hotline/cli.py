@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
+from zoneinfo import ZoneInfo
 
 import httpx
 import typer
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # every time shown, whatever the host's zone
 
 app = typer.Typer(
     help="12345 hotline work-order suite", no_args_is_help=True, pretty_exceptions_enable=False
@@ -130,7 +132,8 @@ def classifier_models() -> None:
             if name.startswith("fresh")
         )
         state = "ACTIVE" if m.active else ("pickle, never loaded" if m.format != "skops" else "")
-        typer.echo(f"{m.version}  {m.trained_at:%Y-%m-%d %H:%M}  {state}  {fresh}")
+        trained = m.trained_at.astimezone(SHANGHAI)
+        typer.echo(f"{m.version}  {trained:%Y-%m-%d %H:%M}  {state}  {fresh}")
 
 
 @app.command("classifier-activate")

@@ -15,6 +15,7 @@ from dispatch.workflow.rules import (
     PrincipleStatus,
     ReturnDecision,
 )
+from identity.schemas import AccountAction
 from intake.conduct.schemas import ConductKind
 from intake.kb.router import ReviewStatus
 from intake.tickets.rules import Disposition, Outcome
@@ -74,6 +75,7 @@ VOCABULARIES: dict[tuple[str, str], type[StrEnum]] = {
     ("sla", "supervision_reason"): Reason,
     ("sla", "supervision_method"): Method,
     ("sla", "clock_change"): ChangeAction,
+    ("identity", "account_action"): AccountAction,
     ("sla", "cost_reason"): CostReason,
     ("sla", "hotspot_decision"): HotspotDecision,
 }
