@@ -70,6 +70,8 @@ def serve(
         log_config=None,
         timeout_graceful_shutdown=10,
         workers=workers or get_settings().workers,
+        # The client address the public endpoints count by is X-Forwarded-For's, from these.
+        forwarded_allow_ips=get_settings().trusted_proxies,
     )
 
 

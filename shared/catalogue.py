@@ -16,9 +16,12 @@ from functools import cache
 from pathlib import Path
 
 from shared.errors import BadInput
+from shared.geo import Point, Ring, in_polygon, wgs84_to_gcj02
 
 SOURCE = Path(__file__).parent / "reference" / "categories.json"
 PLACES = Path(__file__).parent / "reference" / "districts.json"
+# The districts' outlines (scripts/district_boundaries.py; GCJ-02, to about 100 m).
+BOUNDARIES = Path(__file__).parent / "reference" / "district_boundaries.json"
 
 
 def _nearest(value: str, choices: list[str]) -> list[str]:
@@ -32,6 +35,8 @@ class Category:
     code: str
     name: str  # the Chinese label
     parent: str | None  # the top-level code of a leaf; None for a top level
+    help: str = ""  # what it covers, in a citizen's words (the public form, Open311)
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,13 @@ def catalogue() -> Catalogue:
     for top in data["categories"]:
         categories[top["code"]] = Category(top["code"], top["name"], None)
         for leaf in top.get("children", []):
-            categories[leaf["code"]] = Category(leaf["code"], leaf["name"], top["code"])
+            categories[leaf["code"]] = Category(
+                leaf["code"],
+                leaf["name"],
+                top["code"],
+                leaf.get("help", ""),
+                tuple(leaf.get("keywords", "").split()),
+            )
     return Catalogue(data["version"], categories)
 
 
@@ -96,3 +107,22 @@ def places() -> Places:
     """The shipped districts and streets (read once per process)."""
     data = json.loads(PLACES.read_text(encoding="utf-8"))
     return Places(data["version"], {d["name"]: tuple(d["streets"]) for d in data["districts"]})
+
+
+@cache
+def _boundaries() -> list[tuple[str, list[list[Ring]]]]:
+    data = json.loads(BOUNDARIES.read_text(encoding="utf-8"))
+    return [
+        (d["name"], [[[(x, y) for x, y in ring] for ring in polygon] for polygon in d["polygons"]])
+        for d in data["districts"]
+    ]
+
+
+def district_at(point: Point) -> str | None:
+    """The district a WGS-84 point lies in, or None outside the city. The outlines are drawn
+    to about 100 m: within that of a border the answer is a suggestion to confirm."""
+    lat, lon = wgs84_to_gcj02(point.lat, point.lon)
+    for name, polygons in _boundaries():
+        if any(in_polygon(lon, lat, rings) for rings in polygons):
+            return name
+    return None

@@ -8,7 +8,7 @@ language ``Accept-Language`` asks for, Chinese unless English is preferred (``sh
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
@@ -28,7 +28,7 @@ class DomainError(Exception):
 
     status_code = 400
     code = "bad_request"
-    headers: ClassVar[dict[str, str] | None] = None  # e.g. Retry-After on a 503
+    headers: dict[str, str] | None = None  # e.g. Retry-After on a 503
 
     def __init__(self, message: str, *, code: str | None = None, zh: str | None = None) -> None:
         super().__init__(message)
@@ -74,6 +74,17 @@ class RuleViolation(DomainError):
 
     def __init__(self, code: str, message: str, *, zh: str | None = None) -> None:
         super().__init__(message, code=code, zh=zh)
+
+
+class TooManyRequests(DomainError):
+    """A sender over its rate limit; Retry-After says when it may send again."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, zh: str, retry_after: int) -> None:
+        super().__init__(message, zh=zh)
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 class PeerUnavailable(DomainError):

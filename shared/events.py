@@ -160,6 +160,7 @@ class TicketStatusChanged(Event):
     ticket_id: str
     status: TicketStatus
     unit_id: str | None = None
+    unit_name: str | None = None  # what a citizen asking for progress is told (Art 2)
     at: datetime
 
 
@@ -173,6 +174,7 @@ class CallerNoticeDue(Event):
     kind: NoticeKind
     reason: str | None = None
     due_at: datetime | None = None
+    answer: str | None = None  # the unit's reply to the caller, once the agency approved it
     at: datetime
 
 
@@ -185,7 +187,7 @@ class DeadlineAdjustment(BaseModel):
 
 class DeadlineChanged(Event):
     """sla → dispatch: a clock's due time was set or moved (start, extension, calendar load,
-    an Art 17 adjustment)."""
+    an Art 17 adjustment); sla → intake too for the clocks a caller is told of (handling)."""
 
     type_name: ClassVar[str] = "clock.deadline_changed.v1"
     sender: ClassVar[str] = "sla"

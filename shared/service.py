@@ -398,23 +398,7 @@ def _labels_router(service: str) -> APIRouter:
     @router.get("/v1/catalogues/categories", response_model=CategoriesRead)
     async def categories(_: Annotated[Principal, Depends(authenticated)]) -> CategoriesRead:
         """The two-level category catalogue, codes with their Chinese names."""
-        known = catalogue()
-        tops = [c for c in known.categories.values() if c.parent is None]
-        return CategoriesRead(
-            version=known.version,
-            items=[
-                CategoryRead(
-                    code=top.code,
-                    name=top.name,
-                    children=[
-                        CategoryRead(code=c.code, name=c.name, children=[])
-                        for c in known.categories.values()
-                        if c.parent == top.code
-                    ],
-                )
-                for top in tops
-            ],
-        )
+        return category_tree()
 
     @router.get("/v1/catalogues/places", response_model=PlacesRead)
     async def place_catalogue(_: Annotated[Principal, Depends(authenticated)]) -> PlacesRead:
@@ -436,12 +420,34 @@ class LabelsRead(BaseModel):
 class CategoryRead(BaseModel):
     code: str
     name: str
+    help: str = ""
     children: list[CategoryRead]
 
 
 class CategoriesRead(BaseModel):
     version: str
     items: list[CategoryRead]
+
+
+def category_tree() -> CategoriesRead:
+    """The catalogue as a tree of top levels and their leaves (with their plain-words help)."""
+    known = catalogue()
+    return CategoriesRead(
+        version=known.version,
+        items=[
+            CategoryRead(
+                code=top.code,
+                name=top.name,
+                children=[
+                    CategoryRead(code=c.code, name=c.name, help=c.help, children=[])
+                    for c in known.categories.values()
+                    if c.parent == top.code
+                ],
+            )
+            for top in known.categories.values()
+            if top.parent is None
+        ],
+    )
 
 
 class DistrictRead(BaseModel):

@@ -75,6 +75,32 @@ class Settings(BaseSettings):
     pii_retired_keys: list[SecretStr] = Field(default_factory=list)
     # Callers' personal data of tickets closed longer than this is erased (None: kept).
     pii_retention_days: int | None = Field(default=None, gt=0)
+    # Citizens' own channels (docs/citizens.md): how many submissions one address may send a
+    # minute and one phone a day, progress look-ups an address a minute (and one number an
+    # hour), requests an Open311
+    # application a minute; photos a submission may carry; the proof of work's difficulty
+    # (leading zero bits: 16 is about a second on a phone).
+    public_submissions_per_minute: int = Field(default=5, ge=1)
+    public_submissions_per_phone_per_day: int = Field(default=10, ge=1)
+    public_progress_per_minute: int = Field(default=20, ge=1)
+    # Look-ups of one number an hour: the phone's last four digits cannot be guessed in time.
+    public_progress_per_number_per_hour: int = Field(default=10, ge=1)
+    open311_requests_per_minute: int = Field(default=60, ge=1)
+    public_photos_max: int = Field(default=4, ge=0, le=20)
+    public_challenge_bits: int = Field(default=16, ge=0, le=28)
+    # Attachments in S3-compatible object storage (production); without an endpoint (host:port)
+    # they are kept in the database.
+    attachment_s3_endpoint: str | None = None
+    attachment_s3_bucket: str = "hotline-attachments"
+    attachment_s3_access_key: str = ""
+    attachment_s3_secret_key: SecretStr | None = None
+    attachment_s3_region: str = "us-east-1"
+    attachment_s3_secure: bool = True
+    # The reverse proxies whose X-Forwarded-For names the client (comma-separated, or "*").
+    trusted_proxies: str = "127.0.0.1"
+    # A command each attachment is piped to before it is kept ("clamdscan -" reads stdin); a
+    # non-zero exit refuses the file. None: not scanned.
+    attachment_scan_command: str | None = None
     intake_url: str = "http://127.0.0.1:8001"
     dispatch_url: str = "http://127.0.0.1:8002"
     sla_url: str = "http://127.0.0.1:8003"

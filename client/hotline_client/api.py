@@ -51,6 +51,9 @@ class Call(Generic[M]):
     json: Any = None
     params: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # A file to upload (multipart: name, content, media type), and answers that are files.
+    file: tuple[str, bytes, str] | None = None
+    raw: bool = False
 
     @property
     def repeatable(self) -> bool:
@@ -126,6 +129,64 @@ class Calls:
     @staticmethod
     def conduct(ticket_id: str) -> Call[models.ConductList]:
         return Call("intake", "GET", f"/v1/tickets/{ticket_id}/conduct", models.ConductList)
+
+    @staticmethod
+    def submissions(limit: int = 50, offset: int = 0) -> Call[models.SubmissionPage]:
+        """Citizens' submissions awaiting an agent's review, oldest first."""
+        return Call(
+            "intake",
+            "GET",
+            "/v1/submissions",
+            models.SubmissionPage,
+            params={"limit": limit, "offset": offset},
+        )
+
+    @staticmethod
+    def submission(submission_id: str) -> Call[models.Submission]:
+        return Call("intake", "GET", f"/v1/submissions/{submission_id}", models.Submission)
+
+    @staticmethod
+    def review_submission(
+        submission_id: str, review: dict[str, Any], *, key: str | None = None
+    ) -> Call[models.IntakeTicket]:
+        """Take a citizen's submission as a ticket (Art 11, 13), keeping its number."""
+        return _created(
+            "intake", f"/v1/submissions/{submission_id}/review", models.IntakeTicket, review, key
+        )
+
+    @staticmethod
+    def ticket_attachments(ticket_id: str) -> Call[models.Attachments]:
+        return Call("intake", "GET", f"/v1/tickets/{ticket_id}/attachments", models.Attachments)
+
+    @staticmethod
+    def attachment(attachment_id: str) -> Call[Any]:
+        """The file itself."""
+        return Call("intake", "GET", f"/v1/attachments/{attachment_id}", None, raw=True)
+
+    @staticmethod
+    def add_attachment(
+        ticket_id: str, name: str, content: bytes, content_type: str
+    ) -> Call[models.Attachment]:
+        return Call(
+            "intake",
+            "POST",
+            f"/v1/tickets/{ticket_id}/attachments",
+            models.Attachment,
+            file=(name, content, content_type),
+        )
+
+    @staticmethod
+    def open311_clients() -> Call[models.Open311Clients]:
+        return Call("intake", "GET", "/v1/open311/clients", models.Open311Clients)
+
+    @staticmethod
+    def register_open311_client(name: str) -> Call[models.Open311Client]:
+        """An application that may post Open311 requests; its key is in the answer, once."""
+        return _created("intake", "/v1/open311/clients", models.Open311Client, {"name": name})
+
+    @staticmethod
+    def withdraw_open311_client(client_id: str) -> Call[models.Open311Client]:
+        return Call("intake", "DELETE", f"/v1/open311/clients/{client_id}", models.Open311Client)
 
     @staticmethod
     def kb_search(query: str, limit: int = 5) -> Call[models.KbSearch]:
@@ -778,6 +839,8 @@ def _interpret(call: Call[M], response: httpx.Response) -> Answer[M]:
         raise kind(
             f"{call.service}: {message}", status=response.status_code, code=code, said=message
         )
+    if call.raw:
+        return Answer(response.content, response.headers.get("etag"))  # type: ignore[arg-type]
     value = call.model.model_validate(response.json()) if call.model else None
     return Answer(value, response.headers.get("etag"))
 
@@ -808,6 +871,7 @@ class _Base:
             "json": call.json,
             "params": call.params,
             "headers": headers,
+            "files": {"file": call.file} if call.file else None,
         }
 
     @staticmethod

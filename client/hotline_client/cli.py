@@ -344,6 +344,125 @@ def take(
 
 
 @agent.command(
+    "submissions",
+    help=T("群众来件：网站和第三方应用提交、待审核受理的事项", "Citizens' submissions to review."),
+)
+def submissions(limit: int = 50, as_json: JsonOption = False) -> None:
+    def table(page: Any) -> Table:
+        rows = Table(
+            T("编号", "number"),
+            T("来源", "source"),
+            T("提交时间", "received"),
+            T("分类", "category"),
+            Column(T("内容", "matter"), overflow="fold"),
+            T("附件", "files"),
+            title=T(f"待审核来件 {page.total} 件", f"{page.total} awaiting review"),
+        )
+        for item in page.items:
+            rows.add_row(
+                item.number,
+                _label("submission_source", item.source, "intake"),
+                _shown(item.received_at),
+                item.category or "",
+                item.text,
+                str(len(item.attachments)),
+            )
+        return rows
+
+    _show(_run(Calls.submissions(limit=limit)).value, as_json, table=table)
+
+
+@agent.command(
+    "review",
+    help=T(
+        "审核受理群众来件：按来电的分类与处理情形（第十一、十三条），保留其编号",
+        "Take a citizen's submission as a ticket (Art 11, 13), keeping its number.",
+    ),
+)
+def review_submission(
+    submission: Annotated[str, typer.Argument(help=T("来件编号（GZ…）", "submission number"))],
+    ticket_type: Annotated[choices.TicketType, typer.Option("--type")],
+    category: Annotated[str | None, typer.Option(help=T("事项分类编码", "category code"))] = None,
+    district: Annotated[str | None, typer.Option(help=T("行政区，如 天河区", "district"))] = None,
+    street: Annotated[str | None, typer.Option(help=T("街道（镇）", "street or town"))] = None,
+    outcome: choices.Outcome = choices.Outcome.SUBMITTED,
+    disposition: choices.Disposition = choices.Disposition.NORMAL,
+    told: Annotated[
+        str | None, typer.Option(help=T("告知诉求人的内容", "what the citizen is told"))
+    ] = None,
+    related: Annotated[
+        str | None, typer.Option(help=T("关联的热线事项", "the related ticket"))
+    ] = None,
+    kb_entry: str | None = None,
+    as_json: JsonOption = False,
+) -> None:
+    review = {
+        "ticket_type": ticket_type.value,
+        "category": category,
+        "district": district,
+        "street": street,
+        "outcome": outcome.value,
+        "disposition": disposition.value,
+        "told_caller": told,
+        "related_ticket_id": related,
+        "kb_entry_id": kb_entry,
+    }
+    ticket = _run(Calls.review_submission(submission, review)).value
+    _show(
+        ticket,
+        as_json,
+        line=lambda t: (
+            f"{T('热线事项', 'ticket')} {t.number} "
+            f"{_label('outcome', t.outcome, 'intake')}（{t.outcome}）"
+        ),
+    )
+
+
+@agent.command(
+    "attachments",
+    help=T("热线事项的附件（照片、文件）", "A ticket's attachments (photos, documents)."),
+)
+def attachments(
+    ticket_id: Ticket,
+    save_to: Annotated[
+        Path | None, typer.Option(help=T("下载到此目录", "download them into this folder"))
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    found = _run(Calls.ticket_attachments(ticket_id)).value
+
+    def table(listed: Any) -> Table:
+        rows = Table("ID", T("类型", "kind"), T("大小", "size"), T("上传", "added"))
+        for a in listed.root:
+            rows.add_row(
+                a.id, _label("attachment_kind", a.kind, "intake"), f"{a.size:,}", a.added_by
+            )
+        return rows
+
+    _show(found, as_json, table=table)
+    if save_to is None:
+        return
+    for item in found.root:
+        suffix = {"image/jpeg": ".jpg", "image/png": ".png"}.get(item.content_type, ".pdf")
+        target = save_to / f"{item.id}{suffix}"
+        target.write_bytes(_run(Calls.attachment(item.id)).value)
+        typer.echo(str(target))
+
+
+@agent.command(
+    "attach",
+    help=T(
+        "上传附件：照片（去除位置等信息后保存）或 PDF",
+        "Attach a photo (stored without its metadata) or a PDF.",
+    ),
+)
+def attach(ticket_id: Ticket, file: Path, as_json: JsonOption = False) -> None:
+    kind = "application/pdf" if file.suffix.lower() == ".pdf" else "image/jpeg"
+    added = _run(Calls.add_attachment(ticket_id, file.name, file.read_bytes(), kind)).value
+    _show(added, as_json, line=lambda a: f"{T('已上传附件', 'attached')} {a.id}")
+
+
+@agent.command(
     "lookup",
     help=T(
         "诉求人的热线事项及状态（第十一条：告知办理进度）",
@@ -1405,6 +1524,38 @@ def routing_import(file: Path) -> None:
 )
 def kb_import(file: Path, title: str = typer.Option(...)) -> None:
     _show(_run(Calls.import_document(title, file.name, file.read_text())).value, True)
+
+
+@admin.command(
+    "open311",
+    help=T(
+        "Open311 应用：list 列出；add 名称 登记（密钥只显示一次）；withdraw ID 停用",
+        "Open311 applications: list; add NAME (the key is shown once); withdraw ID.",
+    ),
+)
+def open311(
+    action: Annotated[str, typer.Argument(help="list | add | withdraw")] = "list",
+    value: Annotated[str | None, typer.Argument(help=T("名称或 ID", "name or id"))] = None,
+    as_json: JsonOption = False,
+) -> None:
+    if action in ("add", "withdraw") and not value:
+        raise typer.BadParameter(T("请给出名称或 ID", "give a name or an id"))
+    if action == "add":
+        added = _run(Calls.register_open311_client(value or "")).value
+        _show(added, as_json, line=lambda c: f"{c.name} {c.id}\napi_key: {c.api_key}")
+        return
+    if action == "withdraw":
+        _show(_run(Calls.withdraw_open311_client(value or "")).value, as_json, line=lambda c: c.id)
+        return
+
+    def table(listed: Any) -> Table:
+        rows = Table("ID", T("名称", "name"), T("状态", "state"), T("登记", "registered"))
+        for c in listed.items:
+            state = T("有效", "active") if c.active else T("已停用", "withdrawn")
+            rows.add_row(c.id, c.name, state, _shown(c.created_at))
+        return rows
+
+    _show(_run(Calls.open311_clients()).value, as_json, table=table)
 
 
 @admin.command("units", help=T("承办单位名录", "The directory of handling units."))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, RootModel
 
 
 class _Model(BaseModel):
@@ -36,6 +36,60 @@ class IntakeTicket(_Model):
 
 class IntakeTicketList(_Model):
     items: list[IntakeTicket]
+
+
+class Attachment(_Model):
+    id: str
+    kind: str
+    content_type: str
+    size: int
+    added_by: str
+    added_at: datetime
+
+
+class Attachments(RootModel[list[Attachment]]):
+    pass
+
+
+class Submission(_Model):
+    """A citizen's submission awaiting review (the public form or an Open311 application)."""
+
+    id: str
+    number: str
+    source: str
+    client_name: str | None = None
+    ticket_type: str | None = None
+    category: str | None = None
+    text: str
+    place: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    district: str | None = None
+    caller_name: str | None = None
+    caller_phone: str | None = None
+    contact_consent: bool
+    media_url: str | None = None
+    received_at: datetime
+    ticket_id: str | None = None
+    attachments: list[Attachment] = []
+
+
+class SubmissionPage(_Model):
+    items: list[Submission]
+    total: int
+
+
+class Open311Client(_Model):
+    id: str
+    name: str
+    active: bool
+    created_at: datetime
+    created_by: str
+    api_key: str | None = None
+
+
+class Open311Clients(_Model):
+    items: list[Open311Client]
 
 
 class Guess(_Model):

@@ -181,3 +181,136 @@ async def take(request: Request) -> Response:
     ending = (await labels(request, token)).get("outcome", {}).get(ticket.outcome, ticket.outcome)
     notice = f"{ticket.number} 已受理：{ending}"
     return RedirectResponse(f"/intake?notice={quote(notice)}", status_code=303)
+
+
+# ---- 群众来件: citizens' submissions, reviewed into tickets -------------------------------------
+
+REVIEWED = (
+    "ticket_type",
+    "category",
+    "district",
+    "street",
+    "place",
+    "outcome",
+    "disposition",
+    "emergency_number",
+    "told_caller",
+    "related_ticket_id",
+    "kb_entry_id",
+)
+
+
+def _agent(request: Request) -> str:
+    token, user = signed_in(request)
+    if user.role is not Role.AGENT:
+        raise Forbidden("agents only", zh="此页面供话务员使用")
+    return token
+
+
+@router.get("/submissions", response_class=HTMLResponse)
+async def submissions_page(request: Request, notice: str = "") -> Response:
+    """The review queue: what citizens sent by the website or an app, oldest first."""
+    token = _agent(request)
+    client = client_for(request, token)
+    page = (await client.run(client.submissions(limit=200))).value
+    return render(
+        request,
+        "submissions.html",
+        {"page": page, "labels": await labels(request, token), "notice": notice},
+    )
+
+
+async def _review_form(
+    request: Request,
+    token: str,
+    submission: Any,
+    values: dict[str, str],
+    *,
+    suggestion: Any = None,
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    categories, places = await catalogues(request, token)
+    return render(
+        request,
+        "intake.html",
+        {
+            "form": values,
+            "submission": submission,
+            "suggestion": suggestion,
+            "categories": categories.items if categories else [],
+            "districts": places.items if places else [],
+            "labels": await labels(request, token),
+            "error": error,
+            "notice": "",
+        },
+        status,
+    )
+
+
+@router.get("/submissions/{submission_id}", response_class=HTMLResponse)
+async def submission_page(request: Request, submission_id: str) -> Response:
+    """A submission with intake's suggestions already applied, to confirm or change."""
+    token = _agent(request)
+    client = client_for(request, token)
+    submission = (await client.run(client.submission(submission_id))).value
+    assert submission is not None
+    values = {**BLANK, "text": submission.text, "place": submission.place or ""}
+    values |= {
+        "ticket_type": submission.ticket_type or "",
+        "category": submission.category or "",
+        "district": submission.district or "",  # where the point lies, to confirm
+    }
+    found = (await client.run(client.classify(submission.text))).value
+    return await _review_form(
+        request, token, submission, with_suggestion(values, found), suggestion=found
+    )
+
+
+@router.post("/submissions/{submission_id}")
+async def review_submission(request: Request, submission_id: str) -> Response:
+    token = _agent(request)
+    form = await posted_form(request, token)
+    values = {**BLANK, **{f: str(form.get(f) or "").strip() for f in REVIEWED}}
+    client = client_for(request, token)
+    review = {f: values[f] or None for f in REVIEWED}
+    review |= {"outcome": values["outcome"] or "submitted", "disposition": values["disposition"]}
+    try:
+        call = client.review_submission(submission_id, review, key=f"review-{submission_id}")
+        ticket = (await client.run(call)).value
+    except HotlineError as refused:
+        if refused.status == 401:
+            raise
+        submission = (await client.run(client.submission(submission_id))).value
+        answered = refused.status in REFUSALS
+        values["text"] = submission.text if submission else ""
+        return await _review_form(
+            request,
+            token,
+            submission,
+            values,
+            error=refused.said if answered else UNAVAILABLE,
+            status=refused.status if answered and refused.status else 502,
+        )
+    assert ticket is not None
+    ending = (await labels(request, token)).get("outcome", {}).get(ticket.outcome, ticket.outcome)
+    notice = f"{ticket.number} 已受理：{ending}"
+    return RedirectResponse(f"/submissions?notice={quote(notice)}", status_code=303)
+
+
+# The types an attachment may have, told by its first bytes (the services store nothing else).
+SIGNATURES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png", b"%PDF-": "application/pdf"}
+
+
+@router.get("/attachments/{attachment_id}")
+async def attachment(request: Request, attachment_id: str) -> Response:
+    """A photo or document, fetched with the user's own token (the ticket's access rules)."""
+    token, _ = signed_in(request)
+    client = client_for(request, token)
+    content = (await client.run(client.attachment(attachment_id))).value or b""
+    kind = next((t for head, t in SIGNATURES.items() if content.startswith(head)), None)
+    return Response(
+        content,
+        media_type=kind or "application/octet-stream",
+        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+    )

@@ -4,6 +4,7 @@ the API as the user; a refusal is shown on the page in the API's Chinese words."
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from hotline_client.api import Call
 from hotline_client.errors import HotlineError
+from starlette.datastructures import UploadFile
 
 from console.app import client_for, labels, time_left
 from console.session import (
@@ -349,6 +351,11 @@ async def _ticket(
     if user.role in (Role.UNIT, Role.SUB_UNIT, Role.DISPATCHER, Role.ADMIN):
         found = (await client.run(client.actions(ticket.id))).value
         allowed = {a.action: a for a in found.items} if found else {}
+    attachments: list[Any] = []
+    if user.role is not Role.SUB_UNIT:  # intake shows them to the ticket's readers and unit
+        with suppress(HotlineError):
+            listed_files = (await client.run(client.ticket_attachments(ticket.id))).value
+            attachments = listed_files.root if listed_files else []
     sub_units: list[Any] = []
     if user.role is Role.UNIT and allowed.get("designate") and allowed["designate"].allowed:
         listed = (await client.run(client.units(kind="sub_unit"))).value  # active ones
@@ -369,10 +376,28 @@ async def _ticket(
             # The agency, or a sub-centre on its own line's ticket (Art 7): the API says which.
             "is_agency": user.role in AGENCY_ROLES or "review" in allowed,
             "contact": contact,
+            "attachments": attachments,
             "error": error,
             "notice": notice,
         },
     )
+
+
+@router.post("/tickets/{ticket_ref}/attachments")
+async def attach(request: Request, ticket_ref: str) -> Response:
+    """A photo or PDF on the ticket (a unit's evidence for its feedback), sent as the user."""
+    token, _ = signed_in(request)
+    form = await posted_form(request, token)
+    upload = form.get("file")
+    back = f"/tickets/{quote(ticket_ref)}"
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return RedirectResponse(
+            f"{back}?error={quote('请选择要上传的照片或文件')}", status_code=303
+        )
+    client = client_for(request, token)
+    kind = upload.content_type or "application/octet-stream"
+    call = client.add_attachment(ticket_ref, upload.filename, await upload.read(), kind)
+    return await then_back(client, call, back, "已上传附件")
 
 
 @router.post("/tickets/{ticket_ref}/contact", response_class=HTMLResponse)

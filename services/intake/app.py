@@ -1,11 +1,18 @@
 """The intake service's app (served with `hotline serve intake`)."""
 
+import hashlib
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake.citizens import open311
+from intake.citizens import router as citizens
+from intake.citizens import service as citizens_service
+from intake.citizens.store import store_for
 from intake.classify.router import router as classify_router
 from intake.classify.service import ModelCache
 from intake.clusters.router import router as clusters_router
@@ -17,6 +24,8 @@ from intake.tickets.events import handlers
 from intake.tickets.router import router as tickets_router
 from intake.tickets.service import CALLER_SMS, caller_route
 from shared.service import create_app, warm_up
+
+PUBLIC_PAGES = Path(open311.__file__).parent / "static"
 
 
 async def _load_classifier(app: FastAPI) -> None:
@@ -46,13 +55,31 @@ def build_app(**overrides: Any) -> FastAPI:
     """The intake app; tests pass an engine or a clock through ``overrides``."""
     app = create_app(
         service="intake",
-        routers=[tickets_router, kb_router, classify_router, conduct_router, clusters_router],
+        routers=[
+            tickets_router,
+            kb_router,
+            classify_router,
+            conduct_router,
+            clusters_router,
+            citizens.public,
+            citizens.router,
+            open311.router,
+        ],
         background=[warm_up("classifier", _load_classifier)],
         readiness=[_classifier_ready],
         **overrides,
     )
+    # The public pages (我要反映, 办理进度): static, calling the public endpoints beside them.
+    app.mount("/public", StaticFiles(directory=PUBLIC_PAGES, html=True), name="public")
     app.state.vault = vault_for(app.state.settings)
+    app.state.store = store_for(app.state.settings)
+    # Challenges are signed with a key of their own, derived from the personal-data key.
+    pii_key = app.state.settings.pii_key.get_secret_value()
+    app.state.challenge_key = hashlib.sha256(f"public-challenge|{pii_key}".encode()).digest()
     app.state.hourly.append(_erase_expired(app))
+    app.state.hourly.append(
+        lambda session: citizens_service.prune(session, now=app.state.clock.now())
+    )
     notifier = app.state.notifier
     notifier.resolvers[CALLER_SMS] = caller_route(notifier, app.state.vault)
     app.state.model_cache = ModelCache()

@@ -16,6 +16,7 @@ from dispatch.workflow.rules import (
     ReturnDecision,
 )
 from identity.schemas import AccountAction
+from intake.citizens.rules import AttachmentKind, PublicStage, SubmissionSource
 from intake.conduct.schemas import ConductKind
 from intake.kb.router import ReviewStatus
 from intake.tickets.rules import Disposition, Outcome
@@ -64,6 +65,9 @@ VOCABULARIES: dict[tuple[str, str], type[StrEnum]] = {
     ("intake", "flag"): Flag,
     ("intake", "kb_review_status"): ReviewStatus,
     ("intake", "conduct_kind"): ConductKind,
+    ("intake", "public_stage"): PublicStage,
+    ("intake", "submission_source"): SubmissionSource,
+    ("intake", "attachment_kind"): AttachmentKind,
     ("dispatch", "return_decision"): ReturnDecision,
     ("dispatch", "dispute_kind"): DisputeKind,
     ("dispatch", "consulted_body"): ConsultedBody,

@@ -17,14 +17,14 @@ async def _clocks(client, ticket_id="T1") -> dict[str, dict]:
     return {c["kind"]: c for c in items if c["state"] == "running"}
 
 
-async def _outbox(session, event_type):
+async def _outbox(session, event_type, to="dispatch"):
     table = Outbox("sla").outbox
-    return [
-        r[0]
-        for r in await session.execute(
-            select(table.c.payload).where(table.c.event_type == event_type).order_by(table.c.seq)
-        )
-    ]
+    query = (
+        select(table.c.payload)
+        .where(table.c.event_type == event_type, table.c.destination == to)
+        .order_by(table.c.seq)
+    )
+    return [r[0] for r in await session.execute(query)]
 
 
 async def _extend(client, key, ticket_id="T1"):
@@ -52,6 +52,12 @@ async def test_art13_14_17_clocks_start_with_the_measures_lengths(
     assert by_kind["handling"]["due_at"] == "2026-12-07T16:00:00Z"  # 24:00 in Guangzhou
     deadlines = await _outbox(session, "clock.deadline_changed.v1")
     assert [d["clock"] for d in deadlines] == ["dispatch", "verification", "handling"]
+    # Intake is told the due time a citizen asking for progress is given: handling's only.
+    told = await _outbox(session, "clock.deadline_changed.v1", to="intake")
+    handling_due = datetime.fromisoformat(by_kind["handling"]["due_at"])
+    assert [(d["clock"], datetime.fromisoformat(d["due_at"])) for d in told] == [
+        ("handling", handling_due)
+    ]
 
 
 async def test_art17_consultation_is_two_working_days(dispatched, sla_app, client_for):

@@ -8,16 +8,16 @@ import base64
 import hashlib
 import json
 import secrets
-import threading
 import time
 from typing import Any
 from urllib.parse import urlencode
 
 import jwt
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
+
+from tests.support.serving import InThread
 
 CLIENT_ID = "hotline12345"
 CLIENT_SECRET = "idp-client-secret"
@@ -120,19 +120,11 @@ class Served:
 
     def __init__(self, port: int) -> None:
         self.provider = Provider(f"http://127.0.0.1:{port}")
-        # No logging set up by uvicorn: the test process's loggers stay as the suite set them.
-        config = uvicorn.Config(
-            self.provider.app, host="127.0.0.1", port=port, log_config=None, log_level=None
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.running = InThread(self.provider.app, port)
 
     def __enter__(self) -> Provider:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.05)
+        self.running.__enter__()
         return self.provider
 
     def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.running.__exit__()

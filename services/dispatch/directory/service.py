@@ -28,6 +28,11 @@ async def get_unit(session: AsyncSession, unit_id: str) -> Unit:
     return unit
 
 
+async def unit_name(session: AsyncSession, unit_id: str | None) -> str | None:
+    unit = await session.get(Unit, unit_id) if unit_id else None
+    return unit.name if unit else None
+
+
 async def unit_names(session: AsyncSession, unit_ids: list[str]) -> dict[str, str]:
     """The names of these units (an unknown id is left out)."""
     rows = await session.execute(

@@ -248,6 +248,12 @@ async def _append_history(
     session.add(event)
 
 
+async def _reply(session: AsyncSession, ticket_id: str) -> str | None:
+    """The unit's reply to the caller in the feedback the agency approved (Art 19)."""
+    feedback = await repository.latest_feedback(session, ticket_id, "unit")
+    return feedback.caller_reply if feedback else None
+
+
 # A SQL expression as a column's value: the row's UPDATE (or INSERT) draws the number.
 NEXT_CHANGE = func.nextval("dispatch.ticket_change_seq")
 
@@ -315,6 +321,7 @@ async def record(
                 ticket_id=row.id,
                 status=TicketStatus(row.status),
                 unit_id=row.lead_unit,
+                unit_name=await directory.unit_name(session, row.lead_unit),
                 at=now,
             ),
             to="intake",
@@ -331,6 +338,9 @@ async def record(
                 kind=told,
                 reason=reason if told is NoticeKind.CALLER_EXTENDED else None,
                 due_at=datetime.fromisoformat(due) if isinstance(due, str) else None,
+                answer=await _reply(session, row.id)
+                if told is NoticeKind.CALLER_ANSWERED
+                else None,
                 at=now,
             ),
             to="intake",

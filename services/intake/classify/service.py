@@ -6,7 +6,7 @@ import asyncio
 import csv
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -36,7 +36,10 @@ class ModelNotReady(DomainError):
 
     status_code = 503
     code = "classifier_not_ready"
-    headers: ClassVar[dict[str, str] | None] = {"Retry-After": "2"}
+
+    def __init__(self, message: str, *, zh: str | None = None) -> None:
+        super().__init__(message, zh=zh)
+        self.headers = {"Retry-After": "2"}
 
 
 # Models loaded in this process, by version: every app (and every test) shares one object.

@@ -1,14 +1,14 @@
-"""Events intake receives: the status dispatch reports (for progress answers) and what the
-caller is to be told (Art 18)."""
+"""Events intake receives: the status, unit, due time and answer a caller asking for progress
+is told (from dispatch and sla), and what the caller is to be told by SMS (Art 18)."""
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from starlette.datastructures import State
 
 from intake.tickets import service
 from intake.tickets.models import Ticket
-from shared.events import CallerNoticeDue, EventEnvelope, TicketStatusChanged
+from shared.events import CallerNoticeDue, DeadlineChanged, EventEnvelope, TicketStatusChanged
 from shared.outbox import EventHandler
 
 
@@ -23,6 +23,7 @@ def handlers(state: State) -> dict[str, EventHandler]:
         # Only the unit holding the ticket now may read the caller's contact: after an
         # approved return (Art 15(1)) the ticket is with the agency and no unit holds it.
         ticket.assigned_unit = event.unit_id
+        ticket.assigned_unit_name = event.unit_name
         ticket.updated_at = state.clock.now()
 
     async def caller_notice(session: AsyncSession, envelope: EventEnvelope) -> None:
@@ -30,6 +31,8 @@ def handlers(state: State) -> dict[str, EventHandler]:
         ticket = await session.get(Ticket, event.ticket_id)
         if ticket is None:
             return
+        if event.answer is not None:
+            ticket.answer = event.answer
         await service.tell_caller(
             session,
             state.outbox,
@@ -40,7 +43,14 @@ def handlers(state: State) -> dict[str, EventHandler]:
             due_at=event.due_at,
         )
 
+    async def deadline(session: AsyncSession, envelope: EventEnvelope) -> None:
+        event = envelope.parse(DeadlineChanged)
+        await session.execute(
+            update(Ticket).where(col(Ticket.id) == event.ticket_id).values(due_at=event.due_at)
+        )
+
     return {
         TicketStatusChanged.type_name: status_changed,
+        DeadlineChanged.type_name: deadline,
         CallerNoticeDue.type_name: caller_notice,
     }

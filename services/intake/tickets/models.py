@@ -38,6 +38,8 @@ class Ticket(SQLModel, table=True):
     text: str  # scrubbed of the caller's identity (see intake.privacy.scrub)
     text_sealed: str | None = None  # the words as taken, Fernet ciphertext
     place: str | None = None
+    latitude: float | None = None  # WGS-84 (shared.geo)
+    longitude: float | None = None
     outcome: str
     disposition: str
     emergency_number: str | None = None
@@ -46,6 +48,10 @@ class Ticket(SQLModel, table=True):
     kb_entry_id: str | None = None
     status: str
     assigned_unit: str | None = None
+    # What a caller asking for progress is told (kept from dispatch's and sla's events).
+    assigned_unit_name: str | None = None
+    due_at: datetime | None = None
+    answer: str | None = None
     caller_name: str | None = None  # Fernet ciphertext
     caller_phone: str | None = None  # Fernet ciphertext
     caller_phone_hash: str | None = Field(default=None, index=True)

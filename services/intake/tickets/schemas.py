@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from intake.privacy import is_mobile, valid_phone
 from intake.tickets.rules import Disposition, Outcome
+from shared.geo import PointIn
 from shared.schemas import Words
 from shared.vocabulary import TicketType
 
@@ -48,11 +49,12 @@ class CallerIn(BaseModel):
         return self
 
 
-class TicketCreate(BaseModel):
-    channel: Channel
-    caller: CallerIn = Field(default_factory=CallerIn)
-    text: Words = Field(max_length=5000, description="the matter in the caller's words")
+class Decision(BaseModel):
+    """How the agent classifies and ends a matter (Art 11, 13): a call's, or a citizen's
+    submission under review."""
+
     place: str | None = Field(default=None, max_length=300)
+    point: PointIn | None = Field(default=None, description="where the matter is, if known")
     ticket_type: TicketType
     category: str | None = Field(default=None, max_length=100)
     district: str | None = Field(default=None, max_length=20)
@@ -64,6 +66,12 @@ class TicketCreate(BaseModel):
     related_ticket_id: str | None = None
     kb_entry_id: str | None = None
     flags: list[Flag] = Field(default_factory=list)
+
+
+class TicketCreate(Decision):
+    channel: Channel
+    caller: CallerIn = Field(default_factory=CallerIn)
+    text: Words = Field(max_length=5000, description="the matter in the caller's words")
     transfer_to: str | None = Field(
         default=None,
         max_length=20,
@@ -91,6 +99,8 @@ class TicketRead(BaseModel):
     street: str | None
     text: str
     place: str | None
+    latitude: float | None = None
+    longitude: float | None = None
     outcome: str
     disposition: str
     emergency_number: str | None
@@ -99,6 +109,9 @@ class TicketRead(BaseModel):
     kb_entry_id: str | None
     status: str
     assigned_unit: str | None
+    assigned_unit_name: str | None = None
+    due_at: datetime | None = None
+    answer: str | None = None
     flags: list[str]
     caller: CallerRead
     received_at: datetime

@@ -25,7 +25,7 @@ from intake.tickets.rules import (
 )
 from intake.tickets.schemas import CallerRead, TicketCreate, TicketRead
 from shared.auth import Principal, Role
-from shared.catalogue import catalogue, places
+from shared.catalogue import catalogue, district_at, places
 from shared.errors import BadInput, Forbidden, NotFound
 from shared.events import CallerNoteAdded, TicketSubmitted
 from shared.notify import Notice, Notifications, Notifier, Route, RouteResolver, due_text
@@ -41,7 +41,7 @@ INITIAL_STATUS = {
 }
 
 
-async def _number(session: AsyncSession, now: datetime) -> str:
+async def next_number(session: AsyncSession, now: datetime) -> str:
     """A short number an agent can read out: GZ + Guangzhou date + sequence."""
     sequence = await session.scalar(text("SELECT nextval('intake.ticket_number_seq')"))
     return f"GZ{local_date(now):%y%m%d}{sequence:06d}"
@@ -56,8 +56,13 @@ async def create(
     agent: Principal,
     idempotency_key: str | None,
     now: datetime,
+    number: str | None = None,
+    received_at: datetime | None = None,
 ) -> tuple[Ticket, bool]:
     """Record a call; with a known idempotency key, return the first result (created False).
+
+    A citizen's reviewed submission keeps the number it was given and the time it arrived:
+    the limits count from receipt, not from the review.
 
     The shared Idempotency-Key mechanism answers retries before they get here; this key,
     scoped to the agent, is the last guard that a call never becomes two tickets (a retry
@@ -82,12 +87,15 @@ async def create(
     )
     if body.category is not None:
         catalogue().check(body.category)
+    point = body.point.wgs84() if body.point else None
+    # A point names its district when the agent did not (routing follows the district).
+    district = body.district or (district_at(point) if point else None)
     if body.district is not None:
         places().check_district(body.district)
     if body.street is not None:
-        if body.district is None:
+        if district is None:
             raise BadInput("name the street's district", zh="请先选择街道（镇）所在的行政区")
-        places().check_street(body.district, body.street)
+        places().check_street(district, body.street)
     if body.kb_entry_id and not await kb.answer_exists(session, body.kb_entry_id):
         raise BadInput(
             f"no knowledge-base answer {body.kb_entry_id!r} to cite (Art 13(1))",
@@ -107,22 +115,25 @@ async def create(
             and related.caller_phone_hash in vault.phone_hashes(body.caller.phone),
         )
     ticket_id = str(uuid.uuid4())
+    received_at = received_at or now
     values = {
         "id": ticket_id,
-        "number": await _number(session, now),
+        "number": number or await next_number(session, now),
         "idempotency_key": idempotency_key,
         "channel": body.channel.value,
         "line": line.number,
         "transferred_from": transferred_from and transferred_from.number,
         "ticket_type": body.ticket_type.value,
         "category": body.category,
-        "district": body.district,
+        "district": district,
         "street": body.street,
         "text": scrub(
             body.text, name=body.caller.name, phone=body.caller.phone, address=body.caller.address
         ),
         "text_sealed": vault.seal(body.text),
         "place": scrub_free_text(body.place),
+        "latitude": point.lat if point else None,
+        "longitude": point.lon if point else None,
         "outcome": body.outcome.value,
         "disposition": body.disposition.value,
         "emergency_number": body.emergency_number,
@@ -138,7 +149,7 @@ async def create(
         "sms_consent": body.caller.sms_consent,
         "flags": sorted({f.value for f in body.flags}),
         "agent": agent.subject,
-        "received_at": now,
+        "received_at": received_at,
         "updated_at": now,
     }
     # A concurrent retry with the same key inserts nothing and reads the winner's ticket.
@@ -170,7 +181,7 @@ async def create(
                 repeat_of=ticket.related_ticket_id
                 if body.disposition is Disposition.REPEAT
                 else None,
-                received_at=now,
+                received_at=received_at,
                 line=line.number,
                 line_unit=line.unit_id,
             ),

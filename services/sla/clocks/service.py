@@ -53,6 +53,10 @@ async def ticket_clocks(session: AsyncSession, ticket_id: str) -> list[Clock]:
     return list((await session.scalars(query)).all())
 
 
+# The clocks whose due time is the one a caller asking for progress is given (intake keeps it).
+CALLERS_DUE = frozenset({ClockKind.HANDLING, ClockKind.REHANDLING, ClockKind.FINAL_FEEDBACK})
+
+
 async def _announce(
     session: AsyncSession,
     outbox: Outbox,
@@ -60,19 +64,16 @@ async def _announce(
     now: datetime,
     adjustment: DeadlineAdjustment | None = None,
 ) -> None:
-    await outbox.add(
-        session,
-        DeadlineChanged(
-            ticket_id=clock.ticket_id,
-            clock=ClockKind(clock.kind),
-            due_at=clock.due_at,
-            provisional=clock.provisional,
-            adjustment=adjustment,
-        ),
-        to="dispatch",
-        now=now,
-        ordering_key=clock.ticket_id,
+    event = DeadlineChanged(
+        ticket_id=clock.ticket_id,
+        clock=ClockKind(clock.kind),
+        due_at=clock.due_at,
+        provisional=clock.provisional,
+        adjustment=adjustment,
     )
+    await outbox.add(session, event, to="dispatch", now=now, ordering_key=clock.ticket_id)
+    if event.clock in CALLERS_DUE:
+        await outbox.add(session, event, to="intake", now=now, ordering_key=clock.ticket_id)
 
 
 def _note(
