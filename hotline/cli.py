@@ -170,7 +170,7 @@ def rotate_pii_key(
     import asyncio
 
     from intake.privacy import vault_for
-    from intake.tickets.keeping import reseal_batch
+    from intake.tickets.keeping import reseal_batch, reseal_submissions
 
     from shared.db import standalone_session
 
@@ -186,7 +186,17 @@ def rotate_pii_key(
             after, batches = last, batches + 1
             typer.echo(f"batch {batches}: up to ticket {last}")
 
-    typer.echo(f"done: {asyncio.run(run())} batch(es); every ticket now under key {vault.key_id}")
+    batches = asyncio.run(run())
+
+    async def submissions() -> int:
+        async with standalone_session(url, application_name="rotate-pii-key") as session:
+            return await reseal_submissions(session, vault)
+
+    resealed = asyncio.run(submissions())
+    typer.echo(
+        f"done: {batches} batch(es) and {resealed} submission(s) awaiting review; "
+        f"everything now under key {vault.key_id}"
+    )
 
 
 @app.command("generate-keys")

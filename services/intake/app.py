@@ -44,9 +44,9 @@ def _erase_expired(app: FastAPI) -> Any:
         if days is None:
             return 0
         now = app.state.clock.now()
-        return await keeping.erase_expired(
-            session, closed_before=now - timedelta(days=days), now=now
-        )
+        cutoff = now - timedelta(days=days)
+        erased = await keeping.erase_expired(session, closed_before=cutoff, now=now)
+        return erased + await keeping.erase_unreviewed(session, received_before=cutoff)
 
     return erase
 

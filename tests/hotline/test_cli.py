@@ -70,15 +70,22 @@ def test_rotate_pii_key_reseals_every_ticket_in_batches_and_says_so(
     from shared.db import make_engine
     from shared.settings import get_settings
     from tests.intake.conftest import CALL
+    from tests.intake.test_citizens_api import FORM, _solved
 
     async def take_two() -> None:
         engine = make_engine(fresh_database_url, pool_size=2)
-        old = settings.model_copy(update={"pii_key": SecretStr("o" * 44)})
+        old = settings.model_copy(
+            update={"pii_key": SecretStr("o" * 44), "public_challenge_bits": 4}
+        )
         app = build_app(settings=old, engine=engine, clock=clock, run_relay=False)
         try:
             async with client_for(app, Role.AGENT) as client:
                 for _ in range(2):
                     assert (await client.post("/v1/tickets", json=CALL)).status_code == 201
+            async with client_for(app) as citizen:  # and one submission awaiting review
+                form = {**FORM, **await _solved(citizen)}
+                sent = await citizen.post("/v1/public/submissions", data=form)
+                assert sent.status_code == 201, sent.text
         finally:
             await engine.dispose()
 
@@ -86,7 +93,12 @@ def test_rotate_pii_key_reseals_every_ticket_in_batches_and_says_so(
         engine = make_engine(fresh_database_url, pool_size=1)
         try:
             async with engine.connect() as connection:
-                rows = await connection.execute(text("SELECT pii_key_id FROM intake.ticket"))
+                rows = await connection.execute(
+                    text(
+                        "SELECT pii_key_id FROM intake.ticket"
+                        " UNION ALL SELECT pii_key_id FROM intake.submission"
+                    )
+                )
                 return [r[0] for r in rows]
         finally:
             await engine.dispose()
@@ -101,8 +113,8 @@ def test_rotate_pii_key_reseals_every_ticket_in_batches_and_says_so(
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    assert "done: 2 batch(es)" in result.output
-    assert asyncio.run(key_ids()) == [key_id("n" * 44)] * 2
+    assert "done: 2 batch(es) and 1 submission(s)" in result.output
+    assert asyncio.run(key_ids()) == [key_id("n" * 44)] * 3
 
 
 def test_generate_keys_writes_a_private_key_per_issuer_and_the_public_set(tmp_path):

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from intake.citizens.rules import solves
+from intake.tickets import keeping
 from PIL import Image
 from sqlalchemy import select, text
 
@@ -104,6 +105,10 @@ async def test_art2_a_web_submission_waits_for_review_then_becomes_the_ticket_of
         assert again.status_code == 409 and again.json()["error"]["code"] == "already_reviewed"
         assert (await agent.get("/v1/submissions")).json()["total"] == 0
 
+    # The ticket holds the citizen's data now; the submission keeps no second copy.
+    sealed = "caller_name, caller_phone, caller_phone_hash, text_sealed"
+    kept = await session.execute(text(f"SELECT {sealed} FROM intake.submission"))
+    assert list(kept) == [(None, None, None, None)]
     assert ticket["number"] == receipt["number"] and ticket["channel"] == "web"
     assert ticket["received_at"] == received_at
     assert ticket["caller"]["sms_consent"] is True  # consent given on the form, at a mobile
@@ -317,3 +322,20 @@ async def test_every_attachment_passes_the_configured_virus_scan(
     assert len(kept) == (1 if status == 201 else 0)
     if status == 422:
         assert sent.json()["error"]["code"] == "file_refused"
+
+
+async def test_a_submission_never_reviewed_loses_its_personal_data_after_the_retention_period(
+    public_app, client_for, session, clock
+):
+    async with client_for(public_app) as citizen:
+        await _submit(citizen)
+        clock.advance(timedelta(days=2))
+        await _submit(citizen, {**FORM, "phone": "13700002222"})
+    erased = await keeping.erase_unreviewed(
+        session, received_before=clock.now() - timedelta(days=1)
+    )
+    erased_fields = "caller_phone IS NULL, text_sealed IS NULL"
+    rows = await session.execute(
+        text(f"SELECT {erased_fields} FROM intake.submission ORDER BY received_at")
+    )
+    assert erased == 1 and list(rows) == [(True, True), (False, False)]

@@ -27,14 +27,16 @@ class Submission(SQLModel, table=True):
     ticket_type: str | None = None  # as the citizen chose it; the agent decides
     category: str | None = None
     text: str  # scrubbed of the citizen's identity
-    text_sealed: str
+    # The words as sent and the citizen's name and phone (Fernet ciphertext, like a ticket's),
+    # until the review copies them into the ticket and erases them here.
+    text_sealed: str | None = None
     place: str | None = None
     latitude: float | None = None  # WGS-84
     longitude: float | None = None
-    caller_name: str | None = None  # Fernet ciphertext, like a ticket's
+    caller_name: str | None = None
     caller_phone: str | None = None
     caller_phone_hash: str | None = Field(default=None, index=True)
-    pii_key_id: str | None = None
+    pii_key_id: str | None = None  # None once erased
     contact_consent: bool = False  # agreed to be contacted (and told by SMS) at that phone
     media_url: str | None = None  # an Open311 client's link, shown to the agent, never fetched
     received_at: datetime

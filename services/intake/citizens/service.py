@@ -31,6 +31,7 @@ from intake.citizens.schemas import AttachmentRead, Progress, Review, Submission
 from intake.citizens.store import Store
 from intake.privacy import Vault, is_mobile, mask_name, mask_phone, scrub, scrub_free_text
 from intake.tickets import service as tickets
+from intake.tickets.keeping import SUBMISSION_SEALED
 from intake.tickets.models import Ticket
 from intake.tickets.schemas import CallerIn, Channel, TicketCreate
 from shared.auth import Principal
@@ -257,7 +258,7 @@ async def receive(
         ticket_type=matter.ticket_type.value if matter.ticket_type else None,
         category=matter.category,
         text=scrub(matter.text, name=matter.name, phone=matter.phone, address=None),
-        text_sealed=vault.seal(matter.text) or "",
+        text_sealed=vault.seal(matter.text),
         place=scrub_free_text(matter.place),
         latitude=point.lat if point else None,
         longitude=point.lon if point else None,
@@ -387,6 +388,10 @@ async def review(
     )
     submission.ticket_id = ticket.id
     submission.reviewed_at, submission.reviewed_by = now, agent.subject
+    # The ticket holds the citizen's data now: one copy to keep, re-seal and erase.
+    for field in SUBMISSION_SEALED:
+        setattr(submission, field, None)
+    submission.caller_phone_hash = submission.pii_key_id = None
     for attachment in await attachments_of(session, submission_id=submission.id):
         attachment.ticket_id = ticket.id
     return ticket

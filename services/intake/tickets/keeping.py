@@ -10,11 +10,14 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from intake.citizens.models import Submission
 from intake.privacy import Vault
 from intake.tickets.models import Ticket
 from intake.tickets.rules import CLOSED_STATUSES
 
 SEALED = ("text_sealed", "caller_name", "caller_phone", "caller_address")
+# A submission holds a citizen's data only until it is reviewed (the ticket holds it then).
+SUBMISSION_SEALED = ("text_sealed", "caller_name", "caller_phone")
 
 
 async def reseal_batch(
@@ -63,6 +66,44 @@ async def erase_expired(session: AsyncSession, *, closed_before: datetime, now: 
             sms_consent=False,
             pii_erased_at=now,
         )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def reseal_submissions(session: AsyncSession, vault: Vault) -> int:
+    """Re-seal with the current key what citizens sent that waits for review; how many."""
+    rows = (
+        await session.scalars(
+            select(Submission)
+            .where(
+                col(Submission.ticket_id).is_(None),
+                col(Submission.pii_key_id).is_not(None),
+                col(Submission.pii_key_id) != vault.key_id,
+            )
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    for row in rows:
+        for field in SUBMISSION_SEALED:
+            setattr(row, field, vault.reseal(getattr(row, field)))
+        row.caller_phone_hash = vault.phone_hash(vault.open(row.caller_phone))
+        row.pii_key_id = vault.key_id
+    await session.flush()
+    return len(rows)
+
+
+async def erase_unreviewed(session: AsyncSession, *, received_before: datetime) -> int:
+    """Erase what citizens sent that no agent reviewed within the retention period (a
+    submission left unreviewed that long was abandoned); how many."""
+    result = await session.execute(
+        update(Submission)
+        .where(
+            col(Submission.ticket_id).is_(None),
+            col(Submission.received_at) < received_before,
+            col(Submission.pii_key_id).is_not(None),
+        )
+        .values(**dict.fromkeys(SUBMISSION_SEALED), caller_phone_hash=None, pii_key_id=None)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -40,7 +40,7 @@ def upgrade() -> None:
         sa.Column("ticket_type", sa.Text),
         sa.Column("category", sa.Text),
         sa.Column("text", sa.Text, nullable=False),
-        sa.Column("text_sealed", sa.Text, nullable=False),
+        sa.Column("text_sealed", sa.Text),
         sa.Column("place", sa.Text),
         sa.Column("latitude", sa.Float),
         sa.Column("longitude", sa.Float),
