@@ -350,7 +350,7 @@ def take(
 def submissions(limit: int = 50, as_json: JsonOption = False) -> None:
     def table(page: Any) -> Table:
         rows = Table(
-            T("编号", "number"),
+            Column(T("编号", "number"), no_wrap=True),
             T("来源", "source"),
             T("提交时间", "received"),
             T("分类", "category"),

@@ -4,18 +4,22 @@ by others reading what this suite publishes."""
 
 import asyncio
 import io
+import json
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from georeport import GeoReport
+from hotline_client.cli import app as cli
 from intake.citizens.rules import solves
 from PIL import Image
+from typer.testing import CliRunner
 
-from shared.auth import Role
+from shared.auth import Role, mint_token
 from tests.e2e.console import sign_in
-from tests.e2e.test_ticket_life import client, eventually
+from tests.e2e.test_ticket_life import SETTINGS, client, eventually
 from tests.intake.test_citizens_rules import _photo_with_gps
 
 WINDOWS = {
@@ -117,14 +121,16 @@ async def test_a_wrong_phone_tail_is_told_plainly(stack, browser):
     await context.close()
 
 
-async def test_an_open311_client_library_reads_what_the_suite_publishes(stack):
+async def test_an_open311_client_library_reads_what_the_suite_publishes(stack, monkeypatch):
     """georeport (a GeoReport v2 client on PyPI) in both formats; it cannot post, so the
-    post goes over plain HTTP with a key an admin registered."""
+    post goes over plain HTTP with a key an admin registered with `hotline`; an agent then
+    reviews the request from the command line."""
     intake = stack["intake"].url
-    async with client(intake, Role.ADMIN) as admin:
-        api_key = (await admin.post("/v1/open311/clients", json={"name": "随手拍"})).json()[
-            "api_key"
-        ]
+    monkeypatch.setenv("HOTLINE_INTAKE_URL", intake)
+    admin, agent = (mint_token(SETTINGS, role=r, subject=f"e2e-{r}") for r in ("admin", "agent"))
+    registered = CliRunner().invoke(cli, ["--token", admin, "admin", "open311", "add", "随手拍"])
+    assert registered.exit_code == 0, registered.output
+    api_key = re.search(r"api_key: (\S+)", registered.output)[1]  # type: ignore[index]
     async with httpx.AsyncClient() as http:
         posted = await http.post(
             f"{intake}/open311/v2/requests.json",
@@ -151,6 +157,25 @@ async def test_an_open311_client_library_reads_what_the_suite_publishes(stack):
         listed = await asyncio.to_thread(city.get_service_requests, service_request_id=number)
         listed = listed if isinstance(listed, list) else [listed]  # xmltodict: one is a dict
         assert [r["service_request_id"] for r in listed] == [number]
+
+    queue = CliRunner().invoke(cli, ["--token", agent, "agent", "submissions"])
+    assert queue.exit_code == 0 and number in queue.output
+    as_json = CliRunner().invoke(cli, ["--token", agent, "agent", "submissions", "--json"])
+    [waiting] = json.loads(as_json.output)["items"]
+    assert (waiting["source"], waiting["client_name"]) == ("open311", "随手拍")
+    reviewed = CliRunner().invoke(
+        cli,
+        [
+            *("--token", agent, "agent", "review", number, "--type", "complaint"),
+            *("--category", "transport.road", "--district", "海珠区"),
+        ],
+    )
+    assert reviewed.exit_code == 0, reviewed.output
+    assert f"热线事项 {number} 转派办理" in reviewed.output
+    again = CliRunner().invoke(
+        cli, ["--token", agent, "agent", "review", number, "--type", "complaint"]
+    )
+    assert again.exit_code == 4 and "already_reviewed" in again.output  # refused (409)
 
 
 async def _submitted_by_a_citizen(intake: str, photo: bytes) -> str:
