@@ -2,16 +2,15 @@
 
 import hashlib
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.citizens import open311
 from intake.citizens import router as citizens
 from intake.citizens import service as citizens_service
+from intake.citizens.pages import public_pages
 from intake.citizens.store import store_for
 from intake.classify.router import router as classify_router
 from intake.classify.service import ModelCache
@@ -24,8 +23,6 @@ from intake.tickets.events import handlers
 from intake.tickets.router import router as tickets_router
 from intake.tickets.service import CALLER_SMS, caller_route
 from shared.service import create_app, warm_up
-
-PUBLIC_PAGES = Path(open311.__file__).parent / "static"
 
 
 async def _load_classifier(app: FastAPI) -> None:
@@ -70,7 +67,7 @@ def build_app(**overrides: Any) -> FastAPI:
         **overrides,
     )
     # The public pages (我要反映, 办理进度): static, calling the public endpoints beside them.
-    app.mount("/public", StaticFiles(directory=PUBLIC_PAGES, html=True), name="public")
+    app.mount("/public", public_pages(), name="public")
     app.state.vault = vault_for(app.state.settings)
     app.state.store = store_for(app.state.settings)
     # Challenges are signed with a key of their own, derived from the personal-data key.

@@ -339,3 +339,16 @@ async def test_a_submission_never_reviewed_loses_its_personal_data_after_the_ret
         text(f"SELECT {erased_fields} FROM intake.submission ORDER BY received_at")
     )
     assert erased == 1 and list(rows) == [(True, True), (False, False)]
+
+
+async def test_the_public_pages_load_only_their_own_scripts(public_app, client_for):
+    """Defence in depth behind setting text, never HTML: a policy that runs no inline script
+    and nothing from elsewhere, and no framing by another site."""
+    async with client_for(public_app) as anyone:
+        for page in ("/public/", "/public/progress.html"):
+            answer = await anyone.get(page)
+            assert answer.status_code == 200
+            policy = answer.headers["content-security-policy"]
+            assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+            assert "<script>" not in answer.text  # every script is a file of its own
+            assert answer.headers["x-content-type-options"] == "nosniff"

@@ -15,6 +15,8 @@ class Submission(SQLModel, table=True):
     __table_args__ = (
         # The agents' review queue: the oldest pending first.
         Index("ix_submission_pending", "received_at", postgresql_where=text("ticket_id IS NULL")),
+        # Open311's lists: by date, newest first.
+        Index("ix_submission_received_at", "received_at"),
         {"schema": "intake"},
     )
 

@@ -193,5 +193,7 @@ var Hotline = (function () {
     });
   }
 
-  return { report: report, progress: progress };
+  var pages = { report: report, progress: progress };
+  pages[document.body.dataset.page]();
+  return pages;
 })();

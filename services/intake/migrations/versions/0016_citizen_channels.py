@@ -62,6 +62,7 @@ def upgrade() -> None:
         ["caller_phone_hash"],
         schema="intake",
     )
+    op.create_index("ix_submission_received_at", "submission", ["received_at"], schema="intake")
     op.create_index(
         "ix_submission_pending",
         "submission",
