@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.geo import Datum
+
 # Development defaults: known to everyone, therefore refused in production.
 DEV_SESSION_SECRET = "dev-only-session-secret-change-me-0123456789"
 DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMDEyMzQ="
@@ -96,6 +98,11 @@ class Settings(BaseSettings):
     attachment_s3_secret_key: SecretStr | None = None
     attachment_s3_region: str = "us-east-1"
     attachment_s3_secure: bool = True
+    # The city's own map tiles ({z}/{x}/{y} URL template) and their datum (Chinese map
+    # services draw in GCJ-02): the workbench shows a matter's point on them; none, no map.
+    map_tiles_url: str | None = None
+    map_tiles_datum: Datum = Datum.GCJ02
+    map_attribution: str = ""
     # The reverse proxies whose X-Forwarded-For names the client (comma-separated, or "*").
     trusted_proxies: str = "127.0.0.1"
     # A command each attachment is piped to before it is kept ("clamdscan -" reads stdin); a

@@ -21,6 +21,8 @@ from console.pages import posted_form, render
 from console.session import signed_in
 from shared.auth import Role
 from shared.errors import Forbidden
+from shared.geo import Datum, wgs84_to_gcj02
+from shared.settings import Settings
 
 router = APIRouter()
 TAKERS = (Role.AGENT, Role.DISPATCHER)
@@ -237,6 +239,7 @@ async def _review_form(
         {
             "form": values,
             "submission": submission,
+            "map": map_of(request.app.state.settings, submission),
             "suggestion": suggestion,
             "categories": categories.items if categories else [],
             "districts": places.items if places else [],
@@ -246,6 +249,21 @@ async def _review_form(
         },
         status,
     )
+
+
+def map_of(settings: Settings, submission: Any) -> dict[str, Any] | None:
+    """The point on the city's tiles, in their datum; None without tiles or a point."""
+    if not settings.map_tiles_url or submission is None or submission.latitude is None:
+        return None
+    lat, lon = submission.latitude, submission.longitude
+    if settings.map_tiles_datum is Datum.GCJ02:
+        lat, lon = wgs84_to_gcj02(lat, lon)
+    return {
+        "tiles": settings.map_tiles_url,
+        "lat": lat,
+        "lon": lon,
+        "attribution": settings.map_attribution,
+    }
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)

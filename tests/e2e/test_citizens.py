@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from fastapi import FastAPI, Response
 from georeport import GeoReport
 from hotline_client.cli import app as cli
 from intake.citizens.rules import solves
@@ -22,6 +23,7 @@ from shared.auth import Role, mint_token
 from tests.e2e.console import sign_in
 from tests.e2e.test_ticket_life import SETTINGS, client, eventually
 from tests.intake.test_citizens_rules import _photo_with_gps
+from tests.support.serving import InThread
 
 WINDOWS = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
@@ -178,7 +180,7 @@ async def test_an_open311_client_library_reads_what_the_suite_publishes(stack, m
     assert again.exit_code == 4 and "already_reviewed" in again.output  # refused (409)
 
 
-async def _submitted_by_a_citizen(intake: str, photo: bytes) -> str:
+async def _submitted_by_a_citizen(intake: str, photo: bytes, share_place: bool = False) -> str:
     """A submission through the public API, as the form sends it (proof of work solved)."""
     async with httpx.AsyncClient(base_url=intake, timeout=30) as citizen:
         challenge = (await citizen.get("/v1/public/challenge")).json()
@@ -191,6 +193,7 @@ async def _submitted_by_a_citizen(intake: str, photo: bytes) -> str:
                 "place": "天河区天河路385号",
                 "phone": "13600003333",
                 "contact_consent": "true",
+                "share_place": str(share_place).lower(),
                 "challenge": challenge["challenge"],
                 "nonce": nonce,
             },
@@ -251,3 +254,48 @@ async def test_an_agent_reviews_a_submission_and_the_unit_sees_its_photo(stack, 
     assert "已上传附件" in await page.inner_text(".notice")
     assert await page.locator("#attachments img").count() == 2
     await context.close()
+
+
+async def test_the_review_page_shows_the_point_on_the_citys_own_tiles(stack, browser, tmp_path):
+    """With the city's tile service configured, the point is on a map (Leaflet, served by the
+    workbench; the tiles from the city's server, the point in their datum); every other
+    request stays with the workbench."""
+    from tests.support.stack import ServiceProcess, free_port
+
+    tiles: list[str] = []
+    png = io.BytesIO()
+    Image.new("RGB", (256, 256), (230, 230, 230)).save(png, format="PNG")
+    tile_server = FastAPI()
+
+    @tile_server.get("/tiles/{z}/{x}/{y}.png")
+    async def tile(z: int, x: int, y: int) -> Response:
+        tiles.append(f"{z}/{x}/{y}")
+        return Response(png.getvalue(), media_type="image/png")
+
+    tile_port = free_port()
+    env = {
+        **stack["intake"].env,
+        "HOTLINE_MAP_TILES_URL": f"http://127.0.0.1:{tile_port}/tiles/{{z}}/{{x}}/{{y}}.png",
+    }
+    workbench = ServiceProcess("console", port=free_port(), env=env, log_dir=tmp_path)
+    number = await _submitted_by_a_citizen(
+        stack["intake"].url, _photo_with_gps(23.1059, 113.3192), share_place=True
+    )
+    with InThread(tile_server, tile_port):
+        workbench.start()
+        try:
+            context = await browser.new_context(locale="zh-CN")
+            page = await context.new_page()
+            requested: list[str] = []
+            page.on("request", lambda request: requested.append(request.url))
+            await sign_in(page, workbench.url, "agent", "话务员小王")
+            await page.goto(f"{workbench.url}/submissions")
+            await page.click(f"#submissions >> text={number}")
+            await page.wait_for_selector("#map[data-loaded=true]", timeout=30_000)
+            assert await page.locator("#map .leaflet-marker-icon").count() == 1
+            await context.close()
+        finally:
+            workbench.stop()
+    assert tiles and all(t.startswith("16/") for t in tiles)
+    hosts = {urlsplit(url).netloc for url in requested}
+    assert hosts == {urlsplit(workbench.url).netloc, f"127.0.0.1:{tile_port}"}
