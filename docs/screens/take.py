@@ -1,6 +1,6 @@
-"""Take the README's workbench screenshots: a stack and the console as processes on a fresh
-database, a call taken on the agent's page, and the pages each role opens, in Debian's
-Chromium.
+"""Take the README's screenshots: a stack and the console as processes on a fresh database,
+a call taken on the agent's page, the pages each role opens, and a citizen's form and
+progress page on a phone, in Debian's Chromium.
 
     .venv/bin/python docs/screens/take.py    # writes docs/screens/*.png
 """
@@ -43,11 +43,11 @@ async def shoot(console: str, stack: Stack) -> None:
         page = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
 
         async def sign_in(role: str, name: str, unit: str = "") -> None:
-            await page.goto(f"{console}/signin")
-            await page.select_option("select[name=role]", role)
-            await page.fill("input[name=unit_id]", unit)
-            await page.fill("input[name=name]", name)
-            await page.click("button[type=submit]")
+            await page.goto(f"{console}/signin")  # the development form (no directory here)
+            await page.select_option("#dev-signin select[name=role]", role)
+            await page.fill("#dev-signin input[name=unit_id]", unit)
+            await page.fill("#dev-signin input[name=name]", name)
+            await page.click("#dev-signin button[type=submit]")
 
         await page.goto(f"{console}/signin")
         await page.screenshot(path=OUT / "signin.png")
@@ -92,6 +92,29 @@ async def shoot(console: str, stack: Stack) -> None:
         await sign_in("admin", "管理员")
         await page.goto(f"{console}/admin?section=rules")
         await page.screenshot(path=OUT / "admin-rules.png")
+        # 群众: 我要反映 and 办理进度 on a phone; the agent's review of what was sent.
+        phone = await browser.new_page(
+            viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN"
+        )
+        await phone.goto(f"{stack['intake'].url}/public/")
+        await phone.select_option("#category", "city_appearance.sanitation")
+        await phone.fill("#text", "天河路385号门口垃圾桶满溢三天无人清运，气味很大")
+        await phone.fill("#place", "天河区天河路385号")
+        await phone.fill("#phone", "13600003333")
+        await phone.check("#contact_consent")
+        await phone.screenshot(path=OUT / "public-report.png", full_page=True)
+        await phone.click("#send")
+        await phone.wait_for_selector("#receipt:not([hidden])")
+        await phone.click("#progress-link")
+        await phone.fill("#phone_tail", "3333")
+        await phone.click("button:has-text('查询')")
+        await phone.wait_for_selector("#result:not([hidden])")
+        await phone.screenshot(path=OUT / "public-progress.png", full_page=True)
+        await page.click("button:has-text('退出')")
+        await sign_in("agent", "话务员小王")
+        await page.click("nav >> text=群众来件")
+        await page.click("#submissions a")
+        await page.screenshot(path=OUT / "agent-submission.png", full_page=True)
         await browser.close()
 
 
