@@ -78,6 +78,8 @@ SERVICES = (
 class Values:
     image: str = f"registry.example.gov.cn/{APP}@sha256:{'0' * 64}"
     host: str = "12345.example.gov.cn"
+    # Citizens' host on the internet: only intake's public pages, endpoints and Open311.
+    public_host: str = "www.12345.example.gov.cn"
     tls_secret: str = "hotline-tls"
     release: str = "0.1.0"
     namespace: str = "hotline"
@@ -313,6 +315,38 @@ def _ingress(values: Values) -> dict[str, Any]:
     }
 
 
+# What citizens and civic apps reach from the internet (docs/citizens.md); nothing else.
+PUBLIC_PATHS = ("/public", "/v1/public", "/open311")
+
+
+def _public_ingress(values: Values) -> dict[str, Any]:
+    intake = next(s for s in values.services if s.name == "intake")
+    backend = {"service": {"name": intake.name, "port": {"number": intake.port}}}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": _meta(
+            f"{APP}-public",
+            values,
+            annotations={"nginx.ingress.kubernetes.io/proxy-body-size": "8m"},
+        ),
+        "spec": {
+            "tls": [{"hosts": [values.public_host], "secretName": values.tls_secret}],
+            "rules": [
+                {
+                    "host": values.public_host,
+                    "http": {
+                        "paths": [
+                            {"path": path, "pathType": "Prefix", "backend": backend}
+                            for path in PUBLIC_PATHS
+                        ]
+                    },
+                }
+            ],
+        },
+    }
+
+
 def _config(values: Values) -> dict[str, Any]:
     urls = {
         f"HOTLINE_{s.name.upper()}_URL": f"http://{s.name}:{s.port}"
@@ -323,7 +357,9 @@ def _config(values: Values) -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": _meta("hotline-config", values),
-        "data": {"HOTLINE_ENV": "production", **urls},
+        # The network policies admit only the ingress controller, peers and monitoring: the
+        # address X-Forwarded-For names is the citizen's (the public limits count by it).
+        "data": {"HOTLINE_ENV": "production", "HOTLINE_TRUSTED_PROXIES": "*", **urls},
     }
 
 
@@ -379,7 +415,7 @@ def manifests(values: Values) -> list[dict[str, Any]]:
             _autoscaler(service, values),
             _network_policy(service, values),
         ]
-    return [*objects, _ingress(values)]
+    return [*objects, _ingress(values), _public_ingress(values)]
 
 
 HEADER = """\
@@ -387,7 +423,8 @@ HEADER = """\
 # Before applying (docs/identity.md, docs/operations.md): namespace {namespace};
 #   Secret hotline-secrets: DATABASE_URL, HOTLINE_SESSION_SECRET, HOTLINE_PII_KEY;
 #   Secret hotline-signing-keys: <service>.pem of each issuer (`hotline generate-keys`);
-#   ConfigMap hotline-public-keys: public-keys.json; Secret {tls}: the TLS certificate.
+#   ConfigMap hotline-public-keys: public-keys.json; Secret {tls}: the TLS certificate
+#   (of the workbench's host, the services' and the citizens' public host).
 # Apply the migration Job first and wait for it, then the rest.
 """
 
@@ -411,6 +448,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--image", default=defaults.image, help="the image by digest (…@sha256:…)")
     parser.add_argument(
         "--host", default=defaults.host, help="the workbench's host; APIs at <service>.<host>"
+    )
+    parser.add_argument(
+        "--public-host", default=defaults.public_host, help="citizens' host on the internet"
     )
     parser.add_argument("--tls-secret", default=defaults.tls_secret)
     parser.add_argument("--release", default=defaults.release, help="names the migration Job")

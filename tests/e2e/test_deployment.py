@@ -94,6 +94,10 @@ def test_every_service_is_operable_in_a_cluster(kubernetes):
     assert migration["metadata"]["name"] == "hotline-migrate-0-1-0"  # one per release
     hosts = by_kind["Ingress"]["hotline12345"]["spec"]["tls"][0]["hosts"]
     assert "12345.example.gov.cn" in hosts and "identity.12345.example.gov.cn" in hosts
+    # Issue 20: the internet reaches intake's public pages, endpoints and Open311, nothing else.
+    [public] = by_kind["Ingress"]["hotline12345-public"]["spec"]["rules"]
+    routes = {(p["path"], p["backend"]["service"]["name"]) for p in public["http"]["paths"]}
+    assert routes == {("/public", "intake"), ("/v1/public", "intake"), ("/open311", "intake")}
 
 
 def test_network_policies_let_each_service_be_reached_only_by_its_callers(kubernetes):
