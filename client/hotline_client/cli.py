@@ -237,6 +237,12 @@ def classify(
     _show(answer, as_json, line=line)
 
 
+def _taken(ticket: Any) -> str:
+    """A ticket just taken: its number, id and how it ended."""
+    outcome = _label("outcome", ticket.outcome, "intake")
+    return f"{T('热线事项', 'ticket')} {ticket.number} ({ticket.id}) {outcome}（{ticket.outcome}）"
+
+
 @agent.command(
     "take",
     help=T(
@@ -333,14 +339,7 @@ def take(
     if quiet:
         typer.echo(ticket.number)
         return
-    _show(
-        ticket,
-        as_json,
-        line=lambda t: (
-            f"{T('热线事项', 'ticket')} {t.number} ({t.id}) "
-            f"{_label('outcome', t.outcome, 'intake')}（{t.outcome}）"
-        ),
-    )
+    _show(ticket, as_json, line=_taken)
 
 
 @agent.command(
@@ -408,14 +407,7 @@ def review_submission(
         "kb_entry_id": kb_entry,
     }
     ticket = _run(Calls.review_submission(submission, review)).value
-    _show(
-        ticket,
-        as_json,
-        line=lambda t: (
-            f"{T('热线事项', 'ticket')} {t.number} "
-            f"{_label('outcome', t.outcome, 'intake')}（{t.outcome}）"
-        ),
-    )
+    _show(ticket, as_json, line=_taken)
 
 
 @agent.command(

@@ -124,13 +124,17 @@ async def _show(
     error: str = "",
     notice: str = "",
     status: int = 200,
+    submission: Any = None,
 ) -> Response:
+    """受理来电's form, or a citizen's submission under review (``submission``)."""
     categories, places = await catalogues(request, token)
     return render(
         request,
         "intake.html",
         {
             "form": values,
+            "submission": submission,
+            "map": map_of(request.app.state.settings, submission),
             "suggestion": suggestion,
             "categories": categories.items if categories else [],
             "districts": places.items if places else [],
@@ -222,35 +226,6 @@ async def submissions_page(request: Request, notice: str = "") -> Response:
     )
 
 
-async def _review_form(
-    request: Request,
-    token: str,
-    submission: Any,
-    values: dict[str, str],
-    *,
-    suggestion: Any = None,
-    error: str = "",
-    status: int = 200,
-) -> Response:
-    categories, places = await catalogues(request, token)
-    return render(
-        request,
-        "intake.html",
-        {
-            "form": values,
-            "submission": submission,
-            "map": map_of(request.app.state.settings, submission),
-            "suggestion": suggestion,
-            "categories": categories.items if categories else [],
-            "districts": places.items if places else [],
-            "labels": await labels(request, token),
-            "error": error,
-            "notice": "",
-        },
-        status,
-    )
-
-
 def map_of(settings: Settings, submission: Any) -> dict[str, Any] | None:
     """The point on the city's tiles, in their datum; None without tiles or a point."""
     if not settings.map_tiles_url or submission is None or submission.latitude is None:
@@ -280,8 +255,8 @@ async def submission_page(request: Request, submission_id: str) -> Response:
         "district": submission.district or "",  # where the point lies, to confirm
     }
     found = (await client.run(client.classify(submission.text))).value
-    return await _review_form(
-        request, token, submission, with_suggestion(values, found), suggestion=found
+    return await _show(
+        request, token, with_suggestion(values, found), suggestion=found, submission=submission
     )
 
 
@@ -302,13 +277,13 @@ async def review_submission(request: Request, submission_id: str) -> Response:
         submission = (await client.run(client.submission(submission_id))).value
         answered = refused.status in REFUSALS
         values["text"] = submission.text if submission else ""
-        return await _review_form(
+        return await _show(
             request,
             token,
-            submission,
             values,
             error=refused.said if answered else UNAVAILABLE,
             status=refused.status if answered and refused.status else 502,
+            submission=submission,
         )
     assert ticket is not None
     ending = (await labels(request, token)).get("outcome", {}).get(ticket.outcome, ticket.outcome)
