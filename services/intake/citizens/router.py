@@ -105,12 +105,11 @@ async def read_uploads(
             f"at most {settings.public_photos_max} photos",
             zh=f"最多上传 {settings.public_photos_max} 张照片",
         )
-    uploads = []
-    for file in files:
-        upload, gps = service.prepared(await file.read(), file.content_type)
-        await service.scan(settings.attachment_scan_command, upload.content)
-        uploads.append((upload, gps))
-    return uploads
+    scan_command = settings.attachment_scan_command
+    return [
+        await service.prepared(await file.read(), file.content_type, scan_command=scan_command)
+        for file in files
+    ]
 
 
 @public.post("/v1/public/submissions", response_model=Receipt, status_code=201)
@@ -272,8 +271,9 @@ async def add_attachment(
     """A photo or PDF on a ticket: the agent's, or the handling unit's evidence for its
     feedback; photos are re-encoded without metadata like citizens'."""
     ticket = await _ticket_for(session, ticket_id, principal)
-    upload, _ = service.prepared(await file.read(), file.content_type)
-    await service.scan(settings.attachment_scan_command, upload.content)
+    upload, _ = await service.prepared(
+        await file.read(), file.content_type, scan_command=settings.attachment_scan_command
+    )
     row = await service.attach(
         session,
         store,
