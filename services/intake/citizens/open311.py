@@ -174,7 +174,15 @@ def _published(ticket: Ticket | None) -> bool:
     )
 
 
-def _request(submission: Submission, ticket: Ticket | None, lang: Lang) -> dict[str, Any]:
+def _stages(request: Request) -> dict[str, str]:
+    """The stages' words, in the language asked for (``?locale=en``; Chinese by default)."""
+    lang = Lang.EN if request.query_params.get("locale", "").startswith("en") else Lang.ZH
+    return labels(lang, own_labels("intake"))["public_stage"]
+
+
+def _request(
+    submission: Submission, ticket: Ticket | None, stages: dict[str, str]
+) -> dict[str, Any]:
     stage = rules.public_stage(ticket.status if ticket else None)
     shown = _published(ticket)
     code = (ticket.category if ticket else None) or submission.category
@@ -182,7 +190,7 @@ def _request(submission: Submission, ticket: Ticket | None, lang: Lang) -> dict[
     return {
         "service_request_id": submission.number,
         "status": "closed" if rules.is_closed(stage) else "open",
-        "status_notes": labels(lang, own_labels("intake"))["public_stage"][stage.value],
+        "status_notes": stages[stage.value],
         "service_name": category.name if category else None,
         "service_code": code,
         "description": ticket.text if shown and ticket else None,
@@ -252,9 +260,9 @@ async def requests(
                     closed if states == {"closed"} else ~closed | (col(Ticket.id).is_(None))
                 )
         query = query.order_by(col(Submission.received_at).desc()).limit(MAX_REQUESTS)
-        lang = _lang(request)
         rows = (await session.execute(query)).all()
-        return answer(fmt, "service_requests", [_request(s, t, lang) for s, t in rows])
+        stages = _stages(request)
+        return answer(fmt, "service_requests", [_request(s, t, stages) for s, t in rows])
 
     return await _guarded(fmt, work)
 
@@ -277,7 +285,7 @@ async def one_request(
         ).first()
         if row is None:
             raise Open311Error(404, f"no service request {request_id!r}")
-        return answer(fmt, "service_requests", [_request(row[0], row[1], _lang(request))])
+        return answer(fmt, "service_requests", [_request(row[0], row[1], _stages(request))])
 
     return await _guarded(fmt, work)
 
@@ -295,10 +303,6 @@ async def token(token: str, fmt: str, session: SessionDep) -> Response:
         )
 
     return await _guarded(fmt, work)
-
-
-def _lang(request: Request) -> Lang:
-    return Lang.EN if request.query_params.get("locale", "").startswith("en") else Lang.ZH
 
 
 @router.post("/requests.{fmt}")
@@ -364,7 +368,7 @@ async def post_request(
             idempotency_key=request.headers.get("Idempotency-Key"),
             now=now,
         )
-        notice = labels(_lang(request), own_labels("intake"))["public_stage"]["awaiting_review"]
+        notice = _stages(request)["awaiting_review"]
         return answer(
             fmt,
             "service_requests",
