@@ -495,14 +495,19 @@ def kb(query: str, limit: int = 5, as_json: JsonOption = False) -> None:
             T("相关度", "score"),
             T("来源", "source"),
             T("章节", "section"),
-            T("内容", "text"),
+            Column(T("答复的句子", "the answering sentence"), overflow="fold"),
             title=query,
         )
         for hit in result.items:
-            rows.add_row(f"{hit.score:.2f}", hit.source, hit.section or "", hit.text[:80])
+            mark = "" if hit.relevant else T("（可能不相关）", " (may not answer)")
+            rows.add_row(f"{hit.score:.2f}", hit.source, hit.section or "", hit.sentence + mark)
         return rows
 
     _show(found, as_json, table=table)
+    if found is not None and not found.answered and not as_json:
+        console.print(
+            T("知识库中没有合适的答复，请转派承办单位。", "No good answer in the knowledge base.")
+        )
 
 
 @agent.command(

@@ -196,11 +196,14 @@ class KbHit(_Model):
     source: str
     section: str | None = None
     score: float
+    sentence: str = ""
+    relevant: bool = True
 
 
 class KbSearch(_Model):
     query: str
     items: list[KbHit]
+    answered: bool = True
 
 
 class Note(_Model):

@@ -459,3 +459,22 @@ async def test_a_clerk_signs_in_through_the_citys_identity_provider(
         finally:
             console.stop()
             stack.stop()
+
+
+async def test_the_agent_sees_the_sentence_that_answers_or_that_there_is_none(
+    stack, console, browser
+):
+    """Issue 18: a consultation's knowledge-base answer shows its sentence highlighted in its
+    article; a question the knowledge base cannot answer is told so, with no policy text."""
+    context = await browser.new_context(locale="zh-CN")
+    page = await context.new_page()
+    await sign_in(page, console.url, "agent", "话务员小王")
+    await page.fill("textarea[name=text]", "请问热线事项可以延期几次？")
+    await page.click("button:has-text('智能建议')")
+    marked = await page.locator("#answers mark").all_inner_texts()
+    assert "延期以2次为限，每次延期期限与办理期限相同。" in marked
+    await page.fill("textarea[name=text]", "请问结婚登记要去哪里办？")
+    await page.click("button:has-text('智能建议')")
+    assert await page.locator("#answers").count() == 0
+    assert "知识库中没有合适的答复" in await page.inner_text("#no-answer")
+    await context.close()

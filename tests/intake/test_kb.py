@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from intake.kb import answers
 from intake.kb.normalise import leftover_artefacts, normalise, split_passages
 
 from shared.auth import Role
@@ -136,3 +137,63 @@ async def test_the_review_desk_lists_the_entries_awaiting_review(intake_app, cli
     assert [e["id"] for e in drafts["items"]] == [second.json()["id"]]
     assert {e["id"] for e in everything["items"]} == {first.json()["id"], second.json()["id"]}
     assert unknown.status_code == 422
+
+
+def _questions(name: str) -> list[list[str]]:
+    lines = (Path(__file__).parent / name).read_text().splitlines()
+    return [line.split("|") for line in lines if line and not line.startswith("#")]
+
+
+def test_a_passage_is_cut_into_sentences_and_the_answering_one_is_chosen():
+    """Art 10, 13(1): the agent reads out the sentence that answers, not a cut passage."""
+    article_18 = (
+        "第十八条 承办单位无法按期办理的，应当在办理期限届满前通过热线信息系统办理延期，"
+        "并告知诉求人延期的理由和办理期限。延期以2次为限，每次延期期限与办理期限相同。"
+    )
+    assert len(answers.sentences(article_18)) == 2
+    weights = {"延期": 1.0, "几次": 3.0}
+    # Both sentences cover "延期" alone ("几次" is in neither): asked how many times, the one
+    # with the number answers; asked nothing countable, the first.
+    assert answers.asks_number("热线事项可以延期几次？")
+    chosen = answers.best_sentence(article_18, ["延期", "几次"], weights, wants_number=True)
+    assert chosen == "延期以2次为限，每次延期期限与办理期限相同。"
+    assert answers.best_sentence(article_18, ["延期", "几次"], weights).startswith("第十八条")
+    assert answers.covered(["延期", "社保卡"], {"延期": 1.0, "社保卡": 3.0}, {"延期"}) == 0.25
+
+
+async def test_a_question_the_knowledge_base_cannot_answer_is_told_so(intake_app, client_for):
+    async with client_for(intake_app, Role.AGENT) as client:
+        none = (await client.get("/v1/kb/search", params={"q": "护照丢了怎么补办？"})).json()
+        some = (await client.get("/v1/kb/search", params={"q": "热线事项可以延期几次？"})).json()
+    assert not none["answered"] and not any(h["relevant"] for h in none["items"])
+    assert some["answered"]
+    article_18 = next(h for h in some["items"] if "第十八条" in (h["section"] or ""))
+    assert (
+        article_18["sentence"] in article_18["text"] and "延期以2次为限" in article_18["sentence"]
+    )
+
+
+# Measured 2026-12-07 with the coverage threshold chosen on the development questions
+# (kb_questions.txt and kb_unanswerable_dev.txt): on the fresh set, written before the change
+# and never tuned on, the right passage is first for 36 of 50 questions, in the top 3 for 43
+# and counted as an answer there for 37; 13 of 15 questions the knowledge base cannot answer
+# are told so (5 of 15 found nothing before). The tests hold those figures.
+FRESH = _questions("kb_fresh_2026-12-07.txt")
+
+
+async def test_the_fresh_questions_are_answered_or_told_there_is_no_good_answer(
+    intake_app, client_for
+):
+    top1 = top3 = answered = told_none = 0
+    async with client_for(intake_app, Role.AGENT) as client:
+        for question, expected in FRESH:
+            found = (await client.get("/v1/kb/search", params={"q": question, "limit": 3})).json()
+            if expected == "-":
+                told_none += not found["answered"]
+                continue
+            right = [expected in (h["section"] or "") + h["text"][:80] for h in found["items"]]
+            top1 += bool(right[:1] and right[0])
+            top3 += any(right)
+            answered += any(r and h["relevant"] for r, h in zip(right, found["items"], strict=True))
+    assert (len(FRESH), sum(e == "-" for _, e in FRESH)) == (65, 15)
+    assert top1 >= 36 and top3 >= 43 and answered >= 37 and told_none >= 13

@@ -81,7 +81,8 @@ async def classify(
             "street": place.street if place else None,
             "evidence": place.evidence if place else None,
         },
-        kb_matches=answers if consultation else answers[:1],
+        # Only answers that cover the question: no unrelated policy text beside a complaint.
+        kb_matches=[a for a in answers if a["relevant"]][: 3 if consultation else 1],
         related_tickets=related,
         model_version=model.version,
     )

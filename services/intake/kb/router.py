@@ -51,11 +51,15 @@ class Hit(BaseModel):
     source: str
     section: str | None
     score: float
+    sentence: str = Field(description="the sentence of the text that answers the question")
+    coverage: float = Field(description="the share of the question's weight the text carries")
+    relevant: bool = Field(description="covers enough of the question to count as an answer")
 
 
 class SearchRead(BaseModel):
     query: str
     items: list[Hit]
+    answered: bool = Field(description="false: the knowledge base has no good answer")
 
 
 class ReviewStatus(StrEnum):
@@ -116,7 +120,9 @@ async def search(
 ) -> SearchRead:
     """The entries and passages that best answer a caller's question (Art 10)."""
     hits = await service.search(session, q, limit=limit, today=local_date(clock.now()))
-    return SearchRead(query=q, items=[Hit(**h) for h in hits])
+    return SearchRead(
+        query=q, items=[Hit(**h) for h in hits], answered=any(h["relevant"] for h in hits)
+    )
 
 
 @router.post("/documents", response_model=DocumentImported, status_code=201)

@@ -12,11 +12,14 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from intake.kb import terms
+from intake.kb import answers, terms
 from intake.kb.models import KbDocument, KbEntry, KbEntryVersion, KbPassage
 from intake.kb.normalise import leftover_artefacts, normalise, split_passages
 from shared.errors import NotFound
 
+# A hit must carry this share of the question's weight (IDF) to count as an answer; chosen
+# on the development questions (tests/intake/kb_questions.txt, kb_unanswerable_dev.txt).
+MIN_COVERAGE = 0.4
 # An approved entry written by a unit beats a passage of a document with the same match.
 ENTRY_WEIGHT = 1.5
 SEARCHABLE = """
@@ -119,7 +122,9 @@ async def answer_exists(session: AsyncSession, answer_id: str) -> bool:
 async def search(
     session: AsyncSession, question: str, *, limit: int, today: date
 ) -> list[dict[str, Any]]:
-    """Entries and passages best matching a caller's question, with source and section."""
+    """Entries and passages best matching a caller's question, with source, section, the
+    sentence that answers, and whether they cover enough of the question to be an answer
+    (``relevant``): when none does, the knowledge base has no good answer."""
     words = terms.question_terms(question)
     if not words:
         return []
@@ -132,7 +137,17 @@ async def search(
     for i, word in enumerate(words):
         params[f"t{i}"], params[f"w{i}"] = f"'{word}'", idf[word]
     rows = await session.execute(_search_sql(len(words)), params)
-    return [dict(r._mapping) for r in rows]
+    hits = []
+    for row in rows:
+        hit = dict(row._mapping)
+        found = set(terms.terms(f"{hit['section'] or ''} {hit['text']}"))
+        hit["coverage"] = round(answers.covered(words, idf, found), 3)
+        hit["relevant"] = hit["coverage"] >= MIN_COVERAGE
+        hit["sentence"] = answers.best_sentence(
+            hit["text"], words, idf, wants_number=answers.asks_number(question)
+        )
+        hits.append(hit)
+    return hits
 
 
 # Document frequencies change only when the knowledge base does: computed once per change.

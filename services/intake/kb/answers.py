@@ -1,0 +1,49 @@
+"""What of a passage answers a question: how much of the question it covers, and the sentence
+that answers — pure functions over search terms and their weights (IDF)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from intake.kb import terms
+
+# A sentence ends at 。！？； or a line break (articles' items end with ；).
+SENTENCE_END = re.compile(r"(?<=[。！？；\n])")
+# A question asking how many, how long or when is answered by a sentence with a number.
+ASKS_NUMBER = re.compile(r"几|多少|多久|多长|多大|何时|什么时候|哪天|哪一天")
+NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千]+\s*[个次日天年月周岁名倍]")
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in SENTENCE_END.split(text) if s.strip()]
+
+
+def covered(question: list[str], weights: Mapping[str, float], found: set[str]) -> float:
+    """The share of the question's weight that ``found`` terms carry (0 to 1): a passage
+    that matches only the question's common words covers little of it."""
+    total = sum(weights[w] for w in question)
+    return sum(weights[w] for w in question if w in found) / total if total else 0.0
+
+
+def asks_number(question: str) -> bool:
+    return ASKS_NUMBER.search(question) is not None
+
+
+def best_sentence(
+    text: str, question: list[str], weights: Mapping[str, float], *, wants_number: bool = False
+) -> str:
+    """The sentence of ``text`` covering most of the question, the first on a tie. Asked how
+    many, how long or when, a sentence with a number wins among those covering at least half
+    as much as the best (延期几次 → 延期以2次为限, not the sentence that says how to extend)."""
+    found = sentences(text)
+    if not found:
+        return text
+    shares = [covered(question, weights, set(terms.terms(s))) for s in found]
+    best = max(shares)
+
+    def rank(i: int) -> tuple[bool, float, int]:
+        numbered = wants_number and shares[i] >= best / 2 and NUMBER.search(found[i]) is not None
+        return numbered, shares[i], -i
+
+    return found[max(range(len(found)), key=rank)]
