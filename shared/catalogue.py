@@ -37,6 +37,8 @@ class Category:
     parent: str | None  # the top-level code of a leaf; None for a top level
     help: str = ""  # what it covers, in a citizen's words (the public form, Open311)
     keywords: tuple[str, ...] = ()
+    name_en: str = ""  # the English locale's (the public pages)
+    help_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,9 @@ def catalogue() -> Catalogue:
     data = json.loads(SOURCE.read_text(encoding="utf-8"))
     categories: dict[str, Category] = {}
     for top in data["categories"]:
-        categories[top["code"]] = Category(top["code"], top["name"], None)
+        categories[top["code"]] = Category(
+            top["code"], top["name"], None, name_en=top.get("name_en", "")
+        )
         for leaf in top.get("children", []):
             categories[leaf["code"]] = Category(
                 leaf["code"],
@@ -72,6 +76,8 @@ def catalogue() -> Catalogue:
                 top["code"],
                 leaf.get("help", ""),
                 tuple(leaf.get("keywords", "").split()),
+                leaf.get("name_en", ""),
+                leaf.get("help_en", ""),
             )
     return Catalogue(data["version"], categories)
 

@@ -43,7 +43,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import i18n
 from shared.auth import Principal, Role, authenticated, issuer_of, require, token_keys
-from shared.catalogue import catalogue, places
+from shared.catalogue import Category, catalogue, places
 from shared.clients.base import ServiceClient, ServiceTokens
 from shared.clock import Clock
 from shared.db import SERVICES, asyncpg_dsn, make_engine, make_sessionmaker, session_scope
@@ -378,9 +378,10 @@ def _labels_router(service: str) -> APIRouter:
     def body(lang: Lang) -> bytes:
         # The labels change only with the code: rendered once per language, not per request.
         found = i18n.labels(lang, own_labels(service))
-        # Categories keep their Chinese names in the catalogue; English shows the code.
+        # The catalogue names categories in Chinese and English (the code where it has none).
         found["category"] = {
-            c.code: c.name if lang is Lang.ZH else c.code for c in catalogue().categories.values()
+            c.code: c.name if lang is Lang.ZH else c.name_en or c.code
+            for c in catalogue().categories.values()
         }
         found["rule"] = i18n.rule_labels(lang)
         return LabelsRead(lang=lang, labels=found).model_dump_json().encode()
@@ -429,21 +430,25 @@ class CategoriesRead(BaseModel):
     items: list[CategoryRead]
 
 
-def category_tree() -> CategoriesRead:
-    """The catalogue as a tree of top levels and their leaves (with their plain-words help)."""
+def category_tree(lang: Lang = Lang.ZH) -> CategoriesRead:
+    """The catalogue as a tree of top levels and their leaves (with their plain-words help),
+    named in Chinese, or in English where the catalogue has English."""
+
+    def read(category: Category, children: list[CategoryRead]) -> CategoryRead:
+        english = lang is Lang.EN and category.name_en
+        return CategoryRead(
+            code=category.code,
+            name=category.name_en if english else category.name,
+            help=category.help_en if english and category.help_en else category.help,
+            children=children,
+        )
+
     known = catalogue()
+    leaves = [c for c in known.categories.values() if c.parent is not None]
     return CategoriesRead(
         version=known.version,
         items=[
-            CategoryRead(
-                code=top.code,
-                name=top.name,
-                children=[
-                    CategoryRead(code=c.code, name=c.name, help=c.help, children=[])
-                    for c in known.categories.values()
-                    if c.parent == top.code
-                ],
-            )
+            read(top, [read(c, []) for c in leaves if c.parent == top.code])
             for top in known.categories.values()
             if top.parent is None
         ],

@@ -112,14 +112,28 @@ async def test_a_citizen_reports_with_a_photo_and_follows_its_progress(
     await context.close()
 
 
-async def test_a_wrong_phone_tail_is_told_plainly(stack, browser):
+async def test_a_wrong_phone_tail_is_told_plainly_in_chinese_or_english(stack, browser):
     context = await browser.new_context(locale="zh-CN")
     page = await context.new_page()
     await page.goto(f"{stack['intake'].url}/public/progress.html?number=GZ261207999999")
     await page.fill("#phone_tail", "0000")
-    await page.click("button:has-text('查询')")
+    await page.click("#look")
     await page.wait_for_selector("#status.error")
     assert "未找到该编号的事项" in await page.inner_text("#status")
+    # English, chosen once and remembered: the page's words, the categories, the refusal.
+    await page.click("#language")
+    assert await page.inner_text("h1") == "Guangzhou 12345 Government Service Hotline"
+    await page.fill("#number", "GZ261207999999")
+    await page.fill("#phone_tail", "0000")
+    await page.click("#look")
+    await page.wait_for_selector("#status.error")
+    assert "no matter with this number and phone" in await page.inner_text("#status")
+    await page.click("nav >> text=Report")
+    await page.wait_for_selector("#category optgroup", state="attached")
+    await page.select_option("#category", "noise.construction")
+    assert await page.locator("#category option:checked").inner_text() == "Construction noise"
+    assert "piling" in await page.inner_text("#category-help")
+    assert await page.get_attribute("html", "lang") == "en"
     await context.close()
 
 

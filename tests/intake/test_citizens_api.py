@@ -352,3 +352,15 @@ async def test_the_public_pages_load_only_their_own_scripts(public_app, client_f
             assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
             assert "<script>" not in answer.text  # every script is a file of its own
             assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_the_form_offers_the_categories_in_the_citizens_language(public_app, client_for):
+    async with client_for(public_app) as anyone:
+        chinese = (await anyone.get("/v1/public/form")).json()
+        english = (await anyone.get("/v1/public/form", headers={"Accept-Language": "en"})).json()
+    assert chinese["photos_max"] == 2  # the test's setting
+    [noise_zh, noise_en] = (c["categories"]["items"][0] for c in (chinese, english))
+    assert (noise_zh["name"], noise_en["name"]) == ("噪声扰民", "Noise")
+    assert noise_en["children"][0]["name"] == "Construction noise"
+    assert "piling" in noise_en["children"][0]["help"]
+    assert "打桩" in noise_zh["children"][0]["help"]

@@ -81,8 +81,11 @@ async def _limit(request: Request, what: str, who: str, limit: int, seconds: int
 
 
 @public.get("/v1/public/form", response_model=PublicForm)
-async def form(settings: SettingsDep) -> PublicForm:
-    return PublicForm(photos_max=settings.public_photos_max, categories=category_tree())
+async def form(request: Request, settings: SettingsDep) -> PublicForm:
+    """The categories (in the request's language) and how many photos the form takes."""
+    return PublicForm(
+        photos_max=settings.public_photos_max, categories=category_tree(request_lang(request.scope))
+    )
 
 
 @public.get("/v1/public/challenge", response_model=ChallengeRead)

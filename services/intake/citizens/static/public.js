@@ -1,10 +1,35 @@
 // The public pages (我要反映, 办理进度). Everything shown from the server or the citizen is set
-// with textContent, never as HTML.
+// with textContent, never as HTML. Chinese first; ?lang=en (remembered) for English.
 "use strict";
 var Hotline = (function () {
   var API = "../v1/public/";
+  var EN = (function () {
+    var asked = new URLSearchParams(location.search).get("lang");
+    try {
+      if (asked) localStorage.setItem("lang", asked);
+      return (asked || localStorage.getItem("lang")) === "en";
+    } catch (e) {
+      return asked === "en";
+    }
+  })();
+  var HEADERS = { "Accept-Language": EN ? "en" : "zh-CN" };
 
   function $(id) { return document.getElementById(id); }
+  function T(zh, en) { return EN ? en : zh; }
+
+  // The page's own words in English: each element carries them in data-en.
+  function localise() {
+    var other = $("language");
+    other.textContent = T("English", "中文");
+    other.href = "?lang=" + T("en", "zh");
+    if (!EN) return;
+    document.documentElement.lang = "en";
+    document.title = document.body.dataset.enTitle;
+    document.querySelectorAll("[data-en]").forEach(function (el) { el.textContent = el.dataset.en; });
+    document.querySelectorAll("[data-en-placeholder]").forEach(function (el) {
+      el.placeholder = el.dataset.enPlaceholder;
+    });
+  }
 
   function say(text, isError) {
     var status = $("status");
@@ -12,7 +37,7 @@ var Hotline = (function () {
     status.className = isError ? "error" : "";
   }
 
-  // Every time in Beijing time with the year: 2026年12月07日 10:05.
+  // Every time in Beijing time with the year: 2026年12月07日 10:05 (2026-12-07 10:05 in English).
   function shown(iso) {
     if (!iso) return "";
     var parts = {};
@@ -20,20 +45,24 @@ var Hotline = (function () {
       timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
       hour: "2-digit", minute: "2-digit", hourCycle: "h23"
     }).formatToParts(new Date(iso)).forEach(function (p) { parts[p.type] = p.value; });
-    return parts.year + "年" + parts.month + "月" + parts.day + "日 " + parts.hour + ":" + parts.minute;
+    var time = parts.hour + ":" + parts.minute;
+    if (EN) return parts.year + "-" + parts.month + "-" + parts.day + " " + time + " (Beijing time)";
+    return parts.year + "年" + parts.month + "月" + parts.day + "日 " + time;
   }
 
   async function problem(response) {
-    if (response.status === 413) return "照片总大小超出限制，请减少照片或选择较小的照片";
+    if (response.status === 413) {
+      return T("照片总大小超出限制，请减少照片或选择较小的照片", "The photos are too large: send fewer or smaller ones");
+    }
     if (response.status === 429) {
-      var wait = response.headers.get("Retry-After");
-      return "操作过于频繁，请" + (wait ? " " + wait + " 秒" : "稍") + "后再试";
+      var wait = response.headers.get("Retry-After") || "60";
+      return T("操作过于频繁，请 " + wait + " 秒后再试", "Too many requests: try again in " + wait + " s");
     }
     try {
       var body = await response.json();
       if (body.error && body.error.message) return body.error.message;
     } catch (e) { /* not JSON: fall through */ }
-    return "服务暂不可用，请稍后重试";
+    return T("服务暂不可用，请稍后重试", "The service is unavailable; please try again shortly");
   }
 
   function zeroBits(bytes) {
@@ -81,7 +110,7 @@ var Hotline = (function () {
   }
 
   async function categories() {
-    var response = await fetch(API + "form");
+    var response = await fetch(API + "form", { headers: HEADERS });
     if (!response.ok) return;
     var offered = await response.json();
     var tree = offered.categories;
@@ -111,24 +140,25 @@ var Hotline = (function () {
     categories();
     form.addEventListener("input", function () { key = null; });
     $("locate").addEventListener("click", function () {
-      if (!navigator.geolocation) { $("located").textContent = "此浏览器无法获取位置，请填写地址"; return; }
+      var cannot = T("未能获取位置，请填写地址", "Your position is not available: please give the address");
+      if (!navigator.geolocation) { $("located").textContent = cannot; return; }
       navigator.geolocation.getCurrentPosition(function (where) {
         $("lat").value = where.coords.latitude.toFixed(6);
         $("lon").value = where.coords.longitude.toFixed(6);
-        $("located").textContent = "已获取当前位置";
-      }, function () { $("located").textContent = "未能获取位置，请填写地址"; });
+        $("located").textContent = T("已获取当前位置", "Position taken");
+      }, function () { $("located").textContent = cannot; });
     });
     form.addEventListener("submit", async function (event) {
       event.preventDefault();
       var photos = $("photos").files;
       var max = Number($("max-photos").textContent);
-      if (!$("text").value.trim()) { say("请填写反映内容", true); return; }
-      if (!$("phone").value.trim()) { say("请填写手机号码", true); return; }
-      if (photos.length > max) { say("最多上传 " + max + " 张照片", true); return; }
+      if (!$("text").value.trim()) { say(T("请填写反映内容", "Please say what happened"), true); return; }
+      if (!$("phone").value.trim()) { say(T("请填写手机号码", "Please give your mobile number"), true); return; }
+      if (photos.length > max) { say(T("最多上传 " + max + " 张照片", "At most " + max + " photos"), true); return; }
       $("send").disabled = true;
       try {
-        say("正在进行安全验证，请稍候…");
-        var response = await fetch(API + "challenge");
+        say(T("正在进行安全验证，请稍候…", "Checking that you are not a robot…"));
+        var response = await fetch(API + "challenge", { headers: HEADERS });
         if (!response.ok) { say(await problem(response), true); return; }
         var challenge = await response.json();
         var nonce = await solve(challenge.challenge, challenge.bits);
@@ -145,9 +175,9 @@ var Hotline = (function () {
           data.append("photos", await smaller(photos[i], $("share_place").checked), photos[i].name);
         }
         key = key || (Date.now().toString(36) + Math.random().toString(36).slice(2));
-        say("正在提交…");
+        say(T("正在提交…", "Sending…"));
         response = await fetch(API + "submissions", {
-          method: "POST", body: data, headers: { "Idempotency-Key": key }
+          method: "POST", body: data, headers: Object.assign({ "Idempotency-Key": key }, HEADERS)
         });
         if (!response.ok) { say(await problem(response), true); return; }
         var receipt = await response.json();
@@ -156,7 +186,7 @@ var Hotline = (function () {
         $("progress-link").href = "progress.html?number=" + encodeURIComponent(receipt.number);
         $("receipt").hidden = false;
       } catch (e) {
-        say("网络异常，请稍后重试（内容不会丢失）", true);
+        say(T("网络异常，请稍后重试（内容不会丢失）", "Network trouble: try again shortly (nothing you wrote is lost)"), true);
       } finally {
         $("send").disabled = false;
       }
@@ -173,10 +203,13 @@ var Hotline = (function () {
       var query = new URLSearchParams({
         number: $("number").value.trim().toUpperCase(), phone_tail: $("phone_tail").value.trim()
       });
-      if (!/^\d{4}$/.test(query.get("phone_tail"))) { say("请输入手机号后四位数字", true); return; }
-      say("正在查询…");
+      if (!/^\d{4}$/.test(query.get("phone_tail"))) {
+        say(T("请输入手机号后四位数字", "Please give the last four digits of your phone"), true);
+        return;
+      }
+      say(T("正在查询…", "Looking up…"));
       try {
-        var response = await fetch(API + "progress?" + query);
+        var response = await fetch(API + "progress?" + query, { headers: HEADERS });
         if (!response.ok) { say(await problem(response), true); return; }
         var found = await response.json();
         say("");
@@ -184,16 +217,17 @@ var Hotline = (function () {
         $("r-stage").textContent = found.stage_label;
         $("r-received").textContent = shown(found.received_at);
         $("r-unit").textContent = found.unit_name || "—";
-        $("r-due").textContent = found.due_at ? shown(found.due_at) + " 前" : "—";
+        $("r-due").textContent = found.due_at ? T(shown(found.due_at) + " 前", "by " + shown(found.due_at)) : "—";
         $("r-answer").textContent = found.answer || "—";
         $("result").hidden = false;
       } catch (e) {
-        say("网络异常，请稍后重试", true);
+        say(T("网络异常，请稍后重试", "Network trouble: try again shortly"), true);
       }
     });
   }
 
   var pages = { report: report, progress: progress };
+  localise();
   pages[document.body.dataset.page]();
   return pages;
 })();
