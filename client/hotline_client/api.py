@@ -131,14 +131,16 @@ class Calls:
         return Call("intake", "GET", f"/v1/tickets/{ticket_id}/conduct", models.ConductList)
 
     @staticmethod
-    def submissions(limit: int = 50, offset: int = 0) -> Call[models.SubmissionPage]:
-        """Citizens' submissions awaiting an agent's review, oldest first."""
+    def submissions(
+        limit: int = 50, offset: int = 0, caller_phone: str | None = None
+    ) -> Call[models.SubmissionPage]:
+        """Citizens' submissions awaiting an agent's review, oldest first (from one phone)."""
         return Call(
             "intake",
             "GET",
             "/v1/submissions",
             models.SubmissionPage,
-            params={"limit": limit, "offset": offset},
+            params=_clean({"limit": limit, "offset": offset, "caller_phone": caller_phone}),
         )
 
     @staticmethod

@@ -346,7 +346,13 @@ def take(
     "submissions",
     help=T("群众来件：网站和第三方应用提交、待审核受理的事项", "Citizens' submissions to review."),
 )
-def submissions(limit: int = 50, as_json: JsonOption = False) -> None:
+def submissions(
+    limit: int = 50,
+    phone: Annotated[
+        str | None, typer.Option(help=T("只看该号码提交的", "only those sent from this phone"))
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
     def table(page: Any) -> Table:
         rows = Table(
             Column(T("编号", "number"), no_wrap=True),
@@ -368,7 +374,7 @@ def submissions(limit: int = 50, as_json: JsonOption = False) -> None:
             )
         return rows
 
-    _show(_run(Calls.submissions(limit=limit)).value, as_json, table=table)
+    _show(_run(Calls.submissions(limit=limit, caller_phone=phone)).value, as_json, table=table)
 
 
 @agent.command(

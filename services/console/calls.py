@@ -214,15 +214,16 @@ def _agent(request: Request) -> str:
 
 
 @router.get("/submissions", response_class=HTMLResponse)
-async def submissions_page(request: Request, notice: str = "") -> Response:
-    """The review queue: what citizens sent by the website or an app, oldest first."""
+async def submissions_page(request: Request, notice: str = "", phone: str = "") -> Response:
+    """The review queue: what citizens sent by the website or an app, oldest first; with a
+    phone, what that caller sent (a caller asking on the line about a form)."""
     token = _agent(request)
     client = client_for(request, token)
-    page = (await client.run(client.submissions(limit=200))).value
+    page = (await client.run(client.submissions(limit=200, caller_phone=phone or None))).value
     return render(
         request,
         "submissions.html",
-        {"page": page, "labels": await labels(request, token), "notice": notice},
+        {"page": page, "labels": await labels(request, token), "notice": notice, "phone": phone},
     )
 
 

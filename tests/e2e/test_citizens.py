@@ -226,6 +226,9 @@ async def test_an_agent_reviews_a_submission_and_the_unit_sees_its_photo(stack, 
     page = await context.new_page()
     await sign_in(page, console.url, "agent", "话务员小王")
     await page.click("nav >> text=群众来件")
+    await page.fill("#by-phone input[name=phone]", "13600003333")  # the caller asks on the line
+    await page.click("#by-phone button")
+    assert "待审核 1 件" in await page.inner_text("#submissions caption")
     await page.click(f"#submissions >> text={number}")
     assert number in await page.inner_text("h1")
     assert "垃圾桶满溢" in await page.inner_text("#words")

@@ -364,3 +364,18 @@ async def test_the_form_offers_the_categories_in_the_citizens_language(public_ap
     assert noise_en["children"][0]["name"] == "Construction noise"
     assert "piling" in noise_en["children"][0]["help"]
     assert "打桩" in noise_zh["children"][0]["help"]
+
+
+async def test_an_agent_finds_what_a_caller_sent_from_their_phone(public_app, client_for):
+    """A caller asks on the line about a form they sent: found by their number, in any of the
+    ways it is written (Art 11(4): tell the progress, open nothing new)."""
+    async with client_for(public_app) as citizen:
+        mine = await _submit(citizen)
+        await _submit(citizen, {**FORM, "phone": "13700002222"})
+    async with client_for(public_app, Role.AGENT) as agent:
+        found = (
+            await agent.get("/v1/submissions", params={"caller_phone": "139 0000 1111"})
+        ).json()
+        everything = (await agent.get("/v1/submissions")).json()
+    assert [s["number"] for s in found["items"]] == [mine["number"]] and found["total"] == 1
+    assert everything["total"] == 2

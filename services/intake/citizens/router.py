@@ -199,9 +199,12 @@ async def review_queue(
     _: Agent,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
+    caller_phone: Annotated[str | None, Query(min_length=5, max_length=30)] = None,
 ) -> SubmissionPage:
-    """Citizens' submissions awaiting review, oldest first (the whole count in ``total``)."""
-    rows, total = await service.pending(session, limit=limit, offset=offset)
+    """Citizens' submissions awaiting review, oldest first (the whole count in ``total``);
+    ``caller_phone``: only those sent from that phone (found by its keyed hash)."""
+    hashes = vault.phone_hashes(caller_phone) if caller_phone else None
+    rows, total = await service.pending(session, limit=limit, offset=offset, phone_hashes=hashes)
     return SubmissionPage(
         items=[await service.read_submission(session, vault, r) for r in rows], total=total
     )

@@ -299,14 +299,18 @@ async def get_submission(
 
 
 async def pending(
-    session: AsyncSession, *, limit: int, offset: int
+    session: AsyncSession, *, limit: int, offset: int, phone_hashes: list[str] | None = None
 ) -> tuple[list[Submission], int]:
-    """The review queue: submissions no agent has reviewed, oldest first."""
-    waiting = col(Submission.ticket_id).is_(None)
-    total = await session.scalar(select(func.count()).where(waiting)) or 0
+    """The review queue: submissions no agent has reviewed, oldest first; with
+    ``phone_hashes``, only those a caller sent from that phone (a caller asking on the line
+    about a form they sent)."""
+    waiting = [col(Submission.ticket_id).is_(None)]
+    if phone_hashes is not None:
+        waiting.append(col(Submission.caller_phone_hash).in_(phone_hashes))
+    total = await session.scalar(select(func.count()).where(*waiting)) or 0
     query = (
         select(Submission)
-        .where(waiting)
+        .where(*waiting)
         .order_by(col(Submission.received_at), col(Submission.id))
         .limit(limit)
         .offset(offset)
