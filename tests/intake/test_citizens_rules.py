@@ -18,6 +18,7 @@ from intake.citizens.rules import (
     leading_zero_bits,
     phone_tail_matches,
     public_stage,
+    publishable,
     solves,
     window_start,
 )
@@ -206,3 +207,13 @@ def test_a_large_photo_is_made_smaller_and_a_transparent_one_stays_png():
 def test_a_file_that_is_not_an_image_is_refused_whatever_its_name():
     with pytest.raises(BadInput):
         photos.clean(b"<html><script>alert(1)</script></html>")
+
+
+def test_art11_only_an_ordinary_matter_for_a_unit_is_published():
+    """Open311's lists show a request's words only once reviewed as an ordinary matter (or a
+    repeat) submitted to a unit; an Art 11(5) secret or privacy case, and anything closed at
+    intake, never."""
+    assert publishable("submitted", "normal") and publishable("submitted", "repeat")
+    assert not publishable("submitted", "confidential")
+    assert not publishable("closed_at_intake", "legal_channel")
+    assert not publishable("answered", "normal")

@@ -29,20 +29,17 @@ from intake.citizens.rules import SubmissionSource
 from intake.deps import VaultDep
 from intake.privacy import valid_phone
 from intake.tickets.models import Ticket
-from intake.tickets.rules import Disposition, Outcome
 from shared.catalogue import Category, catalogue
 from shared.deps import ClockDep, SessionDep, SettingsDep
 from shared.errors import DomainError
 from shared.geo import PointIn
-from shared.i18n import Lang, labels
-from shared.service import own_labels
+from shared.i18n import Lang
 from shared.vocabulary import TicketStatus
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_DAYS = 90  # the standard's widest date range, and the default one
 MAX_REQUESTS = 1000  # the most one GET requests answers (newest first)
-PUBLISHED = frozenset({Disposition.NORMAL, Disposition.REPEAT})
 # The XML element of each list's items (the standard's names).
 ITEM = {
     "services": "service",
@@ -134,13 +131,13 @@ def _leaf(code: str | None) -> Category:
 
 async def _guarded(fmt: str, work: Any) -> Response:
     """Run ``work``; any refusal comes back in the standard's error shape."""
+    shape = fmt if fmt in ("json", "xml") else "json"  # an unknown format is told in JSON
     try:
-        fmt = _format(fmt)
-        return await work(fmt)
+        return await work(_format(fmt))
     except Open311Error as exc:
-        return error(fmt if fmt in ("json", "xml") else "json", exc.status, exc.description)
+        return error(shape, exc.status, exc.description)
     except DomainError as exc:
-        return error(fmt if fmt in ("json", "xml") else "json", exc.status_code, exc.message)
+        return error(shape, exc.status_code, exc.message)
 
 
 @router.get("/services.{fmt}")
@@ -165,26 +162,17 @@ async def service_definition(code: str, fmt: str) -> Response:
     return await _guarded(fmt, work)
 
 
-def _published(ticket: Ticket | None) -> bool:
-    """A request's words and place are public once reviewed as an ordinary matter for a unit."""
-    return (
-        ticket is not None
-        and ticket.outcome == Outcome.SUBMITTED
-        and ticket.disposition in PUBLISHED
-    )
-
-
 def _stages(request: Request) -> dict[str, str]:
     """The stages' words, in the language asked for (``?locale=en``; Chinese by default)."""
     lang = Lang.EN if request.query_params.get("locale", "").startswith("en") else Lang.ZH
-    return labels(lang, own_labels("intake"))["public_stage"]
+    return rules.stage_words(lang)
 
 
 def _request(
     submission: Submission, ticket: Ticket | None, stages: dict[str, str]
 ) -> dict[str, Any]:
     stage = rules.public_stage(ticket.status if ticket else None)
-    shown = _published(ticket)
+    shown = ticket is not None and rules.publishable(ticket.outcome, ticket.disposition)
     code = (ticket.category if ticket else None) or submission.category
     category = catalogue().categories.get(code or "")
     return {

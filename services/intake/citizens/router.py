@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from intake.citizens import service
@@ -245,7 +246,7 @@ def _may_see(principal: Principal, ticket: Ticket) -> bool:
     return principal.sees_district(ticket.district)
 
 
-async def _ticket_for(session: SessionDep, ticket_id: str, principal: Principal) -> Ticket:
+async def _ticket_for(session: AsyncSession, ticket_id: str, principal: Principal) -> Ticket:
     ticket = await tickets.get(session, ticket_id)
     if not _may_see(principal, ticket):
         raise Forbidden(

@@ -10,7 +10,10 @@ import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from intake.tickets.rules import Disposition, Outcome
 from shared.errors import Forbidden, TooManyRequests
+from shared.i18n import Lang, labels
+from shared.service import own_labels
 from shared.vocabulary import TicketStatus
 
 
@@ -140,3 +143,19 @@ def phone_tail_matches(phone: str | None, tail: str) -> bool:
     time; no phone, no match)."""
     digits = "".join(ch for ch in phone or "" if ch.isdigit())
     return len(tail) == 4 and len(digits) >= 4 and hmac.compare_digest(digits[-4:], tail)
+
+
+# Dispositions whose words may be published (Art 11(5): secrets and privacy never; the other
+# Art 11 cases are not matters for a unit, so nothing of them is a public request).
+PUBLISHED = frozenset({Disposition.NORMAL, Disposition.REPEAT})
+
+
+def publishable(outcome: str, disposition: str) -> bool:
+    """A request's words and place are public once an agent has reviewed it as an ordinary
+    matter for a unit (Open311's lists); before that, or under Art 11, only its status."""
+    return outcome == Outcome.SUBMITTED and disposition in PUBLISHED
+
+
+def stage_words(lang: Lang) -> dict[str, str]:
+    """Each stage as a citizen is told it, in ``lang``."""
+    return labels(lang, own_labels("intake"))["public_stage"]

@@ -39,9 +39,8 @@ from shared.catalogue import catalogue, district_at
 from shared.db import session_scope
 from shared.errors import BadInput, Conflict, Forbidden, NotFound
 from shared.geo import Point, PointIn
-from shared.i18n import Lang, labels
+from shared.i18n import Lang
 from shared.outbox import Outbox
-from shared.service import own_labels
 from shared.vocabulary import TicketType
 
 CHALLENGE_TTL = timedelta(minutes=10)
@@ -426,7 +425,7 @@ async def progress(
     return Progress(
         number=source.number,
         stage=stage,
-        stage_label=labels(lang, own_labels("intake"))["public_stage"][stage.value],
+        stage_label=rules.stage_words(lang)[stage.value],
         received_at=source.received_at,
         ticket_type=source.ticket_type,
         category=source.category,
