@@ -2,23 +2,23 @@
 groups strangers: on a generated year.
 
 A year of 52 weeks, 3,000 tickets a week over Guangzhou's 11 districts and 176 streets (a
-street recorded on four tickets in five). Each ticket retells one of the shipped example
-matters (`intake/classify/examples.tsv`, 177 of them, 40 categories) at a place drawn from
-its street's 200 (estates, roads, markets: "丽景花园", "石牌东路", …), in a caller's own way:
-an opening or none, the place said before or after, in one of four phrasings, a clause
-dropped or a closing added; the agent records the place as said, with a building or gate, or
-not at all. Callers are strangers, one in twenty calling twice.
+street recorded on four tickets in five). Each ticket retells one of the first shipped
+example matters (`intake/classify/corpus/2026-11-examples.tsv`, 177 of them, 40 categories)
+at a place drawn from its street's 200 (estates, roads, markets: "丽景花园", "石牌东路", …), in a
+caller's own way: an opening or none, the place said before or after, in one of four
+phrasings, a clause dropped or a closing added; the agent records the place as said, with a
+building or gate, or not at all. Callers are strangers, one in twenty calling twice.
 
 In the test set, 60 matters are planted: one example matter at one place, raised by 3, 4 or
-6 different callers (twenty of each) over one to three weeks from a random week; the
-control set is the same year without them. Every week is judged as intake judges it
+6 different callers (twenty of each) over one to three weeks from a random week; the control
+set is the same year without them. Every week is judged as intake judges it
 (`intake.clusters.rules.week_clusters`: the four weeks to the week's end, clusters with a
 ticket in the week). A planted matter is found when a cluster reported in one of its weeks
 holds at least three of its tickets and is mostly its own; a false alarm is a reported
 cluster mostly of tickets planted nowhere. The script was written, and THRESHOLD and
-MIN_CALLERS chosen, before it was first run (see SEED for what that run changed).
-Run: `.venv/bin/python bench/eval_clusters.py` (seeded: the same figures every time).
-Results go to docs/kpis.md.
+MIN_CALLERS chosen, before it was first run (see SEED for what that run changed). Run:
+`.venv/bin/python bench/eval_clusters.py` (seeded: the same figures every time). Results go
+to docs/kpis.md.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ EXTRAS = ("3栋", "北门", "旁边工地", "地下车库", "对面", "")
 
 
 def examples() -> list[tuple[str, str]]:
-    path = ROOT / "services/intake/classify/examples.tsv"
+    path = ROOT / "services/intake/classify/corpus/2026-11-examples.tsv"
     with path.open(encoding="utf-8") as handle:
         return [(r["category"], r["text"]) for r in csv.DictReader(handle, delimiter="\t")]
 

@@ -1,6 +1,6 @@
 """Reference data every stack starts with: Guangzhou's unit directory and routing rules, the
 policy documents the knowledge base answers consultations from (``data/kb``), and the first
-classifier trained on the shipped examples."""
+classifier trained on the shipped corpus."""
 
 from __future__ import annotations
 

@@ -224,17 +224,65 @@ def classify(
     answer = _run(Calls.classify(text, address=address, caller_phone=phone)).value
 
     def line(a: Any) -> str:
-        emergency = a.disposition.get("emergency_number")
+        emergency = a.disposition.emergency_number
         return (
             f"{T('类型', 'type')} {_label('ticket_type', a.type.value)} ({a.type.confidence})  "
             f"{T('分类', 'category')} {_label('category', a.category.value)} "
             f"{a.category.value} ({a.category.confidence})  "
             f"{T('行政区', 'district')} {a.district.get('value') or '-'}  "
-            f"{T('情形', 'disposition')} {_label('disposition', a.disposition['value'], 'intake')}"
+            f"{T('情形', 'disposition')} {_label('disposition', a.disposition.value, 'intake')}"
             + (f" → {T('转', 'call')} {emergency}" if emergency else "")
         )
 
     _show(answer, as_json, line=line)
+
+
+def _percent(confidence: float) -> str:
+    return f"{confidence * 100:.0f}%"
+
+
+def _offered(vocabulary: str, guess: Any) -> str:
+    """A suggestion with its confidence and the alternatives, as the workbench shows them."""
+    unsure = T("，把握不大，请核实", ", low confidence: check") if guess.low_confidence else ""
+    others = "、".join(
+        f"{_label(vocabulary, code, 'intake')} {_percent(p)}" for code, p in guess.alternatives
+    )
+    words = f"  {T('依据', 'because of')}：{'、'.join(guess.words)}" if guess.words else ""
+    return (
+        f"{_label(vocabulary, guess.value, 'intake')}（{_percent(guess.confidence)}{unsure}）"
+        + (f"；{T('其他可能', 'or')}：{others}" if others else "")
+        + words
+    )
+
+
+def _print_suggestions(s: Any) -> None:
+    """What intake suggests for a call, before the agent confirms each part."""
+    case = s.disposition
+    if case.value == "emergency":
+        console.print(
+            f"[bold red]{T('紧急事项：请立即转接', 'emergency: transfer to')} "
+            f"{case.emergency_number}[/]  {T('触发词', 'words')}：{'、'.join(case.words) or '-'}"
+            f"（{_percent(case.confidence)}）"
+        )
+    elif case.value != "normal":
+        ticket = f"  {T('相关工单', 'ticket')} {case.related_ticket}" if case.related_ticket else ""
+        console.print(
+            f"[yellow]{_label('disposition', case.value, 'intake')}[/]"
+            f"（{_percent(case.confidence)}）{T('依据', 'because of')}：{'、'.join(case.words)}"
+            + ticket
+        )
+    console.print(f"{T('事项类型', 'type')}：{_offered('ticket_type', s.type)}")
+    console.print(f"{T('事项分类', 'category')}：{_offered('category', s.category)}")
+    for t in s.related_tickets:
+        console.print(
+            f"{T('该来电人的相关工单', 'caller’s ticket')}：{t['number']} "
+            f"{_label('ticket_status', t['status'], 'intake')}（{t['relation']}）"
+        )
+    for answer in s.kb_matches[:1]:
+        console.print(
+            f"{T('知识库答复', 'answer')}：{answer.get('sentence') or ''}"
+            f"（{answer.get('source', '')} {answer.get('section') or ''}）"
+        )
 
 
 def _taken(ticket: Any) -> str:
@@ -294,11 +342,7 @@ def take(
             or None
         )
         suggestion = _run(Calls.classify(text, address=address, caller_phone=phone)).value
-        if suggestion.disposition["value"] == "emergency":
-            number = suggestion.disposition["emergency_number"]
-            console.print(
-                f"[bold red]{T('紧急事项：请转接', 'emergency: transfer to')} {number}[/]"
-            )
+        _print_suggestions(suggestion)
         chosen_type = typer.prompt(
             T("事项类型", "type"), default=chosen_type or suggestion.type.value
         )
@@ -309,11 +353,11 @@ def take(
             T("行政区", "district"), default=district or suggestion.district.get("value") or ""
         )
         chosen_disposition = typer.prompt(
-            T("处理情形", "disposition"), default=suggestion.disposition["value"]
+            T("处理情形", "disposition"), default=suggestion.disposition.value
         )
         if chosen_disposition != "normal":
             chosen_outcome = "closed_at_intake"
-            emergency_number = suggestion.disposition.get("emergency_number")
+            emergency_number = suggestion.disposition.emergency_number
             told = told or typer.prompt(T("告知诉求人的内容", "what the caller was told"))
     if not text or not chosen_type:
         raise typer.BadParameter(

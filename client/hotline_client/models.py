@@ -98,11 +98,22 @@ class Guess(_Model):
     evidence: str
     low_confidence: bool = False
     alternatives: list[tuple[str, float]] = []
+    words: list[str] = []
+
+
+class DispositionGuess(_Model):
+    value: str
+    emergency_number: str | None = None
+    confidence: float
+    low_confidence: bool = False
+    evidence: str
+    words: list[str] = []
+    related_ticket: str | None = None
 
 
 class Classification(_Model):
     type: Guess
-    disposition: dict[str, Any]
+    disposition: DispositionGuess
     category: Guess
     district: dict[str, Any]
     kb_matches: list[dict[str, Any]]

@@ -73,9 +73,9 @@ def with_suggestion(values: dict[str, str], suggestion: Any) -> dict[str, str]:
         if not filled.get(field) and guess:
             filled[field] = guess
     case = suggestion.disposition
-    if filled.get("disposition", "normal") == "normal" and case["value"] != "normal":
-        filled["disposition"] = case["value"]
-        filled["emergency_number"] = case.get("emergency_number") or ""
+    if filled.get("disposition", "normal") == "normal" and case.value != "normal":
+        filled["disposition"] = case.value
+        filled["emergency_number"] = case.emergency_number or ""
     related = suggestion.related_tickets
     if related and not filled.get("related_ticket_id"):
         filled["related_ticket_id"] = related[0]["id"]

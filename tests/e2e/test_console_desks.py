@@ -190,7 +190,8 @@ async def test_an_agent_takes_a_call_in_the_browser_with_intakes_suggestions(
     # everything typed kept.
     await page.fill("textarea[name=text]", "我家楼下着火了，浓烟很大，快来人")
     await page.click("button:has-text('智能建议')")
-    assert "请立即转接 119" in await page.inner_text("#emergency")
+    warning = await page.inner_text("#emergency")
+    assert "请立即转接 119" in warning and "来电中的“着火”" in warning, warning
     assert await page.input_value("select[name=outcome]") == "closed_at_intake"
     await page.click("form#call button:has-text('受理')")
     assert "请记录告知诉求人的内容" in await page.inner_text(".error")

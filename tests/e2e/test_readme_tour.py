@@ -65,3 +65,5 @@ def test_an_agent_takes_a_call_interactively(stack):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "热线事项 GZ" in result.stdout and "转派办理（submitted）" in result.stdout
     assert "[complaint]" in result.stdout  # the suggested type was offered as the default
+    # Before confirming, the agent sees the category with its confidence and the alternatives.
+    assert re.search(r"事项分类：\S+（\d+%.*其他可能：", result.stdout), result.stdout

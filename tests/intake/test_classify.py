@@ -1,12 +1,13 @@
 """Classification (Art 11): phrase rules, cues and model, places, related tickets."""
 
 import pytest
-from intake.classify.model import TrainedModel, shipped_emergencies, shipped_examples
+from intake.classify.model import TrainedModel, shipped_examples, shipped_specials
 from intake.classify.rules import locate, special_case
 from intake.classify.service import evaluate_on_sets, retrain
 from sqlalchemy import text
 
 from shared.auth import Role
+from shared.vocabulary import TicketType
 from tests.intake.conftest import CALL
 
 
@@ -49,21 +50,27 @@ def measured():
 
 
 def test_the_tuned_evaluation_sets_stay_where_they_were_tuned(measured):
-    """Regression guard on the sets the rules were tuned on (see docs/classification.md)."""
+    """Regression guard on the sets that steered the rules and the corpus (once fresh; see
+    docs/classification.md): every emergency of them is still caught."""
+    for name in ("tuned-1", "tuned-2", "tuned-4", "tuned-5", "tuned-6"):
+        assert measured[name]["emergency_recall"] == 1.0, name
+    # A missing child is a 110 case there; the corpus (like tuned-1's 走失 elders) has it normal.
+    assert measured["tuned-3"]["emergency_recall"] >= 0.93
     for name in ("tuned-1", "tuned-2"):
-        assert measured[name]["emergency_recall"] == 1.0
         assert measured[name]["type_accuracy"] >= 0.95
     assert measured["tuned-1"]["false_special_on_normal"] <= 4
+    assert measured["tuned-6"]["category_accuracy"] >= 0.9
 
 
-def test_art11_1_emergency_recall_on_calls_never_used_for_tuning(measured):
-    """The figures reported in docs/classification.md for the fresh sets."""
-    for name in ("fresh-1", "fresh-2", "fresh-3"):
-        assert measured[name]["emergency_recall"] >= 0.93
-    assert measured["fresh-2"]["false_special_on_normal"] <= 4
-    assert measured["fresh-3"]["false_special_on_normal"] <= 6
-    for name in ("fresh-2", "fresh-3"):  # most false alarms come marked low confidence
-        assert measured[name]["false_alarms_marked_confident"] <= 1
+def test_the_fresh_set_figures_reported_in_docs_hold(measured):
+    """fresh-5, written after the last change and measured once (docs/classification.md):
+    the figures reported there, as floors, so that a change that loses them is seen."""
+    fresh = measured["fresh-5"]
+    assert fresh["emergency_recall"] >= 0.93 and fresh["emergency_number_right"] >= 0.83
+    assert fresh["category_accuracy"] >= 0.89 and fresh["category_top3"] >= 0.98
+    assert fresh["type_accuracy"] >= 0.77 and fresh["disposition_accuracy"] >= 0.91
+    assert fresh["category_calibration_error"] <= 0.08
+    assert fresh["false_alarms_marked_confident"] <= 2
 
 
 async def test_classify_answers_the_contract(intake_app, client_for):
@@ -129,8 +136,8 @@ async def test_art11_4_and_art22_related_tickets_of_the_same_caller(intake_app, 
 
 async def test_retraining_stores_an_active_model_with_its_metrics(session, clock):
     report, model = await retrain(session, now=clock.now(), by="test")
-    assert "precision" in report and "fresh-1" in report
-    assert model.trained_on == len(shipped_examples()) + len(shipped_emergencies())
+    assert "precision" in report and "fresh-5" in report
+    assert model.trained_on == len(shipped_examples()) + len(shipped_specials())
 
 
 async def test_the_first_model_is_stored_at_migrate_and_loaded_from_the_database(session):
@@ -143,8 +150,8 @@ async def test_the_first_model_is_stored_at_migrate_and_loaded_from_the_database
     classify._LOADED.pop(stored, None)  # as a new process: nothing loaded yet
     model = await classify.ModelCache().get(session)
     assert model.version == stored
-    ticket_type, category = model.predict("林和西路工地夜间施工噪音扰民")
-    assert ticket_type and category
+    (ticket_type, _), *_ = model.ranked("types", "林和西路工地夜间施工噪音扰民")
+    assert ticket_type in {t.value for t in TicketType}
 
 
 async def test_readyz_waits_for_the_warm_model_and_a_request_never_trains(
@@ -179,7 +186,7 @@ def test_a_model_is_stored_in_skops_format_and_nothing_untrusted_is_loaded():
     model = TrainedModel.fit(shipped_examples()[:60])
     blob = model.dumps()
     assert zipfile.is_zipfile(__import__("io").BytesIO(blob))
-    assert TrainedModel.loads(blob).predict("路灯不亮")[0].value
+    assert TrainedModel.loads(blob).ranked("categories", "路灯不亮")[0][0]
     with pytest.raises(ValueError):
         TrainedModel.loads(pickle.dumps({"types": model.types}))
     untrusted = skops.io.dumps({"version": "x", "types": _Stranger()})
@@ -243,3 +250,46 @@ async def test_a_worse_model_stays_inactive_until_forced_and_the_earlier_one_com
         (weak.version, "root", True),
     ]
     assert records[1].regressions == worse
+
+
+async def test_an_emergency_the_model_reads_shows_the_words_that_weighed(intake_app, client_for):
+    """Issue 18: the reason an emergency is suspected is shown as words of the call."""
+    async with client_for(intake_app, Role.AGENT) as agent:
+        answer = (
+            await agent.post("/v1/classify", json={"text": "我们的渔船在外海失去动力了，浪很大"})
+        ).json()
+    case = answer["disposition"]
+    assert (case["value"], case["emergency_number"]) == ("emergency", "12395")  # Art 11(1) 等
+    assert case["words"] and all(w in "我们的渔船在外海失去动力了，浪很大" for w in case["words"])
+
+
+async def test_words_asking_after_a_matter_point_to_the_callers_open_ticket(intake_app, client_for):
+    """Art 11(4): a caller asking about progress is told it, linked to the open ticket."""
+    async with client_for(intake_app, Role.AGENT) as agent:
+        taken = (await agent.post("/v1/tickets", json=CALL)).json()
+        answer = (
+            await agent.post(
+                "/v1/classify",
+                json={
+                    "text": "我上个礼拜打电话反映过工地噪音的事，现在处理到哪一步了",
+                    "caller_phone": "138 1234 5678",
+                },
+            )
+        ).json()
+    assert answer["disposition"]["value"] == "in_progress"
+    assert answer["disposition"]["related_ticket"] == taken["number"]
+
+
+def test_confidences_are_calibrated_and_the_top_three_offered():
+    """A model's temperature is fitted on calls its folds never saw; the category is offered
+    with two alternatives, the three summing to at most one."""
+    from intake.classify.suggest import calibration_error, suggest
+
+    model = TrainedModel.fit(shipped_examples()[::2])
+    assert all(0.05 <= t <= 5.0 for t in model.temperatures.values())
+    guess = suggest(model, "楼下烧烤店的油烟直接排进我家窗户").category
+    assert len(guess.alternatives) == 3
+    assert guess.confidence + sum(p for _, p in guess.alternatives) <= 1.001
+    # Always right at confidence 1, never right at 0.5: off by 0 and by 0.5.
+    assert calibration_error([(1.0, True)] * 4) == 0.0
+    assert calibration_error([(0.5, False)] * 4) == 0.5

@@ -9,6 +9,7 @@ from intake.classify import service
 from intake.classify.suggest import Guess, suggest
 from intake.deps import ModelDep, VaultDep
 from intake.kb.service import search
+from intake.tickets.rules import Disposition
 from shared.auth import Principal, Role, require
 from shared.deps import ClockDep, SessionDep
 from shared.workdays import local_date
@@ -29,6 +30,21 @@ class GuessRead(BaseModel):
     evidence: str
     low_confidence: bool
     alternatives: list[tuple[str, float]]
+    words: list[str] = Field(description="the words of the call that weighed most")
+
+
+class DispositionRead(BaseModel):
+    value: Disposition
+    emergency_number: str | None = None
+    confidence: float
+    low_confidence: bool = False
+    evidence: str
+    words: list[str] = Field(
+        default_factory=list, description="the words that point to the case (an emergency's reason)"
+    )
+    related_ticket: str | None = Field(
+        default=None, description="the number of the caller's ticket the call is about"
+    )
 
 
 def _read(guess: Guess) -> GuessRead:
@@ -38,12 +54,13 @@ def _read(guess: Guess) -> GuessRead:
         evidence=guess.evidence,
         low_confidence=guess.low_confidence,
         alternatives=guess.alternatives,
+        words=list(guess.words),
     )
 
 
 class ClassifyRead(BaseModel):
     type: GuessRead
-    disposition: dict[str, Any]
+    disposition: DispositionRead
     category: GuessRead
     district: dict[str, Any]
     kb_matches: list[dict[str, Any]]
@@ -74,7 +91,7 @@ async def classify(
     place = suggestion.place
     return ClassifyRead(
         type=_read(suggestion.ticket_type),
-        disposition=service.disposition_of(suggestion, related),
+        disposition=DispositionRead(**service.disposition_of(suggestion, related)),
         category=_read(suggestion.category),
         district={
             "value": place.district if place else None,

@@ -16,30 +16,43 @@ from pathlib import Path
 # (a traffic accident with injuries goes to 122, which brings 120).
 EMERGENCIES: list[tuple[str, str, str]] = [
     (
+        "12395",
+        "distress on water",
+        r"(船|艇|渔排|轮船|货轮|渡轮|游轮|邮轮|舟).{0,12}(翻|沉|漏水|进水|失去动力|触礁|搁浅|相撞|撞上|起火|着火|"
+        r"求救|遇险|倾斜|漂走|困在海上|联系不上)|"
+        r"(海|江)(上|里|中).{0,8}(漂|遇险|求救|落水)|(冲|漂)到(江|海|河)(中间|中心)|落水的船员|(掉|跌|落)(到|进|入)海|出海.{0,12}联系不上",
+    ),
+    (
         "119",
         "fire or gas",
-        r"(?<!不)着火|起火|失火|火灾(?!隐患)|冒烟|烧起来|烧着|火苗|火情|浓烟|爆炸|"
-        r"(燃气|煤气|天然气).{0,6}(泄漏|泄露|漏气|味)|漏气|困在电梯|电梯.{0,4}困|被困|溺水|掉进(河|井|水)",
+        r"(?<!不)着火|起火|失火|火灾(?!隐患)|冒烟|烧起来|烧着|着了|火苗|火情|火光|大火|山火|浓烟|黑烟|全是烟|烟.{0,6}冒出|"
+        r"爆炸|爆燃|巨响|黄烟|冒火花|烧焦|漏(燃气|煤气|天然气|液化气)|(燃气|煤气|天然气|液化气).{0,8}(泄漏|泄露|漏|味|喷)|漏气|嘶嘶|"
+        r"困在电梯|电梯.{0,4}困|被困|卡在.{0,6}出不来|(车|屋|房)里.{0,4}还有人|"
+        r"溺水|掉进(河|井|水|化粪池)|化粪池.{0,6}(爬不上来|出不来)",
     ),
     (
         "122",
         "traffic accident",
-        r"车祸|撞车|追尾|交通事故|翻车|肇事|逃逸|被.{0,8}撞|"
+        r"车祸|撞车|追尾|交通事故|翻车|侧翻|肇事|逃逸|被.{0,8}(撞|刮倒)|压扁|卷到车底|"
         r"(车|车子|汽车|货车|电动车|摩托车).{0,6}撞|撞(了|到|倒|伤|死)",
     ),
     (
         "110",
         "crime in progress",
-        r"抢劫|(被|刚)抢|抢(了|走|包|钱)|打人|打架|斗殴|"
-        r"(拿|持|带)(着|了)?(刀|棍|枪|铁棒|凶器)|刀砍|砍人|行凶|砸(门|车|店)|闯进|撬|小偷|入室盗窃|偷(了|走)|绑架|打起来|"
-        r"家暴|打(老婆|老公|孩子|小孩|我)|要打我|非法拘禁|杀人|要杀|救命|跟踪|勒索|威胁|"
-        r"要跳(下去|楼|河|江)|轻生|自杀|跳楼",
+        r"抢劫|(被|刚)抢|抢(了|走|包|钱)|打人|打架|打群架|群殴|斗殴|对砍|砍刀|"
+        r"(拿|持|带)(着|了)?(刀|棍|枪|铁棒|凶器)|用枪|刀砍|砍人|行凶|砸(门|车|店|东西)|把.{0,8}砸了|闯进|撬|小偷|进了贼|"
+        r"入室盗窃|偷(了|走)|偷拍|绑架|抱走|拉上车|打起来|围住.{0,6}要钱|"
+        r"家暴|打(老婆|老公|孩子|小孩|我)|要打我|非法拘禁|(关|锁)在.{0,8}(不让|出不去)|不让我走|"
+        r"杀人|要杀|救命|跟踪|跟着我|勒索|威胁|冒充警察.{0,12}(转账|通话)|"
+        r"要跳(下去|楼|河|江)|轻生|自杀|跳楼|不想活",
     ),
     (
         "120",
         "medical",
-        r"受伤|流血|出血|晕倒|昏倒|昏迷|叫不醒|不省人事|心脏病|抽搐|中毒|"
-        r"呼吸困难|喘不上气|急救|救护车|骨折|摔伤|摔倒|快不行了|没有呼吸|没气了|割腕",
+        r"受伤|流血|出血|血止不住|晕倒|昏倒|昏迷|晕过去|叫不醒|不省人事|没有?反应|叫也不应|倒地不起|"
+        r"心脏病|胸口.{0,3}(痛|疼)|中风|半边身|抽搐|抽筋|吐白沫|中毒|农药|安眠药|呕吐|烫伤|触电|噎住|"
+        r"呼吸困难|喘不(上|过)气|透不过气|急救|救护车|骨折|摔伤|摔倒|变形了|快不行了|没有呼吸|没气了|割腕|"
+        r"见红|羊水|要生了|快生了|(咬|划)(伤|了).{0,6}(很深|肿|血)",
     ),
 ]
 LEGAL_CHANNEL = (
@@ -59,6 +72,7 @@ class RuleHit:
     evidence: str
     rule: str
     confidence: float = 0.9
+    words: tuple[str, ...] = ()  # what in the call points to the case, shown to the agent
 
 
 def special_case(text: str) -> RuleHit | None:
@@ -66,7 +80,13 @@ def special_case(text: str) -> RuleHit | None:
     for number, kind, pattern in EMERGENCIES:
         match = re.search(pattern, text)
         if match:
-            return RuleHit("emergency", number, match.group(0), f"art11_1_{kind.replace(' ', '_')}")
+            return RuleHit(
+                "emergency",
+                number,
+                match.group(0),
+                f"art11_1_{kind.replace(' ', '_')}",
+                words=(match.group(0),),
+            )
     for disposition, pattern, rule in (
         ("legal_channel", LEGAL_CHANNEL, "art11_2"),
         ("party_organs", PARTY_ORGANS, "art11_3"),
@@ -74,7 +94,7 @@ def special_case(text: str) -> RuleHit | None:
     ):
         match = re.search(pattern, text)
         if match:
-            return RuleHit(disposition, None, match.group(0), rule)
+            return RuleHit(disposition, None, match.group(0), rule, words=(match.group(0),))
     return None
 
 
