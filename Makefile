@@ -62,12 +62,15 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_assessment.py
 	$(BIN)/python bench/bench_backlog.py
 	$(BIN)/python bench/bench_console.py
+	$(BIN)/python bench/bench_intake_reads.py
 
 ## The hotspot test and the cluster finder on generated years with planted surges and
-## clusters and control years without (seeded; the figures are in docs/kpis.md).
+## clusters and control years without (seeded; the figures are in docs/kpis.md); the
+## classifier's candidate models compared on the corpus (docs/classification.md).
 evaluate: $(STAMP)
 	$(BIN)/python bench/eval_hotspots.py
 	$(BIN)/python bench/eval_clusters.py
+	$(BIN)/python bench/eval_classifier.py
 
 ## Render the Kubernetes manifests with their defaults (deploy/k8s/render.py --help for values).
 k8s: $(STAMP)

@@ -23,10 +23,11 @@ MIN_COVERAGE = 0.4
 # An approved entry written by a unit beats a passage of a document with the same match.
 ENTRY_WEIGHT = 1.5
 SEARCHABLE = """
-    SELECT 'passage' AS kind, p.id::text AS id, p.text, d.title AS source, p.section, p.tsv
+    SELECT 'passage' AS kind, p.id::text AS id, p.text, d.title AS source, p.section, p.tsv,
+           p.terms
     FROM intake.kb_passage p JOIN intake.kb_document d ON d.id = p.document_id
     UNION ALL
-    SELECT 'entry', e.id, e.answer, coalesce(d.title, e.owning_unit), e.section, e.tsv
+    SELECT 'entry', e.id, e.answer, coalesce(d.title, e.owning_unit), e.section, e.tsv, e.terms
     FROM intake.kb_entry e LEFT JOIN intake.kb_document d ON d.id = e.source_document_id
     WHERE e.review_status = 'approved'
       AND (e.valid_from IS NULL OR e.valid_from <= CAST(:today AS date))
@@ -44,8 +45,8 @@ def _search_sql(term_count: int) -> Any:
     )
     return text(
         f"""
-        SELECT kind, id, text, source, section, score FROM (
-            SELECT DISTINCT ON (md5(h.text)) h.kind, h.id, h.text, h.source, h.section,
+        SELECT kind, id, text, source, section, terms, score FROM (
+            SELECT DISTINCT ON (md5(h.text)) h.kind, h.id, h.text, h.source, h.section, h.terms,
                    ({found} + ts_rank_cd(h.tsv, to_tsquery('simple', :query), 1))
                    * CASE WHEN h.kind = 'entry' THEN {ENTRY_WEIGHT} ELSE 1 END AS score
             FROM ({SEARCHABLE}) h
@@ -140,7 +141,8 @@ async def search(
     hits = []
     for row in rows:
         hit = dict(row._mapping)
-        found = set(terms.terms(f"{hit['section'] or ''} {hit['text']}"))
+        # The terms indexed with the text (its section's too): not cut again per search.
+        found = set(hit.pop("terms").split())
         hit["coverage"] = round(answers.covered(words, idf, found), 3)
         hit["relevant"] = hit["coverage"] >= MIN_COVERAGE
         hit["sentence"] = answers.best_sentence(
