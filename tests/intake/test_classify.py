@@ -87,6 +87,7 @@ async def test_classify_answers_the_contract(intake_app, client_for):
     assert answer["type"]["value"] == "complaint"
     assert answer["category"]["value"] == "noise.construction"
     assert answer["category"]["evidence"].startswith("phrase")
+    assert answer["category"]["words"][0] in "林和西路工地每天晚上十一点以后还在打桩，吵得睡不着"
     assert answer["disposition"]["value"] == "normal"
     assert answer["district"]["value"] == "天河区"
     assert answer["model_version"].startswith("chargram-lr-")

@@ -69,12 +69,8 @@ def _guess(
         key=lambda item: -item[1],
     )
     if cue is not None and cue[0] == value:
-        evidence = f"phrase: {cue[1]}; score {confidence}"
-    else:
-        evidence = (
-            f"words: {'、'.join(because)}; " if because else ""
-        ) + f"model score {confidence}"
-    return Guess(value, confidence, evidence, others[:3])
+        return Guess(value, confidence, f"phrase: {cue[1]}", others[:3], (cue[1],))
+    return Guess(value, confidence, _evidence(because, confidence), others[:3], tuple(because))
 
 
 @dataclass(frozen=True)
