@@ -18,19 +18,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jieba
 import numpy as np
 import skops.io
 from scipy.optimize import minimize_scalar
 from scipy.special import logsumexp
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import classification_report
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
-from sklearn.naive_bayes import ComplementNB
-from sklearn.pipeline import Pipeline, make_pipeline, make_union
-from sklearn.svm import LinearSVC
+from sklearn.pipeline import Pipeline, make_pipeline
 from skops.io.exceptions import UntrustedTypesFoundException
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -79,57 +75,27 @@ def shipped_specials() -> list[Labelled]:
     return [c for c in corpus() if c.disposition != "normal"]
 
 
-def words(text: str) -> list[str]:
-    """The words of a call (jieba), for the word features beside the character ones."""
-    return [w for w in jieba.lcut(text) if w.strip()]
-
-
-def _chars() -> TfidfVectorizer:
+def char_features() -> TfidfVectorizer:
     return TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
 
 
-def _words() -> TfidfVectorizer:
-    return TfidfVectorizer(
-        tokenizer=words, token_pattern=None, lowercase=False, ngram_range=(1, 2), sublinear_tf=True
-    )
-
-
-def _logistic() -> LogisticRegression:
+def logistic() -> LogisticRegression:
     # saga: the same accuracy as lbfgs on the corpus, trained ten times faster.
     return LogisticRegression(max_iter=3000, C=10.0, solver="saga", tol=1e-3, random_state=SEED)
 
 
 def chargram_lr() -> Pipeline:
-    """Character 1–3-grams and logistic regression: the first model (2026-11)."""
-    return make_pipeline(_chars(), _logistic())
+    """Character 1–3-grams and logistic regression: chosen against the candidates of
+    bench/eval_classifier.py (docs/classification.md)."""
+    return make_pipeline(char_features(), logistic())
 
 
-def wordchar_lr() -> Pipeline:
-    """Character n-grams and jieba's words (and word pairs), logistic regression."""
-    return make_pipeline(make_union(_chars(), _words()), _logistic())
-
-
-def wordchar_svm() -> Pipeline:
-    """The same features, a linear SVM whose scores are calibrated to probabilities."""
-    return make_pipeline(
-        make_union(_chars(), _words()),
-        CalibratedClassifierCV(LinearSVC(C=0.5), cv=3, method="sigmoid"),
-    )
-
-
-def chargram_nb() -> Pipeline:
-    """Character n-grams and complement naive Bayes: the cheapest to train."""
-    return make_pipeline(_chars(), ComplementNB(alpha=0.3))
-
-
-CANDIDATES: dict[str, Callable[[], Pipeline]] = {
-    "chargram-lr": chargram_lr,
-    "wordchar-lr": wordchar_lr,
-    "wordchar-svm": wordchar_svm,
-    "chargram-nb": chargram_nb,
-}
-CHOSEN = "chargram-lr"
-_pipeline = CANDIDATES[CHOSEN]
+def calibrated(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """Probabilities (of one call, or a row per call) divided in log space by a temperature
+    and normalised again. Logs of the probabilities, not predict_log_proba: every candidate
+    model has predict_proba."""
+    logits = np.log(np.clip(probabilities, 1e-12, 1)) / temperature
+    return np.exp(logits - logsumexp(logits, axis=-1, keepdims=True))
 
 
 @dataclass
@@ -145,9 +111,17 @@ class TrainedModel:
     _names: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
-    def fit(cls, examples: list[Labelled], specials: list[Labelled] | None = None) -> TrainedModel:
+    def fit(
+        cls,
+        examples: list[Labelled],
+        specials: list[Labelled] | None = None,
+        *,
+        make: Callable[[], Pipeline] = chargram_lr,
+        name: str = "chargram-lr",
+    ) -> TrainedModel:
         """Type and category from ordinary matters, the Art 11 case from them and the
-        special cases (the corpus's unless given), the emergency line from emergencies."""
+        special cases (the corpus's unless given), the emergency line from emergencies; each
+        part a ``make()`` (another candidate only in bench/eval_classifier.py)."""
         specials = shipped_specials() if specials is None else specials
         texts = [e.text for e in examples]
         emergencies = [s for s in specials if s.disposition == "emergency"]
@@ -167,22 +141,20 @@ class TrainedModel:
                 ["normal"] * len(texts) + [s.disposition for s in specials],
             ),
         }
-        fitted = {name: _pipeline().fit(*data) for name, data in parts.items()}
         return cls(
-            version=f"{CHOSEN}-{fingerprint}",
-            **fitted,
-            numbers=_pipeline().fit([e.text for e in emergencies], [e.number for e in emergencies]),
+            version=f"{name}-{fingerprint}",
+            **{part: make().fit(*data) for part, data in parts.items()},
+            numbers=make().fit([e.text for e in emergencies], [e.number for e in emergencies]),
             trained_on=len(examples) + len(specials),
-            temperatures={name: temperature(*data) for name, data in parts.items()},
+            temperatures={part: temperature(*data, make=make) for part, data in parts.items()},
         )
 
     def ranked(self, part: str, text: str) -> list[tuple[str, float]]:
         """A part's classes for the words, likeliest first, with calibrated probabilities."""
         pipeline: Pipeline = getattr(self, part)
-        # log of the probabilities, not predict_log_proba: not every candidate has it.
-        logits = np.log(np.clip(pipeline.predict_proba([text])[0], 1e-12, 1))
-        logits /= self.temperatures.get(part, 1.0)
-        probabilities = np.exp(logits - logsumexp(logits))
+        probabilities = calibrated(
+            pipeline.predict_proba([text])[0], self.temperatures.get(part, 1.0)
+        )
         order = np.argsort(-probabilities)
         return [(str(pipeline.classes_[i]), round(float(probabilities[i]), 3)) for i in order]
 
@@ -225,15 +197,9 @@ class TrainedModel:
             for c, p in self.ranked("dispositions", text)
         }
 
-    def emergency_probability(self, text: str) -> float:
-        return self.disposition_probabilities(text).get("emergency", 0.0)
-
-    def emergency_number(self, text: str) -> tuple[str, float] | None:
-        """(number, probability) when the words are likely an emergency, else None."""
-        probability = self.emergency_probability(text)
-        if probability < EMERGENCY_THRESHOLD:
-            return None
-        return str(self.numbers.predict([text])[0]), probability
+    def line(self, text: str) -> str:
+        """The emergency line that takes the call, were it an emergency."""
+        return str(self.numbers.predict([text])[0])
 
     def dumps(self) -> bytes:
         """The model in skops' format: what loading it may build is declared, unlike a
@@ -254,24 +220,19 @@ class TrainedModel:
         return TrainedModel(**state)
 
 
-def temperature(texts: list[str], labels: list[str]) -> float:
+def temperature(
+    texts: list[str], labels: list[str], *, make: Callable[[], Pipeline] = chargram_lr
+) -> float:
     """The temperature that makes a part's confidences honest, fitted to predictions for
     calls each fold's model never saw (1.0 when a class is too small to be held out)."""
     if min(Counter(labels).values()) < FOLDS:
         return 1.0
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=SEED)
-    log_p = np.log(
-        np.clip(
-            cross_val_predict(_pipeline(), texts, labels, cv=folds, method="predict_proba"),
-            1e-12,
-            1,
-        )
-    )
+    unseen = cross_val_predict(make(), texts, labels, cv=folds, method="predict_proba")
     truth = np.searchsorted(np.unique(labels), labels)
 
-    def loss(t: float) -> float:
-        scaled = log_p / t
-        return float(np.mean(logsumexp(scaled, axis=1) - scaled[np.arange(len(truth)), truth]))
+    def loss(t: float) -> float:  # the log loss of the calibrated probabilities
+        return -float(np.mean(np.log(calibrated(unseen, t)[np.arange(len(truth)), truth])))
 
     return round(float(minimize_scalar(loss, bounds=(0.05, 5.0), method="bounded").x), 3)
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from intake.classify import service
-from intake.classify.suggest import Guess, suggest
+from intake.classify.suggest import Guess, disposition_of, suggest
 from intake.deps import ModelDep, VaultDep
 from intake.kb.service import search
 from intake.tickets.rules import Disposition
@@ -91,7 +91,7 @@ async def classify(
     place = suggestion.place
     return ClassifyRead(
         type=_read(suggestion.ticket_type),
-        disposition=DispositionRead(**service.disposition_of(suggestion, related)),
+        disposition=DispositionRead(**disposition_of(suggestion, related)),
         category=_read(suggestion.category),
         district={
             "value": place.district if place else None,

@@ -22,7 +22,7 @@ from intake.classify.model import (
 )
 from intake.classify.models import ClassifierActivation, ClassifierModel
 from intake.classify.rules import RuleHit
-from intake.classify.suggest import Suggestion, accuracy_with_cues, special_of, suggest
+from intake.classify.suggest import accuracy_with_cues, special_of, suggest
 from intake.kb.service import search
 from intake.privacy import Vault
 from intake.tickets.models import Ticket
@@ -335,31 +335,3 @@ async def related(
             }
         )
     return found
-
-
-def disposition_of(suggestion: Suggestion, related_tickets: list[dict[str, Any]]) -> dict[str, Any]:
-    """Art 11 case first, then an open ticket on the matter, then a repeat (Art 22); a call
-    whose words ask after a matter names the caller's open ticket when there is one."""
-    open_ticket = next((t for t in related_tickets if t["relation"] == "in_progress"), None)
-    if suggestion.special is not None:
-        hit = suggestion.special
-        linked = open_ticket if hit.disposition == "in_progress" else None
-        return {
-            "value": hit.disposition,
-            "emergency_number": hit.emergency_number,
-            "confidence": hit.confidence,
-            "low_confidence": hit.confidence < 0.5,
-            "evidence": f"{hit.evidence} ({hit.rule})",
-            "words": list(hit.words),
-            "related_ticket": linked["number"] if linked else None,
-        }
-    for relation in ("in_progress", "repeat"):
-        match = next((t for t in related_tickets if t["relation"] == relation), None)
-        if match:
-            return {
-                "value": relation,
-                "confidence": 0.7,
-                "evidence": f"ticket {match['number']} of the same caller ({match['status']})",
-                "related_ticket": match["number"],
-            }
-    return {"value": "normal", "confidence": 0.8, "evidence": "no Art 11 case, no related ticket"}

@@ -108,23 +108,21 @@ def _model_hit(
 
 def special_of(model: TrainedModel, text: str) -> RuleHit | None:
     """The Art 11 case: a phrase rule, or else the model's reading, with the words that
-    weighed most as its evidence."""
+    weighed most as its evidence (the model reads the call once for both)."""
     hit = special_case(text)
+    if hit is not None and hit.disposition != "emergency":
+        return hit
+    probabilities = model.disposition_probabilities(text)
+    emergency = probabilities.get("emergency", 0.0)
     if hit is not None:
-        if hit.disposition != "emergency":
-            return hit
-        probability = model.emergency_probability(text)
-        backed = probability >= EMERGENCY_THRESHOLD
+        backed = emergency >= EMERGENCY_THRESHOLD
         return replace(
             hit,
-            evidence=f"{hit.evidence}; model score {probability}",
+            evidence=f"{hit.evidence}; model score {emergency}",
             confidence=hit.confidence if backed else UNBACKED_PHRASE_CONFIDENCE,
         )
-    likely = model.emergency_number(text)
-    if likely is not None:
-        number, probability = likely
-        return _model_hit(model, text, "emergency", number, probability, "art11_1_model")
-    probabilities = model.disposition_probabilities(text)
+    if emergency >= EMERGENCY_THRESHOLD:
+        return _model_hit(model, text, "emergency", model.line(text), emergency, "art11_1_model")
     case = max(MODEL_RULES, key=lambda c: probabilities.get(c, 0.0))
     probability = probabilities.get(case, 0.0)
     if probability < SPECIAL_THRESHOLD:
@@ -146,6 +144,34 @@ def suggest(model: TrainedModel, text: str, *, address: str | None = None) -> Su
         special=special_of(model, text),
         place=locate(text, address),
     )
+
+
+def disposition_of(suggestion: Suggestion, related_tickets: list[dict[str, Any]]) -> dict[str, Any]:
+    """Art 11 case first, then an open ticket on the matter, then a repeat (Art 22); a call
+    whose words ask after a matter names the caller's open ticket when there is one."""
+    open_ticket = next((t for t in related_tickets if t["relation"] == "in_progress"), None)
+    if suggestion.special is not None:
+        hit = suggestion.special
+        linked = open_ticket if hit.disposition == "in_progress" else None
+        return {
+            "value": hit.disposition,
+            "emergency_number": hit.emergency_number,
+            "confidence": hit.confidence,
+            "low_confidence": hit.confidence < 0.5,
+            "evidence": f"{hit.evidence} ({hit.rule})",
+            "words": list(hit.words),
+            "related_ticket": linked["number"] if linked else None,
+        }
+    for relation in ("in_progress", "repeat"):
+        match = next((t for t in related_tickets if t["relation"] == relation), None)
+        if match:
+            return {
+                "value": relation,
+                "confidence": 0.7,
+                "evidence": f"ticket {match['number']} of the same caller ({match['status']})",
+                "related_ticket": match["number"],
+            }
+    return {"value": "normal", "confidence": 0.8, "evidence": "no Art 11 case, no related ticket"}
 
 
 def accuracy_with_cues(model: TrainedModel, examples: list[Any]) -> dict[str, float]:
