@@ -66,11 +66,13 @@ bench: $(STAMP)
 
 ## The hotspot test and the cluster finder on generated years with planted surges and
 ## clusters and control years without (seeded; the figures are in docs/kpis.md); the
-## classifier's candidate models compared on the corpus (docs/classification.md).
+## classifier's candidate models compared on the corpus and the knowledge base's answers per
+## question file (docs/classification.md).
 evaluate: $(STAMP)
 	$(BIN)/python bench/eval_hotspots.py
 	$(BIN)/python bench/eval_clusters.py
 	$(BIN)/python bench/eval_classifier.py
+	$(BIN)/python bench/eval_kb.py
 
 ## Render the Kubernetes manifests with their defaults (deploy/k8s/render.py --help for values).
 k8s: $(STAMP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from intake.kb import terms
 
@@ -19,7 +20,9 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE_END.split(text) if s.strip()]
 
 
-def covered(question: list[str], weights: Mapping[str, float], found: set[str]) -> float:
+def covered(
+    question: list[str], weights: Mapping[str, float], found: set[str] | frozenset[str]
+) -> float:
     """The share of the question's weight that ``found`` terms carry (0 to 1): a passage
     that matches only the question's common words covers little of it."""
     total = sum(weights[w] for w in question)
@@ -39,7 +42,7 @@ def best_sentence(
     found = sentences(text)
     if not found:
         return text
-    shares = [covered(question, weights, set(terms.terms(s))) for s in found]
+    shares = [covered(question, weights, _terms_of(s, question)) for s in found]
     best = max(shares)
 
     def rank(i: int) -> tuple[bool, float, int]:
@@ -47,3 +50,19 @@ def best_sentence(
         return numbered, shares[i], -i
 
     return found[max(range(len(found)), key=rank)]
+
+
+def _terms_of(sentence: str, question: list[str]) -> frozenset[str]:
+    """The sentence's terms, cut only when it holds a question term at all: a term cut from
+    a sentence is part of its text, so a sentence holding none covers nothing. Cutting every
+    sentence of every hit was two thirds of a search's time."""
+    lowered = sentence.lower()
+    if not any(word in lowered for word in question):
+        return frozenset()
+    return _cut(sentence)
+
+
+@lru_cache(maxsize=20_000)
+def _cut(sentence: str) -> frozenset[str]:
+    """Passages change only at import, and the same ones answer question after question."""
+    return frozenset(terms.terms(sentence))
