@@ -45,8 +45,33 @@ def test_places_come_from_the_gazetteer():
 
 
 @pytest.fixture(scope="module")
-def measured():
-    return evaluate_on_sets(TrainedModel.fit(shipped_examples()))[1]
+def model():
+    return TrainedModel.fit(shipped_examples())
+
+
+@pytest.fixture(scope="module")
+def measured(model):
+    return evaluate_on_sets(model)[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "disposition"),
+    [
+        ("我家楼下的餐馆着火了，烟冲到楼上", "emergency"),  # Art 11(1): happening now
+        ("去年我们村的仓库着火以后，到现在都没有装消防栓", None),  # told of the past
+        ("万一电梯困人了要打哪个电话", None),  # asked about
+        ("去年的交通事故已经起诉到法院了，我想问判决什么时候出", "legal_channel"),  # Art 11(2)
+    ],
+)
+def test_an_emergency_told_of_the_past_or_asked_about_is_no_alarm(model, text, disposition):
+    """Art 11(1) is for what is happening: an emergency's words in a call about the past or
+    about what to do if, which the model does not read as an emergency, raise no alarm; the
+    call's other Art 11 case, if any, still counts."""
+    from intake.classify.suggest import special_of
+
+    assert special_case(text).disposition == "emergency"  # the phrase alone would alarm
+    hit = special_of(model, text)
+    assert (hit.disposition if hit else None) == disposition
 
 
 def test_the_tuned_evaluation_sets_stay_where_they_were_tuned(measured):
@@ -69,15 +94,17 @@ def test_the_fresh_set_figures_reported_in_docs_hold(measured):
     fresh = measured["fresh-5"]
     assert fresh["emergency_recall"] >= 0.96 and fresh["emergency_number_right"] >= 0.86
     assert fresh["category_accuracy"] >= 0.88 and fresh["category_top3"] >= 0.99
-    assert fresh["type_accuracy"] >= 0.86 and fresh["disposition_accuracy"] >= 0.92
+    assert fresh["type_accuracy"] >= 0.86 and fresh["disposition_accuracy"] >= 0.94
     assert fresh["category_calibration_error"] <= 0.085
     assert fresh["false_alarms_marked_confident"] <= 2
+    assert fresh["false_alarms_on_hard_negatives"] <= 4
     fresh = measured["fresh-6"]
     assert fresh["emergency_recall"] >= 0.96 and fresh["emergency_number_right"] >= 0.92
     assert fresh["category_accuracy"] >= 0.9 and fresh["category_top3"] >= 0.97
-    assert fresh["type_accuracy"] >= 0.84 and fresh["disposition_accuracy"] >= 0.93
+    assert fresh["type_accuracy"] >= 0.84 and fresh["disposition_accuracy"] >= 0.95
     assert fresh["category_calibration_error"] <= 0.07
     assert fresh["false_alarms_marked_confident"] <= 2
+    assert fresh["false_alarms_on_hard_negatives"] <= 3
 
 
 async def test_classify_answers_the_contract(intake_app, client_for):
@@ -114,10 +141,10 @@ async def test_an_emergency_phrase_the_model_doubts_is_offered_with_low_confiden
     async with client_for(intake_app, Role.AGENT) as agent:
         answer = (
             await agent.post(
-                "/v1/classify", json={"text": "这个路口上个月发生过交通事故，一直没有装红绿灯"}
+                "/v1/classify", json={"text": "这个路口经常发生交通事故，一直没有装红绿灯"}
             )
         ).json()
-    assert answer["disposition"]["value"] == "emergency"  # never dropped
+    assert answer["disposition"]["value"] == "emergency"  # not told of the past: kept
     assert answer["disposition"]["low_confidence"]
 
 

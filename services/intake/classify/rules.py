@@ -75,9 +75,19 @@ class RuleHit:
     words: tuple[str, ...] = ()  # what in the call points to the case, shown to the agent
 
 
-def special_case(text: str) -> RuleHit | None:
-    """The Art 11 case a call's words point to, if any (emergency first)."""
-    for number, kind, pattern in EMERGENCIES:
+# A call that tells of the past or asks what to do if (上个月着过一次火, 万一电梯困人要打哪个电话)
+# is no emergency unless the model reads one: on the corpus's out-of-fold readings, phrases
+# the model did not back were 22 fewer false alarms this way and no emergency lost. Not 以后:
+# "十一点以后" tells the hour of what is happening.
+NOT_HAPPENING_NOW = re.compile(
+    r"上个月|上周|上礼拜|上星期|去年|前年|前几天|前天|昨天|昨晚|以前|之前|上次|当时|那次|过后"
+    r"|如果|万一|应该怎么|怎么处理|要怎么|会不会|能不能|是否|有没有"
+)
+
+
+def special_case(text: str, *, emergencies: bool = True) -> RuleHit | None:
+    """The Art 11 case a call's words point to, if any (emergency first, unless left out)."""
+    for number, kind, pattern in EMERGENCIES if emergencies else ():
         match = re.search(pattern, text)
         if match:
             return RuleHit(

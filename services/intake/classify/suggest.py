@@ -18,7 +18,7 @@ from intake.classify.model import (
     SPECIAL_THRESHOLD,
     TrainedModel,
 )
-from intake.classify.rules import Place, RuleHit, locate, special_case
+from intake.classify.rules import NOT_HAPPENING_NOW, Place, RuleHit, locate, special_case
 
 # A cue phrase triples its class's odds against the model's reading: on the corpus (five-fold,
 # docs/classification.md) that beat both the model alone and the phrase overriding it.
@@ -114,14 +114,18 @@ def special_of(model: TrainedModel, text: str) -> RuleHit | None:
         return hit
     probabilities = model.disposition_probabilities(text)
     emergency = probabilities.get("emergency", 0.0)
-    if hit is not None:
-        backed = emergency >= EMERGENCY_THRESHOLD
+    backed = emergency >= EMERGENCY_THRESHOLD
+    if hit is not None and (backed or not NOT_HAPPENING_NOW.search(text)):
         return replace(
             hit,
             evidence=f"{hit.evidence}; model score {emergency}",
             confidence=hit.confidence if backed else UNBACKED_PHRASE_CONFIDENCE,
         )
-    if emergency >= EMERGENCY_THRESHOLD:
+    if hit is not None:  # an emergency's words, told of the past or asked about
+        hit = special_case(text, emergencies=False)
+        if hit is not None:
+            return hit
+    if backed:
         return _model_hit(model, text, "emergency", model.line(text), emergency, "art11_1_model")
     case = max(MODEL_RULES, key=lambda c: probabilities.get(c, 0.0))
     probability = probabilities.get(case, 0.0)
