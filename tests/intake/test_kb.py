@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from intake.kb import answers
+from intake.kb import answers, terms
 from intake.kb.normalise import leftover_artefacts, normalise, split_passages
 
 from shared.auth import Role
@@ -173,21 +173,25 @@ async def test_a_question_the_knowledge_base_cannot_answer_is_told_so(intake_app
     )
 
 
-# Measured 2026-12-07 with the coverage threshold chosen on the development questions
-# (kb_questions.txt and kb_unanswerable_dev.txt): on the fresh set, written before the change,
-# the right passage is first for 36 of 50 questions, in the top 3 for 43 and counted as an
-# answer there for 37; 13 of 15 questions the knowledge base cannot answer are told so (5 of
-# 15 found nothing before). The set steered one decision (docs/classification.md) and is
-# retired from judging the next change; the test holds these figures.
-FRESH = _questions("kb_fresh_2026-12-07.txt")
-
-
+# Figures per question file (docs/classification.md), held as floors: first, in the top 3,
+# counted as an answer there, and questions it cannot answer told so. kb_fresh_2026-12-07 was
+# fresh for the coverage threshold, steered a decision and now only guards; b and c were
+# written before the Measures' wording (synonyms.txt, 所称) and never tuned on.
+@pytest.mark.parametrize(
+    ("name", "sizes", "floors"),
+    [
+        ("kb_fresh_2026-12-07.txt", (50, 15), (39, 44, 37, 13)),
+        ("kb_fresh_2026-12-07b.txt", (35, 10), (30, 33, 30, 8)),
+        ("kb_fresh_2026-12-07c.txt", (53, 12), (44, 50, 48, 12)),
+    ],
+)
 async def test_the_fresh_questions_are_answered_or_told_there_is_no_good_answer(
-    intake_app, client_for
+    intake_app, client_for, name, sizes, floors
 ):
+    questions = _questions(name)
     top1 = top3 = answered = told_none = 0
     async with client_for(intake_app, Role.AGENT) as client:
-        for question, expected in FRESH:
+        for question, expected in questions:
             found = (await client.get("/v1/kb/search", params={"q": question, "limit": 3})).json()
             if expected == "-":
                 told_none += not found["answered"]
@@ -196,5 +200,17 @@ async def test_the_fresh_questions_are_answered_or_told_there_is_no_good_answer(
             top1 += bool(right[:1] and right[0])
             top3 += any(right)
             answered += any(r and h["relevant"] for r, h in zip(right, found["items"], strict=True))
-    assert (len(FRESH), sum(e == "-" for _, e in FRESH)) == (65, 15)
-    assert top1 >= 36 and top3 >= 43 and answered >= 37 and told_none >= 13
+    unanswerable = sum(e == "-" for _, e in questions)
+    assert (len(questions) - unanswerable, unanswerable) == sizes
+    measured = (top1, top3, answered, told_none)
+    assert all(m >= f for m, f in zip(measured, floors, strict=True)), measured
+
+
+def test_a_question_in_callers_words_finds_the_measures_wording():
+    """Art 10: callers say 实施 and 辱骂 where the Measures say 施行 and 侮辱; "what is X" is
+    answered where a measure says 本办法所称X."""
+    assert terms.alternatives("实施") == ("实施", "施行")
+    assert terms.alternatives("热线") == ("热线",)
+    assert terms.matched(["实施", "办法", "热线"], ["办法", "施行"]) == {"实施", "办法"}
+    assert terms.question_terms("什么是双号并行单位？")[-1] == "所称"
+    assert "所称" not in terms.question_terms("双号并行单位要做什么？")

@@ -42,7 +42,9 @@ def best_sentence(
     found = sentences(text)
     if not found:
         return text
-    shares = [covered(question, weights, _terms_of(s, question)) for s in found]
+    shares = [
+        covered(question, weights, terms.matched(question, _terms_of(s, question))) for s in found
+    ]
     best = max(shares)
 
     def rank(i: int) -> tuple[bool, float, int]:
@@ -57,7 +59,7 @@ def _terms_of(sentence: str, question: list[str]) -> frozenset[str]:
     a sentence is part of its text, so a sentence holding none covers nothing. Cutting every
     sentence of every hit was two thirds of a search's time."""
     lowered = sentence.lower()
-    if not any(word in lowered for word in question):
+    if not any(a in lowered for word in question for a in terms.alternatives(word)):
         return frozenset()
     return _cut(sentence)
 

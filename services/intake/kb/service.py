@@ -130,19 +130,20 @@ async def search(
     if not words:
         return []
     params: dict[str, Any] = {
-        "query": " | ".join(f"'{w}'" for w in words),
+        "query": " | ".join(f"'{a}'" for w in words for a in terms.alternatives(w)),
         "limit": limit,
         "today": today,
     }
     idf = await _idf(session, words, today=today)
     for i, word in enumerate(words):
-        params[f"t{i}"], params[f"w{i}"] = f"'{word}'", idf[word]
+        params[f"t{i}"] = " | ".join(f"'{a}'" for a in terms.alternatives(word))
+        params[f"w{i}"] = idf[word]
     rows = await session.execute(_search_sql(len(words)), params)
     hits = []
     for row in rows:
         hit = dict(row._mapping)
         # The terms indexed with the text (its section's too): not cut again per search.
-        found = set(hit.pop("terms").split())
+        found = terms.matched(words, hit.pop("terms").split())
         hit["coverage"] = round(answers.covered(words, idf, found), 3)
         hit["relevant"] = hit["coverage"] >= MIN_COVERAGE
         hit["sentence"] = answers.best_sentence(
@@ -180,7 +181,11 @@ async def _idf(session: AsyncSession, words: list[str], *, today: date) -> dict[
         _FREQUENCIES.clear()  # one snapshot is enough: the old one is stale
         _FREQUENCIES[key] = (total or 1, frequency)
     total, frequency = _FREQUENCIES[key]
-    return {w: math.log(1 + total / (1 + frequency.get(w, 0))) for w in words}
+    # A word asked otherwise than the Measures say it weighs as the Measures' word: that is
+    # what the caller means (实施 is common in the policies, 施行 is said once per measure).
+    return {
+        w: math.log(1 + total / (1 + frequency.get(terms.alternatives(w)[-1], 0))) for w in words
+    }
 
 
 async def list_entries(session: AsyncSession, *, review_status: str | None) -> list[KbEntry]:

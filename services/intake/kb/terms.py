@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -18,6 +19,14 @@ STOPWORDS = frozenset(
     for word in line.split()
 )
 WORD = re.compile(r"^[\w\u4e00-\u9fff]+$")
+# A caller's word → the Measures' own word for it (synonyms.txt): a question asks 什么时候实施,
+# the article says 施行.
+STATUTORY = {
+    caller: line.split()[0]
+    for line in (Path(__file__).parent / "synonyms.txt").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+    for caller in line.split()[1:]
+}
 
 
 @cache
@@ -46,8 +55,25 @@ def indexed(text: str) -> str:
     return " ".join(terms(text))
 
 
+# "What is X" is answered where a measure defines it: 本办法所称X，是指….
+DEFINITION = re.compile(r"什么是|什么叫|是什么意思|指什么|是指什么|的定义")
+
+
 def question_terms(text: str) -> list[str]:
-    """A question's distinct terms; single characters only when nothing longer is left."""
+    """A question's distinct terms; single characters only when nothing longer is left; 所称
+    for a question asking what something is."""
     unique = list(dict.fromkeys(terms(text, for_search=False)))
-    longer = [t for t in unique if len(t) > 1]
-    return longer or unique
+    longer = [t for t in unique if len(t) > 1] or unique
+    return [*longer, "所称"] if longer and DEFINITION.search(text) else longer
+
+
+def alternatives(word: str) -> tuple[str, ...]:
+    """A question's word and, if callers say it otherwise than the Measures, their word."""
+    statutory = STATUTORY.get(word)
+    return (word, statutory) if statutory else (word,)
+
+
+def matched(question: list[str], found: Iterable[str]) -> set[str]:
+    """The question's words a text holds, as asked or in the Measures' wording."""
+    held = set(found)
+    return {w for w in question if any(a in held for a in alternatives(w))}
