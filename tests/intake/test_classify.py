@@ -87,24 +87,53 @@ def test_the_tuned_evaluation_sets_stay_where_they_were_tuned(measured):
     assert measured["tuned-6"]["category_accuracy"] >= 0.9
 
 
-def test_the_fresh_set_figures_reported_in_docs_hold(measured):
-    """fresh-5 and fresh-6, each measured once with the current classifier and never tuned on
-    (docs/classification.md): the figures reported there, as floors, so that a change that
-    loses them is seen."""
-    fresh = measured["fresh-5"]
-    assert fresh["emergency_recall"] >= 0.96 and fresh["emergency_number_right"] >= 0.86
-    assert fresh["category_accuracy"] >= 0.88 and fresh["category_top3"] >= 0.99
-    assert fresh["type_accuracy"] >= 0.86 and fresh["disposition_accuracy"] >= 0.94
-    assert fresh["category_calibration_error"] <= 0.085
-    assert fresh["false_alarms_marked_confident"] <= 2
-    assert fresh["false_alarms_on_hard_negatives"] <= 4
-    fresh = measured["fresh-6"]
-    assert fresh["emergency_recall"] >= 0.96 and fresh["emergency_number_right"] >= 0.92
-    assert fresh["category_accuracy"] >= 0.9 and fresh["category_top3"] >= 0.97
-    assert fresh["type_accuracy"] >= 0.84 and fresh["disposition_accuracy"] >= 0.95
-    assert fresh["category_calibration_error"] <= 0.07
-    assert fresh["false_alarms_marked_confident"] <= 2
-    assert fresh["false_alarms_on_hard_negatives"] <= 3
+AT_MOST = (
+    "category_calibration_error",
+    "false_alarms_marked_confident",
+    "false_alarms_on_hard_negatives",
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "floors"),
+    [
+        (
+            "fresh-5",
+            {
+                "emergency_recall": 0.96,
+                "emergency_number_right": 0.86,
+                "category_accuracy": 0.88,
+                "category_top3": 0.99,
+                "type_accuracy": 0.86,
+                "disposition_accuracy": 0.94,
+                "category_calibration_error": 0.085,
+                "false_alarms_marked_confident": 2,
+                "false_alarms_on_hard_negatives": 4,
+            },
+        ),
+        (
+            "fresh-6",
+            {
+                "emergency_recall": 0.96,
+                "emergency_number_right": 0.92,
+                "category_accuracy": 0.9,
+                "category_top3": 0.97,
+                "type_accuracy": 0.84,
+                "disposition_accuracy": 0.95,
+                "category_calibration_error": 0.07,
+                "false_alarms_marked_confident": 2,
+                "false_alarms_on_hard_negatives": 3,
+            },
+        ),
+    ],
+)
+def test_the_fresh_set_figures_reported_in_docs_hold(measured, name, floors):
+    """Each fresh set measured with the current classifier and never tuned on
+    (docs/classification.md): the figures reported there, as floors (or ceilings, for errors
+    and false alarms), so that a change that loses them is seen."""
+    for key, bound in floors.items():
+        got = measured[name][key]
+        assert got <= bound if key in AT_MOST else got >= bound, (key, got)
 
 
 async def test_classify_answers_the_contract(intake_app, client_for):
