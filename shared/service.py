@@ -114,6 +114,16 @@ def warm_up(what: str, load: Callable[[FastAPI], Awaitable[None]]) -> Background
     return task
 
 
+async def _look_at_every_route(app: FastAPI) -> None:
+    """FastAPI (0.165) builds a router's routes' validation state on the first request that
+    looks at them: intake's first classification paid some 60 ms for it. A request matching
+    no route looks at every one, before a caller's first request does; sent to the router
+    itself, it passes no middleware, so it is neither logged nor counted."""
+    transport = httpx.ASGITransport(app=app.router)
+    async with httpx.AsyncClient(transport=transport, base_url="http://warm-up") as client:
+        await client.get("/-/warm-up")
+
+
 # An hourly clean-up of a service's own: deletes what is past keeping, says how many rows.
 HourlyCleanup = Callable[[AsyncSession], Awaitable[int]]
 # What an operator alerts on, read from the database when /metrics is scraped: a factory
@@ -154,7 +164,7 @@ def create_app(
     own_key = token_keys(settings).signing
     if settings.is_production and (own_key is None or issuer_of(own_key[0]) != service):
         raise RuntimeError(f"HOTLINE_SIGNING_KEY must be {service}'s own key (docs/identity.md)")
-    tasks: list[BackgroundTask] = [*background, _follow_sign_outs]
+    tasks: list[BackgroundTask] = [_look_at_every_route, *background, _follow_sign_outs]
     if run_relay:
         tasks.append(_run_relay)
         tasks.append(_housekeeping)
