@@ -26,6 +26,7 @@ import jieba
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
@@ -35,20 +36,32 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "services")]
 
 from intake.classify.model import (  # noqa: E402
+    SEED,
     TrainedModel,
     calibrated,
-    char_features,
-    chargram_lr,
     chargram_svm,
     corpus,
-    logistic,
     scores,
     shipped_examples,
     temperature,
 )
 from intake.classify.suggest import calibration_error  # noqa: E402
 
-FOLDS, SEED = 5, 191
+FOLDS = 5
+
+
+def char_features() -> TfidfVectorizer:
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
+
+
+def logistic() -> LogisticRegression:
+    # saga: the same accuracy as lbfgs on the corpus, trained ten times faster.
+    return LogisticRegression(max_iter=3000, C=10.0, solver="saga", tol=1e-3, random_state=SEED)
+
+
+def chargram_lr() -> Pipeline:
+    """Character 1–3-grams and logistic regression: intake's model until 2026-12-07."""
+    return make_pipeline(char_features(), logistic())
 
 
 def words(text: str) -> list[str]:

@@ -161,7 +161,7 @@ def disposition_of(suggestion: Suggestion, related_tickets: list[dict[str, Any]]
             "value": hit.disposition,
             "emergency_number": hit.emergency_number,
             "confidence": hit.confidence,
-            "low_confidence": hit.confidence < 0.5,
+            "low_confidence": hit.confidence < LOW_CONFIDENCE,
             "evidence": f"{hit.evidence} ({hit.rule})",
             "words": list(hit.words),
             "related_ticket": linked["number"] if linked else None,

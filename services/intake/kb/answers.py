@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 
 from intake.kb import terms
@@ -20,9 +21,7 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE_END.split(text) if s.strip()]
 
 
-def covered(
-    question: list[str], weights: Mapping[str, float], found: set[str] | frozenset[str]
-) -> float:
+def covered(question: list[str], weights: Mapping[str, float], found: AbstractSet[str]) -> float:
     """The share of the question's weight that ``found`` terms carry (0 to 1): a passage
     that matches only the question's common words covers little of it."""
     total = sum(weights[w] for w in question)

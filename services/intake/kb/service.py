@@ -183,9 +183,7 @@ async def _idf(session: AsyncSession, words: list[str], *, today: date) -> dict[
     total, frequency = _FREQUENCIES[key]
     # A word asked otherwise than the Measures say it weighs as the Measures' word: that is
     # what the caller means (实施 is common in the policies, 施行 is said once per measure).
-    return {
-        w: math.log(1 + total / (1 + frequency.get(terms.alternatives(w)[-1], 0))) for w in words
-    }
+    return {w: math.log(1 + total / (1 + frequency.get(terms.statutory(w), 0))) for w in words}
 
 
 async def list_entries(session: AsyncSession, *, review_status: str | None) -> list[KbEntry]:

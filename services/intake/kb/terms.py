@@ -67,10 +67,14 @@ def question_terms(text: str) -> list[str]:
     return [*longer, "所称"] if longer and DEFINITION.search(text) else longer
 
 
+def statutory(word: str) -> str:
+    """The Measures' word for a question's word (itself when callers say it the same)."""
+    return STATUTORY.get(word, word)
+
+
 def alternatives(word: str) -> tuple[str, ...]:
     """A question's word and, if callers say it otherwise than the Measures, their word."""
-    statutory = STATUTORY.get(word)
-    return (word, statutory) if statutory else (word,)
+    return tuple(dict.fromkeys((word, statutory(word))))
 
 
 def matched(question: list[str], found: Iterable[str]) -> set[str]:
