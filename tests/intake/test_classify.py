@@ -19,8 +19,14 @@ from tests.intake.conftest import CALL
         ("路口两辆车撞了，有人被卡在车里", "emergency", "122"),
         ("有人拿着刀在街上追人", "emergency", "110"),
         ("我爸突然晕倒了，叫不醒", "emergency", "120"),
+        ("厨房的插座一直冒火，关了总闸都没用", "emergency", "119"),
+        ("挖掘机把燃气管挖断了，一直在喷", "emergency", "119"),  # not the digger: 119 first
+        ("细佬误食了老鼠药，一直在吐", "emergency", "120"),
+        ("他们把我关在仓库，不放我走", "emergency", "110"),
+        ("一条游船撞到了码头，船身裂开了", "emergency", "12395"),
         ("我想起诉开发商，要去哪个法院", "legal_channel", None),  # Art 11(2)
         ("对处罚决定不服，怎么申请行政复议", "legal_channel", None),
+        ("想申请公开我们村土地征收的批文", "legal_channel", None),
         ("我要反映一个人大代表的问题", "party_organs", None),  # Art 11(3)
         ("帮我查一下前夫现在的住址和电话", "confidential", None),  # Art 11(5)
     ],
@@ -60,6 +66,9 @@ def measured(model):
         ("我家楼下的餐馆着火了，烟冲到楼上", "emergency"),  # Art 11(1): happening now
         ("去年我们村的仓库着火以后，到现在都没有装消防栓", None),  # told of the past
         ("万一电梯困人了要打哪个电话", None),  # asked about
+        ("上个礼拜我阿妈晕倒送去医院，到现在都查不出原因", None),  # told of the past
+        ("新买的暖风机用了一次就冒烟，差点着火，商家不肯退", None),  # a near miss, a shop
+        ("叫救护车收了我八百块急救费，比规定的高好多", None),  # the service complained of
         ("去年的交通事故已经起诉到法院了，我想问判决什么时候出", "legal_channel"),  # Art 11(2)
     ],
 )
@@ -77,7 +86,7 @@ def test_an_emergency_told_of_the_past_or_asked_about_is_no_alarm(model, text, d
 def test_the_tuned_evaluation_sets_stay_where_they_were_tuned(measured):
     """Regression guard on the sets that steered the rules and the corpus (once fresh; see
     docs/classification.md): every emergency of them is still caught."""
-    for name in ("tuned-1", "tuned-2", "tuned-4", "tuned-5", "tuned-6"):
+    for name in ("tuned-1", "tuned-2", "tuned-4", "tuned-5", "tuned-6", "tuned-7"):
         assert measured[name]["emergency_recall"] == 1.0, name
     # A missing child is a 110 case there; the corpus (like tuned-1's 走失 elders) has it normal.
     assert measured["tuned-3"]["emergency_recall"] >= 0.93
@@ -85,6 +94,8 @@ def test_the_tuned_evaluation_sets_stay_where_they_were_tuned(measured):
         assert measured[name]["type_accuracy"] >= 0.95
     assert measured["tuned-1"]["false_special_on_normal"] <= 4
     assert measured["tuned-6"]["category_accuracy"] >= 0.9
+    assert measured["tuned-7"]["false_alarms_on_hard_negatives"] <= 2
+    assert measured["tuned-7"]["type_accuracy"] >= 0.87
 
 
 AT_MOST = (
@@ -98,20 +109,6 @@ AT_MOST = (
     ("name", "floors"),
     [
         (
-            "fresh-5",
-            {
-                "emergency_recall": 0.96,
-                "emergency_number_right": 0.86,
-                "category_accuracy": 0.88,
-                "category_top3": 0.99,
-                "type_accuracy": 0.86,
-                "disposition_accuracy": 0.94,
-                "category_calibration_error": 0.085,
-                "false_alarms_marked_confident": 2,
-                "false_alarms_on_hard_negatives": 4,
-            },
-        ),
-        (
             "fresh-6",
             {
                 "emergency_recall": 0.96,
@@ -123,6 +120,20 @@ AT_MOST = (
                 "category_calibration_error": 0.07,
                 "false_alarms_marked_confident": 2,
                 "false_alarms_on_hard_negatives": 3,
+            },
+        ),
+        (
+            "fresh-7",
+            {
+                "emergency_recall": 1.0,
+                "emergency_number_right": 0.96,
+                "category_accuracy": 0.94,
+                "category_top3": 0.98,
+                "type_accuracy": 0.81,
+                "disposition_accuracy": 0.96,
+                "category_calibration_error": 0.06,
+                "false_alarms_marked_confident": 3,
+                "false_alarms_on_hard_negatives": 5,
             },
         ),
     ],
@@ -169,9 +180,7 @@ async def test_an_emergency_phrase_the_model_doubts_is_offered_with_low_confiden
 ):
     async with client_for(intake_app, Role.AGENT) as agent:
         answer = (
-            await agent.post(
-                "/v1/classify", json={"text": "这个路口经常发生交通事故，一直没有装红绿灯"}
-            )
+            await agent.post("/v1/classify", json={"text": "这个路口交通事故多，一直没有装红绿灯"})
         ).json()
     assert answer["disposition"]["value"] == "emergency"  # not told of the past: kept
     assert answer["disposition"]["low_confidence"]
@@ -200,7 +209,7 @@ async def test_art11_4_and_art22_related_tickets_of_the_same_caller(intake_app, 
 
 async def test_retraining_stores_an_active_model_with_its_metrics(session, clock):
     report, model = await retrain(session, now=clock.now(), by="test")
-    assert "precision" in report and "fresh-5" in report
+    assert "precision" in report and "fresh-7" in report
     assert model.trained_on == len(shipped_examples()) + len(shipped_specials())
 
 
