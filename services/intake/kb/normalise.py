@@ -49,6 +49,9 @@ CJK = r"\u3000-\u303f\u3400-\u9fff\uff00-\uffef“”‘’《》①-⑩—"
 SPACE_NEAR_CJK = re.compile(rf"(?<=[{CJK}])[ \t]+|[ \t]+(?=[{CJK}])")
 DECIMAL = re.compile(r"(?<=\d)[ \t]*\.[ \t]*(?=\d)")
 SENTENCE_END = re.compile(r"[。；！？：:]$|[。！？][”’）)]$")
+# A gazette prints its documents one after another; each ends with how it is published.
+END_OF_DOCUMENT = re.compile(r"公开方式[:：](?:主动|依申请|不予)公开")
+BOOK_TITLE = re.compile(r"《([^》]{4,60})》")
 
 HEADING = re.compile(
     r"^(第[一二三四五六七八九十百零〇]+[章节条]"
@@ -75,7 +78,8 @@ def normalise(raw: str) -> str:
         line = re.sub(r"[ \t]{2,}", " ", line)
         line = DECIMAL.sub(".", line)  # 3 . 4% → 3.4%
         line = ARTICLE_BODY.sub(r"\1 ", line)  # 第十二条本市… → 第十二条 本市…
-        lines.append(line)
+        # The end-of-document mark on a line of its own: what follows is the next document.
+        lines.extend(END_OF_DOCUMENT.sub(lambda m: f"\n{m.group(0)}\n", line).split("\n"))
     return "\n".join(_paragraphs(lines))
 
 
@@ -88,9 +92,14 @@ def _paragraphs(lines: list[str]) -> list[str]:
         if current and _is_title(current) and line[0] in "的(（" and len(current + line) <= 60:
             current += line  # a title broken over two lines
             continue
-        starts_block = bool(HEADING.match(line)) or _is_title(line)
+        starts_block = bool(HEADING.match(line) or END_OF_DOCUMENT.fullmatch(line)) or _is_title(
+            line
+        )
         ends_block = (
-            SENTENCE_END.search(current) or _is_title(current) or _is_short_heading(current)
+            SENTENCE_END.search(current)
+            or _is_title(current)
+            or _is_short_heading(current)
+            or END_OF_DOCUMENT.fullmatch(current)
         )
         if current and (starts_block or ends_block):
             paragraphs.append(current)
@@ -149,7 +158,12 @@ def split_passages(text: str, *, title: str, max_chars: int = 600) -> list[Passa
             body.clear()
 
     for paragraph in text.splitlines():
-        if _is_title(paragraph) and not HEADING.match(paragraph):
+        if END_OF_DOCUMENT.fullmatch(paragraph):
+            # What comes next (an order, a notice) belongs to the next document, not to the
+            # last article of this one: it is filed under the title it names until its own.
+            flush()
+            document, chapter, heading = "", "", ""
+        elif _is_title(paragraph) and not HEADING.match(paragraph):
             flush()
             document, chapter, heading = paragraph, "", ""
         elif CHAPTER.match(paragraph):
@@ -165,6 +179,9 @@ def split_passages(text: str, *, title: str, max_chars: int = 600) -> list[Passa
             flush()
             heading = paragraph
         else:
+            if not document:
+                named = BOOK_TITLE.search(paragraph)
+                document = named.group(1) if named else paragraph[:40]
             body.append(paragraph)
     flush()
     return passages
