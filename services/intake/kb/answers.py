@@ -4,6 +4,7 @@ that answers — pure functions over search terms and their weights (IDF)."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from functools import lru_cache
@@ -26,6 +27,26 @@ def covered(question: list[str], weights: Mapping[str, float], found: AbstractSe
     that matches only the question's common words covers little of it."""
     total = sum(weights[w] for w in question)
     return sum(weights[w] for w in question if w in found) / total if total else 0.0
+
+
+def bm25(
+    question: list[str],
+    weights: Mapping[str, float],
+    held: list[str],
+    mean_length: float,
+    *,
+    k1: float = 1.2,
+    b: float = 0.75,
+) -> float:
+    """Okapi BM25 of a text's terms (``held``, with repeats) for the question, with the
+    usual k1 and b: a term said again counts, less each time, and a long text is discounted."""
+    counts = Counter(held)
+    length = len(held) / mean_length
+    score = 0.0
+    for word in question:
+        f = sum(counts[a] for a in terms.alternatives(word))
+        score += weights[word] * f * (k1 + 1) / (f + k1 * (1 - b + b * length)) if f else 0.0
+    return score
 
 
 def asks_number(question: str) -> bool:

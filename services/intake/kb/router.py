@@ -50,7 +50,7 @@ class Hit(BaseModel):
     text: str
     source: str
     section: str | None
-    score: float
+    score: float = Field(description="BM25: orders the texts that cover the question alike")
     sentence: str = Field(description="the sentence of the text that answers the question")
     coverage: float = Field(description="the share of the question's weight the text carries")
     relevant: bool = Field(description="covers enough of the question to count as an answer")
