@@ -23,6 +23,8 @@ from tests.intake.conftest import CALL
         ("挖掘机把燃气管挖断了，一直在喷", "emergency", "119"),  # not the digger: 119 first
         ("细佬误食了老鼠药，一直在吐", "emergency", "120"),
         ("他们把我关在仓库，不放我走", "emergency", "110"),
+        ("司机把车锁了，不给我下车", "emergency", "110"),
+        ("我阿公突然口歪眼斜，讲话含糊", "emergency", "120"),
         ("一条游船撞到了码头，船身裂开了", "emergency", "12395"),
         ("我想起诉开发商，要去哪个法院", "legal_channel", None),  # Art 11(2)
         ("对处罚决定不服，怎么申请行政复议", "legal_channel", None),
@@ -116,17 +118,17 @@ AT_MOST = (
                 "category_accuracy": 0.9,
                 "category_top3": 0.97,
                 "type_accuracy": 0.84,
-                "disposition_accuracy": 0.95,
+                "disposition_accuracy": 0.96,
                 "category_calibration_error": 0.07,
                 "false_alarms_marked_confident": 2,
-                "false_alarms_on_hard_negatives": 3,
+                "false_alarms_on_hard_negatives": 2,
             },
         ),
         (
             "fresh-7",
             {
                 "emergency_recall": 1.0,
-                "emergency_number_right": 0.96,
+                "emergency_number_right": 1.0,
                 "category_accuracy": 0.94,
                 "category_top3": 0.98,
                 "type_accuracy": 0.81,
