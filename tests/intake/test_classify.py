@@ -71,6 +71,8 @@ def measured(model):
         ("上个礼拜我阿妈晕倒送去医院，到现在都查不出原因", None),  # told of the past
         ("新买的暖风机用了一次就冒烟，差点着火，商家不肯退", None),  # a near miss, a shop
         ("叫救护车收了我八百块急救费，比规定的高好多", None),  # the service complained of
+        ("路口的红绿灯杆被车撞弯了，一直没人修", None),  # damage, long standing
+        ("追尾的事交警已经处理完了，对方保险一直不赔", None),  # over
         ("去年的交通事故已经起诉到法院了，我想问判决什么时候出", "legal_channel"),  # Art 11(2)
     ],
 )
