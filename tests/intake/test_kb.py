@@ -102,6 +102,59 @@ async def test_a_document_imports_once_and_is_searchable(intake_app, client_for)
     assert hits["items"][0]["source"] == "示例停车办法"
 
 
+async def test_a_document_split_before_the_splitter_changed_is_split_again(session, clock):
+    """Art 10: re-importing a document that an older splitter cut otherwise gives it today's
+    passages; the old ones stay for the tickets that cite them (Art 13(1)) but are neither
+    searched nor citable by a new ticket."""
+    from intake.kb import service
+    from intake.kb.models import KbPassage
+    from sqlalchemy import select
+
+    raw = (
+        "广州市示例管理办法\n第一条 本办法自2022年1月1日起施行。\n"
+        "公开方式:主动公开广州市人民政府令第9号《广州市另一示例办法》已经通过。\n"
+    )
+    args = {"title": "示例办法", "source_name": "x.txt", "raw": raw, "owning_unit": None}
+    document, _, _ = await service.import_document(session, **args, actor="test", now=clock.now())
+    # As the splitter before 2026-12-07 left it: the next document's order ran into Art 1.
+    for passage in await session.scalars(
+        select(KbPassage).where(KbPassage.document_id == document.id)
+    ):
+        await session.delete(passage)
+    glued = KbPassage(
+        document_id=document.id,
+        position=0,
+        section="广州市示例管理办法 第一条",
+        text="第一条 本办法自2022年1月1日起施行。公开方式:主动公开广州市人民政府令第9号",
+        terms="本办法 施行 公开 广州市 人民政府 令",
+    )
+    session.add(glued)
+    await session.flush()
+
+    again, _, created = await service.import_document(
+        session, **args, actor="test", now=clock.now()
+    )
+    held = (
+        await session.scalars(select(KbPassage).where(KbPassage.document_id == document.id))
+    ).all()
+    assert again.id == document.id and not created
+    assert glued.retired_at == clock.now()
+    assert [p.text[:8] for p in held if p.retired_at is None] == [
+        "第一条 本办法自",
+        "广州市人民政府令",
+    ]
+    assert again.passages == 2
+    assert not await service.answer_exists(session, str(glued.id))
+    hits = await service.search(session, "示例办法什么时候施行", limit=5, today=clock.now().date())
+    assert hits and glued.id not in {int(h["id"]) for h in hits if h["kind"] == "passage"}
+    # Imported again unchanged: nothing more is retired or added.
+    await service.import_document(session, **args, actor="test", now=clock.now())
+    count = len(
+        (await session.scalars(select(KbPassage).where(KbPassage.document_id == document.id))).all()
+    )
+    assert count == 3
+
+
 async def test_entries_are_kept_by_their_unit_reviewed_and_versioned(intake_app, client_for):
     entry = {
         "question": "夜间施工噪音找哪个部门投诉？",

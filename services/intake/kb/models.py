@@ -40,6 +40,8 @@ class KbPassage(SQLModel, table=True):
     text: str
     terms: str  # jieba terms; a generated tsvector column indexes them
     tsv: str | None = Field(default=None, sa_column=_tsv())
+    # Split again from the same document: kept for the tickets that cite it, not searched.
+    retired_at: datetime | None = None
 
 
 class KbEntry(SQLModel, table=True):

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from intake.kb import answers, terms
 from intake.kb.models import KbDocument, KbEntry, KbEntryVersion, KbPassage
-from intake.kb.normalise import leftover_artefacts, normalise, split_passages
+from intake.kb.normalise import Passage, leftover_artefacts, normalise, split_passages
 from shared.errors import NotFound
 
 # A hit must carry this share of the question's weight (IDF) to count as an answer; chosen
@@ -29,6 +29,7 @@ SEARCHABLE = """
     SELECT 'passage' AS kind, p.id::text AS id, p.text, d.title AS source, p.section, p.tsv,
            p.terms
     FROM intake.kb_passage p JOIN intake.kb_document d ON d.id = p.document_id
+    WHERE p.retired_at IS NULL
     UNION ALL
     SELECT 'entry', e.id, e.answer, coalesce(d.title, e.owning_unit), e.section, e.tsv, e.terms
     FROM intake.kb_entry e LEFT JOIN intake.kb_document d ON d.id = e.source_document_id
@@ -72,12 +73,14 @@ async def import_document(
     actor: str,
     now: datetime,
 ) -> tuple[KbDocument, list[str], bool]:
-    """Repair, split and index a document; the same text twice is imported once."""
+    """Repair, split and index a document; the same text twice is imported once (split
+    again if the splitter now cuts it otherwise)."""
     digest = hashlib.sha256(raw.encode()).hexdigest()
     existing = (
         await session.scalars(select(KbDocument).where(col(KbDocument.sha256) == digest))
     ).first()
     if existing is not None:
+        await _split_again(session, existing, raw, now=now)
         return existing, [], False
     repaired = normalise(raw)
     passages = split_passages(repaired, title=title)
@@ -93,18 +96,46 @@ async def import_document(
     )
     session.add(document)
     await session.flush()
+    _add_passages(session, document, passages, first=0)
+    await session.flush()
+    return document, leftover_artefacts(repaired), True
+
+
+def _add_passages(
+    session: AsyncSession, document: KbDocument, passages: list[Passage], *, first: int
+) -> None:
     session.add_all(
         KbPassage(
             document_id=document.id,
-            position=i,
+            position=first + i,
             section=p.section,
             text=p.text,
             terms=terms.indexed(f"{p.section} {p.text}"),
         )
         for i, p in enumerate(passages)
     )
+    document.passages = len(passages)
+
+
+async def _split_again(
+    session: AsyncSession, document: KbDocument, raw: str, *, now: datetime
+) -> None:
+    """A document imported before the splitter changed gets today's passages; its old ones
+    are retired, not deleted: tickets answered from them cite their ids (Art 13(1))."""
+    passages = split_passages(normalise(raw), title=document.title)
+    current = select(KbPassage).where(
+        col(KbPassage.document_id) == document.id, col(KbPassage.retired_at).is_(None)
+    )
+    held = list((await session.scalars(current.order_by(col(KbPassage.position)))).all())
+    if [(p.section, p.text) for p in held] == [(p.section, p.text) for p in passages]:
+        return
+    last = await session.scalar(
+        select(func.max(col(KbPassage.position))).where(col(KbPassage.document_id) == document.id)
+    )
+    for passage in held:
+        passage.retired_at = now
+    _add_passages(session, document, passages, first=(last or 0) + 1)
     await session.flush()
-    return document, leftover_artefacts(repaired), True
 
 
 async def list_documents(session: AsyncSession) -> list[KbDocument]:
@@ -116,9 +147,10 @@ async def list_documents(session: AsyncSession) -> list[KbDocument]:
 async def answer_exists(session: AsyncSession, answer_id: str) -> bool:
     """Whether ``answer_id`` names a passage of an imported document or an approved entry,
     as search returns them (Art 13(1): a direct answer cites what it answered from)."""
-    passage = answer_id.isdigit() and int(answer_id) < 2**63
-    if passage and await session.get(KbPassage, int(answer_id)) is not None:
-        return True
+    if answer_id.isdigit() and int(answer_id) < 2**63:
+        passage = await session.get(KbPassage, int(answer_id))
+        if passage is not None:
+            return passage.retired_at is None
     entry = await session.get(KbEntry, answer_id)
     return entry is not None and entry.review_status == "approved"
 
