@@ -45,7 +45,8 @@ def bm25(
     score = 0.0
     for word in question:
         f = sum(counts[a] for a in terms.alternatives(word))
-        score += weights[word] * f * (k1 + 1) / (f + k1 * (1 - b + b * length)) if f else 0.0
+        if f:
+            score += weights[word] * f * (k1 + 1) / (f + k1 * (1 - b + b * length))
     return score
 
 

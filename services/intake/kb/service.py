@@ -40,10 +40,9 @@ SEARCHABLE = """
 
 
 def _search_sql(term_count: int) -> Any:
-    """Score: the IDF of each question term found, plus cover density to order close hits.
-
-    The same text imported twice (a measure, and the gazette that printed it) counts once.
-    """
+    """The candidates: the IDF of each question term found, plus cover density; ``search``
+    orders them again by coverage and BM25. The same text imported twice (a measure, and the
+    gazette that printed it) counts once."""
     found = " + ".join(
         f"(h.tsv @@ to_tsquery('simple', :t{i}))::int * :w{i}" for i in range(term_count)
     )
