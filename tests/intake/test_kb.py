@@ -259,7 +259,7 @@ async def test_a_question_the_knowledge_base_cannot_answer_is_told_so(intake_app
 # counted as an answer there, and questions it cannot answer told so. kb_fresh_2026-12-07 and
 # b were fresh once, steered decisions (their misses were read) and now only guard, like the
 # development file e (callers' everyday words); c and d were written before BM25 ordering and
-# the last synonyms and never tuned on.
+# the last synonyms, f after them and before anything since, and none of them tuned on.
 @pytest.mark.parametrize(
     ("name", "sizes", "floors"),
     [
@@ -268,6 +268,7 @@ async def test_a_question_the_knowledge_base_cannot_answer_is_told_so(intake_app
         ("kb_fresh_2026-12-07c.txt", (53, 12), (47, 49, 48, 12)),
         ("kb_fresh_2026-12-07d.txt", (52, 12), (44, 49, 45, 12)),
         ("kb_dev_2026-12-07e.txt", (30, 0), (12, 24, 15, 0)),
+        ("kb_fresh_2026-12-07f.txt", (63, 12), (48, 57, 49, 12)),
     ],
 )
 async def test_the_fresh_questions_are_answered_or_told_there_is_no_good_answer(
