@@ -20,7 +20,7 @@ class Probe(Event):
 
 async def _wait_for(condition) -> None:
     """Poll another process's progress (there is nothing in this process to await)."""
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(120):
         while not await condition():  # noqa: ASYNC110
             await asyncio.sleep(0.2)
 

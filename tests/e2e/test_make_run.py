@@ -39,7 +39,7 @@ def _start(data_dir: Path, base_port: int, log: Path) -> subprocess.Popen:
 
 
 def _wait_for_tokens(process: subprocess.Popen, log: Path) -> dict[str, str]:
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 300  # a first start on a loaded host: initdb, migrations, a model
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text()[-3000:]
         text = log.read_text()

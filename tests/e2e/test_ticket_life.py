@@ -29,13 +29,14 @@ FEEDBACK = {
 
 def client(url: str, role: Role, unit_id: str | None = None) -> httpx.AsyncClient:
     token = mint_token(SETTINGS, role=role, subject=f"e2e-{role}", unit_id=unit_id)
-    return httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    return httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], what: str) -> Any:
-    """Wait for other processes to catch up (relays, the scan); fail after 20 s."""
+    """Wait for other processes to catch up (relays, the scan); fail after two minutes (a
+    shared CI host may be slow; a pass returns as soon as they have)."""
     try:
-        async with asyncio.timeout(20):
+        async with asyncio.timeout(120):
             while not (result := await check()):  # noqa: ASYNC110
                 await asyncio.sleep(0.2)
             return result

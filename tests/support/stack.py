@@ -69,7 +69,7 @@ class ServiceProcess:
         )
         self.wait_ready()
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:
         """Probe /readyz as a deployment's health check does."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
