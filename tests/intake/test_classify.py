@@ -20,7 +20,12 @@ from tests.intake.conftest import CALL
         ("有人拿着刀在街上追人", "emergency", "110"),
         ("我爸突然晕倒了，叫不醒", "emergency", "120"),
         ("厨房的插座一直冒火，关了总闸都没用", "emergency", "119"),
-        ("挖掘机把燃气管挖断了，一直在喷", "emergency", "119"),  # not the digger: 119 first
+        ("挖掘机把燃气管挖断了，一直在喷", "emergency", "119"),  # a broken gas main, not a crash
+        ("停车场有台电动车自燃，旁边还有好多车", "emergency", "119"),
+        ("三台车在立交桥上连环相撞，有一台车起火了", "emergency", "122"),  # a crash first: 122
+        ("我阿爷在厕所跌倒了，头撞到流血，叫不醒", "emergency", "120"),  # a head struck: no crash
+        ("一艘货船在虎门大桥下面冒烟，船员在甲板上招手", "emergency", "12395"),
+        ("电动车在楼道里充电爆了，整个楼梯都是烟", "emergency", "119"),
         ("细佬误食了老鼠药，一直在吐", "emergency", "120"),
         ("他们把我关在仓库，不放我走", "emergency", "110"),
         ("司机把车锁了，不给我下车", "emergency", "110"),
@@ -30,6 +35,7 @@ from tests.intake.conftest import CALL
         ("对处罚决定不服，怎么申请行政复议", "legal_channel", None),
         ("想申请公开我们村土地征收的批文", "legal_channel", None),
         ("我要反映一个人大代表的问题", "party_organs", None),  # Art 11(3)
+        ("附近军营的训练场每天早上打靶，声音好大", "party_organs", None),  # the army's
         ("帮我查一下前夫现在的住址和电话", "confidential", None),  # Art 11(5)
     ],
 )
@@ -74,6 +80,8 @@ def measured(model):
         ("路口的红绿灯杆被车撞弯了，一直没人修", None),  # damage, long standing
         ("追尾的事交警已经处理完了，对方保险一直不赔", None),  # over
         ("去年的交通事故已经起诉到法院了，我想问判决什么时候出", "legal_channel"),  # Art 11(2)
+        ("我的交通事故赔偿案子已经在法院审了，想你们帮我催一下法官", "legal_channel"),
+        ("附近那个木材厂晚上偷偷烧废料，黑烟冲天，味道很呛", None),  # wrongdoing reported
     ],
 )
 def test_an_emergency_told_of_the_past_or_asked_about_is_no_alarm(model, text, disposition):
@@ -87,10 +95,27 @@ def test_an_emergency_told_of_the_past_or_asked_about_is_no_alarm(model, text, d
     assert (hit.disposition if hit else None) == disposition
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "前几天我的车在停车场被人刮了，报了警，警察来了拍了照就走了",
+        "家里老人被骗买了保健品，钱已经转过去了，现在去哪里报案比较好",
+    ],
+)
+def test_the_models_own_reading_of_an_emergency_told_of_the_past_is_no_alarm(model, text):
+    """Art 11(1): the past or a question where to go is no emergency, whether a phrase or the
+    model alone reads one."""
+    from intake.classify.suggest import EMERGENCY_THRESHOLD, special_of
+
+    assert special_case(text) is None
+    assert model.disposition_probabilities(text)["emergency"] >= EMERGENCY_THRESHOLD
+    assert special_of(model, text) is None
+
+
 def test_the_tuned_evaluation_sets_stay_where_they_were_tuned(measured):
     """Regression guard on the sets that steered the rules and the corpus (once fresh; see
     docs/classification.md): every emergency of them is still caught."""
-    for name in ("tuned-1", "tuned-2", "tuned-4", "tuned-5", "tuned-6", "tuned-7"):
+    for name in ("tuned-1", "tuned-2", "tuned-4", "tuned-5", "tuned-6", "tuned-7", "tuned-8"):
         assert measured[name]["emergency_recall"] == 1.0, name
     # A missing child is a 110 case there; the corpus (like tuned-1's 走失 elders) has it normal.
     assert measured["tuned-3"]["emergency_recall"] >= 0.93
@@ -100,6 +125,8 @@ def test_the_tuned_evaluation_sets_stay_where_they_were_tuned(measured):
     assert measured["tuned-6"]["category_accuracy"] >= 0.9
     assert measured["tuned-7"]["false_alarms_on_hard_negatives"] <= 2
     assert measured["tuned-7"]["type_accuracy"] >= 0.87
+    assert measured["tuned-8"]["disposition_accuracy"] == 1.0
+    assert measured["tuned-8"]["false_alarms_on_hard_negatives"] == 0
 
 
 AT_MOST = (
@@ -112,20 +139,6 @@ AT_MOST = (
 @pytest.mark.parametrize(
     ("name", "floors"),
     [
-        (
-            "fresh-6",
-            {
-                "emergency_recall": 0.96,
-                "emergency_number_right": 0.92,
-                "category_accuracy": 0.9,
-                "category_top3": 0.97,
-                "type_accuracy": 0.84,
-                "disposition_accuracy": 0.96,
-                "category_calibration_error": 0.07,
-                "false_alarms_marked_confident": 2,
-                "false_alarms_on_hard_negatives": 2,
-            },
-        ),
         (
             "fresh-7",
             {
@@ -152,6 +165,20 @@ AT_MOST = (
                 "category_calibration_error": 0.075,
                 "false_alarms_marked_confident": 3,
                 "false_alarms_on_hard_negatives": 3,
+            },
+        ),
+        (
+            "fresh-9",
+            {
+                "emergency_recall": 1.0,
+                "emergency_number_right": 1.0,
+                "category_accuracy": 0.9,
+                "category_top3": 0.98,
+                "type_accuracy": 0.92,
+                "disposition_accuracy": 0.95,
+                "category_calibration_error": 0.1,
+                "false_alarms_marked_confident": 1,
+                "false_alarms_on_hard_negatives": 2,
             },
         ),
     ],

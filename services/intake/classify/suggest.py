@@ -125,7 +125,7 @@ def special_of(model: TrainedModel, text: str) -> RuleHit | None:
         hit = special_case(text, emergencies=False)
         if hit is not None:
             return hit
-    if backed:
+    if backed and not NOT_HAPPENING_NOW.search(text):  # the model alone: not of the past either
         return _model_hit(model, text, "emergency", model.line(text), emergency, "art11_1_model")
     case = max(MODEL_RULES, key=lambda c: probabilities.get(c, 0.0))
     probability = probabilities.get(case, 0.0)
