@@ -144,6 +144,18 @@ async def test_a_redelivered_step_changes_nothing(sla_app, client_for, clock):
         assert len((await client.get("/v1/tickets/T9/clocks")).json()["items"]) == 1
 
 
+async def test_a_start_while_the_clock_runs_leaves_it_as_it_was(step, sla_app, client_for, clock):
+    """Art 13: a clock runs once per run; another step that would start it (a second
+    submission's news, a sender's retry under a new event id) changes nothing."""
+    await step("T8", "submitted", clock.now(), ("start", "dispatch"), unit_id=None)
+    async with client_for(sla_app, Role.DISPATCHER) as client:
+        before = (await client.get("/v1/tickets/T8/clocks")).json()["items"]
+        clock.advance(timedelta(days=1))
+        await step("T8", "submitted", clock.now(), ("start", "dispatch"), unit_id=None)
+        after = (await client.get("/v1/tickets/T8/clocks")).json()["items"]
+    assert len(before) == 1 and after == before
+
+
 async def test_art23_breach_marks_once_tells_dispatch_and_opens_supervision(
     dispatched, sla_app, client_for, clock, session
 ):

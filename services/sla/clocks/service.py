@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, insert, select, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -113,7 +114,9 @@ async def _start(
     kind: ClockKind,
     reason: str,
     now: datetime,
-) -> Clock:
+) -> None:
+    """Start a clock of ``kind`` unless one is running: the one-running-clock index decides,
+    in the INSERT itself (a lookup first was a round trip per ticket started)."""
     limit = await time_limits.resolve(
         session, clock_kind=kind, ticket_type=step.ticket_type, category=step.category, at=step.at
     )
@@ -137,11 +140,18 @@ async def _start(
         extension_working_days=limit.extension_working_days,
         limit_rule_id=limit.rule_id,
     )
-    session.add(clock)
-    await session.flush()
+    clock.id = await session.scalar(
+        postgresql.insert(Clock)
+        .values(clock.model_dump(exclude={"id"}, exclude_unset=True))
+        .on_conflict_do_nothing(
+            index_elements=["ticket_id", "kind"], index_where=text("state = 'running'")
+        )
+        .returning(col(Clock.id))
+    )
+    if clock.id is None:
+        return  # one is running (Art 13–20 start each clock once per run)
     session.add(_note(clock, at=now, action=ChangeAction.START, reason=reason, actor="dispatch"))
     await _announce(session, outbox, clock, now)
-    return clock
 
 
 def _stop(
@@ -179,10 +189,11 @@ async def apply_step(
     )
     for change in step.changes:
         kind = change.clock
-        current = await running_clock(session, step.ticket_id, kind, lock=True)
-        if change.action is ClockAction.START and current is None:
+        if change.action is ClockAction.START:
             await _start(session, outbox, calendar, step, kind, change.reason, now)
-        elif change.action is ClockAction.RESTART:
+            continue
+        current = await running_clock(session, step.ticket_id, kind, lock=True)
+        if change.action is ClockAction.RESTART:
             if current is not None:
                 session.add(
                     _stop(
