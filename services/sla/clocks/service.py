@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Select, insert, select, text, update
+from sqlalchemy import DateTime, Select, insert, literal, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -33,6 +33,8 @@ from sla.time_limits import rules as time_limits_rules
 from sla.time_limits import service as time_limits
 
 RUNNING, STOPPED = ClockState.RUNNING.value, ClockState.STOPPED.value
+CLOCKS, CHANGES = Clock.__table__, ClockChangeRecord.__table__  # type: ignore[attr-defined]
+AT = DateTime(timezone=True)
 SCAN_BATCH = 500
 
 
@@ -140,18 +142,34 @@ async def _start(
         extension_working_days=limit.extension_working_days,
         limit_rule_id=limit.rule_id,
     )
-    clock.id = await session.scalar(
-        postgresql.insert(Clock)
+    started = (
+        postgresql.insert(CLOCKS)
         .values(clock.model_dump(exclude={"id"}, exclude_unset=True))
         .on_conflict_do_nothing(
             index_elements=["ticket_id", "kind"], index_where=text("state = 'running'")
         )
-        .returning(col(Clock.id))
+        .returning(CLOCKS.c.id)
+        .cte("started")
     )
-    if clock.id is None:
-        return  # one is running (Art 13–20 start each clock once per run)
-    session.add(_note(clock, at=now, action=ChangeAction.START, reason=reason, actor="dispatch"))
-    await _announce(session, outbox, clock, now)
+    # The clock and its change record in one statement; no row when one is running (Art 13–20
+    # start each clock once per run).
+    clock.id = await session.scalar(
+        insert(CHANGES)
+        .from_select(
+            ["clock_id", "at", "action", "reason", "actor", "new_due_at"],
+            select(
+                started.c.id,
+                literal(now, AT),
+                literal(ChangeAction.START.value),
+                literal(reason),
+                literal("dispatch"),
+                literal(clock.due_at, AT),
+            ),
+        )
+        .returning(CHANGES.c.clock_id)
+    )
+    if clock.id is not None:
+        await _announce(session, outbox, clock, now)
 
 
 def _stop(
@@ -204,6 +222,7 @@ async def apply_step(
                         kind=StopKind.RESTARTED,
                     )
                 )
+                await session.flush()  # stopped before the new run's INSERT meets the index
             await _start(session, outbox, calendar, step, kind, change.reason, now)
         elif change.action is ClockAction.STOP and current is not None:
             assert change.stop_kind is not None  # the contract requires it on a stop
