@@ -35,10 +35,16 @@ async def test_a_tickets_whole_life_through_the_pages_of_four_roles(stack, conso
     await page.click("form#call button:has-text('受理')")
     number = re.search(r"GZ\d+", await page.inner_text(".notice"))[0]  # type: ignore[index]
 
-    # The agency sends it to a unit that is not responsible; that unit asks to return it.
+    # The agency sends it to a unit that is not responsible; that unit asks to return it. Its
+    # queue is read when the page opens: first the relay must have brought the ticket there.
+    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
+
+        async def arrived() -> bool:
+            return (await agency.get(f"/v1/tickets/{number}")).is_success
+
+        await eventually(arrived, "the ticket at dispatch")
     await sign_in_as("dispatcher", "派单员小李")
     assert "待派单" in await page.inner_text("nav.tabs")
-    await page.wait_for_selector(f"text={number}", timeout=60_000)
     await page.click(f"text={number}")
     await page.fill("form[action$='/dispatch'] input[name=unit_id]", "haizhu-urban")
     await page.click("button:has-text('派单')")
