@@ -72,6 +72,7 @@ evaluate: $(STAMP)
 	$(BIN)/python bench/eval_hotspots.py
 	$(BIN)/python bench/eval_clusters.py
 	$(BIN)/python bench/eval_classifier.py
+	$(BIN)/python bench/eval_alarms.py
 	$(BIN)/python bench/eval_kb.py
 
 ## Render the Kubernetes manifests with their defaults (deploy/k8s/render.py --help for values).
