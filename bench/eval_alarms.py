@@ -18,10 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "services")]
 
-from intake.classify.model import SEED, TrainedModel, corpus  # noqa: E402
+from intake.classify.model import FOLDS, SEED, TrainedModel, corpus  # noqa: E402
 from intake.classify.suggest import special_of  # noqa: E402
-
-FOLDS = 5
 
 
 def main() -> None:

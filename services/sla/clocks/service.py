@@ -34,7 +34,7 @@ from sla.time_limits import service as time_limits
 
 RUNNING, STOPPED = ClockState.RUNNING.value, ClockState.STOPPED.value
 CLOCKS, CHANGES = Clock.__table__, ClockChangeRecord.__table__  # type: ignore[attr-defined]
-AT = DateTime(timezone=True)
+TIMESTAMPTZ = DateTime(timezone=True)
 SCAN_BATCH = 500
 
 
@@ -159,11 +159,11 @@ async def _start(
             ["clock_id", "at", "action", "reason", "actor", "new_due_at"],
             select(
                 started.c.id,
-                literal(now, AT),
+                literal(now, TIMESTAMPTZ),
                 literal(ChangeAction.START.value),
                 literal(reason),
                 literal("dispatch"),
-                literal(clock.due_at, AT),
+                literal(clock.due_at, TIMESTAMPTZ),
             ),
         )
         .returning(CHANGES.c.clock_id)
