@@ -116,7 +116,8 @@ class Settings(BaseSettings):
     # Processes per service (`hotline serve`); each runs its relay and jobs, safe side by side.
     workers: int = Field(default=1, ge=1, le=64)
     http_timeout_seconds: float = Field(default=5.0, gt=0)
-    console_refresh_seconds: int = Field(default=15, ge=1, le=3600)  # a unit's list refreshes
+    # how often a unit's list and the agency's desk refresh themselves
+    console_refresh_seconds: int = Field(default=15, ge=1, le=3600)
     # The largest request body a service reads (a policy document to import is the largest).
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
     relay_sweep_seconds: float = Field(default=5.0, gt=0)

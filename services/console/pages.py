@@ -506,6 +506,21 @@ async def agency(
     error: str = "",
     notice: str = "",
 ) -> Response:
+    """待办台: the agency's queues; the open one refreshes itself (htmx) so a new call or
+    return application shows up unasked."""
+    return await _agency_page(request, desk, cursor, "agency.html", error=error, notice=notice)
+
+
+@router.get("/agency/desk", response_class=HTMLResponse)
+async def agency_desk(
+    request: Request, desk: str = "awaiting_dispatch", cursor: str = ""
+) -> Response:
+    return await _agency_page(request, desk, cursor, "agency_desk.html")
+
+
+async def _agency_page(
+    request: Request, desk: str, cursor: str, template: str, **shown: str
+) -> Response:
     token, _ = agency_user(request)
     client = client_for(request, token)
     counts = (await client.run(client.desks())).value
@@ -513,15 +528,16 @@ async def agency(
     page = (await client.run(client.desk(chosen, cursor or None, 50))).value
     return render(
         request,
-        "agency.html",
+        template,
         {
             "desks": DESKS,
             "counts": {d.queue: d.count for d in counts.items} if counts else {},
             "desk": chosen,
+            "cursor": cursor,
             "page": page,
             "labels": await labels(request, token),
-            "error": error,
-            "notice": notice,
+            "refresh_seconds": request.app.state.settings.console_refresh_seconds,
+            **shown,
         },
     )
 

@@ -359,6 +359,42 @@ async def test_a_units_list_shows_new_work_without_a_reload(stack, console, brow
     await page.wait_for_selector(f"#rows >> text={number}", timeout=60_000)
 
 
+async def test_the_agencys_desk_shows_a_new_call_without_a_reload(stack, console, browser):
+    page = await (await browser.new_context(locale="zh-CN")).new_page()
+    await sign_in(page, console.url, "dispatcher", "派单员小李")
+    before = await page.inner_text("nav.tabs")
+    async with client(stack["intake"].url, Role.AGENT) as agent:
+        number = (await agent.post("/v1/tickets", json=CALL)).json()["number"]
+    # The page is not reloaded: htmx refreshes the desk, its counts with it.
+    await page.wait_for_selector(f"#desk >> text={number}", timeout=60_000)
+    assert await page.inner_text("nav.tabs") != before
+
+
+async def test_the_agencys_desk_keeps_an_opinion_being_typed(stack, console, browser):
+    """A refresh would replace the desk's forms: it waits while a clerk writes in one."""
+    number = await dispatched(stack)
+    async with client(stack["dispatch"].url, Role.DISPATCHER) as agency:
+        lead = (await agency.get(f"/v1/tickets/{number}")).json()["lead_unit"]
+    async with client(stack["dispatch"].url, Role.UNIT, lead) as unit:
+        application = {"reason": "不属本单位职责", "basis": "三定方案"}
+        applied = await unit.post(f"/v1/tickets/{number}/returns", json=application)
+        assert applied.status_code == 201, applied.text
+    page = await (await browser.new_context(locale="zh-CN")).new_page()
+    await sign_in(page, console.url, "dispatcher", "派单员小李")
+    await page.goto(f"{console.url}/agency?desk=return_applications")
+    refreshes: list[str] = []
+    page.on("request", lambda r: refreshes.append(r.url) if "/agency/desk" in r.url else None)
+    await page.fill("tr.return input[name=reason]", "同意，改派")
+    await page.locator("h1").click()  # the field loses the focus and keeps the words
+    for _ in range(3):  # three refresh periods of this test's console (a second each)
+        await page.wait_for_timeout(1_000)
+    assert await page.input_value("tr.return input[name=reason]") == "同意，改派"
+    assert not refreshes
+    await page.fill("tr.return input[name=reason]", "")
+    await page.locator("h1").click()
+    await page.wait_for_event("request", lambda r: "/agency/desk" in r.url, timeout=60_000)
+
+
 async def test_a_clerk_signs_in_with_a_password_is_renewed_and_is_shown_out_when_disabled(
     stack, console, browser
 ):
