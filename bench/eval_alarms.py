@@ -1,7 +1,8 @@
 """The whole Art 11 reading (phrases, not-now words, model) out of fold on the corpus: which
 emergencies it misses or sends to the wrong line, and which ordinary calls it alarms on —
 the check every change to the phrase rules or the not-now words is made against, never an
-evaluation set (docs/classification.md).
+evaluation set (docs/classification.md); and the ordinary calls' type and category as the
+agent is offered them (cues and model), the check for a change to the cues or the labels.
 
 Five fixed folds (the corpus shuffled with the classifier's seed); each fold is read by a model
 trained on the other four. Run: `.venv/bin/python bench/eval_alarms.py [-v]` (-v lists each
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "services")]
 
 from intake.classify.model import FOLDS, SEED, TrainedModel, corpus  # noqa: E402
-from intake.classify.suggest import special_of  # noqa: E402
+from intake.classify.suggest import special_of, suggest  # noqa: E402
 
 
 def main() -> None:
@@ -48,6 +49,11 @@ def main() -> None:
             elif call.disposition == "normal":
                 counts["ordinary"] += 1
                 counts["alarms"] += read == "emergency"
+                offered = suggest(model, call.text)
+                counts["type"] += offered.ticket_type.value == call.ticket_type
+                counts["category"] += offered.category.value == call.category
+                if verbose and offered.ticket_type.value != call.ticket_type:
+                    print("type", call.ticket_type, "->", offered.ticket_type.value, call.text)
                 if verbose and read == "emergency":
                     print("alarm", line, call.text, hit.evidence if hit else "")
             else:
@@ -57,7 +63,8 @@ def main() -> None:
         f"emergencies caught {counts['caught']}/{counts['emergencies']}, "
         f"on the right line {counts['right line']}; "
         f"alarms on ordinary calls {counts['alarms']}/{counts['ordinary']}; "
-        f"other Art 11 cases right {counts['other cases right']}/{counts['other cases']}"
+        f"other Art 11 cases right {counts['other cases right']}/{counts['other cases']}; "
+        f"ordinary calls' type right {counts['type']}, category right {counts['category']}"
     )
 
 

