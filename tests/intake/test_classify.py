@@ -79,6 +79,8 @@ def measured(model):
         ("叫救护车收了我八百块急救费，比规定的高好多", None),  # the service complained of
         ("路口的红绿灯杆被车撞弯了，一直没人修", None),  # damage, long standing
         ("追尾的事交警已经处理完了，对方保险一直不赔", None),  # over
+        ("楼道里好多人给电动车充电，插排拉得乱七八糟，好怕着火", None),  # a fear
+        ("这个弯道出过几次交通事故，建议装个反光镜", None),  # happened before; a suggestion
         ("去年的交通事故已经起诉到法院了，我想问判决什么时候出", "legal_channel"),  # Art 11(2)
         ("我的交通事故赔偿案子已经在法院审了，想你们帮我催一下法官", "legal_channel"),
         ("附近那个木材厂晚上偷偷烧废料，黑烟冲天，味道很呛", None),  # wrongdoing reported
@@ -115,7 +117,8 @@ def test_the_models_own_reading_of_an_emergency_told_of_the_past_is_no_alarm(mod
 def test_the_tuned_evaluation_sets_stay_where_they_were_tuned(measured):
     """Regression guard on the sets that steered the rules and the corpus (once fresh; see
     docs/classification.md): every emergency of them is still caught."""
-    for name in ("tuned-1", "tuned-2", "tuned-4", "tuned-5", "tuned-6", "tuned-7", "tuned-8"):
+    names = ("tuned-1", "tuned-2", "tuned-4", "tuned-5", "tuned-6", "tuned-7", "tuned-8", "tuned-9")
+    for name in names:
         assert measured[name]["emergency_recall"] == 1.0, name
     # A missing child is a 110 case there; the corpus (like tuned-1's 走失 elders) has it normal.
     assert measured["tuned-3"]["emergency_recall"] >= 0.93
@@ -129,6 +132,8 @@ def test_the_tuned_evaluation_sets_stay_where_they_were_tuned(measured):
     assert measured["tuned-7"]["type_accuracy"] >= 0.87
     assert measured["tuned-8"]["disposition_accuracy"] == 1.0
     assert measured["tuned-8"]["false_alarms_on_hard_negatives"] == 0
+    assert measured["tuned-9"]["false_alarms_on_hard_negatives"] <= 3
+    assert measured["tuned-9"]["type_accuracy"] >= 0.88
 
 
 AT_MOST = (
@@ -141,20 +146,6 @@ AT_MOST = (
 @pytest.mark.parametrize(
     ("name", "floors"),
     [
-        (
-            "fresh-7",
-            {
-                "emergency_recall": 1.0,
-                "emergency_number_right": 1.0,
-                "category_accuracy": 0.94,
-                "category_top3": 0.98,
-                "type_accuracy": 0.88,
-                "disposition_accuracy": 0.96,
-                "category_calibration_error": 0.06,
-                "false_alarms_marked_confident": 3,
-                "false_alarms_on_hard_negatives": 5,
-            },
-        ),
         (
             "fresh-8",
             {
@@ -270,7 +261,7 @@ async def test_art11_4_and_art22_related_tickets_of_the_same_caller(intake_app, 
 
 async def test_retraining_stores_an_active_model_with_its_metrics(session, clock):
     report, model = await retrain(session, now=clock.now(), by="test")
-    assert "precision" in report and "fresh-7" in report
+    assert "precision" in report and "fresh-8" in report
     assert model.trained_on == len(shipped_examples()) + len(shipped_specials())
 
 
