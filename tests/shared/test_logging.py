@@ -16,6 +16,11 @@ def test_phone_numbers_in_free_text_are_masked():
     assert redacted.count(REDACTED) == 3
 
 
+def test_a_phone_number_in_full_width_digits_is_masked():
+    redacted = redact_text("回电１３８ １２３４ ５６７８，谢谢")
+    assert redacted == f"回电{REDACTED}，谢谢"
+
+
 def test_identity_numbers_and_email_are_masked():
     redacted = redact_text("id 44010619900101123X mail li.lei@example.cn")
     assert "44010619900101123X" not in redacted
