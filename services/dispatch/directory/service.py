@@ -7,13 +7,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, exists, literal, or_, select
+from sqlalchemy import any_, exists, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from dispatch.directory.models import DirectoryChange, RoutingRule, Unit
-from dispatch.directory.rules import Route, suggest_route
+from dispatch.directory.rules import Route, category_matches, suggest_route
 from dispatch.tickets.models import Ticket
 from shared.catalogue import catalogue, places
 from shared.errors import BadInput, Conflict, DomainError, NotFound
@@ -63,6 +63,11 @@ async def list_rules(session: AsyncSession) -> list[RoutingRule]:
     return list((await session.scalars(query)).all())
 
 
+# The session's reading of every active unit's rules (session.info): read once per session —
+# a request, or a batch of events where it serves fifty tickets — and dropped by any change.
+_ROUTES = "dispatch.routes"
+
+
 async def routes(
     session: AsyncSession,
     *,
@@ -70,37 +75,28 @@ async def routes(
     district: str | None,
     excluding: set[str] | None = None,
 ) -> list[Route]:
-    """The routing rules of active units (a deactivated unit is never suggested) that may
-    match a (category, district) pair, less those of the ``excluding`` units. The database
-    narrows to candidates (a superset: ``_`` in a category is a LIKE wildcard);
-    ``suggest_route`` decides among them — not every rule read for every ticket."""
-    rule_category = col(RoutingRule.category)
-    may_match: ColumnElement[bool] = rule_category.is_(None)
-    if category is not None:
-        may_match = or_(
-            may_match,
-            rule_category == category,
-            literal(category).like(rule_category + ".%"),
-        )
-    query = (
-        select(
+    """The routing rules of active units (a deactivated unit is never suggested) that match a
+    (category, district) pair, less those of the ``excluding`` units."""
+    known: list[Route] | None = session.info.get(_ROUTES)
+    if known is None:
+        query = select(
             col(RoutingRule.id),
             col(RoutingRule.category),
             col(RoutingRule.district),
             col(RoutingRule.unit_id),
             col(RoutingRule.priority),
-        )
-        .join(Unit, col(Unit.id) == col(RoutingRule.unit_id))
-        .where(
-            col(Unit.active),
-            may_match,
-            or_(col(RoutingRule.district).is_(None), col(RoutingRule.district) == district),
-        )
-    )
+        ).join(Unit, (col(Unit.id) == col(RoutingRule.unit_id)) & col(Unit.active))
+        known = [
+            Route(r.id or 0, r.category, r.district, r.unit_id, r.priority)
+            for r in await session.execute(query)
+        ]
+        session.info[_ROUTES] = known
     return [
-        Route(r.id or 0, r.category, r.district, r.unit_id, r.priority)
-        for r in await session.execute(query)
-        if r.unit_id not in (excluding or ())
+        r
+        for r in known
+        if category_matches(r.category, category)
+        and r.district in (None, district)
+        and r.unit_id not in (excluding or ())
     ]
 
 
@@ -123,6 +119,7 @@ def _audit(
     before: SQLModel | None = None,
     after: SQLModel | None = None,
 ) -> None:
+    session.info.pop(_ROUTES, None)  # every change to units or rules passes here
     session.add(
         DirectoryChange(
             at=now,
@@ -340,6 +337,7 @@ async def import_rules(
 
 async def load_reference(session: AsyncSession, *, now: datetime) -> tuple[int, int]:
     """Upsert the shipped units, and the shipped rules once (administrators edit them after)."""
+    session.info.pop(_ROUTES, None)
     units = json.loads((REFERENCE / "units.json").read_text())["units"]
     for unit in units:
         values = {"street": None, "parent_id": None, "district": None, **unit}
