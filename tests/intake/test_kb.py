@@ -269,6 +269,7 @@ async def test_a_question_the_knowledge_base_cannot_answer_is_told_so(intake_app
         ("kb_fresh_2026-12-07d.txt", (52, 12), (44, 49, 45, 12)),
         ("kb_dev_2026-12-07e.txt", (30, 0), (12, 24, 15, 0)),
         ("kb_fresh_2026-12-07f.txt", (63, 12), (48, 57, 49, 12)),
+        ("kb_fresh_2026-12-07g.txt", (60, 12), (45, 55, 45, 10)),
     ],
 )
 async def test_the_fresh_questions_are_answered_or_told_there_is_no_good_answer(
