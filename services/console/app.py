@@ -134,7 +134,12 @@ def build_app(*, settings: Settings | None = None) -> FastAPI:
             yield
 
     app = FastAPI(
-        title="12345 热线工作台", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+        title="12345 热线工作台",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False},  # as shared.service
     )
     app.state.settings = settings
     app.state.labels = None
