@@ -1,6 +1,7 @@
 """Taking calls: the three endings (Art 11, 13), idempotency, masking and contact (Art 25)."""
 
 import json
+import re
 
 import pytest
 from sqlalchemy import select, text
@@ -33,6 +34,15 @@ async def test_art13_a_submitted_call_goes_to_dispatch_without_the_callers_ident
     assert submitted["ticket_id"] == ticket["id"]
     assert submitted["category"] == "noise.construction" and submitted["district"] == "天河区"
     assert "13812345678" not in str(submitted) and "李雷" not in str(submitted)
+
+
+async def test_a_number_is_the_guangzhou_day_and_six_digits_at_least(agent, session):
+    async with agent() as client:
+        first = (await _take(client))["number"]
+        await session.execute(text("SELECT setval('intake.ticket_number_seq', 1234566)"))
+        later = (await _take(client))["number"]
+    assert re.fullmatch(r"GZ261123\d{6}", first), first
+    assert later == "GZ2611231234567"  # a seventh digit rather than a number cut short
 
 
 async def test_a_retried_call_with_the_same_key_creates_nothing(agent, session):
