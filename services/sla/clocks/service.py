@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import DateTime, Select, insert, literal, select, text, update
+from sqlalchemy import DateTime, Select, String, bindparam, insert, literal, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -108,6 +108,40 @@ def _set_due(clock: Clock, deadline: Deadline) -> None:
     )
 
 
+# A clock's start, built once (built per call, its some twenty values were coerced anew
+# each time): the clock's INSERT does nothing where the one-running-clock index holds one,
+# and its change record is selected from what that INSERT returned.
+_STARTED_COLUMNS = (
+    "ticket_id", "kind", "state", "unit_id", "ticket_type", "category", "district", "street",
+    "started_at", "working_days", "hours", "due_date", "due_at", "provisional",
+    "max_extensions", "extension_working_days", "limit_rule_id",
+)  # fmt: skip
+_STARTED = (
+    postgresql.insert(CLOCKS)
+    .values({name: bindparam(name) for name in _STARTED_COLUMNS})
+    .on_conflict_do_nothing(
+        index_elements=["ticket_id", "kind"], index_where=text("state = 'running'")
+    )
+    .returning(CLOCKS.c.id)
+    .cte("started")
+)
+_START = (
+    insert(CHANGES)
+    .from_select(
+        ["clock_id", "at", "action", "reason", "actor", "new_due_at"],
+        select(
+            _STARTED.c.id,
+            bindparam("change_at", type_=TIMESTAMPTZ),
+            literal(ChangeAction.START.value),
+            bindparam("change_reason", type_=String),
+            literal("dispatch"),
+            bindparam("change_due_at", type_=TIMESTAMPTZ),
+        ),
+    )
+    .returning(CHANGES.c.clock_id)
+)
+
+
 async def _start(
     session: AsyncSession,
     outbox: Outbox,
@@ -142,32 +176,11 @@ async def _start(
         extension_working_days=limit.extension_working_days,
         limit_rule_id=limit.rule_id,
     )
-    started = (
-        postgresql.insert(CLOCKS)
-        .values(clock.model_dump(exclude={"id"}, exclude_unset=True))
-        .on_conflict_do_nothing(
-            index_elements=["ticket_id", "kind"], index_where=text("state = 'running'")
-        )
-        .returning(CLOCKS.c.id)
-        .cte("started")
-    )
     # The clock and its change record in one statement; no row when one is running (Art 13–20
     # start each clock once per run).
-    clock.id = await session.scalar(
-        insert(CHANGES)
-        .from_select(
-            ["clock_id", "at", "action", "reason", "actor", "new_due_at"],
-            select(
-                started.c.id,
-                literal(now, TIMESTAMPTZ),
-                literal(ChangeAction.START.value),
-                literal(reason),
-                literal("dispatch"),
-                literal(clock.due_at, TIMESTAMPTZ),
-            ),
-        )
-        .returning(CHANGES.c.clock_id)
-    )
+    values = clock.model_dump(include=set(_STARTED_COLUMNS))
+    values.update(change_at=now, change_reason=reason, change_due_at=clock.due_at)
+    clock.id = await session.scalar(_START, values)
     if clock.id is not None:
         await _announce(session, outbox, clock, now)
 
