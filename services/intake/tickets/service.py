@@ -54,8 +54,7 @@ def _prefix(now: datetime) -> str:
 
 async def next_number(session: AsyncSession, now: datetime) -> str:
     """A number drawn ahead of its ticket (a citizen's submission is told it on arrival)."""
-    number: str = await session.scalar(select(_drawn_number(literal(_prefix(now)))))
-    return number
+    return str(await session.scalar(select(_drawn_number(literal(_prefix(now))))))
 
 
 def _storing(*, draws_number: bool) -> Any:
