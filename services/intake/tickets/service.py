@@ -145,6 +145,7 @@ async def create(
     received_at = received_at or now
     values = {
         "id": ticket_id,
+        **({"number": number} if number else {"number_prefix": _prefix(now)}),
         "idempotency_key": idempotency_key,
         "channel": body.channel.value,
         "line": line.number,
@@ -178,12 +179,7 @@ async def create(
         "received_at": received_at,
         "updated_at": now,
     }
-    if number:
-        ticket = await session.scalar(_STORE, {**values, "number": number})
-    else:
-        ticket = await session.scalar(
-            _STORE_DRAWING_NUMBER, {**values, "number_prefix": _prefix(now)}
-        )
+    ticket = await session.scalar(_STORE if number else _STORE_DRAWING_NUMBER, values)
     if ticket is None:
         assert idempotency_key
         earlier = await _by_key(session, idempotency_key)
