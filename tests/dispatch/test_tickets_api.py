@@ -1,5 +1,6 @@
 """Dispatch over HTTP: queue, dispatch, returns, determination, feedback, evaluation, history."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -73,10 +74,14 @@ async def test_a_redelivered_submission_creates_nothing_new(as_role, agency, clo
     async with as_role(Role.SERVICE, as_service="intake") as intake:
         first = await intake.post("/v1/events", json=envelope)
         again = await intake.post("/v1/events", json=envelope)  # the relay's retry
+        # The same ticket in an event of another id (written twice): the ticket's own guard.
+        other = await intake.post("/v1/events", json={**envelope, "id": str(uuid.uuid4())})
     async with agency() as client:
         queue = (await client.get("/v1/queue")).json()["items"]
-        history = (await client.get(f"/v1/tickets/{ticket_id}/history")).json()["items"]
+        history = (await client.get(f"/v1/tickets/{ticket_id}/history")).json()
     assert (first.json()["status"], again.json()["status"]) == ("applied", "duplicate")
+    assert other.json()["status"] == "applied" and history["chain_intact"]
+    history = history["items"]
     assert [t["id"] for t in queue].count(ticket_id) == 1
     assert [e["action"] for e in history] == ["submitted"]
     assert len(await _outbox(session, "ticket.stepped.v1")) == 1  # one dispatch clock for sla
