@@ -29,14 +29,14 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    Select,
     Table,
     Text,
     UniqueConstraint,
     Uuid,
-    and_,
     delete,
-    exists,
     func,
+    literal,
     select,
     text,
     update,
@@ -373,6 +373,35 @@ class RelayMetrics:
         )
 
 
+def due_events(table: Table, batch_size: int) -> Select[Any]:
+    """The relay's next batch: the oldest due events, locked, skipping those another relay
+    holds. Per destination and ordering key only the oldest undelivered event is eligible, so
+    a receiver sees a ticket's events in the order they happened even with several relays,
+    and a receiver that is down holds back no other receiver's events."""
+    earlier = table.alias("earlier")
+    # OFFSET 0 keeps the check a lookup per row: turned into an anti-join, it was planned on
+    # the statistics of a table that had been nearly empty as a nested loop comparing every
+    # pending event with every other (2.9 s a batch at 2,850 pending).
+    blocked = (
+        select(literal(1))
+        .where(
+            earlier.c.destination == table.c.destination,
+            earlier.c.ordering_key == table.c.ordering_key,
+            earlier.c.seq < table.c.seq,
+            earlier.c.delivered_at.is_(None),
+        )
+        .offset(0)
+        .exists()
+    )
+    return (
+        select(table)
+        .where(table.c.delivered_at.is_(None), table.c.next_attempt_at <= func.now(), ~blocked)
+        .order_by(table.c.seq)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True)
+    )
+
+
 class Relay:
     """Delivers a service's outbox; wakes on NOTIFY and sweeps every ``sweep_seconds``."""
 
@@ -398,37 +427,14 @@ class Relay:
         self.batch_size = batch_size
         self.sweep_seconds = sweep_seconds
         self.max_backoff_seconds = max_backoff_seconds
+        self.due = due_events(outbox.outbox, batch_size)
         self._wake = asyncio.Event()
 
     async def deliver_once(self) -> int:
         """Deliver one batch of due events; return how many were delivered."""
-        table = self.outbox.outbox
-        earlier = table.alias("earlier")
-        # Per destination and ordering key, only the oldest undelivered event is eligible, so
-        # a receiver sees a ticket's events in the order they happened even with several
-        # relays, and a receiver that is down holds back no other receiver's events.
-        blocked = exists().where(
-            and_(
-                earlier.c.destination == table.c.destination,
-                earlier.c.ordering_key == table.c.ordering_key,
-                earlier.c.seq < table.c.seq,
-                earlier.c.delivered_at.is_(None),
-            )
-        )
-        query = (
-            select(table)
-            .where(
-                table.c.delivered_at.is_(None),
-                table.c.next_attempt_at <= func.now(),
-                ~blocked,
-            )
-            .order_by(table.c.seq)
-            .limit(self.batch_size)
-            .with_for_update(skip_locked=True)
-        )
         delivered = 0
         async with session_scope(self.sessions) as session:
-            rows = (await session.execute(query)).mappings().all()
+            rows = (await session.execute(self.due)).mappings().all()
             by_destination: dict[str, list[Any]] = {}
             for row in rows:
                 by_destination.setdefault(row["destination"], []).append(row)

@@ -7,7 +7,8 @@ from typing import ClassVar
 
 import httpx
 import pytest
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select, text, update
+from sqlalchemy.dialects import postgresql
 
 from shared.clients.base import ServiceClient
 from shared.db import make_engine, make_sessionmaker, session_scope
@@ -387,3 +388,27 @@ async def test_an_event_carries_the_request_that_caused_it_to_its_handler_and_on
             select(table.c.request_id).where(table.c.destination == "sla").order_by(table.c.seq)
         )
         assert list(onwards) == ["in-7f3a", "batch-1"]
+
+
+def _rows_compared(plan: dict) -> int:
+    """Rows a plan's nodes read and threw away, over the whole tree."""
+    own = plan.get("Rows Removed by Join Filter", 0) + plan.get("Rows Removed by Filter", 0)
+    return own + sum(_rows_compared(child) for child in plan.get("Plans", []))
+
+
+async def test_choosing_a_batch_reads_each_pending_event_once_whatever_the_statistics(
+    sessions, clock
+):
+    """Statistics taken while the outbox was nearly empty once had the planner compare every
+    pending event with every other to find the oldest of each ticket: 8 million rows thrown
+    away for 2,850 pending, 2.9 s a batch, while a backlog built up."""
+    async with session_scope(sessions) as session:
+        await session.execute(text("ANALYZE intake.outbox"))
+    pending = 2000
+    await _add(sessions, clock, *[(n, f"T{n % 1000}") for n in range(pending)])
+    statement = _relay(sessions, Receiver()).due.compile(
+        dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+    )
+    async with session_scope(sessions) as session:
+        explained = await session.scalar(text(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}"))
+    assert _rows_compared(explained[0]["Plan"]) < 2 * pending
