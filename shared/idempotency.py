@@ -33,6 +33,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     delete,
     func,
 )
@@ -98,6 +99,36 @@ class IdempotencyMiddleware:
         # statement each, run without BEGIN and COMMIT (two round trips apiece).
         self.sessions = sessions
         self.autocommit = autocommit
+        # Built once: built per request, the claim and the settlement cost more to build than
+        # to send.
+        t = self.table
+        this = and_(
+            t.c.scope == bindparam("the_scope"),
+            t.c.route == bindparam("the_route"),
+            t.c.key == bindparam("the_key"),
+        )
+        self._claiming = (
+            insert(t)
+            .values(
+                scope=bindparam("the_scope"),
+                route=bindparam("the_route"),
+                key=bindparam("the_key"),
+                body_hash=bindparam("body_hash"),
+                claimed_at=func.now(),
+            )
+            .on_conflict_do_nothing()
+            .returning(t.c.key)
+        )
+        self._settling = (
+            sa.update(t)
+            .where(this)
+            .values(
+                status=bindparam("status"),
+                content_type=bindparam("content_type"),
+                body=bindparam("body"),
+            )
+        )
+        self._giving_up = delete(t).where(this)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in WRITES:
@@ -150,12 +181,8 @@ class IdempotencyMiddleware:
         this = and_(t.c.scope == caller, t.c.route == route, t.c.key == key)
         async with self.autocommit().connect() as connection:
             claimed = await connection.scalar(
-                insert(t)
-                .values(
-                    scope=caller, route=route, key=key, body_hash=body_hash, claimed_at=func.now()
-                )
-                .on_conflict_do_nothing()
-                .returning(t.c.key)
+                self._claiming,
+                {"the_scope": caller, "the_route": route, "the_key": key, "body_hash": body_hash},
             )
         if claimed is not None:
             return None
@@ -207,22 +234,14 @@ class IdempotencyMiddleware:
             await send({"type": "http.response.body", "body": row["body"] or b""})
 
     async def _settle(self, caller: str, route: str, key: str, captured: _Captured) -> None:
-        t = self.table
-        this = and_(t.c.scope == caller, t.c.route == route, t.c.key == key)
-        if captured.status is not None and 200 <= captured.status < 300:
-            settled: sa.Executable = (
-                sa.update(t)
-                .where(this)
-                .values(
-                    status=captured.status,
-                    content_type=captured.content_type,
-                    body=bytes(captured.body),
-                )
-            )
-        else:  # nothing was done: a corrected retry may run
-            settled = delete(t).where(this)
+        this = {"the_scope": caller, "the_route": route, "the_key": key}
         async with self.autocommit().connect() as connection:
-            await connection.execute(settled)
+            if captured.status is not None and 200 <= captured.status < 300:
+                body = bytes(captured.body)
+                answer = {"status": captured.status, "content_type": captured.content_type}
+                await connection.execute(self._settling, this | answer | {"body": body})
+            else:  # nothing was done: a corrected retry may run
+                await connection.execute(self._giving_up, this)
 
 
 class _Captured:

@@ -57,6 +57,16 @@ async def test_a_retried_call_with_the_same_key_creates_nothing(agent, session):
     assert count == 1
 
 
+async def test_a_refused_call_leaves_its_key_free_for_the_corrected_one(agent, session):
+    async with agent() as client:
+        bad = {**CALL, "text": ""}
+        refused = await client.post("/v1/tickets", json=bad, headers={"Idempotency-Key": "c2"})
+        corrected = await client.post("/v1/tickets", json=CALL, headers={"Idempotency-Key": "c2"})
+    assert (refused.status_code, corrected.status_code) == (422, 201)
+    assert "idempotent-replayed" not in corrected.headers
+    assert await session.scalar(text("SELECT count(*) FROM intake.ticket")) == 1
+
+
 async def test_a_key_reused_for_another_call_is_refused_and_keys_are_per_agent(
     agent, intake_app, client_for, session
 ):
