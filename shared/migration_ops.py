@@ -214,3 +214,19 @@ def add_outbox_request_id_v4(schema: str) -> None:
 
 def drop_outbox_request_id_v4(schema: str) -> None:
     op.drop_column("outbox", "request_id", schema=schema)
+
+
+def index_outbox_pending_seq_v5(schema: str) -> None:
+    """The undelivered events in order: the relay's batch walks these and stops at its size,
+    not past every delivered event kept for retention, nor sorting every pending one."""
+    op.create_index(
+        "ix_outbox_pending_seq",
+        "outbox",
+        ["seq"],
+        schema=schema,
+        postgresql_where=sa.text("delivered_at IS NULL"),
+    )
+
+
+def unindex_outbox_pending_seq_v5(schema: str) -> None:
+    op.drop_index("ix_outbox_pending_seq", table_name="outbox", schema=schema)

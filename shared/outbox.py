@@ -116,6 +116,7 @@ class Outbox:
                 "next_attempt_at",
                 postgresql_where=text("delivered_at IS NULL"),
             ),
+            Index("ix_outbox_pending_seq", "seq", postgresql_where=text("delivered_at IS NULL")),
             Index(
                 "ix_outbox_pending_destination_ordering_key_seq",
                 "destination",
