@@ -34,6 +34,7 @@ from sla.time_limits import service as time_limits
 
 RUNNING, STOPPED = ClockState.RUNNING.value, ClockState.STOPPED.value
 CLOCKS, CHANGES = Clock.__table__, ClockChangeRecord.__table__  # type: ignore[attr-defined]
+STEPS = TicketStep.__table__  # type: ignore[attr-defined]
 TIMESTAMPTZ = DateTime(timezone=True)
 SCAN_BATCH = 500
 
@@ -203,20 +204,22 @@ async def apply_step(
     now: datetime,
 ) -> None:
     """Record a workflow step and make its clock changes (start, restart, stop, resume)."""
-    session.add(
-        TicketStep(
-            ticket_id=step.ticket_id,
-            number=step.number,
-            at=step.at,
-            action=step.action.value,
-            unit_id=step.unit_id,
-            actor_unit_id=step.actor_unit_id,
-            ticket_type=step.ticket_type,
-            category=step.category,
-            district=step.district,
-            street=step.street,
-            details=step.details,
-        )
+    # A statement of its own, not an ORM object flushed by the next one: nothing reads it back.
+    await session.execute(
+        STEPS.insert(),
+        {
+            "ticket_id": step.ticket_id,
+            "number": step.number,
+            "at": step.at,
+            "action": step.action.value,
+            "unit_id": step.unit_id,
+            "actor_unit_id": step.actor_unit_id,
+            "ticket_type": step.ticket_type.value,
+            "category": step.category,
+            "district": step.district,
+            "street": step.street,
+            "details": step.details,
+        },
     )
     for change in step.changes:
         kind = change.clock
