@@ -202,16 +202,8 @@ def chain_hash(prev_hash: str, entry: dict[str, Any]) -> str:
 
 
 _ENTRY_FIELDS = (
-    "ticket_id",
-    "at",
-    "actor",
-    "role",
-    "unit_id",
-    "action",
-    "status",
-    "reason",
-    "details",
-)
+    "ticket_id", "at", "actor", "role", "unit_id", "action", "status", "reason", "details",
+)  # fmt: skip
 
 
 def history_entry(event: TicketEvent | dict[str, Any]) -> dict[str, Any]:
