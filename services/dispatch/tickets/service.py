@@ -2,7 +2,8 @@
 
 Every change goes through :func:`record`, which writes the new state, appends a hash-chained
 history entry (Art 26), and puts the clock changes for sla and the new status for intake in
-the outbox, all in the caller's transaction.
+the outbox, all in the caller's transaction. A new ticket is the exception: it and its first
+entry are one prebuilt statement (:func:`receive_submitted`, the hottest path).
 """
 
 from __future__ import annotations
