@@ -34,7 +34,7 @@ from sla.time_limits import service as time_limits
 
 RUNNING, STOPPED = ClockState.RUNNING.value, ClockState.STOPPED.value
 CLOCKS, CHANGES = Clock.__table__, ClockChangeRecord.__table__  # type: ignore[attr-defined]
-STEPS = TicketStep.__table__  # type: ignore[attr-defined]
+RECORD_STEP = TicketStep.__table__.insert()  # type: ignore[attr-defined]
 TIMESTAMPTZ = DateTime(timezone=True)
 SCAN_BATCH = 500
 
@@ -206,7 +206,7 @@ async def apply_step(
     """Record a workflow step and make its clock changes (start, restart, stop, resume)."""
     # A statement of its own, not an ORM object flushed by the next one: nothing reads it back.
     await session.execute(
-        STEPS.insert(),
+        RECORD_STEP,
         {
             "ticket_id": step.ticket_id,
             "number": step.number,
