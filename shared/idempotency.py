@@ -177,8 +177,6 @@ class IdempotencyMiddleware:
         self, caller: str, route: str, key: str, body_hash: str
     ) -> dict[str, Any] | None:
         """Claim the key (None), or the earlier request's row."""
-        t = self.table
-        this = and_(t.c.scope == caller, t.c.route == route, t.c.key == key)
         async with self.autocommit().connect() as connection:
             claimed = await connection.scalar(
                 self._claiming,
@@ -186,6 +184,8 @@ class IdempotencyMiddleware:
             )
         if claimed is not None:
             return None
+        t = self.table
+        this = and_(t.c.scope == caller, t.c.route == route, t.c.key == key)
         async with session_scope(self.sessions()) as session:
             found = await session.execute(sa.select(t).where(this).with_for_update())
             row = found.mappings().one_or_none()
