@@ -19,6 +19,8 @@ MAKEUP_WORKDAY = "makeup_workday"
 
 
 _CALENDAR = "sla.calendar"  # the calendar a session has checked (load_year drops it)
+# Built once: checked for every batch of events, its build cost more than its round trip.
+_REVISION = select(func.max(col(CalendarYear.revision)))
 
 
 class CalendarCache:
@@ -41,7 +43,7 @@ class CalendarCache:
         a batch of events), not once per clock."""
         if (known := session.info.get(_CALENDAR)) is not None:
             return cast(WorkingCalendar, known)
-        revision = await session.scalar(select(func.max(col(CalendarYear.revision))))
+        revision = await session.scalar(_REVISION)
         if self._calendar is not None and revision == self._revision:
             return self._calendar
         async with self._building:
