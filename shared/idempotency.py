@@ -102,7 +102,7 @@ class IdempotencyMiddleware:
         # Built once: built per request, the claim and the settlement cost more to build than
         # to send.
         t = self.table
-        this = and_(
+        self._this = this = and_(
             t.c.scope == bindparam("the_scope"),
             t.c.route == bindparam("the_route"),
             t.c.key == bindparam("the_key"),
@@ -177,17 +177,14 @@ class IdempotencyMiddleware:
         self, caller: str, route: str, key: str, body_hash: str
     ) -> dict[str, Any] | None:
         """Claim the key (None), or the earlier request's row."""
+        this = {"the_scope": caller, "the_route": route, "the_key": key}
         async with self.autocommit().connect() as connection:
-            claimed = await connection.scalar(
-                self._claiming,
-                {"the_scope": caller, "the_route": route, "the_key": key, "body_hash": body_hash},
-            )
+            claimed = await connection.scalar(self._claiming, this | {"body_hash": body_hash})
         if claimed is not None:
             return None
         t = self.table
-        this = and_(t.c.scope == caller, t.c.route == route, t.c.key == key)
         async with session_scope(self.sessions()) as session:
-            found = await session.execute(sa.select(t).where(this).with_for_update())
+            found = await session.execute(sa.select(t).where(self._this).with_for_update(), this)
             row = found.mappings().one_or_none()
             if row is None:  # its first attempt failed and gave the key up meanwhile
                 return await self._claim(caller, route, key, body_hash)
@@ -196,7 +193,9 @@ class IdempotencyMiddleware:
             if stale and row["body_hash"] == body_hash:
                 # Its first attempt died mid-request: run again (any effect it committed is
                 # guarded by the endpoint's own rules and keys).
-                await session.execute(sa.update(t).where(this).values(claimed_at=func.now()))
+                await session.execute(
+                    sa.update(t).where(self._this).values(claimed_at=func.now()), this
+                )
                 return None
             return dict(row)
 

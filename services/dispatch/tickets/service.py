@@ -52,7 +52,6 @@ from shared.i18n import Lang
 from shared.notify import Notice, Notifications, due_text
 from shared.outbox import Outbox
 from shared.vocabulary import (
-    ClockAction,
     ClockKind,
     NoticeKind,
     StepAction,
@@ -277,6 +276,13 @@ def touch(row: Ticket, *, now: datetime) -> None:
     row.updated_at = now
 
 
+def _on_the_wire(changes: tuple[rules.ClockChange, ...]) -> list[ClockChange]:
+    return [
+        ClockChange(action=c.action, clock=c.clock, reason=c.reason, stop_kind=c.stop_kind)
+        for c in changes
+    ]
+
+
 async def record(
     session: AsyncSession,
     outbox: Outbox,
@@ -317,10 +323,7 @@ async def record(
             action=action,
             actor_unit_id=principal.unit_id,
             details=details or {},
-            changes=[
-                ClockChange(action=c.action, clock=c.clock, reason=c.reason, stop_kind=c.stop_kind)
-                for c in transition.clocks
-            ],
+            changes=_on_the_wire(transition.clocks),
             at=clocks_at or now,
         ),
         to="sla",
@@ -542,13 +545,7 @@ async def receive_submitted(
             street=event.street,
             action=StepAction.SUBMITTED,
             details=details,
-            changes=[
-                ClockChange(
-                    action=ClockAction.START,
-                    clock=ClockKind.DISPATCH,
-                    reason="call received (Art 13)",
-                )
-            ],
+            changes=_on_the_wire((rules.RECEIVED,)),
             at=event.received_at,
         ),
         to="sla",

@@ -75,6 +75,10 @@ class ClockChange:
     stop_kind: StopKind | None = None  # set on every STOP: how the run ended
 
 
+# Art 13: a call submitted to the agency starts its dispatch clock from receipt.
+RECEIVED = ClockChange(ClockAction.START, ClockKind.DISPATCH, "call received (Art 13)")
+
+
 @dataclass(frozen=True)
 class Ticket:
     """What the workflow needs to know about a ticket."""
