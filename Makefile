@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_sla.py
 	$(BIN)/python bench/bench_request_cpu.py
 	$(BIN)/python bench/bench_poll.py
+	$(BIN)/python bench/bench_intake.py
 	$(BIN)/python bench/bench_throughput.py
 	$(BIN)/python bench/bench_notify.py
 	$(BIN)/python bench/bench_assessment.py
