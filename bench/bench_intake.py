@@ -20,7 +20,6 @@ rate and intake's as a share of the raw write's (#15 asks ≥ 70 %). Run:
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 from bench.bench_throughput import call  # noqa: E402
-from bench.stacks import cpu_seconds, fresh_stack  # noqa: E402
+from bench.stacks import cpu_seconds, fresh_stack, post_calls  # noqa: E402
 from shared.auth import Role, mint_token  # noqa: E402
 from shared.db import asyncpg_dsn  # noqa: E402
 from shared.settings import Settings  # noqa: E402
@@ -85,63 +85,25 @@ def _insert(table: str, row: dict[str, Any]) -> str:
     return f"INSERT INTO {table} ({', '.join(row)}) VALUES ({places})"
 
 
+async def posted(url: str, in_flight: int, headers: dict[str, str]) -> float:
+    """Every call posted, ``in_flight`` at a time; calls a second."""
+    started = time.perf_counter()
+    await post_calls(url, [call(i) for i in range(CALLS)], in_flight, headers)
+    return CALLS / (time.perf_counter() - started)
+
+
 async def raw(pool: asyncpg.Pool, rows: RawWrite, in_flight: int) -> float:
     """Every call as one raw transaction, ``in_flight`` at a time; calls a second."""
-    queue = _numbers()
+    texts = (call(i)["text"] for i in range(CALLS))
 
     async def worker() -> None:
         async with pool.acquire() as connection:
-            while not queue.empty():
-                await rows.write(connection, call(queue.get_nowait())["text"])
+            for text in texts:
+                await rows.write(connection, text)
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(in_flight)))
     return CALLS / (time.perf_counter() - started)
-
-
-async def posted(url: str, in_flight: int, headers: dict[str, str]) -> float:
-    """Every call posted with its own Idempotency-Key, ``in_flight`` connections at a time;
-    calls a second. The requests are written and read by hand on kept-alive connections: an
-    HTTP client library costs as much CPU per request as the endpoint under test, on the same
-    two cores."""
-    queue = _numbers()
-    host, port = url.removeprefix("http://").split(":")
-
-    async def worker() -> None:
-        reader, writer = await asyncio.open_connection(host, int(port))
-        try:
-            while not queue.empty():
-                body = json.dumps(call(queue.get_nowait())).encode()
-                head = {**headers, "Idempotency-Key": str(uuid.uuid4())}
-                writer.write(
-                    b"POST /v1/tickets HTTP/1.1\r\nHost: bench\r\n"
-                    b"Content-Type: application/json\r\n"
-                    + "".join(f"{k}: {v}\r\n" for k, v in head.items()).encode()
-                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
-                    + body
-                )
-                status_line = await reader.readline()
-                length = 0
-                while (line := await reader.readline()) not in (b"\r\n", b""):
-                    name, _, value = line.partition(b":")
-                    if name.strip().lower() == b"content-length":
-                        length = int(value)
-                answer = await reader.readexactly(length)
-                if not status_line.split()[1].startswith(b"2"):
-                    raise RuntimeError(f"{status_line!r}: {answer[:300]!r}")
-        finally:
-            writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(in_flight)))
-    return CALLS / (time.perf_counter() - started)
-
-
-def _numbers() -> asyncio.Queue[int]:
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(CALLS):
-        queue.put_nowait(i)
-    return queue
 
 
 def bare_app(dsn: str, pool_size: int) -> Any:
@@ -181,7 +143,7 @@ async def run(intake: Server, bare: Server, dsn: str) -> None:
     token = mint_token(Settings(env="test"), role=Role.AGENT, subject="bench")
     headers = {"Authorization": f"Bearer {token}"}
     intake_url, bare_url = (f"http://127.0.0.1:{server.port}" for server in (intake, bare))
-    await posted(intake_url, 4, headers)  # warm: the first calls load the catalogue
+    await post_calls(intake_url, [call(i) for i in range(50)], 4, headers)  # warm
     pool = await asyncpg.create_pool(dsn, min_size=max(IN_FLIGHT), max_size=max(IN_FLIGHT))
     async with pool.acquire() as connection:
         rows = await sample(connection)
@@ -189,7 +151,11 @@ async def run(intake: Server, bare: Server, dsn: str) -> None:
     cpu: dict[tuple[str, int], list[float]] = {}
     # Whose CPU a call costs: the server's process, or, for the raw write, this one (the
     # driver's work; the loop's own bookkeeping is counted against it too).
-    spent = {"raw": psutil.Process(), "bare FastAPI": bare.process, "intake": intake.process}
+    spent = {
+        "raw": time.process_time,  # this process alone, not the servers under it
+        "bare FastAPI": partial(cpu_seconds, bare.process),
+        "intake": partial(cpu_seconds, intake.process),
+    }
     try:
         for repeat in range(REPEATS):
             for n in IN_FLIGHT:
@@ -198,9 +164,9 @@ async def run(intake: Server, bare: Server, dsn: str) -> None:
                     ("bare FastAPI", posted(bare_url, n, {})),
                     ("intake", posted(intake_url, n, headers)),
                 ):
-                    before = cpu_seconds(spent[case])
+                    before = spent[case]()
                     rates.setdefault((case, n), []).append(await measured)
-                    used = (cpu_seconds(spent[case]) - before) / CALLS * 1000
+                    used = (spent[case]() - before) / CALLS * 1000
                     cpu.setdefault((case, n), []).append(used)
                     print(f"run {repeat + 1}, {n} in flight, {case}: {rates[case, n][-1]:.1f}/s")
     finally:

@@ -6,7 +6,9 @@ server). BENCH_CALLS calls (1,500 by default) are posted to intake's `POST /v1/t
 with its Idempotency-Key, BENCH_IN_FLIGHT (16) at a time; the script watches dispatch's and
 sla's tables until every ticket has arrived. It prints the creation rate, the end-to-end rate
 (the last ticket's dispatch clock started at sla) and each service's CPU time per ticket over
-the whole run (its processes together: BENCH_WORKERS per service, 1 by default); with
+the whole run (its processes together: BENCH_WORKERS per service, 1 by default), this
+script's own (posting and watching), and the relay's latency from intake's commit to
+dispatch's acknowledgement (p50, p99); with
 BENCH_SIZES=1, what each table grew by, scaled to a million tickets. Run the same script on two
 trees to compare. Run: `.venv/bin/python bench/bench_throughput.py`.
 Results go to docs/benchmarks.md and docs/operations.md (processes).
@@ -18,17 +20,15 @@ import asyncio
 import os
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import asyncpg
-import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from bench.stacks import cpu_seconds, fresh_stack  # noqa: E402
+from bench.stacks import cpu_seconds, fresh_stack, post_calls  # noqa: E402
 from shared.auth import Role, mint_token  # noqa: E402
 from shared.db import asyncpg_dsn  # noqa: E402
 from shared.settings import Settings  # noqa: E402
@@ -54,23 +54,11 @@ def call(i: int) -> dict:
 
 async def create(url: str, token: str) -> float:
     """Post every call, IN_FLIGHT at a time; the seconds it took."""
-    headers = {"Authorization": f"Bearer {token}"}
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(CALLS):
-        queue.put_nowait(i)
-
-    async def worker(client: httpx.AsyncClient) -> None:
-        while not queue.empty():
-            i = queue.get_nowait()
-            key = {"Idempotency-Key": str(uuid.uuid4())}
-            response = await client.post("/v1/tickets", json=call(i), headers=headers | key)
-            response.raise_for_status()
-
-    limits = httpx.Limits(max_connections=IN_FLIGHT)
-    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(client) for _ in range(IN_FLIGHT)))
-        return time.perf_counter() - started
+    started = time.perf_counter()
+    await post_calls(
+        url, [call(i) for i in range(CALLS)], IN_FLIGHT, {"Authorization": f"Bearer {token}"}
+    )
+    return time.perf_counter() - started
 
 
 async def arrived(database: str, started: float) -> tuple[float, float]:
@@ -103,12 +91,14 @@ async def run(stack: Stack, database: str) -> None:
         processes[service] = psutil.Process(process.pid)
     sizes_before = await table_sizes(database) if os.environ.get("BENCH_SIZES") else {}
     before = {s: cpu_seconds(p) for s, p in processes.items()}
+    loader_before = time.process_time()  # this process alone, not the services under it
     token = mint_token(Settings(env="test"), role=Role.AGENT, subject="bench")
     started = time.perf_counter()
     watching = asyncio.create_task(arrived(database, started))
     created = await create(stack["intake"].url, token)
     at_dispatch, at_sla = await watching
     after = {s: cpu_seconds(p) for s, p in processes.items()}
+    loaded = time.process_time() - loader_before
     print(f"{CALLS:,} calls, {IN_FLIGHT} in flight, {WORKERS} process(es) a service")
     print(f"created at intake        {created:7.1f} s  {CALLS / created:8.1f} tickets/s")
     print(f"all at dispatch          {at_dispatch:7.1f} s  {CALLS / at_dispatch:8.1f} tickets/s")
@@ -116,9 +106,31 @@ async def run(stack: Stack, database: str) -> None:
     for service in processes:
         used = after[service] - before[service]
         print(f"CPU per ticket, {service:<9}{used / CALLS * 1000:8.2f} ms")
+    print(
+        f"CPU per ticket, loader   {loaded / CALLS * 1000:8.2f} ms (this script: posting, watching)"
+    )
+    p50, p99 = await relay_latency(database)
+    print(f"relay latency to dispatch  p50 {p50 * 1000:6.0f} ms   p99 {p99 * 1000:6.0f} ms")
     if sizes_before:
         await asyncio.sleep(2)  # the relays mark the last events delivered
         print_growth(sizes_before, await table_sizes(database))
+
+
+async def relay_latency(database: str) -> tuple[float, float]:
+    """Seconds from an event's commit at intake to dispatch's acknowledgement of it, p50 and
+    p99 (the outbox stamps both with the database's clock)."""
+    connection = await asyncpg.connect(asyncpg_dsn(database))
+    try:
+        row = await connection.fetchrow(
+            """
+            SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (
+                ORDER BY extract(epoch FROM delivered_at - created_at)) AS q
+            FROM intake.outbox WHERE destination = 'dispatch' AND delivered_at IS NOT NULL
+            """
+        )
+    finally:
+        await connection.close()
+    return row["q"][0], row["q"][1]
 
 
 SIZES = """
