@@ -24,7 +24,7 @@ from bench.stacks import fresh_stack  # noqa: E402
 from shared.auth import Role, mint_token  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 
-REQUESTS = 3000
+REQUESTS = int(__import__("os").environ.get("BENCH_REQUESTS", "3000"))
 
 
 def cpu_ms_per_request(

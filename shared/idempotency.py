@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import bearer_token, decode_token
-from shared.db import schema_metadata, session_scope
+from shared.db import DriverStatement, schema_metadata, session_scope
 from shared.errors import DomainError, send_error
 from shared.settings import Settings
 
@@ -99,15 +99,15 @@ class IdempotencyMiddleware:
         # statement each, run without BEGIN and COMMIT (two round trips apiece).
         self.sessions = sessions
         self.autocommit = autocommit
-        # Built once: built per request, the claim and the settlement cost more to build than
-        # to send.
+        # Built once and sent through the driver: built per request, the claim and the
+        # settlement cost more to build than to send.
         t = self.table
         self._this = this = and_(
             t.c.scope == bindparam("the_scope"),
             t.c.route == bindparam("the_route"),
             t.c.key == bindparam("the_key"),
         )
-        self._claiming = (
+        self._claiming = DriverStatement(
             insert(t)
             .values(
                 scope=bindparam("the_scope"),
@@ -119,7 +119,7 @@ class IdempotencyMiddleware:
             .on_conflict_do_nothing()
             .returning(t.c.key)
         )
-        self._settling = (
+        self._settling = DriverStatement(
             sa.update(t)
             .where(this)
             .values(
@@ -128,7 +128,7 @@ class IdempotencyMiddleware:
                 body=bindparam("body"),
             )
         )
-        self._giving_up = delete(t).where(this)
+        self._giving_up = DriverStatement(delete(t).where(this))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in WRITES:
@@ -179,7 +179,7 @@ class IdempotencyMiddleware:
         """Claim the key (None), or the earlier request's row."""
         this = {"the_scope": caller, "the_route": route, "the_key": key}
         async with self.autocommit().connect() as connection:
-            claimed = await connection.scalar(self._claiming, this | {"body_hash": body_hash})
+            claimed = await self._claiming.fetchval(connection, this | {"body_hash": body_hash})
         if claimed is not None:
             return None
         t = self.table
@@ -238,9 +238,9 @@ class IdempotencyMiddleware:
             if captured.status is not None and 200 <= captured.status < 300:
                 body = bytes(captured.body)
                 answer = {"status": captured.status, "content_type": captured.content_type}
-                await connection.execute(self._settling, this | answer | {"body": body})
+                await self._settling.fetchval(connection, this | answer | {"body": body})
             else:  # nothing was done: a corrected retry may run
-                await connection.execute(self._giving_up, this)
+                await self._giving_up.fetchval(connection, this)
 
 
 class _Captured:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.auth import Role, mint_token
@@ -63,6 +64,9 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A connection inside an outer transaction that is rolled back after the test."""
     async with engine.connect() as connection:
         transaction = await connection.begin()
+        # SQLAlchemy sends BEGIN with the first statement of its own: send it now, or a
+        # statement sent through the driver first (shared.db.DriverStatement) would commit.
+        await connection.execute(text("SELECT 1"))
         yield connection
         await transaction.rollback()
 

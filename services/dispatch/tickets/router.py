@@ -35,7 +35,8 @@ from dispatch.tickets.schemas import (
 )
 from dispatch.workflow import rules
 from shared.auth import Principal, Role, require
-from shared.deps import AutocommitDep, ClockDep, SessionDep
+from shared.db import session_scope
+from shared.deps import AutocommitDep, ClockDep, SessionDep, SessionsDep
 from shared.errors import BadInput, Forbidden, request_lang
 from shared.i18n import message
 from shared.schemas import Day, Instant
@@ -341,7 +342,7 @@ async def caller_record(
 async def unit_tickets(
     unit_id: str,
     response: Response,
-    session: SessionDep,
+    sessions: SessionsDep,
     autocommit: AutocommitDep,
     principal: Viewer,
     status: TicketStatus | None = None,
@@ -369,7 +370,8 @@ async def unit_tickets(
     etag = '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
     if if_none_match == etag:
         return Response(status_code=304, headers={"ETag": etag})
-    rows = await service.poll(session, scope=scope, filters=filters, after=after, limit=limit)
+    async with session_scope(sessions) as session:
+        rows = await service.poll(session, scope=scope, filters=filters, after=after, limit=limit)
     response.headers["ETag"] = etag
     next_cursor = str(rows[-1].change_seq) if len(rows) == limit else None
     return TicketPage(items=[read(r) for r in rows], next_cursor=next_cursor)

@@ -28,7 +28,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import JSONB, asyncpg
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
@@ -40,6 +40,7 @@ from dispatch.workflow import rules
 from shared import i18n
 from shared.auth import Principal, Role
 from shared.catalogue import catalogue
+from shared.db import DriverStatement
 from shared.errors import Forbidden, NotFound
 from shared.events import (
     CallerNoticeDue,
@@ -672,13 +673,9 @@ async def poll(
     return list(rows.all())
 
 
-# Read on every poll of every unit, so built and compiled once and sent through the driver,
-# which prepares it once per connection: SQLAlchemy building, compiling and reading the
-# statement per request cost twice the CPU of the round trip itself (docs/benchmarks.md).
-_LAST_CHANGE = str(
-    select(func.max(col(UnitChange.id)))
-    .where(col(UnitChange.unit_id) == bindparam("unit_id"))
-    .compile(dialect=asyncpg.dialect())
+# Read on every poll of every unit: built and compiled once, sent through the driver.
+_LAST_CHANGE = DriverStatement(
+    select(func.max(col(UnitChange.id))).where(col(UnitChange.unit_id) == bindparam("unit_id"))
 )
 
 
@@ -686,9 +683,7 @@ async def last_change(reader: AsyncConnection | AsyncSession, unit_id: str) -> i
     """The newest change to any ticket ``unit_id`` holds or held (its poll's ETag): one
     index probe, however many tickets the unit has."""
     connection = await reader.connection() if isinstance(reader, AsyncSession) else reader
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None  # a checked-out connection holds its driver's
-    return int(await driver.fetchval(_LAST_CHANGE, unit_id) or 0)
+    return int(await _LAST_CHANGE.fetchval(connection, {"unit_id": unit_id}) or 0)
 
 
 async def prune_unit_changes(session: AsyncSession) -> int:

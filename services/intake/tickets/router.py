@@ -65,9 +65,10 @@ async def take_call(
         idempotency_key=idempotency_key,
         now=clock.now(),
     )
-    if not created:
+    if not created:  # the first call's ticket, which this one's caller may not match
         response.status_code = 200
-    return service.read(ticket, vault)
+        return service.read(ticket, vault)
+    return service.read(ticket, vault, sealed_from=body.caller)
 
 
 @router.get("/v1/tickets/{ticket_id}", response_model=TicketRead)

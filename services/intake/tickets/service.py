@@ -23,7 +23,7 @@ from intake.tickets.rules import (
     check_related,
     receiving_line,
 )
-from intake.tickets.schemas import CallerRead, TicketCreate, TicketRead
+from intake.tickets.schemas import CallerIn, CallerRead, TicketCreate, TicketRead
 from shared.auth import Principal, Role
 from shared.catalogue import catalogue, district_at, places
 from shared.errors import BadInput, Forbidden, NotFound
@@ -281,14 +281,20 @@ async def by_caller(
     return list((await session.scalars(query)).all())
 
 
-def read(ticket: Ticket, vault: Vault) -> TicketRead:
-    """The ticket as every role sees it: the caller's contact masked."""
+def read(ticket: Ticket, vault: Vault, *, sealed_from: CallerIn | None = None) -> TicketRead:
+    """The ticket as every role sees it: the caller's contact masked. ``sealed_from``: what
+    the ticket's caller fields were sealed from a moment ago, masked without opening them."""
+    caller = sealed_from or CallerIn.model_construct(
+        name=vault.open(ticket.caller_name),
+        phone=vault.open(ticket.caller_phone),
+        address=vault.open(ticket.caller_address),
+    )
     return TicketRead(
         **{k: getattr(ticket, k) for k in TicketRead.model_fields if k != "caller"},
         caller=CallerRead(
-            name=mask_name(vault.open(ticket.caller_name)),
-            phone=mask_phone(vault.open(ticket.caller_phone)),
-            address=mask_address(vault.open(ticket.caller_address)),
+            name=mask_name(caller.name),
+            phone=mask_phone(caller.phone),
+            address=mask_address(caller.address),
             masked=True,
             sms_consent=ticket.sms_consent,
         ),
