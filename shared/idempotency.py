@@ -9,7 +9,8 @@ remembered per caller, route and key, with a hash of its body:
 - the same key with another body is refused: 422 ``idempotency_key_reused``;
 - a retry while the first is still running is told so: 409 ``idempotency_request_in_progress``
   with ``Retry-After``. A claim left by a process that died mid-request is taken over after
-  :data:`STALE_CLAIM`.
+  :data:`STALE_CLAIM`; one its process could not give up (the database went away before the
+  request ended) is taken over by that process's next retry at once.
 
 Keys are scoped to the caller (role, unit, subject) and the route, so one caller's key never
 answers another's request. Pure ASGI: nothing of the request is changed on the way through.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -117,7 +118,7 @@ class IdempotencyMiddleware:
                 claimed_at=func.now(),
             )
             .on_conflict_do_nothing()
-            .returning(t.c.key)
+            .returning(t.c.claimed_at)
         )
         self._settling = DriverStatement(
             sa.update(t)
@@ -129,6 +130,9 @@ class IdempotencyMiddleware:
             )
         )
         self._giving_up = DriverStatement(delete(t).where(this))
+        # Claims this process could not settle or give up, by scope, route and key, with the
+        # time each was claimed: no request of this process runs them any more.
+        self._abandoned: dict[tuple[str, str, str], datetime] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in WRITES:
@@ -153,15 +157,19 @@ class IdempotencyMiddleware:
         body = await _read_body(receive)
         route = f"{scope['method']} {scope['path']}"
         body_hash = hashlib.sha256(body).hexdigest()
-        earlier = await self._claim(caller, route, key, body_hash)
-        if earlier is not None:
-            await self._answer_earlier(scope, send, earlier, body_hash)
+        claimed = await self._claim(caller, route, key, body_hash)
+        if isinstance(claimed, dict):  # the earlier request's row
+            await self._answer_earlier(scope, send, claimed, body_hash)
             return
         captured = _Captured(send)
         try:
             await self.app(scope, _replay(body, receive), captured.send)
         finally:
-            await self._settle(caller, route, key, captured)
+            try:
+                await self._settle(caller, route, key, captured)
+            except BaseException:
+                self._abandon((caller, route, key), claimed)
+                raise
 
     def _caller(self, headers: dict[bytes, bytes]) -> str | None:
         token = bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
@@ -173,15 +181,22 @@ class IdempotencyMiddleware:
             return None
         return f"{principal.role.value}:{principal.unit_id or ''}:{principal.subject}"
 
+    def _abandon(self, claim: tuple[str, str, str], claimed_at: datetime) -> None:
+        # Past STALE_CLAIM any process takes the claim over: no need to remember it longer.
+        oldest = claimed_at - STALE_CLAIM
+        for earlier in [c for c, at in self._abandoned.items() if at < oldest]:
+            del self._abandoned[earlier]
+        self._abandoned[claim] = claimed_at
+
     async def _claim(
         self, caller: str, route: str, key: str, body_hash: str
-    ) -> dict[str, Any] | None:
-        """Claim the key (None), or the earlier request's row."""
+    ) -> datetime | dict[str, Any]:
+        """Claim the key (when it was claimed), or the earlier request's row."""
         this = {"the_scope": caller, "the_route": route, "the_key": key}
         async with self.autocommit().connect() as connection:
             claimed = await self._claiming.fetchval(connection, this | {"body_hash": body_hash})
         if claimed is not None:
-            return None
+            return claimed
         t = self.table
         async with session_scope(self.sessions()) as session:
             found = await session.execute(sa.select(t).where(self._this).with_for_update(), this)
@@ -189,14 +204,21 @@ class IdempotencyMiddleware:
             if row is None:  # its first attempt failed and gave the key up meanwhile
                 return await self._claim(caller, route, key, body_hash)
             now = (await session.execute(sa.select(func.now()))).scalar_one()
-            stale = row["status"] is None and row["claimed_at"] < now - STALE_CLAIM
-            if stale and row["body_hash"] == body_hash:
+            running = row["status"] is None
+            stale = running and row["claimed_at"] < now - STALE_CLAIM
+            abandoned = running and self._abandoned.get((caller, route, key)) == row["claimed_at"]
+            if (stale or abandoned) and row["body_hash"] == body_hash:
                 # Its first attempt died mid-request: run again (any effect it committed is
                 # guarded by the endpoint's own rules and keys).
-                await session.execute(
-                    sa.update(t).where(self._this).values(claimed_at=func.now()), this
+                self._abandoned.pop((caller, route, key), None)
+                retaken = await session.execute(
+                    sa.update(t)
+                    .where(self._this)
+                    .values(claimed_at=func.now())
+                    .returning(t.c.claimed_at),
+                    this,
                 )
-                return None
+                return retaken.scalar_one()
             return dict(row)
 
     async def _answer_earlier(
