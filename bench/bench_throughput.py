@@ -3,7 +3,8 @@ dispatch clocks started at sla — how many a second, and each service's CPU per
 
 The three services run as processes on a fresh embedded PostgreSQL (or BENCH_DATABASE_URL's
 server). BENCH_CALLS calls (1,500 by default) are posted to intake's `POST /v1/tickets`, each
-with its Idempotency-Key, BENCH_IN_FLIGHT (16) at a time; the script watches dispatch's and
+with its Idempotency-Key, BENCH_IN_FLIGHT (16) at a time, paced at BENCH_RATE calls a second
+if set; the script watches dispatch's and
 sla's tables until every ticket has arrived. It prints the creation rate, the end-to-end rate
 (the last ticket's dispatch clock started at sla) and each service's CPU time per ticket over
 the whole run (its processes together: BENCH_WORKERS per service, 1 by default), this
@@ -36,6 +37,9 @@ from tests.support.stack import Stack  # noqa: E402
 
 CALLS = int(os.environ.get("BENCH_CALLS", "1500"))
 IN_FLIGHT = int(os.environ.get("BENCH_IN_FLIGHT", "16"))
+# Calls a second (unset: as fast as intake answers). Paced below saturation, the relay's
+# latency says what a sustained load costs; at saturation it only grows with the backlog.
+RATE = float(os.environ["BENCH_RATE"]) if os.environ.get("BENCH_RATE") else None
 WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))  # processes per service
 PLACES = ["天河区", "海珠区", "越秀区", "白云区", "番禺区"]
 
@@ -55,9 +59,8 @@ def call(i: int) -> dict:
 async def create(url: str, token: str) -> float:
     """Post every call, IN_FLIGHT at a time; the seconds it took."""
     started = time.perf_counter()
-    await post_calls(
-        url, [call(i) for i in range(CALLS)], IN_FLIGHT, {"Authorization": f"Bearer {token}"}
-    )
+    headers = {"Authorization": f"Bearer {token}"}
+    await post_calls(url, [call(i) for i in range(CALLS)], IN_FLIGHT, headers, rate=RATE)
     return time.perf_counter() - started
 
 
@@ -99,7 +102,8 @@ async def run(stack: Stack, database: str) -> None:
     at_dispatch, at_sla = await watching
     after = {s: cpu_seconds(p) for s, p in processes.items()}
     loaded = time.process_time() - loader_before
-    print(f"{CALLS:,} calls, {IN_FLIGHT} in flight, {WORKERS} process(es) a service")
+    paced = f"paced at {RATE:g}/s" if RATE else "unpaced"
+    print(f"{CALLS:,} calls, {IN_FLIGHT} in flight, {paced}, {WORKERS} process(es) a service")
     print(f"created at intake        {created:7.1f} s  {CALLS / created:8.1f} tickets/s")
     print(f"all at dispatch          {at_dispatch:7.1f} s  {CALLS / at_dispatch:8.1f} tickets/s")
     print(f"all clocks started (sla) {at_sla:7.1f} s  {CALLS / at_sla:8.1f} tickets/s")

@@ -39,19 +39,31 @@ def cpu_seconds(process: psutil.Process) -> float:
     return sum(sum(p.cpu_times()[:2]) for p in [process, *process.children(recursive=True)])
 
 
-async def post_calls(url: str, calls: list[dict], in_flight: int, headers: dict[str, str]) -> None:
+async def post_calls(
+    url: str,
+    calls: list[dict],
+    in_flight: int,
+    headers: dict[str, str],
+    *,
+    rate: float | None = None,
+) -> None:
     """Every call posted to ``/v1/tickets`` with its own Idempotency-Key, on ``in_flight``
-    kept-alive connections. The requests are written and read by hand: an HTTP client library
-    (httpx) costs about as much CPU per request as the endpoint under test, and the loader
-    shares the host's cores with the services it measures."""
+    kept-alive connections; with ``rate``, call i is not sent before i / rate seconds. The
+    requests are written and read by hand: an HTTP client library (httpx) costs about as much
+    CPU per request as the endpoint under test, and the loader shares the host's cores with
+    the services it measures."""
     host, port = url.removeprefix("http://").split(":")
-    pending = iter(calls)
+    pending = enumerate(calls)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
 
     async def connection() -> None:
         reader, writer = await asyncio.open_connection(host, int(port))
         try:
-            for body in map(json.dumps, pending):
-                payload = body.encode()
+            for i, call in pending:
+                if rate is not None:
+                    await asyncio.sleep(started + i / rate - loop.time())
+                payload = json.dumps(call).encode()
                 head = {**headers, "Idempotency-Key": str(uuid.uuid4())}
                 writer.write(
                     b"POST /v1/tickets HTTP/1.1\r\nHost: bench\r\n"
