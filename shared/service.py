@@ -251,15 +251,17 @@ def create_app(
     )
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware, registry=state.registry)  # outermost: logs all
-    _serve_api_docs(app)
     _declare_bearer(app)
-    app.include_router(_ops_router())
-    app.include_router(_labels_router(service), responses=ERROR_RESPONSES)
+    # A request is matched against the routes in this order, each tried in turn (a tenth of a
+    # small request's CPU): the busiest first — events from peers, then the service's own.
     app.include_router(_inbox_router(), responses=ERROR_RESPONSES)
-    if not settings.is_production:
-        app.include_router(_dev_router(), responses=ERROR_RESPONSES)
     for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES)
+    app.include_router(_ops_router())
+    app.include_router(_labels_router(service), responses=ERROR_RESPONSES)
+    if not settings.is_production:
+        app.include_router(_dev_router(), responses=ERROR_RESPONSES)
+    _serve_api_docs(app)
     return app
 
 
