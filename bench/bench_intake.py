@@ -215,12 +215,14 @@ def main() -> None:
         port = free_port()
         bare = subprocess.Popen([sys.executable, __file__, "bare", str(port), dsn])
         try:
-            while True:
+            while bare.poll() is None:
                 try:
                     httpx.get(f"http://127.0.0.1:{port}/docs", timeout=1)
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
+            if bare.poll() is not None:
+                raise RuntimeError("the bare FastAPI baseline did not start")
             asyncio.run(
                 run(
                     Server(intake.port, psutil.Process(intake.process.pid)),

@@ -123,11 +123,12 @@ class DriverStatement:
 
     async def fetchval(self, connection: AsyncConnection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row (None without a row)."""
+        values = self.defaults | dict(params)
+        arguments = [values[name] for name in self.names]  # a missing one is the caller's bug
         driver = (await connection.get_raw_connection()).driver_connection
         assert driver is not None  # a checked-out connection holds its driver's
         try:
-            values = self.defaults | dict(params)
-            return await driver.fetchval(self.sql, *(values[name] for name in self.names))
+            return await driver.fetchval(self.sql, *arguments)
         except asyncpg.PostgresError as error:
             # The server answered: the connection is sound unless it is going away.
             if (error.sqlstate or "").startswith(("08", "57P")):
